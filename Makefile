@@ -1,0 +1,104 @@
+# mobkit: make, make check, make check-asan, make bench, make install, make demo
+PREFIX	?= /usr/local
+DESTDIR	?=
+BUILD	?= build
+BINDIR	?= bin
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	 = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wshadow -Wpointer-arith -Wcast-qual -Wsign-compare -Wformat=2 \
+	   -Wno-format-nonliteral
+PKGS	 = msgpack inih jansson libcurl
+CPPFLAGS += -D_GNU_SOURCE -Icommon $(shell pkg-config --cflags $(PKGS))
+LDLIBS	 = $(shell pkg-config --libs $(PKGS)) -lev -lm
+ALL_CFLAGS = $(CFLAGS) $(WARN)
+
+COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
+	   common/frame.c common/config.c common/child.c common/budget.c
+SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
+	   supervisor/control.c supervisor/events.c supervisor/output.c \
+	   supervisor/tojson.c
+CTL	 = supervisor/mobkitctl.c supervisor/tojson.c
+PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
+	   mobkit-scheduler
+FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/respawner \
+	   $(BUILD)/tests/ctlclient
+UNIT	 = $(BUILD)/tests/unit_tests
+
+obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+all: $(addprefix $(BINDIR)/,$(PROGS))
+
+$(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(call obj,$(COMMON))
+	$(AR) rcs $@ $^
+
+$(BINDIR)/mobkitd: $(call obj,$(SUPER)) $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/mobkit-worker: $(call obj,worker/worker.c) $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/mobkit-router: $(call obj,router/router.c) $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/mobkit-delivery: $(call obj,delivery/delivery.c) $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/mobkit-scheduler: $(call obj,scheduler/scheduler.c) $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(call obj,tests/fixtures/%.c) $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/respawner: $(call obj,tests/bench/respawner.c) $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT): $(call obj,$(wildcard tests/unit/*.c)) $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+check: all $(FIXTURES) $(UNIT)
+	$(UNIT)
+	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	    sh tests/integration/run.sh
+
+SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+check-asan:
+	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin CFLAGS="$(SAN)" \
+	    ASAN_OPTIONS=detect_leaks=1 check
+
+bench: all $(FIXTURES)
+	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	    sh tests/bench/run.sh
+
+demo: all
+	sh etc/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/doc/mobkit
+	install -m 755 $(addprefix $(BINDIR)/,$(PROGS)) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 doc/mobkitd.8 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 doc/mobkitctl.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 doc/mobkit.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 etc/mobkit.ini etc/mobkitd.service \
+	    $(DESTDIR)$(PREFIX)/share/doc/mobkit
+
+clean:
+	rm -rf build build-asan bin
+
+.PHONY: all check check-asan bench demo install clean

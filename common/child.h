@@ -1,0 +1,27 @@
+/*
+ * child.h: the child's side of the root protocol, for the mobkit-*
+ * binaries: HELLO and READY on fd 3, STOP from the root, events up.
+ */
+#ifndef MOBKIT_CHILD_H
+#define MOBKIT_CHILD_H
+
+#include <ev.h>
+#include <msgpack.h>
+
+struct mkchild {
+	struct ev_loop	*loop;
+	struct peer	*peer;
+	const char	*name;
+	void		(*on_stop)(void *);
+	void		*arg;
+	ev_signal	 sterm, sint;
+};
+
+int	mkchild_init(struct mkchild *, struct ev_loop *, const char *role,
+	    void (*on_stop)(void *), void *arg);
+int	mkchild_ready(struct mkchild *);
+int	mkchild_event(struct mkchild *, const char *type,
+	    const msgpack_sbuffer *payload);
+int	mkchild_main(const char *role, int argc, char *argv[]);
+
+#endif

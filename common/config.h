@@ -1,0 +1,167 @@
+/*
+ * config.h: the INI file as typed structs.  config_load() parses into a
+ * fresh struct and validates all of it; on error the caller keeps the old.
+ */
+#ifndef MOBKIT_CONFIG_H
+#define MOBKIT_CONFIG_H
+
+#include <stdint.h>
+
+enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+enum ready_mode { READY_MESSAGE, READY_STDOUT, READY_NOTIFY, READY_NONE };
+enum strategy { STRAT_ONE_FOR_ONE, STRAT_ONE_FOR_ALL, STRAT_REST_FOR_ONE };
+enum on_exhausted { EXH_DEGRADE, EXH_ESCALATE };
+enum child_kind { KIND_MODULE, KIND_MEMBER };
+
+extern const char *const restart_names[];
+extern const char *const ready_names[];
+extern const char *const strategy_names[];
+extern const char *const exhausted_names[];
+extern const char *const kind_names[];
+
+#define DEF_CONTROL_SOCKET	"/run/mobkit/mobkitd.sock"
+#define DEF_CONFIG		"/etc/mobkit/mobkit.ini"
+
+struct strlist {
+	char	**v;
+	int	  n;
+};
+
+/* A supervised child: a [module], or a [member] with its profile applied. */
+struct child_conf {
+	char		*name;
+	int		 line;
+	int		 kind;
+	char		*command;
+	char		*args;
+	struct strlist	 argv;		/* args split like a shell would */
+	char		*group;
+	int		 group_line;
+	struct strlist	 depends;
+	int		 depends_line;
+	int		 restart;
+	int		 ready;
+	int		 max_restarts;
+	int64_t		 restart_window_ms;
+	int64_t		 restart_backoff_ms;
+	int64_t		 restart_backoff_max_ms;
+	int		 on_exhausted;
+	int64_t		 start_timeout_ms;
+	int64_t		 stop_timeout_ms;
+	int		 stop_signal;
+	char		*cwd;
+	char		*user;
+	struct strlist	 env;		/* NAME=value */
+	/* members */
+	char		*profile;
+	int		 profile_line;
+	char		*instructions;
+	char		*instructions_file;
+	struct strlist	 peers;
+	int		 peers_line;
+};
+
+struct group_conf {
+	char		*name;
+	int		 line;
+	char		*parent;
+	int		 parent_line;
+	int		 strategy;
+	int		 max_restarts;
+	int64_t		 restart_window_ms;
+};
+
+struct profile_conf {
+	char		*name;
+	int		 line;
+	char		*provider;
+	char		*model;
+	char		*base_url;
+	char		*api_key_env;
+	char		*system;
+	char		*system_file;
+	int64_t		 request_timeout_ms;
+	int		 max_attempts;
+	int		 mailbox_capacity;
+	int		 comms;
+	struct child_conf tmpl;		/* restart, budget, backoff keys */
+};
+
+struct route_conf {
+	char		*id;
+	int		 line;
+	char		*recipient;
+	char		*channel;
+	char		*sink;
+	char		*target;
+	int		 retry_max;
+	int64_t		 backoff_ms;
+	int		 rate_limit_per_minute;
+};
+
+struct schedule_conf {
+	char		*id;
+	int		 line;
+	char		*interval;
+	char		*cron;
+	char		*timezone;
+	int		 enabled;
+	int64_t		 jitter_ms;
+	int		 catch_up;
+	char		*member;
+	int		 member_line;
+	char		*message;
+};
+
+struct config {
+	char		*path;		/* as given */
+	char		*dir;		/* its directory, for relative paths */
+	char		*control_socket;
+	char		*state_dir;
+	int		 log_level;
+	int64_t		 start_timeout_ms;
+	int64_t		 stop_timeout_ms;
+	int64_t		 drain_timeout_ms;
+	int		 strategy;
+	int		 max_restarts;
+	int64_t		 restart_window_ms;
+	char		*mob_id;
+	char		*smtp_url;
+	char		*mail_from;
+
+	struct child_conf	**children;	/* modules then members */
+	int			  nchildren;
+	struct group_conf	**groups;
+	int			  ngroups;
+	struct profile_conf	**profiles;
+	int			  nprofiles;
+	struct route_conf	**routes;
+	int			  nroutes;
+	struct schedule_conf	**schedules;
+	int			  nschedules;
+
+	struct strlist	 errors;	/* "FILE:LINE: message" */
+};
+
+struct config	*config_load(const char *path);	/* NULL only on ENOMEM */
+void		 config_free(struct config *);
+struct child_conf *config_child(const struct config *, const char *name);
+struct group_conf *config_group(const struct config *, const char *name);
+struct profile_conf *config_profile(const struct config *, const char *name);
+char		*child_conf_fingerprint(const struct config *,
+		    const struct child_conf *);
+struct child_conf *child_conf_dup(const struct child_conf *);
+void		 child_conf_free(struct child_conf *);
+int		 member_conf_from_profile(struct child_conf *,
+		    const struct profile_conf *, const struct config *);
+
+/* helpers shared with the daemon */
+int	split_args(const char *s, struct strlist *out, const char **err);
+int	signal_parse(const char *s);
+const char *signal_name(int sig);
+void	strlist_free(struct strlist *);
+int	strlist_add(struct strlist *, const char *);
+int	strlist_has(const struct strlist *, const char *);
+int	parse_ms(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,30 @@
+/* proto.c: names of the message types, for logs and errors. */
+#include <stddef.h>
+
+#include "proto.h"
+
+static const struct {
+	int		 type;
+	const char	*name;
+} msg_names[] = {
+	{ MSG_HELLO, "HELLO" },
+	{ MSG_READY, "READY" },
+	{ MSG_HEARTBEAT, "HEARTBEAT" },
+	{ MSG_STOP, "STOP" },
+	{ MSG_EVENT, "EVENT" },
+	{ MSG_CTL_REQUEST, "CTL_REQUEST" },
+	{ MSG_CTL_REPLY, "CTL_REPLY" },
+	{ MSG_CTL_STREAM, "CTL_STREAM" },
+};
+
+/* The name of a message type, or "unknown". */
+const char *
+msg_type_name(int type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(msg_names) / sizeof(msg_names[0]); i++)
+		if (msg_names[i].type == type)
+			return msg_names[i].name;
+	return "unknown";
+}

@@ -1,0 +1,31 @@
+/*
+ * proto.h: the wire protocol between mobkitd, its children and mobkitctl.
+ *
+ * A frame is a 4-byte big-endian length and one msgpack map.  Every map
+ * carries "t", one of the types below, numbered in ranges per concern.
+ */
+#ifndef MOBKIT_PROTO_H
+#define MOBKIT_PROTO_H
+
+#define PROTO_VERSION	1
+#define FRAME_MAX	(1024 * 1024)	/* default frame size limit */
+#define MOBKIT_FD	3		/* a child's end of its socketpair */
+
+enum msg_type {
+	/* handshake 1-9 */
+	MSG_HELLO = 1,		/* child -> root: version, name, pid */
+	MSG_READY = 2,		/* child -> root: initialised */
+	MSG_HEARTBEAT = 3,	/* child -> root: optional liveness */
+	/* supervision 10-19 */
+	MSG_STOP = 10,		/* root -> child: finish and exit */
+	MSG_EVENT = 11,		/* child -> root: a module/agent event */
+	/* mailbox 20-39, routing 40-49, delivery 50-59, scheduling 60-69 */
+	/* control 100-119 */
+	MSG_CTL_REQUEST = 100,	/* ctl -> root: verb, args */
+	MSG_CTL_REPLY = 101,	/* root -> ctl: ok, error | result */
+	MSG_CTL_STREAM = 102,	/* root -> ctl: one item of a stream */
+};
+
+const char	*msg_type_name(int);
+
+#endif

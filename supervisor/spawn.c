@@ -1,0 +1,568 @@
+/*
+ * spawn.c: starting a child with fork hygiene, the messages a child sends
+ * on its socket (fd 3), per-child sd_notify sockets, and the final sweep
+ * that kills any descendant left behind.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mobkitd.h"
+#include "mpack.h"
+#include "proto.h"
+#include "timeutil.h"
+
+#define CHILD_HWM	(8 * 1024 * 1024)
+
+extern char **environ;
+
+/* Find a command: with a slash as is; else next to mobkitd, then PATH. */
+char *
+command_path(const char *cmd)
+{
+	const char *path;
+	char *p, *dir, *copy, *save = NULL;
+
+	if (strchr(cmd, '/') != NULL)
+		return strdup(cmd);
+	if (D != NULL && D->self_dir[0] != '\0') {
+		if (asprintf(&p, "%s/%s", D->self_dir, cmd) == -1)
+			return NULL;
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	if ((path = getenv("PATH")) == NULL)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	if ((copy = strdup(path)) == NULL)
+		return NULL;
+	for (dir = strtok_r(copy, ":", &save); dir != NULL;
+	    dir = strtok_r(NULL, ":", &save)) {
+		if (asprintf(&p, "%s/%s", *dir ? dir : ".", cmd) == -1)
+			break;
+		if (access(p, X_OK) == 0) {
+			free(copy);
+			return p;
+		}
+		free(p);
+	}
+	free(copy);
+	return NULL;
+}
+
+/* The environment of a child: ours, less our own notify socket, plus. */
+static char **
+child_env(struct child *c, const char *notify)
+{
+	struct strlist env = { 0 };
+	char *kv;
+	char **e;
+	int i, j;
+
+	for (e = environ; *e != NULL; e++) {
+		if (strncmp(*e, "NOTIFY_SOCKET=", 14) == 0 ||
+		    strncmp(*e, "MOBKIT_", 7) == 0)
+			continue;
+		(void)strlist_add(&env, *e);
+	}
+#define ADD(...) do {							\
+	if (asprintf(&kv, __VA_ARGS__) == -1)				\
+		fatal("asprintf");					\
+	(void)strlist_add(&env, kv);					\
+	free(kv);							\
+} while (0)
+	ADD("MOBKIT_NAME=%s", c->name);
+	ADD("MOBKIT_KIND=%s", kind_names[c->conf->kind]);
+	if (c->conf->ready == READY_MESSAGE)
+		ADD("MOBKIT_FD=%d", MOBKIT_FD);
+	if (notify != NULL)
+		ADD("NOTIFY_SOCKET=%s", notify);
+	if (D->cfg != NULL && D->cfg->control_socket != NULL)
+		ADD("MOBKIT_SOCKET=%s", D->cfg->control_socket);
+#undef ADD
+	for (i = 0; i < c->conf->env.n; i++) {
+		size_t nl = strcspn(c->conf->env.v[i], "=") + 1;
+
+		for (j = 0; j < env.n; j++)
+			if (strncmp(env.v[j], c->conf->env.v[i], nl) == 0) {
+				free(env.v[j]);
+				env.v[j] = strdup(c->conf->env.v[i]);
+				break;
+			}
+		if (j == env.n)
+			(void)strlist_add(&env, c->conf->env.v[i]);
+	}
+	return env.v;
+}
+
+static void
+free_env(char **v)
+{
+	char **e;
+
+	for (e = v; e != NULL && *e != NULL; e++)
+		free(*e);
+	free(v);
+}
+
+/* --- messages from a child ---------------------------------------- */
+
+static void	notify_cb(struct ev_loop *, ev_io *, int);
+
+/* A bad message from a child is fatal for that child. */
+static void
+child_bad(struct child *c, const char *why)
+{
+	log_warnx("%s: %s: killing it", c->name, why);
+	if (c->pid > 0)
+		kill(c->pid, SIGKILL);
+}
+
+static int
+child_msg(struct peer *p, const msgpack_object *m, void *arg)
+{
+	struct child *c = arg;
+	const msgpack_object *payload;
+	int64_t t, v;
+	char type[128];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	(void)p;
+	if (mp_get_int(m, "t", &t) == -1) {
+		child_bad(c, "message without a type");
+		return 0;
+	}
+	switch (t) {
+	case MSG_HELLO:
+		if (mp_get_int(m, "version", &v) == -1) {
+			child_bad(c, "HELLO without a version");
+			return 0;
+		}
+		if (v != PROTO_VERSION) {
+			log_warnx("%s: speaks protocol %lld, mobkitd speaks %d",
+			    c->name, (long long)v, PROTO_VERSION);
+			child_bad(c, "protocol version mismatch");
+			return 0;
+		}
+		c->hello = 1;
+		return 0;
+	case MSG_READY:
+		if (!c->hello) {
+			child_bad(c, "READY before HELLO");
+			return 0;
+		}
+		if (c->conf->ready == READY_MESSAGE)
+			child_ready(c, "message");
+		return 0;
+	case MSG_HEARTBEAT:
+		return 0;
+	case MSG_EVENT:
+		if (mp_copy_str(m, "event_type", type, sizeof(type)) == -1) {
+			child_bad(c, "EVENT without an event_type");
+			return 0;
+		}
+		payload = mp_find(m, "payload");
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		if (payload != NULL && payload->type == MSGPACK_OBJECT_MAP)
+			msgpack_pack_object(&pk, *payload);
+		else
+			msgpack_pack_map(&pk, 0);
+		event_emit_raw(c->conf->kind == KIND_MEMBER ? "agent" :
+		    "module", c->name, type, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+		return 0;
+	default:
+		child_bad(c, "unexpected message type");
+		return 0;
+	}
+}
+
+static void
+child_peer_gone(struct peer *p, const char *why, void *arg)
+{
+	struct child *c = arg;
+
+	if (strcmp(why, "closed") != 0)
+		child_bad(c, why);
+	if (c->peer == p) {
+		peer_free(p);
+		c->peer = NULL;
+	}
+}
+
+/* Close the socket, detach the output pipes, close the notify socket. */
+void
+child_close_io(struct child *c)
+{
+	if (c->peer != NULL) {
+		peer_free(c->peer);
+		c->peer = NULL;
+	}
+	if (c->out != NULL) {
+		outpipe_detach(c->out);
+		c->out = NULL;
+	}
+	if (c->err != NULL) {
+		outpipe_detach(c->err);
+		c->err = NULL;
+	}
+	if (c->notify_fd != -1) {
+		ev_io_stop(D->loop, &c->notify_io);
+		close(c->notify_fd);
+		c->notify_fd = -1;
+	}
+}
+
+/* A per-child sd_notify socket in the abstract namespace. */
+static int
+notify_open(struct child *c, char *name, size_t namesz)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd, one = 1;
+
+	snprintf(name, namesz, "@mobkitd/%d/%s/%d", (int)getpid(), c->name,
+	    c->spawned + 1);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(name) >= sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path + 1, name + 1, strlen(name) - 1);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sun, len) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A datagram on a child's notify socket: READY=1 from its own group. */
+static void
+notify_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct child *c = w->data;
+	char buf[4096], cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { buf, sizeof(buf) - 1 };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct ucred *uc = NULL;
+	char *line, *save = NULL;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	if ((n = recvmsg(c->notify_fd, &mh, MSG_DONTWAIT)) <= 0)
+		return;
+	buf[n] = '\0';
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_CREDENTIALS)
+			uc = (struct ucred *)CMSG_DATA(cm);
+	if (uc == NULL || c->pid == 0 || (uc->pid != c->pid &&
+	    getpgid(uc->pid) != c->pid)) {
+		log_warnx("%s: notify message from pid %d ignored: not in its "
+		    "process group", c->name, uc ? (int)uc->pid : -1);
+		return;
+	}
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strcmp(line, "READY=1") == 0)
+			child_ready(c, "notify");
+}
+
+/* Close every descriptor from lowfd up. */
+static int
+close_from(int lowfd)
+{
+	long fd, max;
+
+	if (close_range((unsigned)lowfd, ~0U, 0) == 0)
+		return 0;
+	max = sysconf(_SC_OPEN_MAX);
+	for (fd = lowfd; fd < (max > 0 ? max : 1024); fd++)
+		(void)close((int)fd);
+	return 0;
+}
+
+/* Put fd at a number >= 10 so the dup2s below cannot collide. */
+static int
+high_fd(int fd)
+{
+	int n;
+
+	if (fd < 0)
+		return fd;
+	n = fcntl(fd, F_DUPFD, 10);
+	return n;
+}
+
+/* In the forked child: never returns. */
+static void __attribute__((noreturn))
+child_exec(struct child *c, const char *path, char **envp, int sock,
+    int out, int err, pid_t parent, const struct passwd *pw)
+{
+	sigset_t all;
+	int sig, null;
+
+	setpgid(0, 0);
+	for (sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(126);
+	sock = high_fd(sock);
+	out = high_fd(out);
+	err = high_fd(err);
+	if ((null = open("/dev/null", O_RDONLY)) == -1)
+		_exit(126);
+	null = high_fd(null);
+	if (dup2(null, 0) == -1 || dup2(out, 1) == -1 || dup2(err, 2) == -1)
+		_exit(126);
+	if (sock >= 0 && dup2(sock, MOBKIT_FD) == -1)
+		_exit(126);
+	if (close_from(sock >= 0 ? MOBKIT_FD + 1 : MOBKIT_FD) == -1)
+		_exit(126);
+	if (c->conf->cwd != NULL && chdir(c->conf->cwd) == -1) {
+		dprintf(2, "mobkitd: %s: cannot chdir to %s: %s\n", c->name,
+		    c->conf->cwd, strerror(errno));
+		_exit(126);
+	}
+	if (pw != NULL && (setgid(pw->pw_gid) == -1 ||
+	    initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)) {
+		dprintf(2, "mobkitd: %s: cannot become %s: %s\n", c->name,
+		    pw->pw_name, strerror(errno));
+		_exit(126);
+	}
+	if (path == NULL) {
+		dprintf(2, "mobkitd: %s: command \"%s\" not found next to "
+		    "mobkitd or in PATH\n", c->name, c->conf->command);
+		_exit(127);
+	}
+	execve(path, c->conf->argv.v, envp);
+	dprintf(2, "mobkitd: %s: cannot execute %s: %s\n", c->name, path,
+	    strerror(errno));
+	_exit(127);
+}
+
+/* Fork and exec one child; its state is the caller's business. */
+int
+spawn_child(struct child *c)
+{
+	int sv[2] = { -1, -1 }, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	int nfd = -1;
+	char notify[128], *path, **envp;
+	struct passwd *pw = NULL, pwbuf;
+	pid_t pid, self = getpid();
+
+	if (c->conf->user != NULL) {
+		if (geteuid() != 0) {
+			log_warnx("%s: user = %s needs mobkitd to run as root",
+			    c->name, c->conf->user);
+			return -1;
+		}
+		if ((pw = getpwnam(c->conf->user)) == NULL) {
+			log_warnx("%s: no such user %s", c->name, c->conf->user);
+			return -1;
+		}
+		pwbuf = *pw;
+		pw = &pwbuf;
+	}
+	path = command_path(c->conf->command);
+	if (c->conf->ready == READY_MESSAGE &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		goto fail;
+	if (pipe2(op, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1)
+		goto fail;
+	if (c->conf->ready == READY_NOTIFY &&
+	    (nfd = notify_open(c, notify, sizeof(notify))) == -1)
+		goto fail;
+	envp = child_env(c, nfd != -1 ? notify : NULL);
+	if ((pid = fork()) == -1) {
+		free_env(envp);
+		goto fail;
+	}
+	if (pid == 0)
+		child_exec(c, path, envp, sv[1], op[1], ep[1], self, pw);
+	free_env(envp);
+	free(path);
+	path = NULL;
+	setpgid(pid, pid);	/* no race with a kill of the group */
+	c->pid = pid;
+	if (sv[1] != -1)
+		close(sv[1]);
+	close(op[1]);
+	close(ep[1]);
+	if (sv[0] != -1) {
+		fcntl(sv[0], F_SETFL, O_NONBLOCK);
+		c->peer = peer_new(D->loop, sv[0], FRAME_MAX, CHILD_HWM,
+		    child_msg, child_peer_gone, c);
+	}
+	fcntl(op[0], F_SETFL, O_NONBLOCK);
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	c->out = outpipe_new(c, op[0], 1);
+	c->err = outpipe_new(c, ep[0], 0);
+	if (nfd != -1) {
+		c->notify_fd = nfd;
+		ev_io_init(&c->notify_io, notify_cb, nfd, EV_READ);
+		c->notify_io.data = c;
+		ev_io_start(D->loop, &c->notify_io);
+	}
+	log_debug("%s: spawned pid %d", c->name, (int)pid);
+	return 0;
+fail:
+	log_warn("%s: cannot spawn", c->name);
+	free(path);
+	if (sv[0] != -1) {
+		close(sv[0]);
+		close(sv[1]);
+	}
+	if (op[0] != -1) {
+		close(op[0]);
+		close(op[1]);
+	}
+	if (ep[0] != -1) {
+		close(ep[0]);
+		close(ep[1]);
+	}
+	if (nfd != -1)
+		close(nfd);
+	return -1;
+}
+
+/* --- the final sweep ----------------------------------------------- */
+
+struct proc {
+	pid_t	pid, ppid;
+	char	state;
+};
+
+/* Read every process's parent from /proc. */
+static struct proc *
+proc_table(int *np)
+{
+	DIR *d;
+	struct dirent *de;
+	struct proc *v = NULL;
+	int n = 0, cap = 0;
+	char path[300], buf[512], *p;
+	FILE *fp;
+
+	if ((d = opendir("/proc")) == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(buf, sizeof(buf), fp) != NULL &&
+		    (p = strrchr(buf, ')')) != NULL) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				v = reallocarray(v, (size_t)cap, sizeof(*v));
+				if (v == NULL)
+					fatal("reallocarray");
+			}
+			v[n].pid = atoi(de->d_name);
+			if (sscanf(p + 1, " %c %d", &v[n].state,
+			    &v[n].ppid) == 2)
+				n++;
+		}
+		fclose(fp);
+	}
+	closedir(d);
+	*np = n;
+	return v;
+}
+
+/* Is pid a descendant of ancestor, by the parent links in v? */
+static int
+descends(struct proc *v, int n, pid_t pid, pid_t ancestor)
+{
+	int i, hops;
+
+	for (hops = 0; hops < 64 && pid > 1; hops++) {
+		for (i = 0; i < n && v[i].pid != pid; i++)
+			;
+		if (i == n)
+			return 0;
+		if (v[i].ppid == ancestor)
+			return 1;
+		pid = v[i].ppid;
+	}
+	return 0;
+}
+
+/* Kill every descendant still alive, count them, and reap them. */
+void
+kill_orphans(void)
+{
+	struct proc *v;
+	struct strlist seen = { 0 };
+	char key[32];
+	int n, i, round, any, status;
+	uint64_t end;
+
+	for (round = 0; round < 20; round++) {
+		if ((v = proc_table(&n)) == NULL)
+			break;
+		any = 0;
+		for (i = 0; i < n; i++) {
+			if (v[i].state == 'Z' || v[i].pid == D->pid ||
+			    !descends(v, n, v[i].pid, D->pid))
+				continue;
+			any = 1;
+			snprintf(key, sizeof(key), "%d", (int)v[i].pid);
+			if (!strlist_has(&seen, key)) {
+				(void)strlist_add(&seen, key);
+				D->orphans_found++;
+				log_warnx("killing leftover process %d",
+				    (int)v[i].pid);
+				if (kill(v[i].pid, SIGKILL) == 0)
+					D->orphans_killed++;
+			} else
+				kill(v[i].pid, SIGKILL);
+		}
+		free(v);
+		/* reap what we can; give the kernel a moment */
+		end = mono_ms() + 200;
+		do {
+			while (waitpid(-1, &status, WNOHANG) > 0)
+				;
+			if (!any)
+				break;
+			usleep(2000);
+		} while (mono_ms() < end && waitpid(-1, &status, WNOHANG) >= 0);
+		if (!any)
+			break;
+	}
+	strlist_free(&seen);
+}
