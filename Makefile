@@ -60,7 +60,7 @@ $(BINDIR)/mobkit-scheduler: $(call obj,scheduler/scheduler.c) $(BUILD)/libcommon
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(call obj,tests/fixtures/%.c) $(BUILD)/libcommon.a
+$(BUILD)/tests/%: $(BUILD)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/respawner: $(call obj,tests/bench/respawner.c) $(BUILD)/libcommon.a

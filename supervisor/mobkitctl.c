@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,6 +433,7 @@ main(int argc, char *argv[])
 	msgpack_unpacked u;
 	ssize_t n;
 
+	signal(SIGPIPE, SIG_IGN);
 	if ((args = calloc((size_t)argc + 1, sizeof(*args))) == NULL)
 		return EX_REFUSED;
 	for (j = 1; j < argc; j++) {
@@ -488,8 +490,9 @@ main(int argc, char *argv[])
 		char hdr[FRAME_HDR];
 
 		frame_header(hdr, (uint32_t)sb.size);
-		if (write_all(fd, hdr, FRAME_HDR) == -1 ||
-		    write_all(fd, sb.data, sb.size) == -1) {
+		/* on EPIPE the daemon may have said why: read it below */
+		if ((write_all(fd, hdr, FRAME_HDR) == -1 ||
+		    write_all(fd, sb.data, sb.size) == -1) && errno != EPIPE) {
 			fprintf(stderr, "mobkitctl: cannot send to mobkitd at "
 			    "%s: %s\n", sock, strerror(errno));
 			return EX_UNREACHABLE;
@@ -534,7 +537,8 @@ main(int argc, char *argv[])
 			free(msg);
 			return EX_REFUSED;
 		}
-		if ((o = mp_find(&u.data, "result")) != NULL) {
+		if ((o = mp_find(&u.data, "result")) != NULL &&
+		    !verbs[verb].stream) {
 			json_t *res = mp_to_json(o);
 
 			print_result(args[0], res);
