@@ -9,7 +9,7 @@ WARN	 = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wshadow -Wpointer-arith -Wcast-qual -Wsign-compare -Wformat=2 \
 	   -Wno-format-nonliteral
 PKGS	 = msgpack inih jansson libcurl
-CPPFLAGS += -D_GNU_SOURCE -Icommon $(shell pkg-config --cflags $(PKGS))
+CPPFLAGS += -D_GNU_SOURCE -Icommon -Isupervisor $(shell pkg-config --cflags $(PKGS))
 LDLIBS	 = $(shell pkg-config --libs $(PKGS)) -lev -lm
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
@@ -66,7 +66,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/fixtures/%.o $(BUILD)/libcommon.a
 $(BUILD)/tests/respawner: $(call obj,tests/bench/respawner.c) $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(UNIT): $(call obj,$(wildcard tests/unit/*.c)) $(BUILD)/libcommon.a
+UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
+$(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER)) $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
 check: all $(FIXTURES) $(UNIT)

@@ -68,6 +68,9 @@ static const struct {
 };
 
 static int json_out;
+/* kept in statics: every exit path may leave them to the process exit */
+static char *g_sock, *g_buf, **g_args;
+static size_t g_cap;
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -425,16 +428,15 @@ int
 main(int argc, char *argv[])
 {
 	const char *cfgpath = NULL, *sockpath = NULL;
-	char *sock = NULL, *buf = NULL, **args;
-	size_t cap = 0, i;
+	size_t i;
 	int nargs = 0, fd, j, verb = -1;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	msgpack_unpacked u;
+	static msgpack_unpacked u;
 	ssize_t n;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((args = calloc((size_t)argc + 1, sizeof(*args))) == NULL)
+	if ((g_args = calloc((size_t)argc + 1, sizeof(*g_args))) == NULL)
 		return EX_REFUSED;
 	for (j = 1; j < argc; j++) {
 		if (strcmp(argv[j], "--json") == 0)
@@ -451,15 +453,15 @@ main(int argc, char *argv[])
 		else if (nargs == 0 && argv[j][0] == '-')
 			usage("unknown option");
 		else
-			args[nargs++] = argv[j];
+			g_args[nargs++] = argv[j];
 	}
 	if (nargs == 0)
 		usage("no verb given");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(verbs[i].name, args[0]) == 0)
+		if (strcmp(verbs[i].name, g_args[0]) == 0)
 			verb = (int)i;
 	if (verb == -1) {
-		fprintf(stderr, "mobkitctl: unknown verb \"%s\"\n", args[0]);
+		fprintf(stderr, "mobkitctl: unknown verb \"%s\"\n", g_args[0]);
 		usage(NULL);
 	}
 	if (nargs - 1 < verbs[verb].min || nargs - 1 > verbs[verb].max) {
@@ -467,25 +469,25 @@ main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	if (sockpath != NULL)
-		sock = strdup(sockpath);
+		g_sock = strdup(sockpath);
 	else if (getenv("MOBKIT_SOCKET") != NULL)
-		sock = strdup(getenv("MOBKIT_SOCKET"));
+		g_sock = strdup(getenv("MOBKIT_SOCKET"));
 	else if (cfgpath != NULL)
-		sock = socket_from_config(cfgpath);
+		g_sock = socket_from_config(cfgpath);
 	else
-		sock = socket_from_config(DEF_CONFIG);
-	if (sock == NULL)
+		g_sock = socket_from_config(DEF_CONFIG);
+	if (g_sock == NULL)
 		return EX_REFUSED;
-	fd = connect_to(sock);
+	fd = connect_to(g_sock);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 3);
 	mp_kint(&pk, "t", MSG_CTL_REQUEST);
-	mp_kstr(&pk, "verb", args[0]);
+	mp_kstr(&pk, "verb", g_args[0]);
 	mp_str(&pk, "args");
 	msgpack_pack_array(&pk, (size_t)nargs - 1);
 	for (j = 1; j < nargs; j++)
-		mp_str(&pk, args[j]);
+		mp_str(&pk, g_args[j]);
 	{
 		char hdr[FRAME_HDR];
 
@@ -494,7 +496,7 @@ main(int argc, char *argv[])
 		if ((write_all(fd, hdr, FRAME_HDR) == -1 ||
 		    write_all(fd, sb.data, sb.size) == -1) && errno != EPIPE) {
 			fprintf(stderr, "mobkitctl: cannot send to mobkitd at "
-			    "%s: %s\n", sock, strerror(errno));
+			    "%s: %s\n", g_sock, strerror(errno));
 			return EX_UNREACHABLE;
 		}
 	}
@@ -505,13 +507,13 @@ main(int argc, char *argv[])
 		int64_t t;
 		int ok;
 
-		if ((n = read_frame(fd, &buf, &cap)) <= 0) {
+		if ((n = read_frame(fd, &g_buf, &g_cap)) <= 0) {
 			fprintf(stderr, "mobkitctl: mobkitd closed the "
 			    "connection without an answer\n");
 			return EX_UNREACHABLE;
 		}
 		msgpack_unpacked_init(&u);
-		if (frame_decode(buf, (size_t)n, &u, &err) == -1 ||
+		if (frame_decode(g_buf, (size_t)n, &u, &err) == -1 ||
 		    mp_get_int(&u.data, "t", &t) == -1) {
 			fprintf(stderr, "mobkitctl: bad answer from mobkitd\n");
 			return EX_REFUSED;
@@ -541,15 +543,15 @@ main(int argc, char *argv[])
 		    !verbs[verb].stream) {
 			json_t *res = mp_to_json(o);
 
-			print_result(args[0], res);
+			print_result(g_args[0], res);
 			json_decref(res);
 		}
 		msgpack_unpacked_destroy(&u);
 		break;
 	}
 	close(fd);
-	free(buf);
-	free(sock);
-	free(args);
+	free(g_buf);
+	free(g_sock);
+	free(g_args);
 	return 0;
 }

@@ -1,0 +1,13 @@
+/* unit.h: the suites of the unit test binary. */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <check.h>
+
+Suite	*frame_suite(void);
+Suite	*mpack_suite(void);
+Suite	*config_suite(void);
+Suite	*budget_suite(void);
+Suite	*table_suite(void);
+
+#endif
