@@ -21,8 +21,8 @@ SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 CTL	 = supervisor/mobkitctl.c supervisor/tojson.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler
-FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/respawner \
-	   $(BUILD)/tests/ctlclient
+FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
+BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench
 UNIT	 = $(BUILD)/tests/unit_tests
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -63,7 +63,7 @@ $(BINDIR)/mobkit-scheduler: $(call obj,scheduler/scheduler.c) $(BUILD)/libcommon
 $(BUILD)/tests/%: $(BUILD)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/respawner: $(call obj,tests/bench/respawner.c) $(BUILD)/libcommon.a
+$(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
@@ -81,7 +81,7 @@ check-asan:
 	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin CFLAGS="$(SAN)" \
 	    ASAN_OPTIONS=detect_leaks=1 check
 
-bench: all $(FIXTURES)
+bench: all $(BENCHES)
 	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
 	    sh tests/bench/run.sh
 

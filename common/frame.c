@@ -107,9 +107,12 @@ peer_die(struct peer *p, const char *why)
 	p->on_gone(p, p->why, p->arg);
 }
 
-/* Dispatch every complete frame in the read buffer. */
-static void
-peer_parse(struct peer *p)
+/*
+ * Dispatch every complete frame in buf[0..len); return how many bytes were
+ * used, or -1 when the peer died or was freed by a callback.
+ */
+static ssize_t
+peer_parse(struct peer *p, const char *buf, size_t len)
 {
 	size_t off = 0, n;
 	msgpack_unpacked u;
@@ -117,76 +120,100 @@ peer_parse(struct peer *p)
 	int r;
 
 	while (!p->dead) {
-		r = frame_next(p->rbuf + off, p->rlen - off, p->max_frame, &n);
+		r = frame_next(buf + off, len - off, p->max_frame, &n);
 		if (r == 0)
-			break;
+			return (ssize_t)off;
 		if (r == -1) {
 			peer_die(p, "frame larger than the limit");
-			return;
+			return -1;
 		}
 		msgpack_unpacked_init(&u);
-		if (frame_decode(p->rbuf + off + FRAME_HDR, n, &u, &err) == -1) {
+		if (frame_decode(buf + off + FRAME_HDR, n, &u, &err) == -1) {
 			msgpack_unpacked_destroy(&u);
 			peer_die(p, err);
-			return;
+			return -1;
 		}
 		off += FRAME_HDR + n;
 		r = p->on_msg(p, &u.data, p->arg);
 		msgpack_unpacked_destroy(&u);
 		if (r == -1)
-			return;		/* freed by the callback */
+			return -1;	/* freed by the callback */
 	}
-	if (off > 0 && !p->dead) {
-		memmove(p->rbuf, p->rbuf + off, p->rlen - off);
-		p->rlen -= off;
-	}
+	return -1;
 }
 
+/* Keep the unparsed tail in the peer's own buffer, sized to need. */
+static int
+peer_keep(struct peer *p, const char *tail, size_t len)
+{
+	size_t need = len, n;
+	char *nb;
+
+	if (len >= FRAME_HDR &&
+	    frame_next(tail, len, p->max_frame, &n) == 0)
+		need = FRAME_HDR + n;
+	if (need < 4096)
+		need = 4096;
+	if (p->rcap < need) {
+		if ((nb = realloc(p->rbuf, need)) == NULL)
+			return -1;
+		p->rbuf = nb;
+		p->rcap = need;
+	}
+	memmove(p->rbuf, tail, len);
+	p->rlen = len;
+	return 0;
+}
+
+/*
+ * Read into a shared scratch buffer when nothing is pending, so that an
+ * idle peer holds no read buffer; only a partial frame is kept per peer.
+ */
 static void
 peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	static char scratch[65536];
 	struct peer *p = w->data;
-	size_t want, n;
-	ssize_t r;
-	char *nb;
+	ssize_t r, used;
+	size_t n;
 
 	(void)loop;
 	(void)revents;
-	/* Grow towards the frame being read, never past max_frame + header. */
-	want = 65536;
-	if (frame_next(p->rbuf, p->rlen, p->max_frame, &n) == 0 &&
-	    p->rlen >= FRAME_HDR && FRAME_HDR + n > want)
-		want = FRAME_HDR + n;
-	if (p->rcap - p->rlen < 4096 || p->rcap < want) {
-		size_t cap = p->rcap ? p->rcap : 65536;
-
-		while (cap < want || cap - p->rlen < 4096)
-			cap *= 2;
-		if ((nb = realloc(p->rbuf, cap)) == NULL) {
-			peer_die(p, "out of memory");
+	if (p->rlen == 0) {
+		r = read(p->fd, scratch, sizeof(scratch));
+		if (r > 0) {
+			if ((used = peer_parse(p, scratch, (size_t)r)) == -1)
+				return;
+			if ((size_t)used < (size_t)r && peer_keep(p,
+			    scratch + used, (size_t)r - (size_t)used) == -1)
+				peer_die(p, "out of memory");
 			return;
 		}
-		p->rbuf = nb;
-		p->rcap = cap;
-	}
-	r = read(p->fd, p->rbuf + p->rlen, p->rcap - p->rlen);
-	if (r == -1) {
-		if (errno == EAGAIN || errno == EINTR)
+	} else {
+		r = read(p->fd, p->rbuf + p->rlen, p->rcap - p->rlen);
+		if (r > 0) {
+			p->rlen += (size_t)r;
+			if (frame_next(p->rbuf, p->rlen, p->max_frame, &n) != 1)
+				return;		/* still partial */
+			if ((used = peer_parse(p, p->rbuf, p->rlen)) == -1)
+				return;
+			p->rlen -= (size_t)used;
+			if (p->rlen == 0) {
+				free(p->rbuf);
+				p->rbuf = NULL;
+				p->rcap = 0;
+			} else if (peer_keep(p, p->rbuf + used, p->rlen) == -1)
+				peer_die(p, "out of memory");
 			return;
-		peer_die(p, strerror(errno));
-		return;
+		}
 	}
-	if (r == 0) {
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r == -1)
+		peer_die(p, strerror(errno));
+	else
 		peer_die(p, p->rlen ? "closed in the middle of a frame" :
 		    "closed");
-		return;
-	}
-	p->rlen += (size_t)r;
-	if (frame_next(p->rbuf, p->rlen, p->max_frame, &n) == -1) {
-		peer_die(p, "frame larger than the limit");
-		return;
-	}
-	peer_parse(p);
 }
 
 /* Write what is queued; 0 when drained or would block, -1 on error. */
@@ -208,6 +235,11 @@ peer_drain(struct peer *p)
 		p->woff += (size_t)r;
 	}
 	p->woff = p->wlen = 0;
+	if (p->wcap > 65536) {		/* give a burst's memory back */
+		free(p->wbuf);
+		p->wbuf = NULL;
+		p->wcap = 0;
+	}
 	return 0;
 }
 

@@ -23,7 +23,7 @@ struct outpipe {
 	char		*name;
 	int		 is_stdout;
 	size_t		 len;
-	char		 buf[LINE_MAX_OUT];
+	char		*buf;		/* a partial line; NULL when none */
 };
 
 /* A stdout line that is a JSON event: 1 when consumed. */
@@ -82,6 +82,7 @@ outpipe_free(struct outpipe *o)
 		o->buf[o->len] = '\0';
 		emit_line(o, o->buf);
 	}
+	free(o->buf);
 	ev_io_stop(D->loop, &o->io);
 	close(o->io.fd);
 	if (o->c != NULL) {
@@ -94,36 +95,54 @@ outpipe_free(struct outpipe *o)
 	free(o);
 }
 
+/*
+ * Read into a shared scratch buffer and keep only a partial last line per
+ * pipe, so a quiet child costs no buffer at all.
+ */
 static void
 outpipe_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	static char scratch[LINE_MAX_OUT + 1];
 	struct outpipe *o = w->data;
-	char *nl, *p;
+	char *nl, *p, *end;
 	ssize_t n;
+	size_t len;
 
 	(void)loop;
 	(void)revents;
-	n = read(w->fd, o->buf + o->len, sizeof(o->buf) - 1 - o->len);
+	if (o->len > 0)
+		memcpy(scratch, o->buf, o->len);
+	n = read(w->fd, scratch + o->len, LINE_MAX_OUT - o->len);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
 		outpipe_free(o);
 		return;
 	}
-	o->len += (size_t)n;
-	p = o->buf;
-	while ((nl = memchr(p, '\n', o->len - (size_t)(p - o->buf))) != NULL) {
+	len = o->len + (size_t)n;
+	end = scratch + len;
+	p = scratch;
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 		*nl = '\0';
 		emit_line(o, p);
 		p = nl + 1;
 	}
-	o->len -= (size_t)(p - o->buf);
-	memmove(o->buf, p, o->len);
-	if (o->len == sizeof(o->buf) - 1) {	/* a very long line: cut */
-		o->buf[o->len] = '\0';
-		emit_line(o, o->buf);
-		o->len = 0;
+	len = (size_t)(end - p);
+	if (len == LINE_MAX_OUT) {	/* a very long line: cut it */
+		scratch[len] = '\0';
+		emit_line(o, scratch);
+		len = 0;
 	}
+	if (len > 0 && o->buf == NULL &&
+	    (o->buf = malloc(LINE_MAX_OUT + 1)) == NULL)
+		fatal("malloc");
+	if (len > 0)
+		memmove(o->buf, p, len);
+	else {
+		free(o->buf);
+		o->buf = NULL;
+	}
+	o->len = len;
 }
 
 struct outpipe *

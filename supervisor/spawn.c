@@ -327,14 +327,22 @@ static void __attribute__((noreturn))
 child_exec(struct child *c, const char *path, char **envp, int sock,
     int out, int err, pid_t parent, const struct passwd *pw)
 {
-	sigset_t all;
-	int sig, null;
+	static const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD,
+	    SIGPIPE };
+	sigset_t none;
+	size_t i;
+	int null;
 
+	/*
+	 * Signals are blocked across the fork.  Caught signals revert to the
+	 * default at exec; the ones mobkitd catches or ignores are reset here
+	 * first, so that nothing pending runs a handler of ours in the child.
+	 */
 	setpgid(0, 0);
-	for (sig = 1; sig < NSIG; sig++)
-		(void)signal(sig, SIG_DFL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		(void)signal(handled[i], SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
 		_exit(126);
 	sock = high_fd(sock);
@@ -381,6 +389,7 @@ spawn_child(struct child *c)
 	char notify[128], *path, **envp;
 	struct passwd *pw = NULL, pwbuf;
 	pid_t pid, self = getpid();
+	sigset_t all, old;
 
 	if (c->conf->user != NULL) {
 		if (geteuid() != 0) {
@@ -405,12 +414,16 @@ spawn_child(struct child *c)
 	    (nfd = notify_open(c, notify, sizeof(notify))) == -1)
 		goto fail;
 	envp = child_env(c, nfd != -1 ? notify : NULL);
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	if ((pid = fork()) == -1) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		free_env(envp);
 		goto fail;
 	}
 	if (pid == 0)
 		child_exec(c, path, envp, sv[1], op[1], ep[1], self, pw);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	free_env(envp);
 	free(path);
 	path = NULL;

@@ -403,9 +403,10 @@ handle_failure(struct child *c, int clean, int was_healthy)
 	mp_kint(&b.pk, "budget_left", child_budget_left(c));
 	evb_emit(&b, "supervisor", c->name, "child.restart_scheduled");
 	if (c->group->strategy == STRAT_ONE_FOR_ONE) {
-		c->next_restart_at = now + delay;
-		timer_arm(c, CT_BACKOFF, delay);
-		c->next_restart_at = now + delay;
+		if (delay > 0) {	/* with none, the caller's kick spawns */
+			timer_arm(c, CT_BACKOFF, delay);
+			c->next_restart_at = now + delay;
+		}
 	} else
 		group_restart(c->group, c, NULL, delay, 0);
 }

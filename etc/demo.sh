@@ -1,0 +1,37 @@
+#!/bin/sh
+# demo.sh: start the demo tree from etc/mobkit.ini, show it, break it,
+# watch it recover, reload, and shut it down in order.
+set -eu
+cd "$(dirname "$0")/.."
+CTL="bin/mobkitctl -c etc/mobkit.ini"
+bin/mobkitd -c etc/mobkit.ini -t
+mkdir -p run
+bin/mobkitd -c etc/mobkit.ini 2>run/demo.log &
+i=0
+until $CTL status >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 100 ] || { echo "mobkitd did not start"; cat run/demo.log; exit 1; }
+	sleep 0.1
+done
+sleep 0.5
+echo "== the tree (bin/mobkitctl -c etc/mobkit.ini status)"
+$CTL status
+pid=$($CTL status router | awk '$2 == "router" { for (i = 1; i < NF; i++) if ($i == "pid") print $(i + 1) }')
+echo
+echo "== kill -9 $pid (the router)"
+kill -9 "$pid"
+sleep 1
+$CTL status router
+echo
+echo "== its transitions"
+$CTL transitions router
+echo
+echo "== the last events"
+$CTL events | tail -n 8
+echo
+echo "== reload (nothing changed, nothing moves)"
+$CTL reload
+echo
+echo "== shutdown"
+$CTL shutdown
+echo
+echo "(the daemon's log is in run/demo.log)"

@@ -1,0 +1,312 @@
+/*
+ * mkbench: the supervisor's figures, each beside the bare respawner
+ * (tests/bench/respawner.c) measured in the same run.
+ *
+ *   mkbench BINDIR TESTBINDIR [N]
+ *
+ * restart latency: kill -9 to the replacement's first instruction
+ * (restart_backoff_ms = 0), KILLS kills; start-up of N children to all
+ * running; ordered shutdown of N; mobkitd's RSS with N children; and the
+ * context switches of an idle mobkitd with 100 children over 10 s.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "timeutil.h"
+
+static const char *bindir, *testbin;
+static char dir[64], fifo[128];
+static int fifo_fd;
+static char rbuf[1 << 20];
+static size_t rlen;
+
+/* Next stamp from the FIFO within timeout_ms: 0 ok, -1 timeout. */
+static int
+next_stamp(int *pid, uint64_t *us, int timeout_ms)
+{
+	uint64_t end = mono_ms() + (uint64_t)timeout_ms;
+	char *nl;
+	ssize_t n;
+	long long t;
+
+	for (;;) {
+		if ((nl = memchr(rbuf, '\n', rlen)) != NULL) {
+			*nl = '\0';
+			sscanf(rbuf, "%d %lld", pid, &t);
+			*us = (uint64_t)t;
+			rlen -= (size_t)(nl + 1 - rbuf);
+			memmove(rbuf, nl + 1, rlen);
+			return 0;
+		}
+		if (mono_ms() >= end)
+			return -1;
+		struct pollfd p = { fifo_fd, POLLIN, 0 };
+		if (poll(&p, 1, 100) > 0) {
+			n = read(fifo_fd, rbuf + rlen, sizeof(rbuf) - rlen);
+			if (n > 0)
+				rlen += (size_t)n;
+		}
+	}
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t
+pct(uint64_t *v, int n, double p)
+{
+	int i = (int)(p * (n - 1) + 0.5);
+
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	return v[i];
+}
+
+static void
+write_config(const char *path, int n, int none)
+{
+	FILE *fp = fopen(path, "w");
+	int i;
+
+	fprintf(fp, "[mobkitd]\ncontrol_socket = %s/ctl.sock\n"
+	    "log_level = error\nmax_restarts = 1000000\n"
+	    "stop_timeout_ms = 5000\n", dir);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "[module c%d]\ncommand = %s/benchchild\nargs = %s\n"
+		    "ready = %s\nrestart_backoff_ms = 0\nmax_restarts = 1000000\n",
+		    i, testbin, fifo, none ? "none" : "none");
+	fclose(fp);
+}
+
+static pid_t
+run(char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		close(fifo_fd);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static pid_t
+start_mobkitd(int n)
+{
+	char cfg[160], exe[512];
+
+	snprintf(cfg, sizeof(cfg), "%s/bench.ini", dir);
+	write_config(cfg, n, 1);
+	snprintf(exe, sizeof(exe), "%s/mobkitd", bindir);
+	char *argv[] = { exe, "-c", cfg, NULL };
+	return run(argv);
+}
+
+static pid_t
+start_respawner(int n)
+{
+	char exe[512], child[512], num[16];
+
+	snprintf(exe, sizeof(exe), "%s/respawner", testbin);
+	snprintf(child, sizeof(child), "%s/benchchild", testbin);
+	snprintf(num, sizeof(num), "%d", n);
+	char *argv[] = { exe, num, child, fifo, NULL };
+	return run(argv);
+}
+
+/* Wait for n first stamps; returns the us of the last, 0 on timeout. */
+static uint64_t
+await_n(int n, int *pids)
+{
+	uint64_t us = 0;
+	int i, pid;
+
+	for (i = 0; i < n; i++) {
+		if (next_stamp(&pid, &us, 30000) == -1) {
+			fprintf(stderr, "bench: only %d of %d children started\n",
+			    i, n);
+			return 0;
+		}
+		if (pids != NULL)
+			pids[i] = pid;
+	}
+	return us;
+}
+
+static uint64_t
+stop(pid_t sup)
+{
+	uint64_t t0 = mono_us();
+	int status;
+
+	kill(sup, SIGTERM);
+	waitpid(sup, &status, 0);
+	return mono_us() - t0;
+}
+
+static void
+drain_stamps(void)
+{
+	int pid;
+	uint64_t us;
+
+	while (next_stamp(&pid, &us, 200) == 0)
+		;
+}
+
+typedef pid_t (*starter)(int);
+
+/* kill -9 the running child `kills` times; latencies in us into v. */
+static void
+restart_latency(starter st, uint64_t *v, int kills)
+{
+	pid_t sup = st(1);
+	int pid, next, i;
+	uint64_t t0, us;
+
+	if (next_stamp(&pid, &us, 10000) == -1) {
+		fprintf(stderr, "bench: the child did not start\n");
+		exit(1);
+	}
+	for (i = 0; i < kills; i++) {
+		usleep(2000);
+		t0 = mono_us();
+		kill(pid, SIGKILL);
+		do {
+			if (next_stamp(&next, &us, 10000) == -1) {
+				fprintf(stderr, "bench: no restart\n");
+				exit(1);
+			}
+		} while (next == pid);
+		v[i] = us - t0;
+		pid = next;
+	}
+	stop(sup);
+	drain_stamps();
+}
+
+static long
+status_field(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	FILE *fp;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, field, strlen(field)) == 0)
+			v = atol(line + strlen(field) + 1);
+	fclose(fp);
+	return v;
+}
+
+int
+main(int argc, char *argv[])
+{
+	int kills = 200, runs = 5, n = 1000, i;
+	uint64_t a[1000], b[1000], sa[16], sb[16], ta[16], tb[16], t0, t1;
+	long rss = 0, cs0, cs1, nv0, nv1;
+	pid_t sup;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: mkbench BINDIR TESTBINDIR [N]\n");
+		return 2;
+	}
+	bindir = argv[1];
+	testbin = argv[2];
+	if (argc > 3)
+		n = atoi(argv[3]);
+	snprintf(dir, sizeof(dir), "/tmp/mobkit-bench.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(fifo, sizeof(fifo), "%s/stamps", dir);
+	mkfifo(fifo, 0600);
+	fifo_fd = open(fifo, O_RDWR | O_NONBLOCK);
+	signal(SIGPIPE, SIG_IGN);
+
+	printf("mobkit benchmarks (%d kills, %d runs of %d children); "
+	    "baseline: a bare fork/exec respawner\n\n", kills, runs, n);
+	restart_latency(start_respawner, b, kills);
+	restart_latency(start_mobkitd, a, kills);
+	printf("restart latency, kill -9 to the new child's first "
+	    "instruction (us)\n");
+	printf("  %-12s median %7llu   p95 %7llu   p99 %7llu\n", "respawner",
+	    (unsigned long long)pct(b, kills, .5),
+	    (unsigned long long)pct(b, kills, .95),
+	    (unsigned long long)pct(b, kills, .99));
+	printf("  %-12s median %7llu   p95 %7llu   p99 %7llu   (%.2fx the "
+	    "respawner's median)\n\n", "mobkitd",
+	    (unsigned long long)pct(a, kills, .5),
+	    (unsigned long long)pct(a, kills, .95),
+	    (unsigned long long)pct(a, kills, .99),
+	    (double)pct(a, kills, .5) / (double)pct(b, kills, .5));
+
+	for (i = 0; i < runs; i++) {
+		t0 = mono_us();
+		sup = start_respawner(n);
+		t1 = await_n(n, NULL);
+		sb[i] = t1 - t0;
+		tb[i] = stop(sup);
+		drain_stamps();
+		t0 = mono_us();
+		sup = start_mobkitd(n);
+		t1 = await_n(n, NULL);
+		sa[i] = t1 - t0;
+		usleep(300000);
+		if (i == 0)
+			rss = status_field(sup, "VmRSS");
+		ta[i] = stop(sup);
+		drain_stamps();
+	}
+	printf("start-up of %d children to all running (ms)\n", n);
+	printf("  %-12s median %8.1f   max %8.1f\n", "respawner",
+	    pct(sb, runs, .5) / 1000.0, pct(sb, runs, 1) / 1000.0);
+	printf("  %-12s median %8.1f   max %8.1f   (%.2fx)\n\n", "mobkitd",
+	    pct(sa, runs, .5) / 1000.0, pct(sa, runs, 1) / 1000.0,
+	    (double)pct(sa, runs, .5) / (double)pct(sb, runs, .5));
+	printf("shutdown of %d children, SIGTERM to the supervisor's exit "
+	    "(ms)\n", n);
+	printf("  %-12s median %8.1f   max %8.1f   (kills all at once)\n",
+	    "respawner", pct(tb, runs, .5) / 1000.0, pct(tb, runs, 1) / 1000.0);
+	printf("  %-12s median %8.1f   max %8.1f   (%.2fx; ordered: one at a "
+	    "time, reverse start order)\n\n", "mobkitd",
+	    pct(ta, runs, .5) / 1000.0, pct(ta, runs, 1) / 1000.0,
+	    (double)pct(ta, runs, .5) / (double)pct(tb, runs, .5));
+	printf("mobkitd RSS with %d children: %ld KiB (%.1f KiB per child)\n\n",
+	    n, rss, (double)rss / n);
+
+	sup = start_mobkitd(100);
+	await_n(100, NULL);
+	sleep(1);
+	cs0 = status_field(sup, "voluntary_ctxt_switches");
+	nv0 = status_field(sup, "nonvoluntary_ctxt_switches");
+	sleep(10);
+	cs1 = status_field(sup, "voluntary_ctxt_switches");
+	nv1 = status_field(sup, "nonvoluntary_ctxt_switches");
+	stop(sup);
+	printf("idle mobkitd with 100 children, 10 s: %ld voluntary + %ld "
+	    "involuntary context switches (goal 0)\n", cs1 - cs0, nv1 - nv0);
+	unlink(fifo);
+	rmdir(dir);
+	return 0;
+}

@@ -1,0 +1,4 @@
+#!/bin/sh
+# run.sh: make bench.  Prints each figure beside its same-run baseline.
+set -e
+"$MOBKIT_TESTBIN/mkbench" "$MOBKIT_BIN" "$MOBKIT_TESTBIN" ${BENCH_N:-1000}
