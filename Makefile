@@ -10,7 +10,9 @@ WARN	 = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-format-nonliteral
 PKGS	 = msgpack inih jansson libcurl
 CPPFLAGS += -D_GNU_SOURCE -Icommon -Isupervisor $(shell pkg-config --cflags $(PKGS))
-LDLIBS	 = $(shell pkg-config --libs $(PKGS)) -lev -lm
+# mobkitd and mobkitctl never speak HTTP: only the modules link libcurl
+LDLIBS	 = $(shell pkg-config --libs msgpack inih jansson) -lev -lm
+CURL_LIBS = $(shell pkg-config --libs libcurl)
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \

@@ -513,6 +513,22 @@ static const struct verb {
 	{ "shutdown", 0, 0, v_shutdown },
 };
 
+/* Verbs of the contract that this version does not serve yet. */
+static int
+planned_verb(const char *verb)
+{
+	static const char *const planned[] = { "members", "spawn", "retire",
+	    "destroy", "reset", "interrupt", "reconcile", "send", "inputs",
+	    "wire", "unwire", "routes", "route", "deliveries", "resolve",
+	    "deliver", "schedules", "tick", NULL };
+	int i;
+
+	for (i = 0; planned[i] != NULL; i++)
+		if (strcmp(planned[i], verb) == 0)
+			return 1;
+	return 0;
+}
+
 /* Pack the shutdown report for every client waiting for it. */
 void
 control_finish_shutdown(void)
@@ -599,7 +615,8 @@ client_msg(struct peer *p, const msgpack_object *m, void *arg)
 		if (strcmp(verbs[i].name, verb) == 0)
 			break;
 	if (i == sizeof(verbs) / sizeof(verbs[0]))
-		r = fail("unknown verb \"%s\"", verb);
+		r = fail(planned_verb(verb) ? "verb \"%s\" is not implemented "
+		    "in this version of mobkitd" : "unknown verb \"%s\"", verb);
 	else if (argc < verbs[i].min || argc > verbs[i].max)
 		r = fail("%s: wrong number of arguments (%d)", verb, argc);
 	else {

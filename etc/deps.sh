@@ -1,0 +1,12 @@
+#!/bin/sh
+# deps.sh: install what mobkit needs to build and test on Debian 12.
+set -eu
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: run as root (it uses apt-get)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends build-essential pkg-config \
+    libev-dev libmsgpack-dev libcurl4-openssl-dev libinih-dev check \
+    libjansson-dev libsqlite3-dev jq procps util-linux >/dev/null
