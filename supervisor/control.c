@@ -71,6 +71,12 @@ client_by_id(uint64_t id)
 	return NULL;
 }
 
+size_t
+client_queued(struct client *cl)
+{
+	return cl->dead ? 0 : peer_queued(cl->peer);
+}
+
 int
 client_send(struct client *cl, msgpack_sbuffer *sb)
 {
@@ -458,6 +464,8 @@ control_reload(msgpack_packer *pk)
 		return fail("mobkitd is shutting down");
 	if ((ncfg = config_load(D->cfg_path)) == NULL)
 		return fail("out of memory");
+	if (ncfg->errors.n == 0)
+		(void)config_check_commands(ncfg);
 	if (ncfg->errors.n > 0) {
 		errbuf[0] = '\0';
 		for (i = 0; i < ncfg->errors.n && off < sizeof(errbuf); i++)

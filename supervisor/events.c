@@ -16,6 +16,7 @@
 #include "timeutil.h"
 
 #define TRANS_CAP	8192
+#define SUB_HWM		(1024 * 1024)	/* a follower this far behind is dropped */
 
 struct event_rec {
 	uint64_t	 seq;
@@ -144,8 +145,12 @@ event_emit_raw(const char *source, const char *name, const char *type,
 	TAILQ_FOREACH_SAFE(s, &subs, entry, t) {
 		if (!matches(s->source, e->source) || !matches(s->type, e->type))
 			continue;
-		if (send_event(s->client, e) == -1)
+		if (client_queued(s->client) > SUB_HWM ||
+		    send_event(s->client, e) == -1) {
+			log_warnx("dropping an event follower %zu bytes behind",
+			    client_queued(s->client));
 			client_drop(s->client, "event subscriber too slow");
+		}
 	}
 }
 

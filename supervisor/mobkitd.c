@@ -25,6 +25,37 @@
 
 static char	*parent_notify;	/* systemd's NOTIFY_SOCKET, if any */
 
+/*
+ * A command that cannot be found is a config error (at -t, at start and at
+ * reload), not a child that fails forever.
+ */
+int
+config_check_commands(struct config *cfg)
+{
+	char *p, msg[512];
+	int i, bad = 0;
+
+	for (i = 0; i < cfg->nchildren; i++) {
+		struct child_conf *c = cfg->children[i];
+
+		if (c->command == NULL)
+			continue;
+		if ((p = command_path(c->command)) != NULL &&
+		    access(p, X_OK) == 0) {
+			free(p);
+			continue;
+		}
+		free(p);
+		snprintf(msg, sizeof(msg), "%s:%d: [%s %s]: command \"%s\" not "
+		    "found%s", cfg->path, c->line, kind_names[c->kind], c->name,
+		    c->command, strchr(c->command, '/') ? " or not executable" :
+		    " next to mobkitd or in PATH");
+		(void)strlist_add(&cfg->errors, msg);
+		bad++;
+	}
+	return bad;
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -164,8 +195,12 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init("mobkitd", verbose ? LOG_L_DEBUG : LOG_L_INFO);
+	D = &d;
+	find_self_dir();
 	if ((cfg = config_load(path)) == NULL)
 		fatal("config_load");
+	if (cfg->errors.n == 0)
+		(void)config_check_commands(cfg);
 	if (cfg->errors.n > 0) {
 		for (i = 0; i < cfg->errors.n; i++)
 			fprintf(stderr, "%s\n", cfg->errors.v[i]);
@@ -177,7 +212,6 @@ main(int argc, char *argv[])
 	}
 	if (!verbose)
 		log_setlevel(cfg->log_level);
-	D = &d;
 	D->verbose = verbose;
 	D->pid = getpid();
 	D->start_mono = mono_ms();
@@ -187,7 +221,6 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&D->children);
 	TAILQ_INIT(&D->groups);
 	TAILQ_INIT(&D->stoppers);
-	find_self_dir();
 	if (getenv("NOTIFY_SOCKET") != NULL) {
 		parent_notify = strdup(getenv("NOTIFY_SOCKET"));
 		unsetenv("NOTIFY_SOCKET");

@@ -183,6 +183,7 @@ int	 control_listen(const char *path);
 void	 control_close(void);
 void	 control_finish_shutdown(void);
 int	 client_send(struct client *, msgpack_sbuffer *);
+size_t	 client_queued(struct client *);
 void	 client_drop(struct client *, const char *why);
 uint64_t client_id(struct client *);
 struct client *client_by_id(uint64_t);
@@ -192,5 +193,6 @@ int	 control_reload(msgpack_packer *);
 
 /* mobkitd.c */
 void	 sd_notify_parent(const char *msg);
+int	 config_check_commands(struct config *);
 
 #endif
