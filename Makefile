@@ -16,10 +16,12 @@ CURL_LIBS = $(shell pkg-config --libs libcurl)
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
-	   common/frame.c common/config.c common/child.c common/budget.c
+	   common/frame.c common/config.c common/child.c common/budget.c \
+	   common/httpc.c
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
-	   supervisor/tojson.c
+	   supervisor/tojson.c supervisor/mailbox.c supervisor/members.c \
+	   supervisor/store.c
 CTL	 = supervisor/mobkitctl.c supervisor/tojson.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler
@@ -40,7 +42,7 @@ $(BUILD)/libcommon.a: $(call obj,$(COMMON))
 
 $(BINDIR)/mobkitd: $(call obj,$(SUPER)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3
 
 $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
@@ -48,7 +50,7 @@ $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 
 $(BINDIR)/mobkit-worker: $(call obj,worker/worker.c) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
 
 $(BINDIR)/mobkit-router: $(call obj,router/router.c) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
@@ -70,7 +72,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcommon.a
 
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
 $(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER)) $(BUILD)/libcommon.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
 
 check: all $(FIXTURES) $(UNIT)
 	$(UNIT)

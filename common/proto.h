@@ -19,7 +19,16 @@ enum msg_type {
 	/* supervision 10-19 */
 	MSG_STOP = 10,		/* root -> child: finish and exit */
 	MSG_EVENT = 11,		/* child -> root: a module/agent event */
-	/* mailbox 20-39, routing 40-49, delivery 50-59, scheduling 60-69 */
+	/* mailbox 20-39 */
+	MSG_CONFIG = 20,	/* root -> worker: profile, peers, snapshot */
+	MSG_RUN = 21,		/* root -> worker: input_id, text, attempt */
+	MSG_INTERRUPT = 22,	/* root -> worker: cancel the running turn */
+	MSG_RESET = 23,		/* root -> worker: forget the conversation */
+	MSG_RUN_DONE = 24,	/* worker -> root: input_id, status, text,
+				   error, snapshot */
+	MSG_TOOL_SEND = 25,	/* worker -> root: call_id, to, text */
+	MSG_TOOL_RESULT = 26,	/* root -> worker: call_id, ok, error */
+	/* routing 40-49, delivery 50-59, scheduling 60-69 */
 	/* control 100-119 */
 	MSG_CTL_REQUEST = 100,	/* ctl -> root: verb, args */
 	MSG_CTL_REPLY = 101,	/* root -> ctl: ok, error | result */

@@ -162,12 +162,9 @@ reply_error(uint64_t cid, const char *msg)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-static int
-fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Set the error message of the verb being run; returns -1. */
-static int
-fail(const char *fmt, ...)
+int
+ctl_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -176,6 +173,8 @@ fail(const char *fmt, ...)
 	va_end(ap);
 	return -1;
 }
+
+#define fail ctl_fail
 
 static struct child *
 need_child(const char *name)
@@ -519,16 +518,25 @@ static const struct verb {
 	{ "events", 0, 16, v_events },
 	{ "reload", 0, 0, v_reload },
 	{ "shutdown", 0, 0, v_shutdown },
+	{ "members", 0, 0, v_members },
+	{ "spawn", 2, 2, v_spawn },
+	{ "retire", 1, 1, v_retire },
+	{ "destroy", 1, 1, v_destroy },
+	{ "reset", 1, 1, v_reset },
+	{ "interrupt", 1, 1, v_interrupt },
+	{ "reconcile", 0, 0, v_reconcile },
+	{ "send", 2, 8, v_send },
+	{ "inputs", 1, 1, v_inputs },
+	{ "wire", 2, 2, v_wire },
+	{ "unwire", 2, 2, v_unwire },
 };
 
 /* Verbs of the contract that this version does not serve yet. */
 static int
 planned_verb(const char *verb)
 {
-	static const char *const planned[] = { "members", "spawn", "retire",
-	    "destroy", "reset", "interrupt", "reconcile", "send", "inputs",
-	    "wire", "unwire", "routes", "route", "deliveries", "resolve",
-	    "deliver", "schedules", "tick", NULL };
+	static const char *const planned[] = { "routes", "route",
+	    "deliveries", "resolve", "deliver", "schedules", "tick", NULL };
 	int i;
 
 	for (i = 0; planned[i] != NULL; i++)
@@ -551,9 +559,9 @@ control_finish_shutdown(void)
 	msgpack_pack_map(&pk, 5);
 	mp_str(&pk, "drain");
 	msgpack_pack_map(&pk, 3);
-	mp_kint(&pk, "drained", 0);
-	mp_kbool(&pk, "timed_out", 0);
-	mp_kint(&pk, "duration_ms", 0);
+	mp_kint(&pk, "drained", D->drained);
+	mp_kbool(&pk, "timed_out", D->drain_timed_out);
+	mp_kint(&pk, "duration_ms", (int64_t)D->drain_ms);
 	mp_str(&pk, "stopped");
 	msgpack_pack_array(&pk, (size_t)D->stopped_order.n);
 	for (i = 0; i < D->stopped_order.n; i++)

@@ -542,8 +542,19 @@ main(int argc, char *argv[])
 		if ((o = mp_find(&u.data, "result")) != NULL &&
 		    !verbs[verb].stream) {
 			json_t *res = mp_to_json(o);
+			const char *st;
 
 			print_result(g_args[0], res);
+			/* send: a rejection, or a wait that did not complete */
+			if (strcmp(g_args[0], "send") == 0 && ((st =
+			    json_string_value(json_object_get(res, "outcome")))
+			    == NULL || strcmp(st, "rejected") == 0 ||
+			    ((st = json_string_value(json_object_get(
+			    json_object_get(res, "result"), "status"))) != NULL
+			    && strcmp(st, "completed") != 0))) {
+				json_decref(res);
+				return EX_REFUSED;
+			}
 			json_decref(res);
 		}
 		msgpack_unpacked_destroy(&u);

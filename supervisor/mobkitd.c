@@ -244,10 +244,15 @@ main(int argc, char *argv[])
 	ev_signal_start(D->loop, &shup);
 	ev_child_init(&wchild, child_cb, 0, 0);
 	ev_child_start(D->loop, &wchild);
+	if (cfg->state_dir != NULL && store_open(cfg->state_dir) == -1) {
+		log_warnx("cannot open the store in %s", cfg->state_dir);
+		return 1;
+	}
 	log_info("mobkitd %s started (pid %d, config %s, %d children)",
 	    MOBKIT_VERSION, (int)D->pid, D->cfg_path, cfg->nchildren);
 	tree_build(cfg);
 	ev_run(D->loop, 0);
+	store_close();
 	control_close();
 	log_info("exiting with status %d", D->exit_code);
 	return D->exit_code;

@@ -12,6 +12,7 @@
 
 #include <ev.h>
 #include <msgpack.h>
+#include <uthash.h>
 
 #include "budget.h"
 #include "config.h"
@@ -44,6 +45,61 @@ struct sgroup {
 };
 
 struct outpipe;
+struct mbox;
+
+enum input_state { IN_QUEUED, IN_RUNNING, IN_CONSUMED, IN_FAILED,
+    IN_ABANDONED };
+enum send_outcome { SEND_ACCEPTED, SEND_DEDUPLICATED, SEND_REJECTED };
+extern const char *const input_state_names[];
+
+#define INPUT_ID_MAX	64
+
+struct waiter {
+	TAILQ_ENTRY(waiter)	 entry;
+	uint64_t		 cid;		/* the control client */
+	int			 outcome;
+	struct input		*in;
+	ev_timer		 timeout;
+};
+
+struct input {
+	char			 id[INPUT_ID_MAX];
+	char			*key;
+	char			*text;
+	int			 state;
+	int			 attempts;
+	int			 dirty;		/* to be written */
+	uint64_t		 seq;		/* order in its mailbox */
+	uint64_t		 not_before;	/* mono ms: retry delay */
+	uint64_t		 accepted_ms;
+	char			*result;
+	char			*error;
+	TAILQ_HEAD(, waiter)	 waiters;
+	TAILQ_ENTRY(input)	 qentry;	/* in the queue */
+	TAILQ_ENTRY(input)	 all;		/* in the history */
+	UT_hash_handle		 hh;		/* by id */
+	UT_hash_handle		 hkey;		/* by key, per mailbox */
+};
+
+struct mbox {
+	char			*id;
+	char			*profile;
+	int			 capacity;
+	int			 max_attempts;
+	int			 comms;
+	TAILQ_HEAD(, input)	 queue;
+	TAILQ_HEAD(, input)	 all;
+	int			 nqueued;
+	int			 nall;
+	uint64_t		 next_seq;
+	struct input		*running;
+	int			 busy;		/* the worker holds a turn */
+	struct input		*by_key;
+	char			*snapshot;	/* the conversation, JSON */
+	int			 retiring;
+	int			 destroying;
+	ev_timer		 retry;
+};
 
 struct child {
 	TAILQ_ENTRY(child)	 entry;		/* in start order */
@@ -76,6 +132,8 @@ struct child {
 	int			 removing;	/* reload removed it */
 	int			 hello;		/* HELLO received */
 	int			 ntrans;	/* transitions recorded */
+	struct mbox		*mbox;		/* members only */
+	int			 dynamic;	/* spawned, not in the INI */
 	int			 deadline_missed;
 };
 
@@ -121,6 +179,12 @@ struct daemon {
 	uint64_t		 shutdown_ms;
 	struct strlist		 stages;
 	int			 verbose;
+	int			 draining;
+	int			 drain_inflight;
+	int			 drained;
+	int			 drain_timed_out;
+	uint64_t		 drain_ms;
+	ev_timer		 drain_timer;
 };
 
 extern struct daemon *D;
@@ -144,6 +208,9 @@ const char *daemon_state(void);
 int	 child_budget_left(struct child *);
 const char *child_action_name(int state, int event);
 void	 child_free(struct child *);
+struct child *tree_add(const struct child_conf *);
+void	 tree_sweep(void);
+void	 shutdown_drain_check(void);
 
 /* spawn.c */
 int	 spawn_child(struct child *);
@@ -189,7 +256,70 @@ uint64_t client_id(struct client *);
 struct client *client_by_id(uint64_t);
 void	 reply_ok_packed(uint64_t cid, const char *data, size_t len);
 void	 reply_error(uint64_t cid, const char *msg);
+int	 ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *ctl_errbuf(void);
 int	 control_reload(msgpack_packer *);
+
+/* mailbox.c */
+struct input *input_find(const char *);
+int	 input_terminal(const struct input *);
+struct mbox *mbox_new(const char *id, const struct profile_conf *);
+void	 mbox_set_profile(struct mbox *, const struct profile_conf *);
+void	 mbox_free(struct mbox *);
+struct input *mbox_add(struct mbox *, const char *id, const char *text,
+	    const char *key, uint64_t seq);
+int	 mbox_accept(struct child *, const char *text, const char *key,
+	    struct input **, const char **reason);
+void	 mbox_worker_hello(struct child *);
+void	 mbox_worker_gone(struct child *);
+void	 mbox_kick(struct child *);
+int	 mbox_msg(struct child *, int type, const msgpack_object *);
+int	 mbox_abandon_all(struct mbox *, const char *reason, int running_too);
+int	 mbox_interrupt(struct child *, const char **id);
+int	 mbox_reset(struct child *, int *abandoned);
+int	 mbox_pending(const struct mbox *);
+void	 mbox_pack_member(msgpack_packer *, struct child *);
+void	 mbox_pack_inputs(msgpack_packer *, struct mbox *);
+int	 mbox_running_total(void);
+
+/* members.c */
+void	 waiters_resolve(struct input *, const char *status);
+void	 peers_pack(msgpack_packer *, const char *id);
+int	 peers_wired(const char *a, const char *b);
+void	 peers_from_config(struct config *);
+int	 peers_add(const char *a, const char *b);
+int	 peers_remove(const char *a, const char *b);
+void	 peers_forget(const char *id);
+void	 retire_progress(struct child *);
+int	 member_retire(struct child *);
+void	 waiters_terminate_all(void);
+struct child *member_spawn(const char *id, const char *profile, int dynamic,
+	    const char **err);
+typedef int (*verb_fn)(struct client *, int, char **, msgpack_packer *);
+int	 v_members(struct client *, int, char **, msgpack_packer *);
+int	 v_spawn(struct client *, int, char **, msgpack_packer *);
+int	 v_retire(struct client *, int, char **, msgpack_packer *);
+int	 v_destroy(struct client *, int, char **, msgpack_packer *);
+int	 v_reset(struct client *, int, char **, msgpack_packer *);
+int	 v_interrupt(struct client *, int, char **, msgpack_packer *);
+int	 v_reconcile(struct client *, int, char **, msgpack_packer *);
+int	 v_send(struct client *, int, char **, msgpack_packer *);
+int	 v_inputs(struct client *, int, char **, msgpack_packer *);
+int	 v_wire(struct client *, int, char **, msgpack_packer *);
+int	 v_unwire(struct client *, int, char **, msgpack_packer *);
+void	 reconcile_pack(msgpack_packer *);
+
+/* store.c */
+int	 store_open(const char *dir);
+void	 store_close(void);
+int	 store_load(void);
+void	 store_input(struct mbox *, struct input *);
+void	 store_input_forget(struct mbox *, struct input *);
+void	 store_snapshot(struct mbox *);
+void	 store_peers(void);
+int	 store_commit(void);
+int	 store_enabled(void);
+void	 store_after_commit(void (*fn)(void *), void *arg);
 
 /* mobkitd.c */
 void	 sd_notify_parent(const char *msg);

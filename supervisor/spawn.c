@@ -161,6 +161,8 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 			return 0;
 		}
 		c->hello = 1;
+		if (c->mbox != NULL)
+			mbox_worker_hello(c);
 		return 0;
 	case MSG_READY:
 		if (!c->hello) {
@@ -189,7 +191,8 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 		msgpack_sbuffer_destroy(&sb);
 		return 0;
 	default:
-		child_bad(c, "unexpected message type");
+		if (!c->hello || mbox_msg(c, (int)t, m) == -1)
+			child_bad(c, "unexpected message type");
 		return 0;
 	}
 }

@@ -27,8 +27,10 @@ static void	handle_failure(struct child *, int clean, int was_healthy);
 static void	group_restart(struct sgroup *, struct child *, struct sgroup *,
 		    uint64_t delay, int fresh);
 static void	group_escalate(struct sgroup *, struct child *, struct sgroup *);
+static void	reorder(struct config *);
+static void	drain_done(void);
+static void	drain_timeout_cb(struct ev_loop *, ev_timer *, int);
 static void	boot_progress(void);
-static void	sweep_removed(void);
 
 /* Move a child to a new state and record the transition. */
 static void
@@ -104,6 +106,9 @@ reap_group(struct child *c)
 		    (int)c->pid);
 	child_close_io(c);
 	c->pid = 0;
+	mbox_worker_gone(c);
+	if (D->draining)
+		shutdown_drain_check();
 }
 
 /* During shutdown, note the order in which children went away. */
@@ -169,6 +174,7 @@ a_ready(struct child *c)
 	log_info("%s: healthy (pid %d)", c->name, (int)c->pid);
 	boot_progress();
 	tree_kick();
+	mbox_kick(c);
 }
 
 static void
@@ -528,7 +534,7 @@ release_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	free(s->v);
 	free(s);
 	tree_kick();
-	sweep_removed();
+	tree_sweep();
 }
 
 /* Every child of a group restart is down: start them after the delay. */
@@ -675,8 +681,8 @@ stoppers_poke(void)
 }
 
 /* Free removed children that nothing refers to any more. */
-static void
-sweep_removed(void)
+void
+tree_sweep(void)
 {
 	struct child *c, *t;
 	struct stopper *s;
@@ -897,6 +903,20 @@ child_new(const struct child_conf *cc)
 	c->since_wall = wall_ms();
 	ev_init(&c->timer, timer_cb);
 	c->timer.data = c;
+	if (cc->kind == KIND_MEMBER)
+		c->mbox = mbox_new(cc->name, config_profile(D->cfg,
+		    cc->profile));
+	return c;
+}
+
+/* Add one child (spawn) to a running tree, in start order. */
+struct child *
+tree_add(const struct child_conf *cc)
+{
+	struct child *c = child_new(cc);
+
+	TAILQ_INSERT_TAIL(&D->children, c, entry);
+	reorder(D->cfg);
 	return c;
 }
 
@@ -906,6 +926,7 @@ child_free(struct child *c)
 	TAILQ_REMOVE(&D->children, c, entry);
 	ev_timer_stop(D->loop, &c->timer);
 	child_close_io(c);
+	mbox_free(c->mbox);
 	free(c->budget.t);
 	child_conf_free(c->conf);
 	child_conf_free(c->next_conf);
@@ -955,8 +976,13 @@ static void
 reorder(struct config *cfg)
 {
 	struct child_conf **v = start_order(cfg);
-	struct child *c;
-	int i;
+	struct child *c, *t;
+	int i, n = 0;
+
+	TAILQ_FOREACH(c, &D->children, entry)
+		if (c->dynamic || c->removing || config_child(cfg, c->name) ==
+		    NULL)
+			n++;
 
 	for (i = 0; i < cfg->nchildren && v[i] != NULL; i++) {
 		if ((c = child_find(v[i]->name)) == NULL)
@@ -964,6 +990,15 @@ reorder(struct config *cfg)
 		TAILQ_REMOVE(&D->children, c, entry);
 		TAILQ_INSERT_TAIL(&D->children, c, entry);
 	}
+	/* members spawned at run time, and children going away, last */
+	TAILQ_FOREACH_SAFE(c, &D->children, entry, t)
+		if (c->dynamic || c->removing || config_child(cfg, c->name) ==
+		    NULL) {
+			TAILQ_REMOVE(&D->children, c, entry);
+			TAILQ_INSERT_TAIL(&D->children, c, entry);
+			if (--n <= 0)
+				break;
+		}
 	i = 0;
 	TAILQ_FOREACH(c, &D->children, entry)
 		c->order = i++;
@@ -984,6 +1019,8 @@ tree_build(struct config *cfg)
 		TAILQ_INSERT_TAIL(&D->children, c, entry);
 	}
 	reorder(cfg);
+	peers_from_config(cfg);
+	(void)store_load();
 	event_simple("supervisor", "mobkitd", "lifecycle.mob_started");
 	boot_progress();
 	tree_kick();
@@ -1027,7 +1064,7 @@ reload_stopped(struct stopper *s, void *arg)
 	TAILQ_REMOVE(&D->stoppers, s, entry);
 	free(s->v);
 	free(s);
-	sweep_removed();
+	tree_sweep();
 	tree_kick();
 }
 
@@ -1057,7 +1094,14 @@ tree_reload(struct config *ncfg, msgpack_packer *pk)
 
 		if (c->removing)
 			continue;
-		if ((nc = config_child(ncfg, c->name)) == NULL) {
+		if ((nc = config_child(ncfg, c->name)) == NULL && c->mbox) {
+			if (!c->dynamic && !c->mbox->retiring) {
+				(void)strlist_add(&removed, c->name);
+				(void)member_retire(c);
+			}
+			continue;
+		}
+		if (nc == NULL) {
 			(void)strlist_add(&removed, c->name);
 			c->removing = 1;
 			c->want_run = 0;
@@ -1094,6 +1138,12 @@ tree_reload(struct config *ncfg, msgpack_packer *pk)
 	D->cfg = ncfg;
 	log_setlevel(D->verbose ? LOG_L_DEBUG : ncfg->log_level);
 	reorder(ncfg);
+	TAILQ_FOREACH(c, &D->children, entry)
+		if (c->mbox != NULL && c->conf->profile != NULL)
+			mbox_set_profile(c->mbox, config_profile(ncfg,
+			    c->next_conf ? c->next_conf->profile :
+			    c->conf->profile));
+	peers_from_config(ncfg);
 	msgpack_pack_map(pk, 4);
 	pack_names(pk, "added", &added);
 	pack_names(pk, "removed", &removed);
@@ -1174,6 +1224,7 @@ members_stopped(struct stopper *s, void *arg)
 	free(s->v);
 	free(s);
 	stage("members_stopped");
+	waiters_terminate_all();
 	TAILQ_FOREACH(c, &D->children, entry)
 		n++;
 	if ((v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
@@ -1187,13 +1238,59 @@ members_stopped(struct stopper *s, void *arg)
 	stoppers_poke();
 }
 
+/* In-flight turns are done (or the drain timed out): stop the members. */
+static void
+drain_done(void)
+{
+	struct child *c, **v;
+	int n = 0;
+
+	D->draining = 0;
+	ev_timer_stop(D->loop, &D->drain_timer);
+	D->drained = D->drain_inflight - mbox_running_total();
+	if (D->drained < 0)
+		D->drained = 0;
+	D->drain_ms = mono_ms() - D->drain_ms;
+	stage("drained");
+	TAILQ_FOREACH(c, &D->children, entry)
+		n++;
+	if ((v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
+		fatal("calloc");
+	n = 0;
+	TAILQ_FOREACH_REVERSE(c, &D->children, childq, entry)
+		if (c->conf->kind == KIND_MEMBER)
+			v[n++] = c;
+	(void)stopper_new(v, n, 1, members_stopped, NULL);
+	free(v);
+	stoppers_poke();
+}
+
+static void
+drain_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	log_warnx("drain: %d turn(s) still running after %lld ms",
+	    mbox_running_total(), (long long)D->cfg->drain_timeout_ms);
+	D->drain_timed_out = 1;
+	drain_done();
+}
+
+/* A turn ended or a worker died while draining. */
+void
+shutdown_drain_check(void)
+{
+	if (D->draining && mbox_running_total() == 0)
+		drain_done();
+}
+
 /* Ordered shutdown (SPEC section 6); the loop ends when it is done. */
 void
 daemon_shutdown(int code)
 {
-	struct child *c, **v;
+	struct child *c;
 	struct stopper *s, *t;
-	int n = 0;
 
 	if (D->shutting_down) {
 		if (code > D->exit_code)
@@ -1214,21 +1311,22 @@ daemon_shutdown(int code)
 		free(s);
 	}
 	TAILQ_FOREACH(c, &D->children, entry) {
-		n++;
 		c->want_run = 0;
 		c->held = 0;
 		if (c->timer_kind == CT_BACKOFF)
 			timer_cancel(c);
 	}
 	stage("inputs_refused");
-	stage("drained");
-	if ((v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
-		fatal("calloc");
-	n = 0;
-	TAILQ_FOREACH_REVERSE(c, &D->children, childq, entry)
-		if (c->conf->kind == KIND_MEMBER)
-			v[n++] = c;
-	(void)stopper_new(v, n, 1, members_stopped, NULL);
-	free(v);
-	stoppers_poke();
+	D->drain_inflight = mbox_running_total();
+	D->drain_ms = mono_ms();
+	if (D->drain_inflight > 0) {
+		log_info("draining %d turn(s) in flight (up to %lld ms)",
+		    D->drain_inflight, (long long)D->cfg->drain_timeout_ms);
+		D->draining = 1;
+		ev_timer_init(&D->drain_timer, drain_timeout_cb,
+		    (double)D->cfg->drain_timeout_ms / 1000.0, 0.);
+		ev_timer_start(D->loop, &D->drain_timer);
+		return;
+	}
+	drain_done();
 }

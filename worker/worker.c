@@ -1,12 +1,747 @@
 /*
- * mobkit-worker: a supervised module of the mobkit tree.  This build speaks
- * the supervision protocol only (HELLO, READY, STOP on fd 3); its own
- * runtime is not in it yet.
+ * mobkit-worker: one member of the mob.  It takes its profile and its
+ * conversation from mobkitd (CONFIG), runs one turn at a time (RUN), and
+ * answers each with RUN_DONE carrying the new conversation snapshot, which
+ * mobkitd keeps and hands back after a restart.
+ *
+ * Providers: echo (deterministic, offline; "@peer text" sends text to a
+ * wired peer) and openai (POST {base_url}/chat/completions with
+ * "stream": true, Server-Sent Events parsed as they arrive, through the
+ * curl multi interface on this process's libev loop).
  */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
 #include "child.h"
+#include "frame.h"
+#include "httpc.h"
+#include "log.h"
+#include "mpack.h"
+#include "proto.h"
+
+#define MAX_TOOL_ROUNDS	4
+#define SSE_LINE_MAX	(1024 * 1024)
+
+struct toolcall {
+	char	*id;
+	char	*name;
+	char	*args;		/* JSON text, accumulated */
+	char	*result;	/* what we tell the model */
+	int	 pending;
+};
+
+struct turn {
+	char		 input_id[64];
+	char		*text;
+	int		 rounds;
+	json_t		*added;		/* messages this turn adds */
+	char		*out;		/* assistant text so far */
+	size_t		 outlen;
+	struct http_req	*req;
+	char		*line;		/* partial SSE line */
+	size_t		 linelen;
+	char		*body;		/* a non-stream (error) body */
+	size_t		 bodylen;
+	int		 done_seen;
+	int		 stream_error;
+	char		 errmsg[512];
+	struct toolcall	 calls[8];
+	int		 ncalls;
+	int		 waiting;	/* tool results outstanding */
+	json_t		*usage;
+	char		*finish;
+};
+
+static struct {
+	struct ev_loop	*loop;
+	struct mkchild	 mk;
+	int		 configured;
+	char		*id, *provider, *model, *base_url, *api_key, *system;
+	char		*instructions;
+	long		 timeout_ms;
+	int		 comms;
+	json_t		*history;	/* user/assistant/tool messages */
+	struct turn	*turn;
+	unsigned	 ncall;
+} W;
+
+static void	turn_request(struct turn *);
+static void	turn_finish(struct turn *, const char *status,
+		    const char *error);
+
+/* --- messages to mobkitd ----------------------------------------------- */
+
+static void
+send_sb(msgpack_sbuffer *sb)
+{
+	if (W.mk.peer != NULL && peer_send_sbuf(W.mk.peer, sb) == -1)
+		log_warnx("mobkitd's queue is full: a message was dropped");
+}
+
+/* An agent event: run_started, text_delta, run_completed, run_failed. */
+static void
+agent_event(const char *type, const char *k1, const char *v1,
+    const char *k2, json_t *v2)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int n = 1 + (k1 != NULL) + (k2 != NULL);
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, (size_t)n);
+	mp_kstr(&pk, "input_id", W.turn ? W.turn->input_id : "");
+	if (k1 != NULL)
+		mp_kstr_or_nil(&pk, k1, v1);
+	if (k2 != NULL) {
+		char *s = v2 ? json_dumps(v2, JSON_COMPACT) : NULL;
+
+		mp_kstr_or_nil(&pk, k2, s);
+		free(s);
+	}
+	(void)mkchild_event(&W.mk, type, &sb);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* --- the turn ------------------------------------------------------------ */
+
+static void
+turn_free(struct turn *t)
+{
+	int i;
+
+	if (t->req != NULL)
+		http_cancel(t->req);
+	for (i = 0; i < t->ncalls; i++) {
+		free(t->calls[i].id);
+		free(t->calls[i].name);
+		free(t->calls[i].args);
+		free(t->calls[i].result);
+	}
+	json_decref(t->added);
+	json_decref(t->usage);
+	free(t->text);
+	free(t->out);
+	free(t->line);
+	free(t->body);
+	free(t->finish);
+	free(t);
+}
+
+static void
+append(char **buf, size_t *len, const char *s, size_t n)
+{
+	char *nb;
+
+	if ((nb = realloc(*buf, *len + n + 1)) == NULL)
+		fatal("realloc");
+	memcpy(nb + *len, s, n);
+	*len += n;
+	nb[*len] = '\0';
+	*buf = nb;
+}
+
+/* RUN_DONE to mobkitd; on success the history grows first. */
+static void
+turn_finish(struct turn *t, const char *status, const char *error)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char *snap = NULL;
+	size_t i;
+	json_t *m;
+
+	if (strcmp(status, "completed") == 0) {
+		json_array_foreach(t->added, i, m)
+			json_array_append(W.history, m);
+		snap = json_dumps(W.history, JSON_COMPACT);
+		agent_event("run_completed", "text", t->out ? t->out : "",
+		    "usage", t->usage);
+	} else if (strcmp(status, "failed") == 0)
+		agent_event("run_failed", "error", error, NULL, NULL);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 6);
+	mp_kint(&pk, "t", MSG_RUN_DONE);
+	mp_kstr(&pk, "input_id", t->input_id);
+	mp_kstr(&pk, "status", status);
+	mp_kstr_or_nil(&pk, "text", t->out ? t->out : "");
+	mp_kstr_or_nil(&pk, "error", error);
+	mp_kstr_or_nil(&pk, "snapshot", snap);
+	send_sb(&sb);
+	msgpack_sbuffer_destroy(&sb);
+	free(snap);
+	if (W.turn == t)
+		W.turn = NULL;
+	turn_free(t);
+}
+
+static void
+delta(struct turn *t, const char *s, size_t n)
+{
+	char *piece;
+
+	if (n == 0)
+		return;
+	append(&t->out, &t->outlen, s, n);
+	if ((piece = strndup(s, n)) == NULL)
+		fatal("strndup");
+	agent_event("text_delta", "delta", piece, NULL, NULL);
+	free(piece);
+}
+
+/* Ask mobkitd to put text into a peer's mailbox (send_message). */
+static void
+tool_send(struct turn *t, struct toolcall *c, const char *to,
+    const char *text)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	c->pending = 1;
+	t->waiting++;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	mp_kint(&pk, "t", MSG_TOOL_SEND);
+	mp_kstr(&pk, "call_id", c->id);
+	mp_kstr(&pk, "to", to);
+	mp_kstr(&pk, "text", text);
+	send_sb(&sb);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static struct toolcall *
+new_call(struct turn *t, const char *name)
+{
+	struct toolcall *c;
+	char id[64];
+
+	if (t->ncalls == (int)(sizeof(t->calls) / sizeof(t->calls[0])))
+		return NULL;
+	c = &t->calls[t->ncalls++];
+	memset(c, 0, sizeof(*c));
+	snprintf(id, sizeof(id), "call_%u", ++W.ncall);
+	c->id = strdup(id);
+	c->name = strdup(name);
+	return c;
+}
+
+/* --- echo ---------------------------------------------------------------- */
+
+/* A reply built from the input; "@peer text" messages a peer first. */
+static void
+echo_turn(struct turn *t)
+{
+	const char *p, *sp;
+	char reply[64];
+	json_t *user = json_pack("{s:s,s:s}", "role", "user", "content",
+	    t->text);
+
+	json_array_append_new(t->added, user);
+	if (t->text[0] == '@' && (sp = strchr(t->text, ' ')) != NULL &&
+	    t->rounds == 0) {
+		char *to = strndup(t->text + 1, (size_t)(sp - t->text - 1));
+		struct toolcall *c = new_call(t, "send_message");
+
+		c->args = strdup(sp + 1);
+		t->rounds++;
+		if (!W.comms) {
+			c->result = strdup("error: messaging peers is off for "
+			    "this profile");
+		} else {
+			tool_send(t, c, to, sp + 1);
+			free(to);
+			return;		/* the TOOL_RESULT continues it */
+		}
+		free(to);
+	}
+	if (t->ncalls > 0) {
+		delta(t, "sent: ", 6);
+		delta(t, t->calls[0].result, strlen(t->calls[0].result));
+	} else {
+		snprintf(reply, sizeof(reply), "echo (turn %zu): ",
+		    json_array_size(W.history) / 2 + 1);
+		delta(t, reply, strlen(reply));
+		for (p = t->text; *p != '\0'; p = sp) {
+			sp = p + 1;
+			while (*sp != '\0' && *sp != ' ')
+				sp++;
+			delta(t, p, (size_t)(sp - p));
+		}
+	}
+	json_array_append_new(t->added, json_pack("{s:s,s:s}", "role",
+	    "assistant", "content", t->out ? t->out : ""));
+	turn_finish(t, "completed", NULL);
+}
+
+/* --- openai --------------------------------------------------------------- */
+
+/* One "data: {...}" chunk of the stream. */
+static void
+sse_data(struct turn *t, const char *data)
+{
+	json_t *j, *choice, *d, *tc, *u;
+	json_error_t jerr;
+	const char *s, *fr;
+	size_t i;
+
+	if (strcmp(data, "[DONE]") == 0) {
+		t->done_seen = 1;
+		return;
+	}
+	if ((j = json_loads(data, 0, &jerr)) == NULL) {
+		if (!t->stream_error)
+			snprintf(t->errmsg, sizeof(t->errmsg), "malformed "
+			    "stream chunk (%s): %.80s", jerr.text, data);
+		t->stream_error = 1;
+		return;
+	}
+	if ((u = json_object_get(j, "usage")) != NULL && json_is_object(u)) {
+		json_decref(t->usage);
+		t->usage = json_incref(u);
+	}
+	if (json_object_get(j, "error") != NULL) {
+		snprintf(t->errmsg, sizeof(t->errmsg), "server error in "
+		    "stream: %s", json_string_value(json_object_get(
+		    json_object_get(j, "error"), "message")) ?: "?");
+		t->stream_error = 1;
+	}
+	choice = json_array_get(json_object_get(j, "choices"), 0);
+	d = json_object_get(choice, "delta");
+	if ((s = json_string_value(json_object_get(d, "content"))) != NULL)
+		delta(t, s, strlen(s));
+	json_array_foreach(json_object_get(d, "tool_calls"), i, tc) {
+		size_t idx = (size_t)json_integer_value(json_object_get(tc,
+		    "index"));
+		json_t *f = json_object_get(tc, "function");
+		const char *id = json_string_value(json_object_get(tc, "id"));
+		const char *name = json_string_value(json_object_get(f,
+		    "name"));
+		const char *args = json_string_value(json_object_get(f,
+		    "arguments"));
+		struct toolcall *c;
+
+		while ((size_t)t->ncalls <= idx && new_call(t, name ? name :
+		    "") != NULL)
+			;
+		if (idx >= (size_t)t->ncalls)
+			continue;
+		c = &t->calls[idx];
+		if (id != NULL) {
+			free(c->id);
+			c->id = strdup(id);
+		}
+		if (name != NULL && *name) {
+			free(c->name);
+			c->name = strdup(name);
+		}
+		if (args != NULL) {
+			size_t len = c->args ? strlen(c->args) : 0;
+
+			append(&c->args, &len, args, strlen(args));
+		}
+	}
+	if ((fr = json_string_value(json_object_get(choice,
+	    "finish_reason"))) != NULL) {
+		free(t->finish);
+		t->finish = strdup(fr);
+	}
+	json_decref(j);
+}
+
+/* Bytes of the response: SSE lines when streaming, else an error body. */
+static void
+on_data(void *arg, const char *buf, size_t n)
+{
+	struct turn *t = arg;
+	size_t i, start = 0;
+
+	if (t->bodylen > 0 || (t->linelen == 0 && t->out == NULL &&
+	    t->ncalls == 0 && n > 0 && buf[0] == '{')) {
+		append(&t->body, &t->bodylen, buf, n);	/* not a stream */
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (buf[i] != '\n')
+			continue;
+		append(&t->line, &t->linelen, buf + start, i - start);
+		if (t->linelen > 0 && t->line[t->linelen - 1] == '\r')
+			t->line[--t->linelen] = '\0';
+		if (t->line != NULL && strncmp(t->line, "data:", 5) == 0)
+			sse_data(t, t->line + 5 + (t->line[5] == ' '));
+		t->linelen = 0;
+		if (t->line)
+			t->line[0] = '\0';
+		start = i + 1;
+	}
+	if (start < n) {
+		if (t->linelen + (n - start) > SSE_LINE_MAX) {
+			snprintf(t->errmsg, sizeof(t->errmsg), "stream line "
+			    "longer than %d bytes", SSE_LINE_MAX);
+			t->stream_error = 1;
+			t->linelen = 0;
+			return;
+		}
+		append(&t->line, &t->linelen, buf + start, n - start);
+	}
+}
+
+/* The model asked for tools: run them, then ask it again. */
+static void
+run_tools(struct turn *t)
+{
+	json_t *calls = json_array(), *msg;
+	int i;
+
+	for (i = 0; i < t->ncalls; i++)
+		json_array_append_new(calls, json_pack("{s:s,s:s,s:{s:s,s:s}}",
+		    "id", t->calls[i].id, "type", "function", "function",
+		    "name", t->calls[i].name, "arguments", t->calls[i].args ?
+		    t->calls[i].args : "{}"));
+	msg = json_pack("{s:s,s:o,s:o}", "role", "assistant", "content",
+	    t->out ? json_string(t->out) : json_null(), "tool_calls", calls);
+	json_array_append_new(t->added, msg);
+	t->rounds++;
+	for (i = 0; i < t->ncalls; i++) {
+		struct toolcall *c = &t->calls[i];
+		json_t *a = json_loads(c->args ? c->args : "", 0, NULL);
+		const char *to = json_string_value(json_object_get(a, "to"));
+		const char *text = json_string_value(json_object_get(a, "text"));
+
+		if (strcmp(c->name, "send_message") != 0)
+			c->result = strdup("error: unknown tool");
+		else if (!W.comms)
+			c->result = strdup("error: messaging peers is off for "
+			    "this profile");
+		else if (to == NULL || text == NULL)
+			c->result = strdup("error: send_message needs \"to\" "
+			    "and \"text\"");
+		else
+			tool_send(t, c, to, text);
+		json_decref(a);
+	}
+	if (t->waiting == 0)
+		turn_request(t);
+}
+
+static void
+on_done(void *arg, CURLcode rc, long status, const char *err)
+{
+	struct turn *t = arg;
+	char msg[1024];
+	json_t *j;
+
+	t->req = NULL;
+	if (rc != CURLE_OK) {
+		snprintf(msg, sizeof(msg), "curl: %s%s%s", err,
+		    status ? " after HTTP " : "", status ? "status" : "");
+		turn_finish(t, "failed", msg);
+		return;
+	}
+	if (status < 200 || status >= 300) {
+		const char *m = NULL;
+
+		j = t->body ? json_loads(t->body, 0, NULL) : NULL;
+		m = json_string_value(json_object_get(json_object_get(j,
+		    "error"), "message"));
+		snprintf(msg, sizeof(msg), "HTTP %ld: %s", status, m ? m :
+		    t->body ? t->body : "(no body)");
+		json_decref(j);
+		turn_finish(t, "failed", msg);
+		return;
+	}
+	if (t->stream_error) {
+		turn_finish(t, "failed", t->errmsg);
+		return;
+	}
+	if (t->body != NULL) {
+		snprintf(msg, sizeof(msg), "expected an event stream, got: "
+		    "%.200s", t->body);
+		turn_finish(t, "failed", msg);
+		return;
+	}
+	if (!t->done_seen && t->finish == NULL) {
+		turn_finish(t, "failed", "the stream ended before [DONE]");
+		return;
+	}
+	if (t->ncalls > 0 && t->rounds < MAX_TOOL_ROUNDS) {
+		run_tools(t);
+		return;
+	}
+	json_array_append_new(t->added, json_pack("{s:s,s:s}", "role",
+	    "assistant", "content", t->out ? t->out : ""));
+	turn_finish(t, "completed", NULL);
+}
+
+/* The request: system, history, this turn's messages; the tool offer. */
+static void
+turn_request(struct turn *t)
+{
+	json_t *req, *msgs = json_array(), *m;
+	struct curl_slist *h = NULL;
+	char url[1024], auth[1024], *body, *sys = NULL;
+	size_t i;
+
+	if (W.system != NULL || W.instructions != NULL) {
+		if (asprintf(&sys, "%s%s%s", W.system ? W.system : "",
+		    W.system && W.instructions ? "\n\n" : "",
+		    W.instructions ? W.instructions : "") == -1)
+			fatal("asprintf");
+		json_array_append_new(msgs, json_pack("{s:s,s:s}", "role",
+		    "system", "content", sys));
+		free(sys);
+	}
+	json_array_foreach(W.history, i, m)
+		json_array_append(msgs, m);
+	json_array_foreach(t->added, i, m)
+		json_array_append(msgs, m);
+	req = json_pack("{s:s,s:o,s:b,s:{s:b}}", "model", W.model ? W.model :
+	    "", "messages", msgs, "stream", 1, "stream_options",
+	    "include_usage", 1);
+	if (W.comms)
+		json_object_set_new(req, "tools", json_pack("[{s:s,s:{s:s,s:s,"
+		    "s:{s:s,s:{s:{s:s},s:{s:s}},s:[s,s]}}}]", "type", "function",
+		    "function", "name", "send_message", "description",
+		    "Send a message to a wired peer of this mob.", "parameters",
+		    "type", "object", "properties", "to", "type", "string",
+		    "text", "type", "string", "required", "to", "text"));
+	body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	snprintf(url, sizeof(url), "%s/chat/completions", W.base_url ?
+	    W.base_url : "http://127.0.0.1:8080/v1");
+	h = curl_slist_append(h, "Content-Type: application/json");
+	h = curl_slist_append(h, "Accept: text/event-stream");
+	if (W.api_key != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    W.api_key);
+		h = curl_slist_append(h, auth);
+	}
+	/* a fresh response for this request */
+	free(t->body);
+	t->body = NULL;
+	t->bodylen = 0;
+	t->linelen = 0;
+	t->done_seen = 0;
+	free(t->finish);
+	t->finish = NULL;
+	for (i = 0; i < (size_t)t->ncalls; i++) {
+		free(t->calls[i].id);
+		free(t->calls[i].name);
+		free(t->calls[i].args);
+		free(t->calls[i].result);
+	}
+	t->ncalls = 0;
+	t->req = http_post(url, h, body, W.timeout_ms, on_data, on_done, t);
+	free(body);
+	if (t->req == NULL)
+		turn_finish(t, "failed", "cannot start the HTTP request");
+}
+
+static void
+openai_turn(struct turn *t)
+{
+	json_array_append_new(t->added, json_pack("{s:s,s:s}", "role", "user",
+	    "content", t->text));
+	turn_request(t);
+}
+
+/* --- messages from mobkitd ------------------------------------------------ */
+
+static void
+set_str(char **dst, const msgpack_object *m, const char *key)
+{
+	free(*dst);
+	*dst = mp_strdup(m, key);
+}
+
+static void
+on_config(const msgpack_object *m)
+{
+	int64_t v;
+	int b;
+	char *snap = NULL;
+
+	set_str(&W.id, m, "id");
+	set_str(&W.provider, m, "provider");
+	set_str(&W.model, m, "model");
+	set_str(&W.base_url, m, "base_url");
+	set_str(&W.api_key, m, "api_key");
+	set_str(&W.system, m, "system");
+	set_str(&W.instructions, m, "instructions");
+	W.timeout_ms = mp_get_int(m, "request_timeout_ms", &v) == 0 ? (long)v :
+	    60000;
+	W.comms = mp_get_bool(m, "comms", &b) == 0 ? b : 1;
+	set_str(&snap, m, "snapshot");
+	json_decref(W.history);
+	W.history = snap ? json_loads(snap, 0, NULL) : NULL;
+	if (!json_is_array(W.history)) {
+		json_decref(W.history);
+		W.history = json_array();
+	}
+	free(snap);
+	if (!W.configured) {
+		W.configured = 1;
+		log_info("member %s: provider %s, %zu message(s) of history",
+		    W.id, W.provider, json_array_size(W.history));
+		(void)mkchild_ready(&W.mk);
+	}
+}
+
+static void
+on_run(const msgpack_object *m)
+{
+	struct turn *t;
+	char id[64];
+
+	if (mp_copy_str(m, "input_id", id, sizeof(id)) == -1) {
+		log_warnx("RUN without an input_id");
+		return;
+	}
+	if (W.turn != NULL) {
+		log_warnx("RUN %s while %s runs: refused", id, W.turn->input_id);
+		return;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("calloc");
+	snprintf(t->input_id, sizeof(t->input_id), "%s", id);
+	if ((t->text = mp_strdup(m, "text")) == NULL)
+		t->text = strdup("");
+	t->added = json_array();
+	W.turn = t;
+	agent_event("run_started", "text", t->text, NULL, NULL);
+	if (W.provider != NULL && strcmp(W.provider, "openai") == 0)
+		openai_turn(t);
+	else
+		echo_turn(t);
+}
+
+static void
+on_tool_result(const msgpack_object *m)
+{
+	struct turn *t = W.turn;
+	char call[128], *err, *input;
+	int ok = 0, i;
+
+	if (t == NULL || mp_copy_str(m, "call_id", call, sizeof(call)) == -1)
+		return;
+	(void)mp_get_bool(m, "ok", &ok);
+	err = mp_strdup(m, "error");
+	input = mp_strdup(m, "input_id");
+	for (i = 0; i < t->ncalls; i++) {
+		struct toolcall *c = &t->calls[i];
+
+		if (!c->pending || strcmp(c->id, call) != 0)
+			continue;
+		c->pending = 0;
+		t->waiting--;
+		free(c->result);
+		if (ok && asprintf(&c->result, "delivered (input %s)",
+		    input ? input : "?") == -1)
+			fatal("asprintf");
+		else if (!ok && asprintf(&c->result, "error: %s", err ? err :
+		    "refused") == -1)
+			fatal("asprintf");
+	}
+	free(err);
+	free(input);
+	if (t->waiting > 0)
+		return;
+	if (W.provider != NULL && strcmp(W.provider, "openai") == 0) {
+		for (i = 0; i < t->ncalls; i++)
+			json_array_append_new(t->added, json_pack("{s:s,s:s,"
+			    "s:s}", "role", "tool", "tool_call_id",
+			    t->calls[i].id, "content", t->calls[i].result ?
+			    t->calls[i].result : ""));
+		turn_request(t);
+	} else
+		echo_turn(t);
+}
+
+static int
+on_msg(struct peer *p, const msgpack_object *m, void *arg)
+{
+	int64_t t;
+
+	(void)p;
+	(void)arg;
+	if (mp_get_int(m, "t", &t) == -1)
+		return 0;
+	switch (t) {
+	case MSG_CONFIG:
+		on_config(m);
+		break;
+	case MSG_RUN:
+		on_run(m);
+		break;
+	case MSG_TOOL_RESULT:
+		on_tool_result(m);
+		break;
+	case MSG_INTERRUPT:
+		if (W.turn != NULL) {
+			log_info("%s: interrupted", W.turn->input_id);
+			turn_finish(W.turn, "interrupted", "interrupted");
+		}
+		break;
+	case MSG_RESET:
+		json_decref(W.history);
+		W.history = json_array();
+		log_info("conversation reset");
+		break;
+	case MSG_STOP:
+		ev_break(W.loop, EVBREAK_ALL);
+		break;
+	default:
+		log_debug("ignored %s", msg_type_name((int)t));
+	}
+	return 0;
+}
+
+static void
+on_gone(struct peer *p, const char *why, void *arg)
+{
+	(void)p;
+	(void)arg;
+	log_info("mobkitd socket %s: stopping", why);
+	ev_break(W.loop, EVBREAK_ALL);
+}
+
+static void
+on_stop(void *arg)
+{
+	(void)arg;
+	ev_break(W.loop, EVBREAK_ALL);
+}
 
 int
 main(int argc, char *argv[])
 {
-	return mkchild_main("mobkit-worker", argc, argv);
+	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
+		printf("mobkit-worker (protocol %d)\n", PROTO_VERSION);
+		return 0;
+	}
+	W.loop = ev_default_loop(0);
+	W.history = json_array();
+	if (httpc_init(W.loop) == -1)
+		fatalx("cannot initialise libcurl");
+	if (mkchild_init(&W.mk, W.loop, "mobkit-worker", on_stop, NULL) == -1)
+		return 1;
+	if (W.mk.peer == NULL) {
+		fprintf(stderr, "mobkit-worker: run by mobkitd (no MOBKIT_FD)\n");
+		return 1;
+	}
+	/* the worker handles the whole protocol itself */
+	W.mk.peer->on_msg = on_msg;
+	W.mk.peer->on_gone = on_gone;
+	ev_run(W.loop, 0);
+	if (W.turn != NULL)
+		turn_free(W.turn);
+	peer_free(W.mk.peer);
+	json_decref(W.history);
+	return 0;
 }

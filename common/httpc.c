@@ -1,0 +1,194 @@
+/* httpc.c: curl multi on libev, after curl's evhiperfifo example. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpc.h"
+#include "log.h"
+
+struct http_req {
+	CURL			*easy;
+	struct curl_slist	*headers;
+	char			*body;
+	http_data_cb		 on_data;
+	http_done_cb		 on_done;
+	void			*arg;
+	char			 err[CURL_ERROR_SIZE];
+	long			 retry_after;
+};
+
+struct sockw {
+	ev_io		 io;
+	curl_socket_t	 fd;
+};
+
+static struct ev_loop	*loop;
+static CURLM		*multi;
+static ev_timer		 mtimer;
+static int		 running;
+
+static void
+check_done(void)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+		struct http_req *r;
+		long status = 0;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE,
+		    &status);
+		curl_multi_remove_handle(multi, r->easy);
+		r->on_done(r->arg, m->data.result, status, r->err[0] ? r->err :
+		    curl_easy_strerror(m->data.result));
+		curl_easy_cleanup(r->easy);
+		curl_slist_free_all(r->headers);
+		free(r->body);
+		free(r);
+	}
+}
+
+static void
+io_cb(struct ev_loop *l, ev_io *w, int revents)
+{
+	struct sockw *s = w->data;
+	int action = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
+	    (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
+
+	(void)l;
+	curl_multi_socket_action(multi, s->fd, action, &running);
+	check_done();
+}
+
+static void
+timer_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+	curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done();
+}
+
+/* curl tells us what to watch on a socket. */
+static int
+sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+	struct sockw *s = sockp;
+	int kind;
+
+	(void)e;
+	(void)userp;
+	if (what == CURL_POLL_REMOVE) {
+		if (s != NULL) {
+			ev_io_stop(loop, &s->io);
+			free(s);
+		}
+		return 0;
+	}
+	kind = (what & CURL_POLL_IN ? EV_READ : 0) |
+	    (what & CURL_POLL_OUT ? EV_WRITE : 0);
+	if (s == NULL) {
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			return -1;
+		s->fd = fd;
+		curl_multi_assign(multi, fd, s);
+	} else
+		ev_io_stop(loop, &s->io);
+	ev_io_init(&s->io, io_cb, fd, kind);
+	s->io.data = s;
+	ev_io_start(loop, &s->io);
+	return 0;
+}
+
+/* curl asks for a timeout (milliseconds; -1 = none). */
+static int
+mtimer_cb(CURLM *m, long ms, void *userp)
+{
+	(void)m;
+	(void)userp;
+	ev_timer_stop(loop, &mtimer);
+	if (ms >= 0) {
+		ev_timer_set(&mtimer, (double)ms / 1000.0, 0.);
+		ev_timer_start(loop, &mtimer);
+	}
+	return 0;
+}
+
+int
+httpc_init(struct ev_loop *l)
+{
+	loop = l;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    (multi = curl_multi_init()) == NULL)
+		return -1;
+	ev_timer_init(&mtimer, timer_cb, 0., 0.);
+	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, mtimer_cb);
+	return 0;
+}
+
+static size_t
+write_cb(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct http_req *r = arg;
+
+	r->on_data(r->arg, ptr, size * n);
+	return size * n;
+}
+
+/* POST body to url; the callbacks are called from the loop. */
+struct http_req *
+http_post(const char *url, struct curl_slist *headers, const char *body,
+    long timeout_ms, http_data_cb on_data, http_done_cb on_done, void *arg)
+{
+	struct http_req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->body = strdup(body)) == NULL ||
+	    (r->easy = curl_easy_init()) == NULL) {
+		if (r != NULL)
+			free(r->body);
+		free(r);
+		curl_slist_free_all(headers);
+		return NULL;
+	}
+	r->headers = headers;
+	r->on_data = on_data;
+	r->on_done = on_done;
+	r->arg = arg;
+	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->err);
+	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    timeout_ms < 10000 ? timeout_ms : 10000L);
+	if (curl_multi_add_handle(multi, r->easy) != CURLM_OK) {
+		curl_easy_cleanup(r->easy);
+		curl_slist_free_all(r->headers);
+		free(r->body);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Abandon a request now; its callbacks will not be called. */
+void
+http_cancel(struct http_req *r)
+{
+	curl_multi_remove_handle(multi, r->easy);
+	curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->headers);
+	free(r->body);
+	free(r);
+}

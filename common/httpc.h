@@ -1,0 +1,24 @@
+/*
+ * httpc.h: HTTP requests through the curl multi interface, driven by the
+ * process's libev loop (curl_multi_socket_action; nothing blocks).
+ */
+#ifndef MOBKIT_HTTPC_H
+#define MOBKIT_HTTPC_H
+
+#include <curl/curl.h>
+#include <ev.h>
+
+struct http_req;
+/* A piece of the response body, as it arrives. */
+typedef void (*http_data_cb)(void *arg, const char *buf, size_t n);
+/* The end: rc is the curl result, status the HTTP status (0 if none). */
+typedef void (*http_done_cb)(void *arg, CURLcode rc, long status,
+	    const char *err);
+
+int		 httpc_init(struct ev_loop *);
+struct http_req	*http_post(const char *url, struct curl_slist *headers,
+		    const char *body, long timeout_ms, http_data_cb,
+		    http_done_cb, void *arg);
+void		 http_cancel(struct http_req *);
+
+#endif

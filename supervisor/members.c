@@ -1,0 +1,684 @@
+/*
+ * members.c: the member verbs of the control socket (SPEC section 5),
+ * the waiters of send --wait, and the peer graph (undirected edges).
+ */
+#include <sys/queue.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mobkitd.h"
+#include "mpack.h"
+#include "timeutil.h"
+
+static struct strlist	 edges;		/* "a\tb" with a < b */
+
+/* --- the peer graph ------------------------------------------------ */
+
+static void
+edge_key(char *buf, size_t sz, const char *a, const char *b)
+{
+	if (strcmp(a, b) > 0) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+	}
+	snprintf(buf, sz, "%s\t%s", a, b);
+}
+
+int
+peers_wired(const char *a, const char *b)
+{
+	char k[300];
+
+	edge_key(k, sizeof(k), a, b);
+	return strlist_has(&edges, k);
+}
+
+/* Add an edge; -1 for a self-edge, 0 added, 1 already there. */
+int
+peers_add(const char *a, const char *b)
+{
+	char k[300];
+
+	if (strcmp(a, b) == 0)
+		return -1;
+	edge_key(k, sizeof(k), a, b);
+	if (strlist_has(&edges, k))
+		return 1;
+	(void)strlist_add(&edges, k);
+	store_peers();
+	return 0;
+}
+
+int
+peers_remove(const char *a, const char *b)
+{
+	char k[300];
+	int i;
+
+	edge_key(k, sizeof(k), a, b);
+	for (i = 0; i < edges.n; i++)
+		if (strcmp(edges.v[i], k) == 0) {
+			free(edges.v[i]);
+			edges.v[i] = edges.v[--edges.n];
+			edges.v[edges.n] = NULL;
+			store_peers();
+			return 0;
+		}
+	return 1;
+}
+
+void
+peers_forget(const char *id)
+{
+	char *tab;
+	int i;
+
+	for (i = 0; i < edges.n; i++) {
+		tab = strchr(edges.v[i], '\t');
+		if ((strncmp(edges.v[i], id, (size_t)(tab - edges.v[i])) == 0 &&
+		    strlen(id) == (size_t)(tab - edges.v[i])) ||
+		    strcmp(tab + 1, id) == 0) {
+			free(edges.v[i]);
+			edges.v[i] = edges.v[--edges.n];
+			edges.v[edges.n] = NULL;
+			i--;
+		}
+	}
+	store_peers();
+}
+
+/* The ids wired to id, as a msgpack array. */
+void
+peers_pack(msgpack_packer *pk, const char *id)
+{
+	size_t idlen = strlen(id);
+	int i, n = 0;
+	char *tab;
+
+	for (i = 0; i < edges.n; i++) {
+		tab = strchr(edges.v[i], '\t');
+		if (((size_t)(tab - edges.v[i]) == idlen &&
+		    strncmp(edges.v[i], id, idlen) == 0) ||
+		    strcmp(tab + 1, id) == 0)
+			n++;
+	}
+	msgpack_pack_array(pk, (size_t)n);
+	for (i = 0; i < edges.n; i++) {
+		tab = strchr(edges.v[i], '\t');
+		if ((size_t)(tab - edges.v[i]) == idlen &&
+		    strncmp(edges.v[i], id, idlen) == 0)
+			mp_str(pk, tab + 1);
+		else if (strcmp(tab + 1, id) == 0) {
+			msgpack_pack_str(pk, (size_t)(tab - edges.v[i]));
+			msgpack_pack_str_body(pk, edges.v[i],
+			    (size_t)(tab - edges.v[i]));
+		}
+	}
+}
+
+/* The INI's peers = lines are edges too. */
+void
+peers_from_config(struct config *cfg)
+{
+	int i, j;
+
+	for (i = 0; i < cfg->nchildren; i++) {
+		struct child_conf *c = cfg->children[i];
+
+		for (j = 0; j < c->peers.n; j++)
+			(void)peers_add(c->name, c->peers.v[j]);
+	}
+}
+
+/* --- waiters --------------------------------------------------------- */
+
+static const char *const outcome_names[] = { "accepted", "deduplicated",
+    "rejected" };
+
+/* The send verb's answer. */
+static void
+pack_send(msgpack_packer *pk, int outcome, struct input *in,
+    const char *reason, const char *status)
+{
+	msgpack_pack_map(pk, 5);
+	mp_kstr(pk, "outcome", outcome_names[outcome]);
+	mp_kstr_or_nil(pk, "input_id", in ? in->id : NULL);
+	mp_kstr_or_nil(pk, "existing_input_id",
+	    outcome == SEND_DEDUPLICATED ? in->id : NULL);
+	mp_kstr_or_nil(pk, "reason", reason);
+	mp_str(pk, "result");
+	if (status == NULL) {
+		msgpack_pack_nil(pk);
+		return;
+	}
+	msgpack_pack_map(pk, 3);
+	mp_kstr(pk, "status", status);
+	mp_kstr_or_nil(pk, "text", in->result);
+	mp_kstr_or_nil(pk, "error", in->error);
+}
+
+static const char *
+terminal_status(const struct input *in)
+{
+	switch (in->state) {
+	case IN_CONSUMED:
+		return "completed";
+	case IN_FAILED:
+		return "failed";
+	case IN_ABANDONED:
+		return "abandoned";
+	}
+	return NULL;
+}
+
+static void
+waiter_free(struct waiter *w)
+{
+	ev_timer_stop(D->loop, &w->timeout);
+	TAILQ_REMOVE(&w->in->waiters, w, entry);
+	free(w);
+}
+
+/* Answer every send --wait on this input with its final status. */
+void
+waiters_resolve(struct input *in, const char *status)
+{
+	struct waiter *w;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	while ((w = TAILQ_FIRST(&in->waiters)) != NULL) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		pack_send(&pk, w->outcome, in, NULL, status);
+		reply_ok_packed(w->cid, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+		waiter_free(w);
+	}
+}
+
+/* At shutdown, every send --wait still waiting hears "terminated". */
+void
+waiters_terminate_all(void)
+{
+	struct child *c;
+	struct input *in;
+
+	TAILQ_FOREACH(c, &D->children, entry)
+		if (c->mbox != NULL)
+			TAILQ_FOREACH(in, &c->mbox->all, all)
+				if (!TAILQ_EMPTY(&in->waiters))
+					waiters_resolve(in, "terminated");
+}
+
+static void
+waiter_timeout(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct waiter *w = t->data;
+	char msg[256];
+
+	(void)loop;
+	(void)revents;
+	snprintf(msg, sizeof(msg), "timed out waiting for %s (still %s)",
+	    w->in->id, input_state_names[w->in->state]);
+	reply_error(w->cid, msg);
+	waiter_free(w);
+}
+
+static void
+waiter_add(struct input *in, uint64_t cid, int outcome, int64_t timeout_ms)
+{
+	struct waiter *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("calloc");
+	w->cid = cid;
+	w->outcome = outcome;
+	w->in = in;
+	ev_timer_init(&w->timeout, waiter_timeout,
+	    (double)timeout_ms / 1000.0, 0.);
+	w->timeout.data = w;
+	if (timeout_ms > 0)
+		ev_timer_start(D->loop, &w->timeout);
+	TAILQ_INSERT_TAIL(&in->waiters, w, entry);
+}
+
+/* --- send ------------------------------------------------------------ */
+
+struct ack {
+	uint64_t	 cid;
+	int		 outcome;
+	char		 id[INPUT_ID_MAX];
+};
+
+/* The input is on disk: now say accepted (without --wait). */
+static void
+ack_after_commit(void *arg)
+{
+	struct ack *a = arg;
+	struct input *in = input_find(a->id);
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (in != NULL) {
+		pack_send(&pk, a->outcome, in, NULL, NULL);
+		reply_ok_packed(a->cid, sb.data, sb.size);
+	} else
+		reply_error(a->cid, "the input went away before it was saved");
+	msgpack_sbuffer_destroy(&sb);
+	free(a);
+}
+
+/* send ID TEXT [--key KEY] [--wait] [--timeout-ms N] */
+int
+v_send(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	const char *key = NULL, *reason = NULL;
+	int64_t timeout = 0;
+	int i, wait = 0, r;
+	struct input *in;
+	struct ack *a;
+
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
+			key = argv[++i];
+		else if (strcmp(argv[i], "--wait") == 0)
+			wait = 1;
+		else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
+			if (parse_ms(argv[++i], &timeout) == -1)
+				return ctl_fail("--timeout-ms: bad value \"%s\"",
+				    argv[i]);
+		} else
+			return ctl_fail("send: unknown option \"%s\"", argv[i]);
+	}
+	if (key != NULL && *key == '\0')
+		return ctl_fail("--key: empty");
+	r = mbox_accept(child_find(argv[0]), argv[1], key, &in, &reason);
+	if (r == SEND_REJECTED) {
+		pack_send(pk, r, NULL, reason, NULL);
+		return 0;
+	}
+	if (r == SEND_DEDUPLICATED && input_terminal(in)) {
+		pack_send(pk, r, in, NULL, terminal_status(in));
+		return 0;
+	}
+	if (wait) {
+		waiter_add(in, client_id(cl), r, timeout);
+		return 1;
+	}
+	if (r == SEND_ACCEPTED && store_enabled()) {
+		if ((a = calloc(1, sizeof(*a))) == NULL)
+			fatal("calloc");
+		a->cid = client_id(cl);
+		a->outcome = r;
+		snprintf(a->id, sizeof(a->id), "%s", in->id);
+		store_after_commit(ack_after_commit, a);
+		return 1;
+	}
+	pack_send(pk, r, in, NULL, NULL);
+	return 0;
+}
+
+/* --- the roster -------------------------------------------------------- */
+
+static struct child *
+need_member(const char *id)
+{
+	struct child *c = child_find(id);
+
+	if (c == NULL || c->mbox == NULL) {
+		ctl_fail("no member named \"%s\"", id);
+		return NULL;
+	}
+	return c;
+}
+
+int
+v_members(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	struct child *c;
+	int n = 0;
+
+	(void)cl;
+	(void)argc;
+	(void)argv;
+	TAILQ_FOREACH(c, &D->children, entry)
+		if (c->mbox != NULL && !c->removing)
+			n++;
+	msgpack_pack_array(pk, (size_t)n);
+	TAILQ_FOREACH(c, &D->children, entry)
+		if (c->mbox != NULL && !c->removing)
+			mbox_pack_member(pk, c);
+	return 0;
+}
+
+int
+v_inputs(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	struct child *c;
+
+	(void)cl;
+	(void)argc;
+	if ((c = need_member(argv[0])) == NULL)
+		return -1;
+	mbox_pack_inputs(pk, c->mbox);
+	return 0;
+}
+
+static int
+valid_id(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 64 || !isalnum((unsigned char)*s))
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Add a member to the tree and start it. */
+struct child *
+member_spawn(const char *id, const char *profile, int dynamic,
+    const char **err)
+{
+	struct profile_conf *p;
+	struct child_conf *cc;
+	struct child *c;
+
+	if (!valid_id(id)) {
+		*err = "bad member id: use letters, digits, '.', '_' and '-'";
+		return NULL;
+	}
+	if (child_find(id) != NULL) {
+		*err = "a child with that name exists";
+		return NULL;
+	}
+	if ((p = config_profile(D->cfg, profile)) == NULL) {
+		*err = "no such profile";
+		return NULL;
+	}
+	if ((cc = calloc(1, sizeof(*cc))) == NULL ||
+	    (cc->name = strdup(id)) == NULL ||
+	    (cc->profile = strdup(profile)) == NULL)
+		fatal("calloc");
+	cc->kind = KIND_MEMBER;
+	cc->restart = cc->ready = cc->max_restarts = -1;
+	cc->restart_window_ms = cc->restart_backoff_ms = -1;
+	cc->restart_backoff_max_ms = cc->start_timeout_ms = -1;
+	cc->stop_timeout_ms = -1;
+	cc->on_exhausted = cc->stop_signal = -1;
+	if (member_conf_from_profile(cc, p, D->cfg) == -1)
+		fatal("member_conf_from_profile");
+	c = tree_add(cc);
+	c->dynamic = dynamic;
+	child_conf_free(cc);
+	tree_kick();
+	return c;
+}
+
+int
+v_spawn(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	const char *err;
+	struct child *c;
+
+	(void)cl;
+	(void)argc;
+	if (D->shutting_down)
+		return ctl_fail("mobkitd is shutting down");
+	if ((c = member_spawn(argv[0], argv[1], 1, &err)) == NULL)
+		return ctl_fail("spawn %s: %s", argv[0], err);
+	msgpack_pack_map(pk, 3);
+	mp_kstr(pk, "id", c->name);
+	mp_kstr(pk, "profile", c->mbox->profile);
+	mp_kstr(pk, "state", cstate_names[c->state]);
+	return 0;
+}
+
+static void
+retired_stopped(struct stopper *s, void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < s->n; i++) {
+		struct child *c = s->v[i];
+
+		log_info("%s: retired", c->name);
+		event_simple("supervisor", c->name, "member.retired");
+		peers_forget(c->name);
+		c->removing = 1;
+	}
+	TAILQ_REMOVE(&D->stoppers, s, entry);
+	free(s->v);
+	free(s);
+	tree_sweep();
+}
+
+/* A retiring member whose queue has drained is stopped and removed. */
+void
+retire_progress(struct child *c)
+{
+	struct mbox *mb = c->mbox;
+
+	if (mb == NULL || !mb->retiring || mb->destroying || c->held ||
+	    mbox_pending(mb) > 0 || (mb->busy && c->pid != 0))
+		return;
+	mb->destroying = 1;	/* once */
+	c->want_run = 0;
+	c->held = 1;
+	(void)stopper_new(&c, 1, 0, retired_stopped, NULL);
+	stoppers_poke();
+}
+
+/* Start retiring: no new inputs; stop once the queue is drained. */
+int
+member_retire(struct child *c)
+{
+	int pending = mbox_pending(c->mbox);
+
+	if (!c->mbox->retiring) {
+		c->mbox->retiring = 1;
+		event_simple("supervisor", c->name, "member.retiring");
+	}
+	retire_progress(c);
+	return pending;
+}
+
+int
+v_retire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	struct child *c;
+	int pending;
+
+	(void)cl;
+	(void)argc;
+	if ((c = need_member(argv[0])) == NULL)
+		return -1;
+	pending = member_retire(c);
+	msgpack_pack_map(pk, 2);
+	mp_kstr(pk, "id", c->name);
+	mp_kint(pk, "inputs_pending_drain", pending);
+	return 0;
+}
+
+int
+v_destroy(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	struct child *c;
+	int n;
+
+	(void)cl;
+	(void)argc;
+	if ((c = need_member(argv[0])) == NULL)
+		return -1;
+	if (c->mbox->destroying)
+		return ctl_fail("%s is already going away", c->name);
+	n = mbox_abandon_all(c->mbox, "destroyed", 1);
+	c->mbox->retiring = 1;
+	c->mbox->busy = 0;
+	retire_progress(c);
+	event_simple("supervisor", c->name, "member.destroyed");
+	msgpack_pack_map(pk, 2);
+	mp_kstr(pk, "id", argv[0]);
+	mp_kint(pk, "inputs_abandoned", n);
+	return 0;
+}
+
+int
+v_reset(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	struct child *c;
+	int n;
+
+	(void)cl;
+	(void)argc;
+	if ((c = need_member(argv[0])) == NULL)
+		return -1;
+	if (mbox_reset(c, &n) == -1)
+		return ctl_fail("%s is running a turn; interrupt it first, or "
+		    "wait", c->name);
+	msgpack_pack_map(pk, 2);
+	mp_kstr(pk, "id", c->name);
+	mp_kint(pk, "inputs_abandoned", n);
+	return 0;
+}
+
+int
+v_interrupt(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	struct child *c;
+	const char *id;
+
+	(void)cl;
+	(void)argc;
+	if ((c = need_member(argv[0])) == NULL)
+		return -1;
+	if (mbox_interrupt(c, &id) == -1)
+		return ctl_fail("%s is not running a turn", c->name);
+	msgpack_pack_map(pk, 3);
+	mp_kstr(pk, "id", c->name);
+	mp_kstr(pk, "input_id", id);
+	mp_kstr(pk, "state", "abandoned");
+	return 0;
+}
+
+/* Make the running roster equal the INI's; pack what moved. */
+void
+reconcile_pack(msgpack_packer *pk)
+{
+	struct strlist spawned = { 0 }, retired = { 0 }, retained = { 0 };
+	struct child *c;
+	const char *err;
+	int i;
+
+	for (i = 0; i < D->cfg->nchildren; i++) {
+		struct child_conf *cc = D->cfg->children[i];
+
+		if (cc->kind != KIND_MEMBER)
+			continue;
+		c = child_find(cc->name);
+		if (c != NULL && c->mbox != NULL && !c->mbox->retiring) {
+			(void)strlist_add(&retained, cc->name);
+			continue;
+		}
+		if (c != NULL)
+			continue;	/* still going away */
+		if (member_spawn(cc->name, cc->profile, 0, &err) != NULL)
+			(void)strlist_add(&spawned, cc->name);
+		else
+			log_warnx("reconcile: %s: %s", cc->name, err);
+	}
+	TAILQ_FOREACH(c, &D->children, entry) {
+		if (c->mbox == NULL || c->removing || c->mbox->retiring ||
+		    config_child(D->cfg, c->name) != NULL)
+			continue;
+		(void)member_retire(c);
+		(void)strlist_add(&retired, c->name);
+	}
+	peers_from_config(D->cfg);
+	msgpack_pack_map(pk, 3);
+	mp_str(pk, "spawned");
+	msgpack_pack_array(pk, (size_t)spawned.n);
+	for (i = 0; i < spawned.n; i++)
+		mp_str(pk, spawned.v[i]);
+	mp_str(pk, "retired");
+	msgpack_pack_array(pk, (size_t)retired.n);
+	for (i = 0; i < retired.n; i++)
+		mp_str(pk, retired.v[i]);
+	mp_str(pk, "retained");
+	msgpack_pack_array(pk, (size_t)retained.n);
+	for (i = 0; i < retained.n; i++)
+		mp_str(pk, retained.v[i]);
+	strlist_free(&spawned);
+	strlist_free(&retired);
+	strlist_free(&retained);
+}
+
+int
+v_reconcile(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	(void)cl;
+	(void)argc;
+	(void)argv;
+	if (D->shutting_down)
+		return ctl_fail("mobkitd is shutting down");
+	reconcile_pack(pk);
+	return 0;
+}
+
+static int
+wire_args(char **argv)
+{
+	if (need_member(argv[0]) == NULL || need_member(argv[1]) == NULL)
+		return -1;
+	if (strcmp(argv[0], argv[1]) == 0)
+		return ctl_fail("a member cannot be wired to itself");
+	return 0;
+}
+
+int
+v_wire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	int r;
+
+	(void)cl;
+	(void)argc;
+	if (wire_args(argv) == -1)
+		return -1;
+	r = peers_add(argv[0], argv[1]);
+	msgpack_pack_map(pk, 2);
+	mp_str(pk, "wired");
+	msgpack_pack_array(pk, 2);
+	mp_str(pk, argv[0]);
+	mp_str(pk, argv[1]);
+	mp_kbool(pk, "changed", r == 0);
+	return 0;
+}
+
+int
+v_unwire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	int r;
+
+	(void)cl;
+	(void)argc;
+	if (wire_args(argv) == -1)
+		return -1;
+	r = peers_remove(argv[0], argv[1]);
+	msgpack_pack_map(pk, 2);
+	mp_str(pk, "unwired");
+	msgpack_pack_array(pk, 2);
+	mp_str(pk, argv[0]);
+	mp_str(pk, argv[1]);
+	mp_kbool(pk, "changed", r == 0);
+	return 0;
+}
