@@ -17,12 +17,12 @@ ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/frame.c common/config.c common/child.c common/budget.c \
-	   common/httpc.c
+	   common/httpc.c common/tojson.c
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
-	   supervisor/tojson.c supervisor/mailbox.c supervisor/members.c \
+	   supervisor/mailbox.c supervisor/members.c \
 	   supervisor/store.c
-CTL	 = supervisor/mobkitctl.c supervisor/tojson.c
+CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient

@@ -89,6 +89,7 @@ mkchild_init(struct mkchild *mk, struct ev_loop *loop, const char *role,
 	mk->on_stop = on_stop;
 	mk->arg = arg;
 	log_init(mk->name, LOG_L_INFO);
+	log_set_bare(fds != NULL);
 	ev_signal_init(&mk->sterm, on_signal, SIGTERM);
 	ev_signal_init(&mk->sint, on_signal, SIGINT);
 	mk->sterm.data = mk->sint.data = mk;

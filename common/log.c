@@ -9,6 +9,7 @@
 
 static const char *log_rolename = "mobkit";
 static int log_level = LOG_L_INFO;
+static int log_bare;	/* under mobkitd: it adds the time and our name */
 
 /* Set the role printed in every line and the verbosity. */
 void
@@ -16,6 +17,12 @@ log_init(const char *role, int level)
 {
 	log_rolename = role;
 	log_level = level;
+}
+
+void
+log_set_bare(int bare)
+{
+	log_bare = bare;
 }
 
 void
@@ -59,6 +66,14 @@ log_vwrite(int level, const char *tag, int err, const char *fmt, va_list ap)
 
 	if (level > log_level)
 		return;
+	if (log_bare) {
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		if (err)
+			fprintf(stderr, "%s: %s: %s\n", tag, msg, strerror(err));
+		else
+			fprintf(stderr, "%s: %s\n", tag, msg);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);

@@ -8,6 +8,7 @@ enum log_level { LOG_L_ERROR, LOG_L_WARN, LOG_L_INFO, LOG_L_DEBUG };
 
 void	log_init(const char *role, int level);
 void	log_setlevel(int level);
+void	log_set_bare(int);
 int	log_getlevel(void);
 int	log_parselevel(const char *s);	/* -1 when unknown */
 const char *log_role(void);

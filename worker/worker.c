@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mpack.h"
 #include "proto.h"
+#include "tojson.h"
 
 #define MAX_TOOL_ROUNDS	4
 #define SSE_LINE_MAX	(1024 * 1024)
@@ -99,10 +100,11 @@ agent_event(const char *type, const char *k1, const char *v1,
 	if (k1 != NULL)
 		mp_kstr_or_nil(&pk, k1, v1);
 	if (k2 != NULL) {
-		char *s = v2 ? json_dumps(v2, JSON_COMPACT) : NULL;
-
-		mp_kstr_or_nil(&pk, k2, s);
-		free(s);
+		mp_str(&pk, k2);
+		if (v2 != NULL)
+			json_to_mp(&pk, v2);
+		else
+			msgpack_pack_nil(&pk);
 	}
 	(void)mkchild_event(&W.mk, type, &sb);
 	msgpack_sbuffer_destroy(&sb);

@@ -82,3 +82,22 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+
+# start_llm: the OpenAI-compatible fixture on a free loopback port.
+FIX=$(cd "$(dirname "$0")/../fixtures" && pwd)
+LLM_PORT=
+start_llm() {
+	python3 "$FIX/llmserver.py" "$T/llm.port" "$T/llm.log" &
+	echo $! >"$T/llm.pid"
+	wait_for "the LLM fixture" test -s "$T/llm.port"
+	LLM_PORT=$(cat "$T/llm.port")
+	: >"$T/llm.log"
+}
+
+# input_field MEMBER INPUT_ID FIELD
+input_field() { jctl inputs "$1" | jq -r ".[] | select(.input_id == \"$2\") | .$3"; }
+input_is() { [ "$(input_field "$1" "$2" state)" = "$3" ]; }
+running_of() { jctl members | jq -r ".[] | select(.id == \"$1\") | .running"; }
+member_pid() { jctl members | jq -r ".[] | select(.id == \"$1\") | .pid"; }
+# send_id MEMBER TEXT [ARGS]: send without waiting, print the input id
+send_id() { m=$1; t=$2; shift 2; jctl send "$m" "$t" "$@" | jq -r .input_id; }
