@@ -65,6 +65,7 @@ count_lines() { grep -c "$1" "$2" 2>/dev/null || true; }
 transitions_of() { jctl transitions "$1" | jq -r '[.[].to] | join(" ")'; }
 
 cleanup() {
+	rc=$?
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -TERM "$DPID" 2>/dev/null
 		i=0
@@ -79,7 +80,16 @@ cleanup() {
 	for f in "$T"/*.pid; do
 		[ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
 	done
+	# a sanitizer report from mobkitd or any child fails the test
+	if grep -Eq "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" \
+	    "$T/daemon.log" 2>/dev/null; then
+		echo "FAIL: sanitizer report in the daemon log:"
+		grep -E -A 12 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" \
+		    "$T/daemon.log" | head -40
+		rc=1
+	fi
 	rm -rf "$T"
+	exit $rc
 }
 trap cleanup EXIT
 
