@@ -40,6 +40,17 @@ frame_header(char hdr[FRAME_HDR], uint32_t len)
 
 static void	peer_read_cb(struct ev_loop *, ev_io *, int);
 static void	peer_write_cb(struct ev_loop *, ev_io *, int);
+static void	flush_cb(struct ev_loop *, ev_prepare *, int);
+
+/*
+ * Writes are coalesced: peer_send only queues, and one prepare watcher
+ * (lowest priority, so after everything else that runs before blocking)
+ * writes every peer's queue once per loop iteration.  One process, one
+ * loop: the list and the watcher are per process.
+ */
+static struct peer	*flush_head;
+static ev_prepare	 flusher;
+static struct ev_loop	*flush_loop;
 
 /* Wrap a connected non-blocking socket. */
 struct peer *
@@ -62,7 +73,29 @@ peer_new(struct ev_loop *loop, int fd, size_t max_frame, size_t hwm,
 	p->rio.data = p->wio.data = p;
 	ev_io_start(loop, &p->rio);
 	p->reading = 1;
+	if (flush_loop == NULL) {
+		flush_loop = loop;
+		ev_prepare_init(&flusher, flush_cb);
+		ev_set_priority(&flusher, EV_MINPRI);
+		ev_prepare_start(loop, &flusher);
+		ev_unref(loop);		/* it must not keep the loop alive */
+	}
 	return p;
+}
+
+static void
+flush_unlink(struct peer *p)
+{
+	struct peer **pp;
+
+	if (!p->flush_queued)
+		return;
+	for (pp = &flush_head; *pp != NULL; pp = &(*pp)->flush_next)
+		if (*pp == p) {
+			*pp = p->flush_next;
+			break;
+		}
+	p->flush_queued = 0;
 }
 
 /* Stop watching, close the socket, free the buffers. */
@@ -71,6 +104,7 @@ peer_free(struct peer *p)
 {
 	if (p == NULL)
 		return;
+	flush_unlink(p);
 	ev_io_stop(p->loop, &p->rio);
 	ev_io_stop(p->loop, &p->wio);
 	close(p->fd);
@@ -297,10 +331,32 @@ peer_send(struct peer *p, const char *payload, size_t len)
 	memcpy(p->wbuf + p->wlen, hdr, FRAME_HDR);
 	memcpy(p->wbuf + p->wlen + FRAME_HDR, payload, len);
 	p->wlen += FRAME_HDR + len;
-	/* Try now; errors surface through the write watcher. */
-	if (peer_drain(p) == -1 || p->wlen > 0)
-		ev_io_start(p->loop, &p->wio);
+	/* written by flush_cb before the loop blocks */
+	if (!p->flush_queued && !ev_is_active(&p->wio)) {
+		p->flush_queued = 1;
+		p->flush_next = flush_head;
+		flush_head = p;
+	}
 	return 0;
+}
+
+/* Write every queued peer once; what does not fit waits for EV_WRITE. */
+static void
+flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct peer *p;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	while ((p = flush_head) != NULL) {
+		flush_head = p->flush_next;
+		p->flush_queued = 0;
+		if (p->dead)
+			continue;
+		if (peer_drain(p) == -1 || p->wlen > 0)
+			ev_io_start(p->loop, &p->wio);	/* errors surface there */
+	}
 }
 
 int
@@ -316,6 +372,7 @@ peer_flush(struct peer *p, int timeout_ms)
 	uint64_t end = mono_ms() + (uint64_t)timeout_ms;
 	struct pollfd pfd;
 
+	flush_unlink(p);
 	while (peer_queued(p) > 0) {
 		uint64_t now = mono_ms();
 

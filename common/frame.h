@@ -39,6 +39,8 @@ struct peer {
 	peer_gone_cb	 on_gone;
 	void		*arg;
 	char		 why[128];
+	struct peer	*flush_next;	/* in the list to flush */
+	int		 flush_queued;
 };
 
 struct peer	*peer_new(struct ev_loop *, int fd, size_t max_frame,

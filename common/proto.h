@@ -25,7 +25,7 @@ enum msg_type {
 	MSG_INTERRUPT = 22,	/* root -> worker: cancel the running turn */
 	MSG_RESET = 23,		/* root -> worker: forget the conversation */
 	MSG_RUN_DONE = 24,	/* worker -> root: input_id, status, text,
-				   error, snapshot */
+				   error, messages (what the turn added) */
 	MSG_TOOL_SEND = 25,	/* worker -> root: call_id, to, text */
 	MSG_TOOL_RESULT = 26,	/* root -> worker: call_id, ok, error */
 	/* routing 40-49, delivery 50-59, scheduling 60-69 */

@@ -296,6 +296,42 @@ dispatch_later(void *arg)
 	free(arg);
 }
 
+/*
+ * Append a turn's messages (a JSON array) to the conversation, itself a
+ * JSON array kept as text: amortised O(turn), never O(conversation).
+ */
+void
+mbox_snapshot_append(struct mbox *mb, const char *messages)
+{
+	size_t n = strlen(messages), need;
+	char *nb;
+
+	if (n < 2 || messages[0] != '[' || messages[n - 1] != ']' ||
+	    strcmp(messages, "[]") == 0)
+		return;
+	need = mb->snaplen + n + 2;
+	if (need > mb->snapcap) {
+		size_t cap = mb->snapcap ? mb->snapcap : 256;
+
+		while (cap < need)
+			cap *= 2;
+		if ((nb = realloc(mb->snapshot, cap)) == NULL)
+			fatal("realloc");
+		mb->snapshot = nb;
+		mb->snapcap = cap;
+	}
+	if (mb->snaplen == 0) {
+		memcpy(mb->snapshot, messages, n + 1);
+		mb->snaplen = n;
+		return;
+	}
+	/* "[a,b]" + "[c]" -> "[a,b,c]" */
+	mb->snapshot[mb->snaplen - 1] = ',';
+	memcpy(mb->snapshot + mb->snaplen, messages + 1, n);
+	mb->snaplen += n - 1;
+	mb->snapshot[mb->snaplen] = '\0';
+}
+
 /* --- talking to the worker ------------------------------------------ */
 
 static struct child *
@@ -440,7 +476,7 @@ run_done(struct child *c, const msgpack_object *m)
 	struct mbox *mb = c->mbox;
 	char id[INPUT_ID_MAX], status[16];
 	char *text = mp_strdup(m, "text"), *err = mp_strdup(m, "error");
-	char *snap = mp_strdup(m, "snapshot");
+	char *added = mp_strdup(m, "messages");
 	struct input *in;
 	uint64_t delay;
 
@@ -451,11 +487,9 @@ run_done(struct child *c, const msgpack_object *m)
 		goto out;
 	}
 	in = input_find(id);
-	if (snap != NULL && strcmp(status, "completed") == 0) {
-		free(mb->snapshot);
-		mb->snapshot = snap;
-		snap = NULL;
-		store_snapshot(mb);
+	if (added != NULL && strcmp(status, "completed") == 0) {
+		mbox_snapshot_append(mb, added);
+		store_snapshot_append(mb, added);
 	}
 	if (in == NULL || in != mb->running) {
 		log_debug("%s: late result for %s ignored", mb->id, id);
@@ -480,7 +514,7 @@ run_done(struct child *c, const msgpack_object *m)
 out:
 	free(text);
 	free(err);
-	free(snap);
+	free(added);
 	retire_progress(c);
 	dispatch(mb);
 	if (D->draining)
@@ -603,7 +637,8 @@ mbox_reset(struct child *c, int *abandoned)
 	*abandoned = mbox_abandon_all(mb, "reset", 0);
 	free(mb->snapshot);
 	mb->snapshot = NULL;
-	store_snapshot(mb);
+	mb->snaplen = mb->snapcap = 0;
+	store_snapshot_clear(mb);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 1);

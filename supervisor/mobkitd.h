@@ -95,7 +95,8 @@ struct mbox {
 	struct input		*running;
 	int			 busy;		/* the worker holds a turn */
 	struct input		*by_key;
-	char			*snapshot;	/* the conversation, JSON */
+	char			*snapshot;	/* the conversation, a JSON array */
+	size_t			 snaplen, snapcap;
 	int			 retiring;
 	int			 destroying;
 	ev_timer		 retry;
@@ -315,7 +316,9 @@ void	 store_close(void);
 int	 store_load(void);
 void	 store_input(struct mbox *, struct input *);
 void	 store_input_forget(struct mbox *, struct input *);
-void	 store_snapshot(struct mbox *);
+void	 store_snapshot_append(struct mbox *, const char *messages);
+void	 store_snapshot_clear(struct mbox *);
+void	 mbox_snapshot_append(struct mbox *, const char *messages);
 void	 store_peers(void);
 int	 store_commit(void);
 int	 store_enabled(void);

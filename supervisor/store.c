@@ -54,8 +54,9 @@ static const char schema[] =
     "INTEGER NOT NULL, attempts INTEGER NOT NULL, accepted_ms INTEGER, "
     "result TEXT, error TEXT);"
     "CREATE INDEX IF NOT EXISTS inputs_member ON inputs(member, seq);"
-    "CREATE TABLE IF NOT EXISTS snapshots (member TEXT PRIMARY KEY, data "
-    "TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS messages (member TEXT NOT NULL, seq "
+    "INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS messages_member ON messages(member, seq);"
     "CREATE TABLE IF NOT EXISTS peers (a TEXT NOT NULL, b TEXT NOT NULL, "
     "PRIMARY KEY (a, b));";
 
@@ -102,11 +103,12 @@ store_open(const char *dir)
 	    "attempts=excluded.attempts, result=excluded.result, "
 	    "error=excluded.error", &st_upsert) == -1 ||
 	    prepare("DELETE FROM inputs WHERE id = ?", &st_forget) == -1 ||
-	    prepare("INSERT OR REPLACE INTO snapshots (member, data) VALUES "
-	    "(?, ?)", &st_snap) == -1 ||
-	    prepare("DELETE FROM snapshots WHERE member = ?", &st_nosnap) == -1)
+	    prepare("INSERT INTO messages (member, data) VALUES (?, ?)",
+	    &st_snap) == -1 ||
+	    prepare("DELETE FROM messages WHERE member = ?", &st_nosnap) == -1)
 		return -1;
 	ev_prepare_init(&committer, commit_cb);
+	ev_set_priority(&committer, EV_MAXPRI);	/* before the write flush */
 	ev_prepare_start(D->loop, &committer);
 	log_info("store: %s (SQLite %s, WAL, group commit)", path,
 	    sqlite3_libversion());
@@ -180,11 +182,19 @@ store_input_forget(struct mbox *mb, struct input *in)
 	op_add(OP_FORGET, in->id, NULL);
 }
 
+/* A turn's messages are appended, a reset clears them: never rewritten. */
 void
-store_snapshot(struct mbox *mb)
+store_snapshot_append(struct mbox *mb, const char *messages)
 {
 	if (db != NULL)
-		op_add(OP_SNAPSHOT, mb->id, mb->snapshot);
+		op_add(OP_SNAPSHOT, mb->id, messages);
+}
+
+void
+store_snapshot_clear(struct mbox *mb)
+{
+	if (db != NULL)
+		op_add(OP_SNAPSHOT, mb->id, NULL);
 }
 
 void
@@ -384,15 +394,14 @@ store_load(void)
 		n++;
 	}
 	sqlite3_finalize(st);
-	if (prepare("SELECT member, data FROM snapshots", &st) == -1)
+	if (prepare("SELECT member, data FROM messages ORDER BY member, seq",
+	    &st) == -1)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		c = child_find((const char *)sqlite3_column_text(st, 0));
-		if (c != NULL && c->mbox != NULL) {
-			free(c->mbox->snapshot);
-			c->mbox->snapshot = strdup((const char *)
+		if (c != NULL && c->mbox != NULL)
+			mbox_snapshot_append(c->mbox, (const char *)
 			    sqlite3_column_text(st, 1));
-		}
 	}
 	sqlite3_finalize(st);
 	if (prepare("SELECT a, b FROM peers", &st) == -1)

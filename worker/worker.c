@@ -154,14 +154,15 @@ turn_finish(struct turn *t, const char *status, const char *error)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	char *snap = NULL;
+	char *added = NULL;
 	size_t i;
 	json_t *m;
 
+	/* only what this turn adds goes up: mobkitd appends it */
 	if (strcmp(status, "completed") == 0) {
 		json_array_foreach(t->added, i, m)
 			json_array_append(W.history, m);
-		snap = json_dumps(W.history, JSON_COMPACT);
+		added = json_dumps(t->added, JSON_COMPACT);
 		agent_event("run_completed", "text", t->out ? t->out : "",
 		    "usage", t->usage);
 	} else if (strcmp(status, "failed") == 0)
@@ -174,10 +175,10 @@ turn_finish(struct turn *t, const char *status, const char *error)
 	mp_kstr(&pk, "status", status);
 	mp_kstr_or_nil(&pk, "text", t->out ? t->out : "");
 	mp_kstr_or_nil(&pk, "error", error);
-	mp_kstr_or_nil(&pk, "snapshot", snap);
+	mp_kstr_or_nil(&pk, "messages", added);
 	send_sb(&sb);
 	msgpack_sbuffer_destroy(&sb);
-	free(snap);
+	free(added);
 	if (W.turn == t)
 		W.turn = NULL;
 	turn_free(t);
@@ -743,6 +744,7 @@ main(int argc, char *argv[])
 	ev_run(W.loop, 0);
 	if (W.turn != NULL)
 		turn_free(W.turn);
+	(void)peer_flush(W.mk.peer, 1000);
 	peer_free(W.mk.peer);
 	json_decref(W.history);
 	return 0;

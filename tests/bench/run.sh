@@ -2,3 +2,5 @@
 # run.sh: make bench.  Prints each figure beside its same-run baseline.
 set -e
 "$MOBKIT_TESTBIN/mkbench" "$MOBKIT_BIN" "$MOBKIT_TESTBIN" ${BENCH_N:-1000}
+echo
+"$MOBKIT_TESTBIN/mobbench" "$MOBKIT_BIN" "$MOBKIT_TESTBIN" ${BENCH_INPUTS:-100000}
