@@ -10,9 +10,9 @@ WARN	 = -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-format-nonliteral
 PKGS	 = msgpack inih jansson libcurl
 CPPFLAGS += -D_GNU_SOURCE -Icommon -Isupervisor $(shell pkg-config --cflags $(PKGS))
-# mobkitd and mobkitctl never speak HTTP: only the modules link libcurl
+# libcurl is loaded at run time (dlopen) by the processes that speak HTTP;
+# its headers are needed to build, its library only to run them
 LDLIBS	 = $(shell pkg-config --libs msgpack inih jansson) -lev -lm
-CURL_LIBS = $(shell pkg-config --libs libcurl)
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
@@ -51,7 +51,7 @@ $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 
 $(BINDIR)/mobkit-worker: $(call obj,worker/worker.c) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CURL_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BINDIR)/mobkit-router: $(call obj,router/router.c) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)

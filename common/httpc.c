@@ -1,10 +1,104 @@
-/* httpc.c: curl multi on libev, after curl's evhiperfifo example. */
+/*
+ * httpc.c: curl multi on libev, after curl's evhiperfifo example.
+ *
+ * libcurl is loaded with dlopen on first use: a process that never speaks
+ * HTTP (an echo member) never maps libcurl and the TLS stack behind it,
+ * which is most of a worker's start-up time and memory.
+ */
+#include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "httpc.h"
 #include "log.h"
+
+static struct curlfn {
+	CURLcode	 (*global_init)(long);
+	CURLM		*(*multi_init)(void);
+	CURLMcode	 (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode	 (*multi_socket_action)(CURLM *, curl_socket_t, int,
+			    int *);
+	CURLMsg		*(*multi_info_read)(CURLM *, int *);
+	CURLMcode	 (*multi_assign)(CURLM *, curl_socket_t, void *);
+	CURLMcode	 (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode	 (*multi_remove_handle)(CURLM *, CURL *);
+	CURL		*(*easy_init)(void);
+	CURLcode	 (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	 (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void		 (*easy_cleanup)(CURL *);
+	const char	*(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		 (*slist_free_all)(struct curl_slist *);
+} C;
+
+static const struct {
+	const char	*name;
+	size_t		 off;
+} syms[] = {
+#define S(n, f)	{ n, offsetof(struct curlfn, f) }
+	S("curl_global_init", global_init),
+	S("curl_multi_init", multi_init),
+	S("curl_multi_setopt", multi_setopt),
+	S("curl_multi_socket_action", multi_socket_action),
+	S("curl_multi_info_read", multi_info_read),
+	S("curl_multi_assign", multi_assign),
+	S("curl_multi_add_handle", multi_add_handle),
+	S("curl_multi_remove_handle", multi_remove_handle),
+	S("curl_easy_init", easy_init),
+	S("curl_easy_setopt", easy_setopt),
+	S("curl_easy_getinfo", easy_getinfo),
+	S("curl_easy_cleanup", easy_cleanup),
+	S("curl_easy_strerror", easy_strerror),
+	S("curl_slist_append", slist_append),
+	S("curl_slist_free_all", slist_free_all),
+#undef S
+};
+
+#define curl_global_init	C.global_init
+#define curl_multi_init		C.multi_init
+#undef curl_multi_setopt
+#define curl_multi_setopt	C.multi_setopt
+#define curl_multi_socket_action C.multi_socket_action
+#define curl_multi_info_read	C.multi_info_read
+#define curl_multi_assign	C.multi_assign
+#define curl_multi_add_handle	C.multi_add_handle
+#define curl_multi_remove_handle C.multi_remove_handle
+#define curl_easy_init		C.easy_init
+#undef curl_easy_setopt
+#define curl_easy_setopt	C.easy_setopt
+#undef curl_easy_getinfo
+#define curl_easy_getinfo	C.easy_getinfo
+#define curl_easy_cleanup	C.easy_cleanup
+#define curl_easy_strerror	C.easy_strerror
+#define curl_slist_append	C.slist_append
+#define curl_slist_free_all	C.slist_free_all
+
+static void	*libcurl;
+
+/* Load libcurl and find what we use of it. */
+static int
+load_curl(void)
+{
+	size_t i;
+	void *f;
+
+	if (libcurl != NULL)
+		return 0;
+	if ((libcurl = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		log_warnx("cannot load libcurl: %s", dlerror());
+		return -1;
+	}
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		if ((f = dlsym(libcurl, syms[i].name)) == NULL) {
+			log_warnx("libcurl has no %s", syms[i].name);
+			return -1;
+		}
+		memcpy((char *)&C + syms[i].off, &f, sizeof(f));
+	}
+	return 0;
+}
 
 struct http_req {
 	CURL			*easy;
@@ -119,11 +213,14 @@ mtimer_cb(CURLM *m, long ms, void *userp)
 	return 0;
 }
 
+/* Ready the multi handle on this loop; loads libcurl the first time. */
 int
 httpc_init(struct ev_loop *l)
 {
+	if (multi != NULL)
+		return 0;
 	loop = l;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	if (load_curl() == -1 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    (multi = curl_multi_init()) == NULL)
 		return -1;
 	ev_timer_init(&mtimer, timer_cb, 0., 0.);
@@ -180,6 +277,12 @@ http_post(const char *url, struct curl_slist *headers, const char *body,
 		return NULL;
 	}
 	return r;
+}
+
+struct curl_slist *
+http_header(struct curl_slist *l, const char *h)
+{
+	return curl_slist_append(l, h);
 }
 
 /* Abandon a request now; its callbacks will not be called. */

@@ -15,10 +15,11 @@ typedef void (*http_data_cb)(void *arg, const char *buf, size_t n);
 typedef void (*http_done_cb)(void *arg, CURLcode rc, long status,
 	    const char *err);
 
-int		 httpc_init(struct ev_loop *);
+int		 httpc_init(struct ev_loop *);	/* loads libcurl */
 struct http_req	*http_post(const char *url, struct curl_slist *headers,
 		    const char *body, long timeout_ms, http_data_cb,
 		    http_done_cb, void *arg);
 void		 http_cancel(struct http_req *);
+struct curl_slist *http_header(struct curl_slist *, const char *);
 
 #endif

@@ -518,12 +518,16 @@ turn_request(struct turn *t)
 	json_decref(req);
 	snprintf(url, sizeof(url), "%s/chat/completions", W.base_url ?
 	    W.base_url : "http://127.0.0.1:8080/v1");
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Accept: text/event-stream");
+	if (httpc_init(W.loop) == -1) {
+		turn_finish(t, "failed", "libcurl is not available");
+		return;
+	}
+	h = http_header(h, "Content-Type: application/json");
+	h = http_header(h, "Accept: text/event-stream");
 	if (W.api_key != NULL) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
 		    W.api_key);
-		h = curl_slist_append(h, auth);
+		h = http_header(h, auth);
 	}
 	/* a fresh response for this request */
 	free(t->body);
@@ -730,8 +734,6 @@ main(int argc, char *argv[])
 	}
 	W.loop = ev_default_loop(0);
 	W.history = json_array();
-	if (httpc_init(W.loop) == -1)
-		fatalx("cannot initialise libcurl");
 	if (mkchild_init(&W.mk, W.loop, "mobkit-worker", on_stop, NULL) == -1)
 		return 1;
 	if (W.mk.peer == NULL) {
