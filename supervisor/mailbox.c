@@ -337,7 +337,7 @@ mbox_snapshot_append(struct mbox *mb, const char *messages)
 static struct child *
 mbox_child(struct mbox *mb)
 {
-	return child_find(mb->id);
+	return mb->child;
 }
 
 static int
@@ -416,8 +416,7 @@ dispatch(struct mbox *mb)
 	in->state = IN_RUNNING;
 	in->attempts++;
 	mb->running = in;
-	mb->busy = 1;
-	store_input(mb, in);
+	mb->busy = 1;		/* not stored: recovery queues it again */
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 4);

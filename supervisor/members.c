@@ -455,7 +455,7 @@ retired_stopped(struct stopper *s, void *arg)
 		log_info("%s: retired", c->name);
 		event_simple("supervisor", c->name, "member.retired");
 		peers_forget(c->name);
-		c->removing = 1;
+		child_mark_removing(c);
 	}
 	TAILQ_REMOVE(&D->stoppers, s, entry);
 	free(s->v);

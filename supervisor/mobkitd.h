@@ -83,6 +83,7 @@ struct input {
 
 struct mbox {
 	char			*id;
+	struct child		*child;
 	char			*profile;
 	int			 capacity;
 	int			 max_attempts;
@@ -134,6 +135,8 @@ struct child {
 	int			 hello;		/* HELLO received */
 	int			 ntrans;	/* transitions recorded */
 	struct mbox		*mbox;		/* members only */
+	UT_hash_handle		 hh;		/* D->byname */
+	int			 hashed;
 	int			 dynamic;	/* spawned, not in the INI */
 	int			 deadline_missed;
 };
@@ -166,6 +169,7 @@ struct daemon {
 	TAILQ_HEAD(, sgroup)	 groups;
 	TAILQ_HEAD(, stopper)	 stoppers;
 	struct sgroup		*root;
+	struct child		*byname;	/* live children by name */
 	char			 self_dir[PATH_MAX];
 	pid_t			 pid;
 	uint64_t		 start_mono;
@@ -209,6 +213,7 @@ const char *daemon_state(void);
 int	 child_budget_left(struct child *);
 const char *child_action_name(int state, int event);
 void	 child_free(struct child *);
+void	 child_mark_removing(struct child *);
 struct child *tree_add(const struct child_conf *);
 void	 tree_sweep(void);
 void	 shutdown_drain_check(void);

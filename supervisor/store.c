@@ -6,6 +6,12 @@
  * of them go to disk in one transaction -- group commit.  Only after that
  * commit are "accepted" answers sent and new inputs handed to workers,
  * so nothing is acknowledged or run before it is on disk.
+ *
+ * What is written is what recovery needs: an input when it is accepted,
+ * when it fails a run, and when it finishes (running is not written: after
+ * a crash a running input is queued again anyway); a turn's messages are
+ * appended.  The tables have no secondary index: only the start-up load
+ * reads them, and it sorts once.
  */
 #include <sys/queue.h>
 
@@ -49,14 +55,16 @@ static size_t		 ndirty, capdirty;
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
     "PRAGMA synchronous=FULL;"
+    "PRAGMA wal_autocheckpoint=8192;"
+    "PRAGMA cache_size=-65536;"
     "CREATE TABLE IF NOT EXISTS inputs (id TEXT PRIMARY KEY, member TEXT "
     "NOT NULL, seq INTEGER NOT NULL, key TEXT, text TEXT NOT NULL, state "
     "INTEGER NOT NULL, attempts INTEGER NOT NULL, accepted_ms INTEGER, "
     "result TEXT, error TEXT);"
-    "CREATE INDEX IF NOT EXISTS inputs_member ON inputs(member, seq);"
+    "DROP INDEX IF EXISTS inputs_member;"
     "CREATE TABLE IF NOT EXISTS messages (member TEXT NOT NULL, seq "
     "INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS messages_member ON messages(member, seq);"
+    "DROP INDEX IF EXISTS messages_member;"
     "CREATE TABLE IF NOT EXISTS peers (a TEXT NOT NULL, b TEXT NOT NULL, "
     "PRIMARY KEY (a, b));";
 

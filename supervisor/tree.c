@@ -804,10 +804,8 @@ child_find(const char *name)
 {
 	struct child *c;
 
-	TAILQ_FOREACH(c, &D->children, entry)
-		if (strcmp(c->name, name) == 0 && !c->removing)
-			return c;
-	return NULL;
+	HASH_FIND_STR(D->byname, name, c);
+	return c != NULL && !c->removing ? c : NULL;
 }
 
 struct sgroup *
@@ -903,9 +901,13 @@ child_new(const struct child_conf *cc)
 	c->since_wall = wall_ms();
 	ev_init(&c->timer, timer_cb);
 	c->timer.data = c;
-	if (cc->kind == KIND_MEMBER)
+	if (cc->kind == KIND_MEMBER) {
 		c->mbox = mbox_new(cc->name, config_profile(D->cfg,
 		    cc->profile));
+		c->mbox->child = c;
+	}
+	HASH_ADD_KEYPTR(hh, D->byname, c->name, strlen(c->name), c);
+	c->hashed = 1;
 	return c;
 }
 
@@ -920,10 +922,23 @@ tree_add(const struct child_conf *cc)
 	return c;
 }
 
+/* A child going away can no longer be found by its name. */
+void
+child_mark_removing(struct child *c)
+{
+	c->removing = 1;
+	if (c->hashed) {
+		HASH_DELETE(hh, D->byname, c);
+		c->hashed = 0;
+	}
+}
+
 void
 child_free(struct child *c)
 {
 	TAILQ_REMOVE(&D->children, c, entry);
+	if (c->hashed)
+		HASH_DELETE(hh, D->byname, c);
 	ev_timer_stop(D->loop, &c->timer);
 	child_close_io(c);
 	mbox_free(c->mbox);
@@ -1048,18 +1063,23 @@ reload_stopped(struct stopper *s, void *arg)
 		struct child *c = s->v[i];
 
 		c->held = 0;
-		if (c->next_conf != NULL) {
-			child_conf_free(c->conf);
-			c->conf = c->next_conf;
-			c->next_conf = NULL;
-			c->name = c->conf->name;
-			c->group = group_of(c->conf);
-			budget_reset(&c->budget);
-			c->consecutive = 0;
-			c->as_restart = 0;
-			if (c->state != CS_STOPPED)
-				set_state(c, CS_STOPPED);
-		}
+		if (c->next_conf == NULL)
+			continue;
+		if (c->hashed)
+			HASH_DELETE(hh, D->byname, c);
+		child_conf_free(c->conf);
+		c->conf = c->next_conf;
+		c->next_conf = NULL;
+		c->name = c->conf->name;	/* the key lives in the conf */
+		if (c->hashed)
+			HASH_ADD_KEYPTR(hh, D->byname, c->name, strlen(c->name),
+			    c);
+		c->group = group_of(c->conf);
+		budget_reset(&c->budget);
+		c->consecutive = 0;
+		c->as_restart = 0;
+		if (c->state != CS_STOPPED)
+			set_state(c, CS_STOPPED);
 	}
 	TAILQ_REMOVE(&D->stoppers, s, entry);
 	free(s->v);
@@ -1103,7 +1123,7 @@ tree_reload(struct config *ncfg, msgpack_packer *pk)
 		}
 		if (nc == NULL) {
 			(void)strlist_add(&removed, c->name);
-			c->removing = 1;
+			child_mark_removing(c);
 			c->want_run = 0;
 			c->held = 1;
 			v[n++] = c;

@@ -243,6 +243,8 @@ echo_turn(struct turn *t)
 {
 	const char *p, *sp;
 	char reply[64];
+
+	(void)p;
 	json_t *user = json_pack("{s:s,s:s}", "role", "user", "content",
 	    t->text);
 
@@ -268,15 +270,12 @@ echo_turn(struct turn *t)
 		delta(t, "sent: ", 6);
 		delta(t, t->calls[0].result, strlen(t->calls[0].result));
 	} else {
+		/* one delta: echo has nothing to stream */
 		snprintf(reply, sizeof(reply), "echo (turn %zu): ",
 		    json_array_size(W.history) / 2 + 1);
-		delta(t, reply, strlen(reply));
-		for (p = t->text; *p != '\0'; p = sp) {
-			sp = p + 1;
-			while (*sp != '\0' && *sp != ' ')
-				sp++;
-			delta(t, p, (size_t)(sp - p));
-		}
+		append(&t->out, &t->outlen, reply, strlen(reply));
+		p = t->text;
+		delta(t, p, strlen(p));
 	}
 	json_array_append_new(t->added, json_pack("{s:s,s:s}", "role",
 	    "assistant", "content", t->out ? t->out : ""));
