@@ -43,7 +43,7 @@ $(BUILD)/libcommon.a: $(call obj,$(COMMON))
 
 $(BINDIR)/mobkitd: $(call obj,$(SUPER)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3
 
 $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
@@ -73,7 +73,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcommon.a
 
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
 $(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER)) $(BUILD)/libcommon.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
 
 check: all $(FIXTURES) $(UNIT)
 	$(UNIT)

@@ -97,6 +97,7 @@ mbox_set_profile(struct mbox *mb, const struct profile_conf *p)
 static void
 input_free(struct mbox *mb, struct input *in)
 {
+	store_input_drop(in);
 	HASH_DEL(inputs_by_id, in);
 	if (in->key != NULL)
 		HASH_DELETE(hkey, mb->by_key, in);

@@ -321,6 +321,7 @@ void	 store_close(void);
 int	 store_load(void);
 void	 store_input(struct mbox *, struct input *);
 void	 store_input_forget(struct mbox *, struct input *);
+void	 store_input_drop(struct input *);
 void	 store_snapshot_append(struct mbox *, const char *messages);
 void	 store_snapshot_clear(struct mbox *);
 void	 mbox_snapshot_append(struct mbox *, const char *messages);

@@ -15,6 +15,8 @@
  */
 #include <sys/queue.h>
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +27,14 @@
 #include "mobkitd.h"
 #include "timeutil.h"
 
-struct op {
-	TAILQ_ENTRY(op)	 entry;
-	int		 kind;		/* OP_INPUT, OP_FORGET, OP_SNAPSHOT */
-	char		*a, *b;		/* id or member, snapshot */
-	struct input	*in;		/* OP_INPUT */
-	char		*member;
+/* One row change, copied out of the loop's structures for the writer. */
+struct row {
+	int		 kind;		/* R_INPUT, R_FORGET, R_APPEND, R_CLEAR */
+	char		*id, *member, *key, *text, *result, *error;
+	int64_t		 seq, accepted;
+	int		 state, attempts;
 };
-enum { OP_INPUT, OP_FORGET, OP_SNAPSHOT };
+enum { R_INPUT, R_FORGET, R_APPEND, R_CLEAR };
 
 struct after {
 	TAILQ_ENTRY(after)	 entry;
@@ -40,17 +42,37 @@ struct after {
 	void			*arg;
 };
 
+/* What one transaction writes, and what runs once it is committed. */
+struct batch {
+	TAILQ_ENTRY(batch)	 entry;
+	struct row		*rows;
+	size_t			 n, cap;
+	struct strlist		 edges;		/* "a\tb" */
+	int			 peers;		/* rewrite the peer table */
+	TAILQ_HEAD(, after)	 afters;
+	int			 failed;
+};
+
 static sqlite3		*db;
 static sqlite3_stmt	*st_upsert, *st_forget, *st_snap, *st_nosnap;
-static TAILQ_HEAD(, op)	 ops = TAILQ_HEAD_INITIALIZER(ops);
-static TAILQ_HEAD(, after) afters = TAILQ_HEAD_INITIALIZER(afters);
-static int		 peers_dirty;
 static ev_prepare	 committer;
+static ev_async		 committed;
+static struct batch	*cur;		/* being filled by the loop */
 static struct {
 	struct input	*in;
 	char		*member;
 } *dirty;
 static size_t		 ndirty, capdirty;
+static int		 peers_dirty;
+
+/* The writer thread and its two queues. */
+static pthread_t	 writer;
+static pthread_mutex_t	 mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t	 idle_cv = PTHREAD_COND_INITIALIZER;
+static TAILQ_HEAD(, batch) todo = TAILQ_HEAD_INITIALIZER(todo);
+static TAILQ_HEAD(, batch) done = TAILQ_HEAD_INITIALIZER(done);
+static int		 writing, quit;
 
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
@@ -75,6 +97,8 @@ store_enabled(void)
 }
 
 static void	commit_cb(struct ev_loop *, ev_prepare *, int);
+static void	committed_cb(struct ev_loop *, ev_async *, int);
+static void	*writer_main(void *);
 
 static int
 prepare(const char *sql, sqlite3_stmt **st)
@@ -86,7 +110,18 @@ prepare(const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
-/* Open (or create) the store in dir. */
+static struct batch *
+batch_new(void)
+{
+	struct batch *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		fatal("calloc");
+	TAILQ_INIT(&b->afters);
+	return b;
+}
+
+/* Open (or create) the store in dir; the writer starts with store_start. */
 int
 store_open(const char *dir)
 {
@@ -115,38 +150,35 @@ store_open(const char *dir)
 	    &st_snap) == -1 ||
 	    prepare("DELETE FROM messages WHERE member = ?", &st_nosnap) == -1)
 		return -1;
-	ev_prepare_init(&committer, commit_cb);
-	ev_set_priority(&committer, EV_MAXPRI);	/* before the write flush */
-	ev_prepare_start(D->loop, &committer);
-	log_info("store: %s (SQLite %s, WAL, group commit)", path,
-	    sqlite3_libversion());
+	cur = batch_new();
+	log_info("store: %s (SQLite %s, WAL, group commit on a writer thread)",
+	    path, sqlite3_libversion());
 	return 0;
 }
 
-void
-store_close(void)
+/* After the load: from now on only the writer thread touches the db. */
+static int
+store_start(void)
 {
-	if (db == NULL)
-		return;
-	(void)store_commit();
-	ev_prepare_stop(D->loop, &committer);
-	sqlite3_finalize(st_upsert);
-	sqlite3_finalize(st_forget);
-	sqlite3_finalize(st_snap);
-	sqlite3_finalize(st_nosnap);
-	sqlite3_close(db);
-	db = NULL;
+	ev_prepare_init(&committer, commit_cb);
+	ev_set_priority(&committer, EV_MAXPRI);	/* before the write flush */
+	ev_prepare_start(D->loop, &committer);
+	ev_async_init(&committed, committed_cb);
+	ev_async_start(D->loop, &committed);
+	if (pthread_create(&writer, NULL, writer_main, NULL) != 0) {
+		log_warnx("store: cannot start the writer thread");
+		return -1;
+	}
+	return 0;
 }
 
-/* Mark an input to be written at the next commit. */
+/* Mark an input to be written with the next batch. */
 void
 store_input(struct mbox *mb, struct input *in)
 {
 	void *nd;
 
-	if (db == NULL)
-		return;
-	if (in->dirty)
+	if (db == NULL || in->dirty)
 		return;
 	if (ndirty == capdirty) {
 		capdirty = capdirty ? capdirty * 2 : 1024;
@@ -160,17 +192,47 @@ store_input(struct mbox *mb, struct input *in)
 	in->dirty = 1;
 }
 
-static void
-op_add(int kind, const char *a, const char *b)
+static struct row *
+row_add(int kind)
 {
-	struct op *o;
+	struct row *r;
 
-	if ((o = calloc(1, sizeof(*o))) == NULL ||
-	    (o->a = strdup(a)) == NULL ||
-	    (b != NULL && (o->b = strdup(b)) == NULL))
-		fatal("calloc");
-	o->kind = kind;
-	TAILQ_INSERT_TAIL(&ops, o, entry);
+	if (cur->n == cur->cap) {
+		cur->cap = cur->cap ? cur->cap * 2 : 256;
+		if ((cur->rows = reallocarray(cur->rows, cur->cap,
+		    sizeof(*cur->rows))) == NULL)
+			fatal("reallocarray");
+	}
+	r = &cur->rows[cur->n++];
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	return r;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		fatal("strdup");
+	return d;
+}
+
+/* An input is freed: it must not stay in the dirty set. */
+void
+store_input_drop(struct input *in)
+{
+	size_t i;
+
+	if (db == NULL || !in->dirty)
+		return;
+	for (i = 0; i < ndirty; i++)
+		if (dirty[i].in == in)
+			dirty[i].in = NULL;
+	in->dirty = 0;
 }
 
 /* An input is about to be freed: drop it from the dirty set and the db. */
@@ -187,22 +249,27 @@ store_input_forget(struct mbox *mb, struct input *in)
 			if (dirty[i].in == in)
 				dirty[i].in = NULL;
 	in->dirty = 0;
-	op_add(OP_FORGET, in->id, NULL);
+	row_add(R_FORGET)->id = dup_or_null(in->id);
 }
 
 /* A turn's messages are appended, a reset clears them: never rewritten. */
 void
 store_snapshot_append(struct mbox *mb, const char *messages)
 {
-	if (db != NULL)
-		op_add(OP_SNAPSHOT, mb->id, messages);
+	struct row *r;
+
+	if (db == NULL)
+		return;
+	r = row_add(R_APPEND);
+	r->member = dup_or_null(mb->id);
+	r->text = dup_or_null(messages);
 }
 
 void
 store_snapshot_clear(struct mbox *mb)
 {
 	if (db != NULL)
-		op_add(OP_SNAPSHOT, mb->id, NULL);
+		row_add(R_CLEAR)->member = dup_or_null(mb->id);
 }
 
 void
@@ -224,8 +291,125 @@ store_after_commit(void (*fn)(void *), void *arg)
 		fatal("calloc");
 	a->fn = fn;
 	a->arg = arg;
-	TAILQ_INSERT_TAIL(&afters, a, entry);
+	TAILQ_INSERT_TAIL(&cur->afters, a, entry);
 }
+
+/* Copy the dirty inputs and the peer graph into the current batch. */
+static void
+batch_fill(void)
+{
+	struct child *c, *o;
+	char k[300];
+	size_t i;
+
+	for (i = 0; i < ndirty; i++) {
+		struct input *in = dirty[i].in;
+		struct row *r;
+
+		if (in == NULL)
+			continue;
+		in->dirty = 0;
+		r = row_add(R_INPUT);
+		r->id = dup_or_null(in->id);
+		r->member = dup_or_null(dirty[i].member);
+		r->key = dup_or_null(in->key);
+		r->text = dup_or_null(in->text);
+		r->result = dup_or_null(in->result);
+		r->error = dup_or_null(in->error);
+		r->seq = (int64_t)in->seq;
+		r->accepted = (int64_t)in->accepted_ms;
+		r->state = in->state == IN_RUNNING ? IN_QUEUED : in->state;
+		r->attempts = in->attempts;
+	}
+	ndirty = 0;
+	if (peers_dirty) {
+		cur->peers = 1;
+		TAILQ_FOREACH(c, &D->children, entry)
+			TAILQ_FOREACH(o, &D->children, entry)
+				if (c->mbox != NULL && o->mbox != NULL &&
+				    strcmp(c->name, o->name) < 0 &&
+				    peers_wired(c->name, o->name)) {
+					snprintf(k, sizeof(k), "%s\t%s", c->name,
+					    o->name);
+					(void)strlist_add(&cur->edges, k);
+				}
+		peers_dirty = 0;
+	}
+}
+
+/* Hand the current batch to the writer (from the loop, before blocking). */
+static void
+batch_submit(void)
+{
+	batch_fill();
+	if (cur->n == 0 && !cur->peers && TAILQ_EMPTY(&cur->afters))
+		return;
+	pthread_mutex_lock(&mtx);
+	TAILQ_INSERT_TAIL(&todo, cur, entry);
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mtx);
+	cur = batch_new();
+}
+
+static void
+commit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	batch_submit();
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct row *r = &b->rows[i];
+
+		free(r->id);
+		free(r->member);
+		free(r->key);
+		free(r->text);
+		free(r->result);
+		free(r->error);
+	}
+	free(b->rows);
+	strlist_free(&b->edges);
+	free(b);
+}
+
+/* Committed batches, in order: now their answers may go out. */
+static void
+committed_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct batch *b;
+	struct after *a;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	for (;;) {
+		pthread_mutex_lock(&mtx);
+		if ((b = TAILQ_FIRST(&done)) != NULL)
+			TAILQ_REMOVE(&done, b, entry);
+		pthread_mutex_unlock(&mtx);
+		if (b == NULL)
+			break;
+		if (b->failed)
+			log_warnx("store: a batch of %zu change(s) was not "
+			    "written (see above); going on from memory", b->n);
+		while ((a = TAILQ_FIRST(&b->afters)) != NULL) {
+			TAILQ_REMOVE(&b->afters, a, entry);
+			a->fn(a->arg);
+			free(a);
+		}
+		batch_free(b);
+	}
+}
+
+/* --- the writer thread: the only user of db once started ------------- */
 
 static int
 step(sqlite3_stmt *st)
@@ -250,113 +434,155 @@ bind_text(sqlite3_stmt *st, int i, const char *s)
 }
 
 static int
-write_peers(void)
+write_peers(struct batch *b)
 {
 	sqlite3_stmt *st;
-	struct child *c;
-	int r = 0;
+	char *tab;
+	int i, r = 0;
 
 	if (sqlite3_exec(db, "DELETE FROM peers", NULL, NULL, NULL) != SQLITE_OK
 	    || prepare("INSERT OR IGNORE INTO peers (a, b) VALUES (?, ?)",
 	    &st) == -1)
 		return -1;
-	TAILQ_FOREACH(c, &D->children, entry) {
-		struct child *o;
-
-		if (c->mbox == NULL)
-			continue;
-		TAILQ_FOREACH(o, &D->children, entry) {
-			if (o->mbox == NULL || strcmp(c->name, o->name) >= 0 ||
-			    !peers_wired(c->name, o->name))
-				continue;
-			bind_text(st, 1, c->name);
-			bind_text(st, 2, o->name);
-			r |= step(st);
-		}
+	for (i = 0; i < b->edges.n; i++) {
+		tab = strchr(b->edges.v[i], '\t');
+		*tab = '\0';
+		bind_text(st, 1, b->edges.v[i]);
+		bind_text(st, 2, tab + 1);
+		r |= step(st);
+		*tab = '\t';
 	}
 	sqlite3_finalize(st);
 	return r;
 }
 
-/* Write everything dirty in one transaction, then run the after-hooks. */
-int
-store_commit(void)
+static int
+rows_write(struct batch *b)
 {
-	struct after *a;
-	struct op *o;
 	size_t i;
 	int r = 0;
 
-	if (db == NULL || (ndirty == 0 && TAILQ_EMPTY(&ops) && !peers_dirty &&
-	    TAILQ_EMPTY(&afters)))
-		return 0;
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		log_warnx("store: BEGIN: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	for (i = 0; i < ndirty; i++) {
-		struct input *in = dirty[i].in;
+	for (i = 0; i < b->n; i++) {
+		struct row *w = &b->rows[i];
 
-		if (in == NULL)
-			continue;
-		in->dirty = 0;
-		bind_text(st_upsert, 1, in->id);
-		bind_text(st_upsert, 2, dirty[i].member);
-		sqlite3_bind_int64(st_upsert, 3, (sqlite3_int64)in->seq);
-		bind_text(st_upsert, 4, in->key);
-		bind_text(st_upsert, 5, in->text);
-		sqlite3_bind_int(st_upsert, 6, in->state);
-		sqlite3_bind_int(st_upsert, 7, in->attempts);
-		sqlite3_bind_int64(st_upsert, 8,
-		    (sqlite3_int64)in->accepted_ms);
-		bind_text(st_upsert, 9, in->result);
-		bind_text(st_upsert, 10, in->error);
-		r |= step(st_upsert);
-	}
-	ndirty = 0;
-	while ((o = TAILQ_FIRST(&ops)) != NULL) {
-		TAILQ_REMOVE(&ops, o, entry);
-		if (o->kind == OP_FORGET) {
-			bind_text(st_forget, 1, o->a);
+		switch (w->kind) {
+		case R_INPUT:
+			bind_text(st_upsert, 1, w->id);
+			bind_text(st_upsert, 2, w->member);
+			sqlite3_bind_int64(st_upsert, 3, w->seq);
+			bind_text(st_upsert, 4, w->key);
+			bind_text(st_upsert, 5, w->text);
+			sqlite3_bind_int(st_upsert, 6, w->state);
+			sqlite3_bind_int(st_upsert, 7, w->attempts);
+			sqlite3_bind_int64(st_upsert, 8, w->accepted);
+			bind_text(st_upsert, 9, w->result);
+			bind_text(st_upsert, 10, w->error);
+			r |= step(st_upsert);
+			break;
+		case R_FORGET:
+			bind_text(st_forget, 1, w->id);
 			r |= step(st_forget);
-		} else if (o->b != NULL) {
-			bind_text(st_snap, 1, o->a);
-			bind_text(st_snap, 2, o->b);
+			break;
+		case R_APPEND:
+			bind_text(st_snap, 1, w->member);
+			bind_text(st_snap, 2, w->text);
 			r |= step(st_snap);
-		} else {
-			bind_text(st_nosnap, 1, o->a);
+			break;
+		case R_CLEAR:
+			bind_text(st_nosnap, 1, w->member);
 			r |= step(st_nosnap);
+			break;
 		}
-		free(o->a);
-		free(o->b);
-		free(o);
 	}
-	if (peers_dirty) {
-		r |= write_peers();
-		peers_dirty = 0;
-	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		log_warnx("store: COMMIT: %s", sqlite3_errmsg(db));
-		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	if (r != 0)
-		log_warnx("store: some writes failed (see above)");
-	while ((a = TAILQ_FIRST(&afters)) != NULL) {
-		TAILQ_REMOVE(&afters, a, entry);
-		a->fn(a->arg);
-		free(a);
-	}
+	if (b->peers)
+		r |= write_peers(b);
 	return r;
 }
 
-static void
-commit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+/*
+ * The writer: take every batch waiting and commit them in one
+ * transaction, so the longer a commit takes, the more the next one
+ * carries (group commit), and the loop never waits for the disk.
+ */
+static void *
+writer_main(void *arg)
 {
-	(void)loop;
-	(void)w;
-	(void)revents;
+	TAILQ_HEAD(, batch) mine = TAILQ_HEAD_INITIALIZER(mine);
+	struct batch *b;
+	int r;
+
+	(void)arg;
+	pthread_mutex_lock(&mtx);
+	for (;;) {
+		while (TAILQ_EMPTY(&todo) && !quit)
+			pthread_cond_wait(&cv, &mtx);
+		if (TAILQ_EMPTY(&todo) && quit)
+			break;
+		TAILQ_CONCAT(&mine, &todo, entry);
+		writing = 1;
+		pthread_mutex_unlock(&mtx);
+		r = 0;
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+			log_warnx("store: BEGIN: %s", sqlite3_errmsg(db));
+			r = -1;
+		} else {
+			TAILQ_FOREACH(b, &mine, entry)
+				r |= rows_write(b);
+			if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) !=
+			    SQLITE_OK) {
+				log_warnx("store: COMMIT: %s",
+				    sqlite3_errmsg(db));
+				(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL,
+				    NULL);
+				r = -1;
+			}
+		}
+		TAILQ_FOREACH(b, &mine, entry)
+			b->failed = r != 0;
+		pthread_mutex_lock(&mtx);
+		TAILQ_CONCAT(&done, &mine, entry);
+		writing = 0;
+		pthread_cond_broadcast(&idle_cv);
+		ev_async_send(D->loop, &committed);
+	}
+	pthread_mutex_unlock(&mtx);
+	return NULL;
+}
+
+/* Block until everything submitted is on disk (shutdown, tests). */
+int
+store_commit(void)
+{
+	if (db == NULL)
+		return 0;
+	batch_submit();
+	pthread_mutex_lock(&mtx);
+	while (!TAILQ_EMPTY(&todo) || writing)
+		pthread_cond_wait(&idle_cv, &mtx);
+	pthread_mutex_unlock(&mtx);
+	committed_cb(D->loop, &committed, 0);
+	return 0;
+}
+
+void
+store_close(void)
+{
+	if (db == NULL)
+		return;
 	(void)store_commit();
+	pthread_mutex_lock(&mtx);
+	quit = 1;
+	pthread_cond_signal(&cv);
+	pthread_mutex_unlock(&mtx);
+	pthread_join(writer, NULL);
+	ev_prepare_stop(D->loop, &committer);
+	ev_async_stop(D->loop, &committed);
+	sqlite3_finalize(st_upsert);
+	sqlite3_finalize(st_forget);
+	sqlite3_finalize(st_snap);
+	sqlite3_finalize(st_nosnap);
+	sqlite3_close(db);
+	db = NULL;
 }
 
 /* Load every member's inputs, snapshot and the peer graph. */
@@ -421,5 +647,7 @@ store_load(void)
 	peers_dirty = 0;
 	log_info("store: loaded %d input(s)%s", n, orphans ? "; inputs of "
 	    "members no longer configured were left on disk" : "");
+	if (store_start() == -1)
+		fatalx("store: no writer thread");
 	return n;
 }

@@ -1035,7 +1035,8 @@ tree_build(struct config *cfg)
 	}
 	reorder(cfg);
 	peers_from_config(cfg);
-	(void)store_load();
+	if (store_load() == -1)
+		fatalx("cannot load the store in %s", cfg->state_dir);
 	event_simple("supervisor", "mobkitd", "lifecycle.mob_started");
 	boot_progress();
 	tree_kick();
