@@ -28,6 +28,12 @@ echo
 echo "== the last events"
 $CTL events | tail -n 8
 echo
+echo "== the mob: a turn, and a message to a wired peer"
+$CTL members
+$CTL send worker-1 "Summarise the last report" --wait
+$CTL send lead-1 "@worker-1 please check the numbers" --wait
+$CTL inputs worker-1
+echo
 echo "== reload (nothing changed, nothing moves)"
 $CTL reload
 echo

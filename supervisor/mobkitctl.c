@@ -392,6 +392,42 @@ print_result(const char *verb, json_t *res)
 		print_names(res, "stopped");
 		printf("orphans killed: %lld\n", (long long)json_integer_value(
 		    json_object_get(res, "orphans_killed")));
+	} else if (strcmp(verb, "members") == 0) {
+		printf("%-16s %-12s %-10s %-7s %6s %-26s %s\n", "ID", "PROFILE",
+		    "STATE", "PID", "QUEUED", "RUNNING", "RESTARTS");
+		json_array_foreach(res, i, t) {
+			json_t *pid = json_object_get(t, "pid");
+
+			printf("%-16s %-12s %-10s %-7lld %6lld %-26s %lld\n",
+			    jstr(t, "id"), jstr(t, "profile"), jstr(t, "state"),
+			    json_is_integer(pid) ? (long long)
+			    json_integer_value(pid) : 0LL,
+			    (long long)json_integer_value(json_object_get(t,
+			    "queued")), jstr(t, "running"),
+			    (long long)json_integer_value(json_object_get(t,
+			    "restarts")));
+		}
+	} else if (strcmp(verb, "send") == 0) {
+		json_t *r = json_object_get(res, "result");
+
+		printf("%s %s", jstr(res, "outcome"), jstr(res, "input_id"));
+		if (json_is_string(json_object_get(res, "reason")))
+			printf(": %s", jstr(res, "reason"));
+		if (json_is_object(r))
+			printf("\n%s: %s", jstr(r, "status"),
+			    json_is_string(json_object_get(r, "text")) ?
+			    jstr(r, "text") : jstr(r, "error"));
+		printf("\n");
+	} else if (strcmp(verb, "inputs") == 0) {
+		printf("%-26s %-10s %-8s %-16s %s\n", "INPUT", "STATE",
+		    "ATTEMPTS", "KEY", "RESULT / ERROR");
+		json_array_foreach(res, i, t)
+			printf("%-26s %-10s %-8lld %-16s %.60s\n",
+			    jstr(t, "input_id"), jstr(t, "state"),
+			    (long long)json_integer_value(json_object_get(t,
+			    "attempts")), jstr(t, "key"),
+			    json_is_string(json_object_get(t, "result")) ?
+			    jstr(t, "result") : jstr(t, "error"));
 	} else if (strcmp(verb, "events") == 0) {
 		/* the stream said it all */
 	} else {
