@@ -484,7 +484,7 @@ name_taken(struct config *cfg, int sect, const char *name, int *line)
 }
 
 /* A name may hold letters, digits and . _ - and must start with one. */
-static int
+int
 valid_name(const char *s)
 {
 	if (*s == '\0' || strlen(s) > 64 || !isalnum((unsigned char)*s))

@@ -163,5 +163,6 @@ void	strlist_free(struct strlist *);
 int	strlist_add(struct strlist *, const char *);
 int	strlist_has(const struct strlist *, const char *);
 int	parse_ms(const char *s, int64_t *out);
+int	valid_name(const char *);
 
 #endif

@@ -4,7 +4,6 @@
  */
 #include <sys/queue.h>
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,17 +372,6 @@ v_inputs(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	return 0;
 }
 
-static int
-valid_id(const char *s)
-{
-	if (*s == '\0' || strlen(s) > 64 || !isalnum((unsigned char)*s))
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
-			return 0;
-	return 1;
-}
-
 /* Add a member to the tree and start it. */
 struct child *
 member_spawn(const char *id, const char *profile, int dynamic,
@@ -393,7 +381,7 @@ member_spawn(const char *id, const char *profile, int dynamic,
 	struct child_conf *cc;
 	struct child *c;
 
-	if (!valid_id(id)) {
+	if (!valid_name(id)) {
 		*err = "bad member id: use letters, digits, '.', '_' and '-'";
 		return NULL;
 	}
@@ -645,18 +633,17 @@ wire_args(char **argv)
 	return 0;
 }
 
-int
-v_wire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+/* wire and unwire: one edge added or removed. */
+static int
+wire_verb(char **argv, int add, msgpack_packer *pk)
 {
 	int r;
 
-	(void)cl;
-	(void)argc;
 	if (wire_args(argv) == -1)
 		return -1;
-	r = peers_add(argv[0], argv[1]);
+	r = add ? peers_add(argv[0], argv[1]) : peers_remove(argv[0], argv[1]);
 	msgpack_pack_map(pk, 2);
-	mp_str(pk, "wired");
+	mp_str(pk, add ? "wired" : "unwired");
 	msgpack_pack_array(pk, 2);
 	mp_str(pk, argv[0]);
 	mp_str(pk, argv[1]);
@@ -665,20 +652,17 @@ v_wire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 }
 
 int
-v_unwire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_wire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 {
-	int r;
-
 	(void)cl;
 	(void)argc;
-	if (wire_args(argv) == -1)
-		return -1;
-	r = peers_remove(argv[0], argv[1]);
-	msgpack_pack_map(pk, 2);
-	mp_str(pk, "unwired");
-	msgpack_pack_array(pk, 2);
-	mp_str(pk, argv[0]);
-	mp_str(pk, argv[1]);
-	mp_kbool(pk, "changed", r == 0);
-	return 0;
+	return wire_verb(argv, 1, pk);
+}
+
+int
+v_unwire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	(void)cl;
+	(void)argc;
+	return wire_verb(argv, 0, pk);
 }

@@ -1234,38 +1234,42 @@ modules_stopped(struct stopper *s, void *arg)
 	ev_break(D->loop, EVBREAK_ALL);
 }
 
+/* A stopper for every child of one kind, in reverse start order. */
 static void
-members_stopped(struct stopper *s, void *arg)
+stop_kind(int kind, int parallel, stopper_done_cb done)
 {
 	struct child *c, **v;
 	int n = 0;
 
-	(void)arg;
-	TAILQ_REMOVE(&D->stoppers, s, entry);
-	free(s->v);
-	free(s);
-	stage("members_stopped");
-	waiters_terminate_all();
 	TAILQ_FOREACH(c, &D->children, entry)
 		n++;
 	if ((v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
 		fatal("calloc");
 	n = 0;
 	TAILQ_FOREACH_REVERSE(c, &D->children, childq, entry)
-		if (c->conf->kind == KIND_MODULE)
+		if (c->conf->kind == kind)
 			v[n++] = c;
-	(void)stopper_new(v, n, 0, modules_stopped, NULL);
+	(void)stopper_new(v, n, parallel, done, NULL);
 	free(v);
 	stoppers_poke();
+}
+
+static void
+members_stopped(struct stopper *s, void *arg)
+{
+	(void)arg;
+	TAILQ_REMOVE(&D->stoppers, s, entry);
+	free(s->v);
+	free(s);
+	stage("members_stopped");
+	waiters_terminate_all();
+	stop_kind(KIND_MODULE, 0, modules_stopped);
 }
 
 /* In-flight turns are done (or the drain timed out): stop the members. */
 static void
 drain_done(void)
 {
-	struct child *c, **v;
-	int n = 0;
-
 	D->draining = 0;
 	ev_timer_stop(D->loop, &D->drain_timer);
 	D->drained = D->drain_inflight - mbox_running_total();
@@ -1273,17 +1277,7 @@ drain_done(void)
 		D->drained = 0;
 	D->drain_ms = mono_ms() - D->drain_ms;
 	stage("drained");
-	TAILQ_FOREACH(c, &D->children, entry)
-		n++;
-	if ((v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
-		fatal("calloc");
-	n = 0;
-	TAILQ_FOREACH_REVERSE(c, &D->children, childq, entry)
-		if (c->conf->kind == KIND_MEMBER)
-			v[n++] = c;
-	(void)stopper_new(v, n, 1, members_stopped, NULL);
-	free(v);
-	stoppers_poke();
+	stop_kind(KIND_MEMBER, 1, members_stopped);
 }
 
 static void
