@@ -28,7 +28,10 @@ enum msg_type {
 				   error, messages (what the turn added) */
 	MSG_TOOL_SEND = 25,	/* worker -> root: call_id, to, text */
 	MSG_TOOL_RESULT = 26,	/* root -> worker: call_id, ok, error */
-	/* routing 40-49, delivery 50-59, scheduling 60-69 */
+	/* modules 40-59: calls from mobkitd, and the route table */
+	MSG_MOD_CALL = 40,	/* root -> module: id, verb, args (a map) */
+	MSG_MOD_RESULT = 41,	/* module -> root: id, ok, result | error */
+	MSG_ROUTES = 42,	/* root -> router: the whole route table */
 	/* control 100-119 */
 	MSG_CTL_REQUEST = 100,	/* ctl -> root: verb, args */
 	MSG_CTL_REPLY = 101,	/* root -> ctl: ok, error | result */

@@ -1,12 +1,309 @@
 /*
- * mobkit-router: a supervised module of the mobkit tree.  This build speaks
- * the supervision protocol only (HELLO, READY, STOP on fd 3); its own
- * runtime is not in it yet.
+ * mobkit-router: resolves a recipient (and channel) to a sink.
+ *
+ * The table is mobkitd's: it arrives whole (ROUTES) at start and on every
+ * change, so a restarted router knows everything at once.  A resolve call
+ * (MOD_CALL) is matched in this order: exact recipient and channel, exact
+ * recipient and *, * and exact channel, * and *; with no route the sink
+ * follows the recipient's form (mob.member.X, user@host, http(s)://).
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "child.h"
+#include "config.h"
+#include "frame.h"
+#include "log.h"
+#include "mpack.h"
+#include "proto.h"
+
+struct rroute {
+	char	*id, *recipient, *channel, *sink, *target;
+	int64_t	 retry_max, backoff_ms, rate;
+};
+
+static struct {
+	struct ev_loop	*loop;
+	struct mkchild	 mk;
+	struct rroute	*v;
+	size_t		 n;
+	uint64_t	 resolved;
+} R;
+
+static void
+table_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < R.n; i++) {
+		free(R.v[i].id);
+		free(R.v[i].recipient);
+		free(R.v[i].channel);
+		free(R.v[i].sink);
+		free(R.v[i].target);
+	}
+	free(R.v);
+	R.v = NULL;
+	R.n = 0;
+}
+
+/* ROUTES: the whole table replaces ours. */
+static void
+on_routes(const msgpack_object *m)
+{
+	const msgpack_object *a = mp_find(m, "routes");
+	uint32_t i;
+
+	if (a == NULL || a->type != MSGPACK_OBJECT_ARRAY) {
+		log_warnx("ROUTES without a routes array");
+		return;
+	}
+	table_free();
+	if ((R.v = calloc(a->via.array.size + 1, sizeof(*R.v))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < a->via.array.size; i++) {
+		const msgpack_object *o = &a->via.array.ptr[i];
+		struct rroute *r = &R.v[R.n];
+
+		if ((r->id = mp_strdup(o, "id")) == NULL ||
+		    (r->recipient = mp_strdup(o, "recipient")) == NULL ||
+		    (r->channel = mp_strdup(o, "channel")) == NULL ||
+		    (r->sink = mp_strdup(o, "sink")) == NULL ||
+		    (r->target = mp_strdup(o, "target")) == NULL ||
+		    mp_get_int(o, "retry_max", &r->retry_max) == -1 ||
+		    mp_get_int(o, "backoff_ms", &r->backoff_ms) == -1 ||
+		    mp_get_int(o, "rate_limit_per_minute", &r->rate) == -1) {
+			log_warnx("route %u is malformed: skipped", i);
+			free(r->id);
+			free(r->recipient);
+			free(r->channel);
+			free(r->sink);
+			free(r->target);
+			memset(r, 0, sizeof(*r));
+			continue;
+		}
+		R.n++;
+	}
+	log_debug("%zu route(s)", R.n);
+}
+
+/* An optional whole number between lo and hi from the call's args. */
+static int
+arg_int(const msgpack_object *args, const char *key, int64_t lo, int64_t hi,
+    int64_t *out, char *err, size_t errsz)
+{
+	char buf[32];
+	int64_t v;
+
+	if (mp_find(args, key) == NULL)
+		return 0;
+	if (mp_copy_str(args, key, buf, sizeof(buf)) == -1 ||
+	    parse_ms(buf, &v) == -1 || v < lo || v > hi) {
+		snprintf(err, errsz, "%s: bad value \"%s\": expected a whole "
+		    "number from %lld to %lld", key, mp_copy_str(args, key, buf,
+		    sizeof(buf)) == 0 ? buf : "?", (long long)lo, (long long)hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static struct rroute *
+match(const char *recipient, const char *channel)
+{
+	static const int order[4][2] = { { 1, 1 }, { 1, 0 }, { 0, 1 },
+	    { 0, 0 } };
+	size_t p, i;
+
+	for (p = 0; p < 4; p++)
+		for (i = 0; i < R.n; i++) {
+			struct rroute *r = &R.v[i];
+			int rx = strcmp(r->recipient, recipient) == 0;
+			int cx = strcmp(r->channel, channel) == 0;
+
+			if ((order[p][0] ? rx : strcmp(r->recipient, "*") == 0)
+			    && (order[p][1] ? cx : strcmp(r->channel, "*") == 0))
+				return r;
+		}
+	return NULL;
+}
+
+/* The sink a recipient's form names, or NULL. */
+static const char *
+sink_by_form(const char *recipient)
+{
+	const char *at = strchr(recipient, '@');
+
+	if (strncmp(recipient, "mob.member.", 11) == 0 && recipient[11])
+		return "mob_member";
+	if (strncmp(recipient, "http://", 7) == 0 ||
+	    strncmp(recipient, "https://", 8) == 0)
+		return "webhook";
+	if (at != NULL && at != recipient && at[1] != '\0' &&
+	    strchr(at + 1, '@') == NULL && strpbrk(recipient, " \t<>") == NULL)
+		return "email";
+	return NULL;
+}
+
+/* resolve: one resolution with a fresh route_id, or an error naming why. */
+static int
+resolve(const msgpack_object *args, msgpack_packer *pk, char *err,
+    size_t errsz)
+{
+	char recipient[512], channel[128], rid[64];
+	const char *sink, *target;
+	struct rroute *r;
+	int64_t retry = 1, backoff = 250, rate = 60;
+
+	if (mp_copy_str(args, "recipient", recipient, sizeof(recipient)) == -1
+	    || recipient[0] == '\0') {
+		snprintf(err, errsz, "recipient: missing or empty");
+		return -1;
+	}
+	snprintf(channel, sizeof(channel), "notification");
+	if (mp_find(args, "channel") != NULL && (mp_copy_str(args, "channel",
+	    channel, sizeof(channel)) == -1 || channel[0] == '\0')) {
+		snprintf(err, errsz, "channel: bad value");
+		return -1;
+	}
+	if ((r = match(recipient, channel)) != NULL) {
+		sink = r->sink;
+		target = strcmp(r->sink, "mob_member") == 0 &&
+		    strcmp(r->target, "delivery") == 0 ? r->recipient : r->target;
+		retry = r->retry_max;
+		backoff = r->backoff_ms;
+		rate = r->rate;
+	} else if ((sink = sink_by_form(recipient)) != NULL)
+		target = strcmp(sink, "mob_member") == 0 ? recipient + 11 :
+		    recipient;
+	else {
+		snprintf(err, errsz, "recipient \"%.200s\": no route matches and its "
+		    "form names no sink (mob.member.ID, user@host or an "
+		    "http(s):// URL)", recipient);
+		return -1;
+	}
+	if (arg_int(args, "retry_max", 0, 10, &retry, err, errsz) == -1 ||
+	    arg_int(args, "backoff_ms", 0, 3600000, &backoff, err, errsz) == -1
+	    || arg_int(args, "rate_limit_per_minute", 1, 1000000, &rate, err,
+	    errsz) == -1)
+		return -1;
+	snprintf(rid, sizeof(rid), "res-%d-%llu", (int)getpid(),
+	    (unsigned long long)++R.resolved);
+	msgpack_pack_map(pk, 10);
+	mp_kstr(pk, "route_id", rid);
+	mp_kstr_or_nil(pk, "route", r ? r->id : NULL);
+	mp_kstr(pk, "recipient", recipient);
+	mp_kstr(pk, "channel", channel);
+	mp_kstr(pk, "sink", sink);
+	mp_kstr(pk, "target", target);
+	mp_kstr(pk, "target_module", "delivery");
+	mp_kint(pk, "retry_max", retry);
+	mp_kint(pk, "backoff_ms", backoff);
+	mp_kint(pk, "rate_limit_per_minute", rate);
+	return 0;
+}
+
+/* MOD_CALL: answer with MOD_RESULT carrying the same id. */
+static void
+on_call(const msgpack_object *m)
+{
+	const msgpack_object *args = mp_find(m, "args");
+	msgpack_sbuffer sb, res;
+	msgpack_packer pk, rp;
+	char verb[32], err[600];
+	int64_t id;
+	int r = -1;
+
+	if (mp_get_int(m, "id", &id) == -1 ||
+	    mp_copy_str(m, "verb", verb, sizeof(verb)) == -1) {
+		log_warnx("MOD_CALL without id or verb");
+		return;
+	}
+	msgpack_sbuffer_init(&res);
+	msgpack_packer_init(&rp, &res, msgpack_sbuffer_write);
+	snprintf(err, sizeof(err), "the router has no verb \"%s\"", verb);
+	if (strcmp(verb, "resolve") == 0)
+		r = resolve(args, &rp, err, sizeof(err));
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	mp_kint(&pk, "t", MSG_MOD_RESULT);
+	mp_kint(&pk, "id", id);
+	mp_kbool(&pk, "ok", r == 0);
+	if (r == 0) {
+		mp_str(&pk, "result");
+		msgpack_sbuffer_write(&sb, res.data, res.size);
+	} else
+		mp_kstr(&pk, "error", err);
+	if (peer_send_sbuf(R.mk.peer, &sb) == -1)
+		log_warnx("mobkitd's queue is full: a result was dropped");
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&res);
+}
+
+static int
+on_msg(struct peer *p, const msgpack_object *m, void *arg)
+{
+	int64_t t;
+
+	(void)p;
+	(void)arg;
+	if (mp_get_int(m, "t", &t) == -1)
+		return 0;
+	switch (t) {
+	case MSG_ROUTES:
+		on_routes(m);
+		break;
+	case MSG_MOD_CALL:
+		on_call(m);
+		break;
+	case MSG_STOP:
+		ev_break(R.loop, EVBREAK_ALL);
+		break;
+	default:
+		log_debug("ignored %s", msg_type_name((int)t));
+	}
+	return 0;
+}
+
+static void
+on_gone(struct peer *p, const char *why, void *arg)
+{
+	(void)p;
+	(void)arg;
+	log_info("mobkitd socket %s: stopping", why);
+	ev_break(R.loop, EVBREAK_ALL);
+}
+
+static void
+on_stop(void *arg)
+{
+	(void)arg;
+	ev_break(R.loop, EVBREAK_ALL);
+}
 
 int
 main(int argc, char *argv[])
 {
-	return mkchild_main("mobkit-router", argc, argv);
+	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
+		printf("mobkit-router (protocol %d)\n", PROTO_VERSION);
+		return 0;
+	}
+	R.loop = ev_default_loop(0);
+	if (mkchild_init(&R.mk, R.loop, "mobkit-router", on_stop, NULL) == -1)
+		return 1;
+	if (R.mk.peer == NULL) {
+		fprintf(stderr, "mobkit-router: run by mobkitd (no MOBKIT_FD)\n");
+		return 1;
+	}
+	R.mk.peer->on_msg = on_msg;
+	R.mk.peer->on_gone = on_gone;
+	(void)mkchild_ready(&R.mk);
+	ev_run(R.loop, 0);
+	(void)peer_flush(R.mk.peer, 1000);
+	peer_free(R.mk.peer);
+	table_free();
+	return 0;
 }

@@ -529,14 +529,17 @@ static const struct verb {
 	{ "inputs", 1, 1, v_inputs },
 	{ "wire", 2, 2, v_wire },
 	{ "unwire", 2, 2, v_unwire },
+	{ "routes", 0, 0, v_routes },
+	{ "route", 2, 32, v_route },
+	{ "resolve", 1, 9, v_resolve },
 };
 
 /* Verbs of the contract that this version does not serve yet. */
 static int
 planned_verb(const char *verb)
 {
-	static const char *const planned[] = { "routes", "route",
-	    "deliveries", "resolve", "deliver", "schedules", "tick", NULL };
+	static const char *const planned[] = { "deliveries", "deliver",
+	    "schedules", "tick", NULL };
 	int i;
 
 	for (i = 0; planned[i] != NULL; i++)

@@ -315,6 +315,20 @@ int	 v_wire(struct client *, int, char **, msgpack_packer *);
 int	 v_unwire(struct client *, int, char **, msgpack_packer *);
 void	 reconcile_pack(msgpack_packer *);
 
+/* modules.c */
+void	 routes_from_config(struct config *);
+void	 routes_pack(msgpack_packer *);
+void	 routes_push(void);
+int	 module_call(struct client *, const char *module, const char *verb,
+	    const msgpack_sbuffer *args);
+void	 module_hello(struct child *);
+void	 module_ready(struct child *);
+void	 module_gone(struct child *);
+int	 module_result(struct child *, const msgpack_object *);
+int	 v_routes(struct client *, int, char **, msgpack_packer *);
+int	 v_route(struct client *, int, char **, msgpack_packer *);
+int	 v_resolve(struct client *, int, char **, msgpack_packer *);
+
 /* store.c */
 int	 store_open(const char *dir);
 void	 store_close(void);

@@ -163,6 +163,8 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 		c->hello = 1;
 		if (c->mbox != NULL)
 			mbox_worker_hello(c);
+		else
+			module_hello(c);
 		return 0;
 	case MSG_READY:
 		if (!c->hello) {
@@ -189,6 +191,10 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 		event_emit_raw(c->conf->kind == KIND_MEMBER ? "agent" :
 		    "module", c->name, type, sb.data, sb.size);
 		msgpack_sbuffer_destroy(&sb);
+		return 0;
+	case MSG_MOD_RESULT:
+		if (!c->hello || module_result(c, m) == -1)
+			child_bad(c, "malformed MOD_RESULT");
 		return 0;
 	default:
 		if (!c->hello || mbox_msg(c, (int)t, m) == -1)

@@ -107,6 +107,7 @@ reap_group(struct child *c)
 	child_close_io(c);
 	c->pid = 0;
 	mbox_worker_gone(c);
+	module_gone(c);
 	if (D->draining)
 		shutdown_drain_check();
 }
@@ -175,6 +176,7 @@ a_ready(struct child *c)
 	boot_progress();
 	tree_kick();
 	mbox_kick(c);
+	module_ready(c);
 }
 
 static void
@@ -919,6 +921,7 @@ tree_add(const struct child_conf *cc)
 
 	TAILQ_INSERT_TAIL(&D->children, c, entry);
 	reorder(D->cfg);
+	routes_push();		/* a member brings its roster route */
 	return c;
 }
 
@@ -931,6 +934,8 @@ child_mark_removing(struct child *c)
 		HASH_DELETE(hh, D->byname, c);
 		c->hashed = 0;
 	}
+	if (c->mbox != NULL)
+		routes_push();
 }
 
 void
@@ -1035,6 +1040,7 @@ tree_build(struct config *cfg)
 	}
 	reorder(cfg);
 	peers_from_config(cfg);
+	routes_from_config(cfg);
 	if (store_load() == -1)
 		fatalx("cannot load the store in %s", cfg->state_dir);
 	event_simple("supervisor", "mobkitd", "lifecycle.mob_started");
@@ -1165,6 +1171,7 @@ tree_reload(struct config *ncfg, msgpack_packer *pk)
 			    c->next_conf ? c->next_conf->profile :
 			    c->conf->profile));
 	peers_from_config(ncfg);
+	routes_from_config(ncfg);
 	msgpack_pack_map(pk, 4);
 	pack_names(pk, "added", &added);
 	pack_names(pk, "removed", &removed);

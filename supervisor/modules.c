@@ -1,0 +1,507 @@
+/*
+ * modules.c: what mobkitd keeps for the well-known modules, and the calls
+ * it forwards to them.
+ *
+ * The route table lives here (config routes, routes added at run time,
+ * and one roster route per member) and is pushed whole to mobkit-router
+ * whenever it changes or the router (re)starts; the router only computes.
+ * A call for a module that is down waits in a bounded queue; a call in
+ * flight when the module dies is sent again after its restart; every call
+ * has a deadline, so a client never waits forever.
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mobkitd.h"
+#include "mpack.h"
+#include "proto.h"
+
+#define CALLS_MAX	1024
+#define CALL_TIMEOUT	30.0	/* seconds */
+
+enum { ROUTE_CONFIG, ROUTE_ADDED };
+static const char *const route_sources[] = { "config", "added" };
+
+struct route {
+	TAILQ_ENTRY(route)	 entry;
+	char			*id, *recipient, *channel, *sink, *target;
+	int			 retry_max;
+	int64_t			 backoff_ms;
+	int			 rate;
+	int			 source;
+};
+
+struct call {
+	TAILQ_ENTRY(call)	 entry;
+	uint64_t		 id;
+	uint64_t		 cid;
+	char			 module[32];
+	char			 verb[32];
+	msgpack_sbuffer		 args;		/* a packed map */
+	int			 sent;
+	ev_timer		 deadline;
+};
+
+static TAILQ_HEAD(, route) routes = TAILQ_HEAD_INITIALIZER(routes);
+static TAILQ_HEAD(, call) calls = TAILQ_HEAD_INITIALIZER(calls);
+static int		 ncalls;
+static uint64_t		 next_call = 1;
+
+/* --- the route table --------------------------------------------------- */
+
+static void
+route_free(struct route *r)
+{
+	free(r->id);
+	free(r->recipient);
+	free(r->channel);
+	free(r->sink);
+	free(r->target);
+	free(r);
+}
+
+static struct route *
+route_find(const char *id)
+{
+	struct route *r;
+
+	TAILQ_FOREACH(r, &routes, entry)
+		if (strcmp(r->id, id) == 0)
+			return r;
+	return NULL;
+}
+
+static struct route *
+route_new(const char *id, int source)
+{
+	struct route *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->id = strdup(id)) == NULL)
+		fatal("calloc");
+	r->source = source;
+	r->retry_max = 1;
+	r->backoff_ms = 250;
+	r->rate = 60;
+	return r;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+
+	if (d == NULL)
+		fatal("strdup");
+	return d;
+}
+
+/* The config's routes replace the old config routes; added ones stay. */
+void
+routes_from_config(struct config *cfg)
+{
+	struct route *r, *t;
+	int i;
+
+	TAILQ_FOREACH_SAFE(r, &routes, entry, t)
+		if (r->source == ROUTE_CONFIG) {
+			TAILQ_REMOVE(&routes, r, entry);
+			route_free(r);
+		}
+	for (i = 0; i < cfg->nroutes; i++) {
+		struct route_conf *rc = cfg->routes[i];
+
+		if ((r = route_find(rc->id)) != NULL) {	/* config wins */
+			TAILQ_REMOVE(&routes, r, entry);
+			route_free(r);
+		}
+		r = route_new(rc->id, ROUTE_CONFIG);
+		r->recipient = xstrdup(rc->recipient);
+		r->channel = xstrdup(rc->channel);
+		r->sink = xstrdup(rc->sink);
+		r->target = xstrdup(rc->target);
+		r->retry_max = rc->retry_max;
+		r->backoff_ms = rc->backoff_ms;
+		r->rate = rc->rate_limit_per_minute;
+		TAILQ_INSERT_TAIL(&routes, r, entry);
+	}
+	routes_push();
+}
+
+static void
+pack_route(msgpack_packer *pk, const char *id, const char *recipient,
+    const char *channel, const char *sink, const char *target, int retry,
+    int64_t backoff, int rate, const char *source)
+{
+	msgpack_pack_map(pk, 9);
+	mp_kstr(pk, "id", id);
+	mp_kstr(pk, "recipient", recipient);
+	mp_kstr(pk, "channel", channel);
+	mp_kstr(pk, "sink", sink);
+	mp_kstr(pk, "target", target);
+	mp_kint(pk, "retry_max", retry);
+	mp_kint(pk, "backoff_ms", backoff);
+	mp_kint(pk, "rate_limit_per_minute", rate);
+	mp_kstr(pk, "source", source);
+}
+
+/* Every route: the table's, then one per member (mob.member.ID). */
+void
+routes_pack(msgpack_packer *pk)
+{
+	struct route *r;
+	struct child *c;
+	char id[128];
+	int n = 0;
+
+	TAILQ_FOREACH(r, &routes, entry)
+		n++;
+	TAILQ_FOREACH(c, &D->children, entry)
+		if (c->mbox != NULL && !c->removing)
+			n++;
+	msgpack_pack_array(pk, (size_t)n);
+	TAILQ_FOREACH(r, &routes, entry)
+		pack_route(pk, r->id, r->recipient, r->channel, r->sink,
+		    r->target, r->retry_max, r->backoff_ms, r->rate,
+		    route_sources[r->source]);
+	TAILQ_FOREACH(c, &D->children, entry) {
+		if (c->mbox == NULL || c->removing)
+			continue;
+		snprintf(id, sizeof(id), "mob.member.%s", c->name);
+		pack_route(pk, id, c->name, "notification", "mob_member",
+		    "delivery", 1, 250, 60, "roster");
+	}
+}
+
+/* Send the whole table to the router, if it is there to hear it. */
+void
+routes_push(void)
+{
+	struct child *c = child_find("router");
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	if (c == NULL || c->peer == NULL || !c->hello)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	mp_kint(&pk, "t", MSG_ROUTES);
+	mp_str(&pk, "routes");
+	routes_pack(&pk);
+	if (peer_send_sbuf(c->peer, &sb) == -1)
+		log_warnx("router: its queue is full; the route table was "
+		    "not sent");
+	msgpack_sbuffer_destroy(&sb);
+}
+
+int
+v_routes(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	(void)cl;
+	(void)argc;
+	(void)argv;
+	routes_pack(pk);
+	return 0;
+}
+
+/* Parse a whole number for a route key, naming the field when it is bad. */
+static int
+route_int(const char *key, const char *v, int64_t lo, int64_t hi,
+    int64_t *out)
+{
+	if (parse_ms(v, out) == -1 || *out < lo || *out > hi)
+		return ctl_fail("%s: bad value \"%s\": expected a whole number "
+		    "from %lld to %lld", key, v, (long long)lo, (long long)hi);
+	return 0;
+}
+
+/* route add ID KEY=VALUE... | route rm ID */
+int
+v_route(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	static const char *const sinks[] = { "webhook", "email", "mob_member",
+	    "file", NULL };
+	struct route *r;
+	int64_t v;
+	int i, k;
+
+	(void)cl;
+	if (strcmp(argv[0], "rm") == 0) {
+		if (argc != 2)
+			return ctl_fail("usage: route rm ID");
+		if (strncmp(argv[1], "mob.member.", 11) == 0)
+			return ctl_fail("%s is a roster route: it goes when the "
+			    "member does", argv[1]);
+		if ((r = route_find(argv[1])) == NULL)
+			return ctl_fail("no route \"%s\"", argv[1]);
+		TAILQ_REMOVE(&routes, r, entry);
+		route_free(r);
+		routes_push();
+		msgpack_pack_map(pk, 1);
+		mp_kstr(pk, "removed", argv[1]);
+		return 0;
+	}
+	if (strcmp(argv[0], "add") != 0 || argc < 3)
+		return ctl_fail("usage: route add ID KEY=VALUE... | route rm ID");
+	if (!valid_name(argv[1]) || strncmp(argv[1], "mob.member.", 11) == 0)
+		return ctl_fail("bad route id \"%s\"", argv[1]);
+	if (route_find(argv[1]) != NULL)
+		return ctl_fail("route \"%s\" exists", argv[1]);
+	r = route_new(argv[1], ROUTE_ADDED);
+	for (i = 2; i < argc; i++) {
+		char *eq = strchr(argv[i], '='), *key = argv[i], *val;
+
+		if (eq == NULL) {
+			route_free(r);
+			return ctl_fail("\"%s\": expected KEY=VALUE", argv[i]);
+		}
+		*eq = '\0';
+		val = eq + 1;
+		if (strcmp(key, "recipient") == 0) {
+			free(r->recipient);
+			r->recipient = xstrdup(val);
+		} else if (strcmp(key, "channel") == 0) {
+			free(r->channel);
+			r->channel = xstrdup(val);
+		} else if (strcmp(key, "target") == 0) {
+			free(r->target);
+			r->target = xstrdup(val);
+		} else if (strcmp(key, "sink") == 0) {
+			for (k = 0; sinks[k] != NULL; k++)
+				if (strcmp(val, sinks[k]) == 0)
+					break;
+			if (sinks[k] == NULL) {
+				route_free(r);
+				return ctl_fail("sink: bad value \"%s\": expected "
+				    "webhook | email | mob_member | file", val);
+			}
+			free(r->sink);
+			r->sink = xstrdup(val);
+		} else if (strcmp(key, "retry_max") == 0) {
+			if (route_int(key, val, 0, 10, &v) == -1)
+				goto bad;
+			r->retry_max = (int)v;
+		} else if (strcmp(key, "backoff_ms") == 0) {
+			if (route_int(key, val, 0, 3600000, &v) == -1)
+				goto bad;
+			r->backoff_ms = v;
+		} else if (strcmp(key, "rate_limit_per_minute") == 0) {
+			if (route_int(key, val, 1, 1000000, &v) == -1)
+				goto bad;
+			r->rate = (int)v;
+		} else {
+			route_free(r);
+			return ctl_fail("unknown route key \"%s\"", key);
+		}
+	}
+	if (r->recipient == NULL)
+		r->recipient = xstrdup("*");
+	if (r->channel == NULL)
+		r->channel = xstrdup("*");
+	if (r->sink == NULL || r->target == NULL) {
+		const char *missing = r->sink == NULL ? "sink" : "target";
+
+		route_free(r);
+		return ctl_fail("route add: \"%s\" is required", missing);
+	}
+	TAILQ_INSERT_TAIL(&routes, r, entry);
+	routes_push();
+	pack_route(pk, r->id, r->recipient, r->channel, r->sink, r->target,
+	    r->retry_max, r->backoff_ms, r->rate, route_sources[r->source]);
+	return 0;
+bad:
+	route_free(r);
+	return -1;
+}
+
+/* --- calls to modules ---------------------------------------------------- */
+
+static void
+call_free(struct call *k)
+{
+	ev_timer_stop(D->loop, &k->deadline);
+	TAILQ_REMOVE(&calls, k, entry);
+	msgpack_sbuffer_destroy(&k->args);
+	ncalls--;
+	free(k);
+}
+
+/* Send a call if its module is up and healthy. */
+static void
+call_send(struct call *k)
+{
+	struct child *c = child_find(k->module);
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	if (k->sent || c == NULL || c->peer == NULL || c->state != CS_HEALTHY)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	mp_kint(&pk, "t", MSG_MOD_CALL);
+	mp_kint(&pk, "id", (int64_t)k->id);
+	mp_kstr(&pk, "verb", k->verb);
+	mp_str(&pk, "args");
+	msgpack_sbuffer_write(&sb, k->args.data, k->args.size);
+	if (peer_send_sbuf(c->peer, &sb) == 0)
+		k->sent = 1;
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+call_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct call *k = w->data;
+	char msg[128];
+
+	(void)loop;
+	(void)revents;
+	snprintf(msg, sizeof(msg), "%s did not answer %s within %.0f s",
+	    k->module, k->verb, CALL_TIMEOUT);
+	reply_error(k->cid, msg);
+	call_free(k);
+}
+
+/* Forward a verb to a module; args is a packed map.  Returns 1 (deferred). */
+int
+module_call(struct client *cl, const char *module, const char *verb,
+    const msgpack_sbuffer *args)
+{
+	struct child *c = child_find(module);
+	struct call *k;
+
+	if (c == NULL || c->conf->kind != KIND_MODULE)
+		return ctl_fail("no module named \"%s\" is configured", module);
+	if (ncalls >= CALLS_MAX)
+		return ctl_fail("%s: %d calls are waiting already; try again",
+		    module, CALLS_MAX);
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		fatal("calloc");
+	k->id = next_call++;
+	k->cid = client_id(cl);
+	snprintf(k->module, sizeof(k->module), "%s", module);
+	snprintf(k->verb, sizeof(k->verb), "%s", verb);
+	msgpack_sbuffer_init(&k->args);
+	msgpack_sbuffer_write(&k->args, args->data, args->size);
+	ev_timer_init(&k->deadline, call_deadline, CALL_TIMEOUT, 0.);
+	k->deadline.data = k;
+	ev_timer_start(D->loop, &k->deadline);
+	TAILQ_INSERT_TAIL(&calls, k, entry);
+	ncalls++;
+	call_send(k);
+	return 1;
+}
+
+/* A module said HELLO: it gets the route table (router). */
+void
+module_hello(struct child *c)
+{
+	if (strcmp(c->name, "router") == 0)
+		routes_push();
+}
+
+/* A module is healthy: send what waits for it. */
+void
+module_ready(struct child *c)
+{
+	struct call *k, *t;
+
+	TAILQ_FOREACH_SAFE(k, &calls, entry, t)
+		if (strcmp(k->module, c->name) == 0)
+			call_send(k);
+}
+
+/* A module's process is gone: its calls in flight go again later. */
+void
+module_gone(struct child *c)
+{
+	struct call *k;
+
+	TAILQ_FOREACH(k, &calls, entry)
+		if (strcmp(k->module, c->name) == 0)
+			k->sent = 0;
+}
+
+/* MOD_RESULT from a module: answer the client. */
+int
+module_result(struct child *c, const msgpack_object *m)
+{
+	const msgpack_object *res;
+	struct call *k;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int64_t id;
+	int ok;
+	char *err;
+
+	if (mp_get_int(m, "id", &id) == -1 || mp_get_bool(m, "ok", &ok) == -1)
+		return -1;
+	TAILQ_FOREACH(k, &calls, entry)
+		if (k->id == (uint64_t)id && strcmp(k->module, c->name) == 0)
+			break;
+	if (k == NULL)
+		return 0;	/* answered already, or timed out */
+	if (!ok) {
+		err = mp_strdup(m, "error");
+		reply_error(k->cid, err ? err : "refused");
+		free(err);
+	} else {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		if ((res = mp_find(m, "result")) != NULL)
+			msgpack_pack_object(&pk, *res);
+		else
+			msgpack_pack_nil(&pk);
+		reply_ok_packed(k->cid, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	call_free(k);
+	return 0;
+}
+
+/* resolve RECIPIENT [--channel C] [--retry-max N] [--backoff-ms N]
+ *     [--rate-limit N]: forwarded to the router as a map of strings. */
+int
+v_resolve(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	static const struct {
+		const char	*opt, *key;
+	} opts[] = {
+		{ "--channel", "channel" },
+		{ "--retry-max", "retry_max" },
+		{ "--backoff-ms", "backoff_ms" },
+		{ "--rate-limit", "rate_limit_per_minute" },
+	};
+	msgpack_sbuffer sb;
+	msgpack_packer ap;
+	size_t k;
+	int i, n = 1, r;
+
+	(void)pk;
+	for (i = 1; i < argc; i += 2) {
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (strcmp(argv[i], opts[k].opt) == 0)
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]) || i + 1 >= argc)
+			return ctl_fail("resolve: unknown or incomplete option "
+			    "\"%s\"", argv[i]);
+		n++;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&ap, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&ap, (size_t)n);
+	mp_kstr(&ap, "recipient", argv[0]);
+	for (i = 1; i < argc; i += 2)
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (strcmp(argv[i], opts[k].opt) == 0)
+				mp_kstr(&ap, opts[k].key, argv[i + 1]);
+	r = module_call(cl, "router", "resolve", &sb);
+	msgpack_sbuffer_destroy(&sb);
+	return r;
+}
