@@ -24,6 +24,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "cron.h"
 #include "log.h"
 
 const char *const restart_names[] = { "always", "on_failure", "never", NULL };
@@ -1213,44 +1214,29 @@ check_group(struct config *cfg, struct group_conf *g)
 	}
 }
 
-static int
-valid_interval(const char *s)
-{
-	int64_t v;
-	char buf[32];
-	size_t n;
-
-	if (strncmp(s, "*/", 2) != 0)
-		return 0;
-	n = strlen(s + 2);
-	if (n < 2 || n >= sizeof(buf) || strchr("smhd", s[n + 1]) == NULL)
-		return 0;
-	memcpy(buf, s + 2, n - 1);
-	buf[n - 1] = '\0';
-	return parse_ms(buf, &v) == 0 && v > 0;
-}
-
 static void
 check_schedule(struct config *cfg, struct schedule_conf *s)
 {
 	struct child_conf *m;
-	struct strlist f;
-	const char *err;
+	struct cron cr;
+	struct when w;
+	int64_t secs;
+	char err[256];
 
 	if ((s->interval == NULL) == (s->cron == NULL))
 		cfg_error(cfg, cfg->path, s->line, "[schedule %s]: set exactly "
 		    "one of interval and cron", s->id);
-	if (s->interval != NULL && !valid_interval(s->interval))
-		cfg_error(cfg, cfg->path, s->line, "[schedule %s]: interval: bad "
-		    "value \"%s\": expected */Ns, */Nm, */Nh or */Nd", s->id,
-		    s->interval);
-	if (s->cron != NULL) {
-		if (split_args(s->cron, &f, &err) == -1 || f.n != 5)
-			cfg_error(cfg, cfg->path, s->line, "[schedule %s]: cron:"
-			    " bad value \"%s\": expected 5 fields", s->id,
-			    s->cron);
-		strlist_free(&f);
-	}
+	if (s->interval != NULL && interval_parse(s->interval, &secs, err,
+	    sizeof(err)) == -1)
+		cfg_error(cfg, cfg->path, s->line, "[schedule %s]: %s", s->id,
+		    err);
+	if (s->cron != NULL && cron_parse(s->cron, &cr, err, sizeof(err)) == -1)
+		cfg_error(cfg, cfg->path, s->line, "[schedule %s]: cron: bad "
+		    "value \"%s\": %s", s->id, s->cron, err);
+	if (s->timezone != NULL && zone_parse(s->timezone, &w, err,
+	    sizeof(err)) == -1)
+		cfg_error(cfg, cfg->path, s->line, "[schedule %s]: %s", s->id,
+		    err);
 	if (s->member == NULL)
 		cfg_error(cfg, cfg->path, s->line, "[schedule %s]: missing "
 		    "\"member\"", s->id);

@@ -9,5 +9,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends build-essential pkg-config \
     libev-dev libmsgpack-dev libcurl4-openssl-dev libinih-dev check \
-    libjansson-dev libsqlite3-dev uthash-dev jq procps util-linux \
+    libjansson-dev libsqlite3-dev uthash-dev jq procps util-linux tzdata \
     python3 >/dev/null

@@ -254,6 +254,11 @@ START_TEST(t_errors)
 	    "exactly one of interval and cron");
 	expect_error("[profile p]\n[member m]\nprofile = p\n[schedule s]\n"
 	    "cron = * * *\nmember = m\nmessage = x\n", 4, "expected 5 fields");
+	expect_error("[profile p]\n[member m]\nprofile = p\n[schedule s]\n"
+	    "cron = 0 0 30 2 *\nmember = m\nmessage = x\n", 4, "never falls");
+	expect_error("[profile p]\n[member m]\nprofile = p\n[schedule s]\n"
+	    "interval = */5m\ntimezone = Mars/Base\nmember = m\nmessage = x\n",
+	    4, "timezone: unknown \"Mars/Base\"");
 	expect_error("[mobkitd]\nlog_level = info\n  more\n", 3,
 	    "takes a single line");
 	expect_error("[profile p]\nsystem_file = /nonexistent/x.md\n", 1,

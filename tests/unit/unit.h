@@ -9,5 +9,6 @@ Suite	*mpack_suite(void);
 Suite	*config_suite(void);
 Suite	*budget_suite(void);
 Suite	*table_suite(void);
+Suite	*cron_suite(void);
 
 #endif
