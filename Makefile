@@ -21,7 +21,8 @@ COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
 	   supervisor/mailbox.c supervisor/members.c \
-	   supervisor/store.c supervisor/modules.c
+	   supervisor/store.c supervisor/modules.c \
+	   supervisor/schedules.c
 CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler

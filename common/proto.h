@@ -32,6 +32,10 @@ enum msg_type {
 	MSG_MOD_CALL = 40,	/* root -> module: id, verb, args (a map) */
 	MSG_MOD_RESULT = 41,	/* module -> root: id, ok, result | error */
 	MSG_ROUTES = 42,	/* root -> router: the whole route table */
+	MSG_SCHEDULES = 43,	/* root -> scheduler: schedules, last claims */
+	MSG_FIRE = 44,		/* scheduler -> root: schedule_id, due_ms */
+	MSG_FIRED = 45,		/* root -> scheduler: schedule_id, due_ms,
+				   status executed | skipped | failed */
 	/* control 100-119 */
 	MSG_CTL_REQUEST = 100,	/* ctl -> root: verb, args */
 	MSG_CTL_REPLY = 101,	/* root -> ctl: ok, error | result */

@@ -1,12 +1,307 @@
 /*
- * mobkit-scheduler: a supervised module of the mobkit tree.  This build speaks
- * the supervision protocol only (HELLO, READY, STOP on fd 3); its own
- * runtime is not in it yet.
+ * mobkit-scheduler: fires interval and cron schedules.
+ *
+ * mobkitd sends the schedules with the last claimed due time of each
+ * (SCHEDULES); the scheduler sleeps on one wall-clock timer (ev_periodic)
+ * until the earliest due time plus that schedule's jitter, and asks the
+ * root to fire it (FIRE).  The root claims "schedule_id:due_ms", injects
+ * the message, and answers (FIRED); only then does the schedule move on,
+ * so a claim fires once whatever dies when.  Nothing polls: between due
+ * times the process sleeps.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "child.h"
+#include "cron.h"
+#include "frame.h"
+#include "log.h"
+#include "mpack.h"
+#include "proto.h"
+#include "timeutil.h"
+
+struct sched {
+	char		*id;
+	struct when	 w;
+	int		 enabled;
+	int		 catch_up;
+	int64_t		 jitter_ms;	/* this schedule's, fixed */
+	int64_t		 next_ms;	/* the next due time, -1 none */
+	int		 inflight;	/* a FIRE awaits its FIRED */
+};
+
+static struct {
+	struct ev_loop	*loop;
+	struct mkchild	 mk;
+	struct sched	*v;
+	int		 n;
+	ev_periodic	 timer;
+} S;
+
+/* The due time after t (ms), -1 if none. */
+static int64_t
+next_after(const struct sched *s, int64_t t_ms)
+{
+	int64_t t = when_next(&s->w, t_ms >= 0 ? t_ms / 1000 : -1);
+
+	return t < 0 ? -1 : t * 1000;
+}
+
+/* Deterministic per schedule: FNV-1a of its id, within [0, jitter]. */
+static int64_t
+jitter_of(const char *id, int64_t jitter)
+{
+	uint32_t h = 2166136261u;
+
+	if (jitter <= 0)
+		return 0;
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return (int64_t)(h % (uint64_t)(jitter + 1));
+}
+
+/* Sleep until the earliest due time. */
+static void
+rearm(void)
+{
+	int64_t best = -1;
+	int i;
+
+	ev_periodic_stop(S.loop, &S.timer);
+	for (i = 0; i < S.n; i++) {
+		struct sched *s = &S.v[i];
+		int64_t at;
+
+		if (!s->enabled || s->inflight || s->next_ms < 0)
+			continue;
+		at = s->next_ms + s->jitter_ms;
+		if (best < 0 || at < best)
+			best = at;
+	}
+	if (best < 0)
+		return;
+	ev_periodic_set(&S.timer, (double)best / 1000.0, 0., NULL);
+	ev_periodic_start(S.loop, &S.timer);
+}
+
+static void
+fire(struct sched *s)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_kint(&pk, "t", MSG_FIRE);
+	mp_kstr(&pk, "schedule_id", s->id);
+	mp_kint(&pk, "due_ms", s->next_ms);
+	if (peer_send_sbuf(S.mk.peer, &sb) == 0)
+		s->inflight = 1;
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_periodic *w, int revents)
+{
+	int64_t now = (int64_t)wall_ms();
+	int i;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	for (i = 0; i < S.n; i++) {
+		struct sched *s = &S.v[i];
+
+		if (s->enabled && !s->inflight && s->next_ms >= 0 &&
+		    s->next_ms + s->jitter_ms <= now)
+			fire(s);
+	}
+	rearm();
+}
+
+static void
+table_free(void)
+{
+	int i;
+
+	for (i = 0; i < S.n; i++)
+		free(S.v[i].id);
+	free(S.v);
+	S.v = NULL;
+	S.n = 0;
+}
+
+/*
+ * Where a schedule stands: after its last claim; a due time missed while
+ * we were down fires once (the latest) with catch_up, else is skipped.
+ */
+static int64_t
+first_due(struct sched *s, int64_t last, int64_t now)
+{
+	int64_t d, n;
+
+	if (last < 0)
+		return next_after(s, now);
+	d = next_after(s, last);
+	if (d < 0 || d > now)
+		return d;
+	if (!s->catch_up)
+		return next_after(s, now);
+	while ((n = next_after(s, d)) >= 0 && n <= now)
+		d = n;
+	log_info("schedule %s: catching up with %lld", s->id, (long long)d);
+	return d;
+}
+
+/* SCHEDULES: the whole set, with the last claim of each. */
+static void
+on_schedules(const msgpack_object *m)
+{
+	const msgpack_object *a = mp_find(m, "schedules");
+	int64_t now = (int64_t)wall_ms(), last, j;
+	char kind[16], expr[256], tz[64], err[256];
+	uint32_t i;
+	int b;
+
+	if (a == NULL || a->type != MSGPACK_OBJECT_ARRAY) {
+		log_warnx("SCHEDULES without a schedules array");
+		return;
+	}
+	table_free();
+	if ((S.v = calloc(a->via.array.size + 1, sizeof(*S.v))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < a->via.array.size; i++) {
+		const msgpack_object *o = &a->via.array.ptr[i];
+		struct sched *s = &S.v[S.n];
+		int r;
+
+		memset(s, 0, sizeof(*s));
+		if ((s->id = mp_strdup(o, "id")) == NULL ||
+		    mp_copy_str(o, "kind", kind, sizeof(kind)) == -1 ||
+		    mp_copy_str(o, "expr", expr, sizeof(expr)) == -1 ||
+		    mp_copy_str(o, "timezone", tz, sizeof(tz)) == -1) {
+			free(s->id);
+			log_warnx("schedule %u is malformed: skipped", i);
+			continue;
+		}
+		s->w.is_cron = strcmp(kind, "cron") == 0;
+		r = s->w.is_cron ? cron_parse(expr, &s->w.cron, err,
+		    sizeof(err)) : interval_parse(expr, &s->w.every_s, err,
+		    sizeof(err));
+		if (r == -1 || zone_parse(tz, &s->w, err, sizeof(err)) == -1) {
+			log_warnx("schedule %s: %s", s->id, err);
+			free(s->id);
+			continue;
+		}
+		s->enabled = mp_get_bool(o, "enabled", &b) == 0 ? b : 1;
+		s->catch_up = mp_get_bool(o, "catch_up", &b) == 0 ? b : 0;
+		s->jitter_ms = jitter_of(s->id, mp_get_int(o, "jitter_ms", &j)
+		    == 0 ? j : 0);
+		if (mp_get_int(o, "last_due_ms", &last) == -1)
+			last = -1;
+		s->next_ms = first_due(s, last, now);
+		S.n++;
+	}
+	log_debug("%d schedule(s)", S.n);
+	rearm();
+	timer_cb(S.loop, &S.timer, 0);	/* anything due now fires now */
+}
+
+/* FIRED: the root has claimed (or skipped) it; move on. */
+static void
+on_fired(const msgpack_object *m)
+{
+	char id[128], status[16];
+	int64_t due, now = (int64_t)wall_ms();
+	int i;
+
+	if (mp_copy_str(m, "schedule_id", id, sizeof(id)) == -1 ||
+	    mp_get_int(m, "due_ms", &due) == -1 ||
+	    mp_copy_str(m, "status", status, sizeof(status)) == -1)
+		return;
+	for (i = 0; i < S.n; i++) {
+		struct sched *s = &S.v[i];
+
+		if (strcmp(s->id, id) != 0)
+			continue;
+		s->inflight = 0;
+		if (s->next_ms != due)
+			break;		/* the table changed meanwhile */
+		s->next_ms = next_after(s, due);
+		if (s->next_ms >= 0 && s->next_ms <= now && !s->catch_up)
+			s->next_ms = next_after(s, now);
+		log_debug("schedule %s: %lld %s", id, (long long)due, status);
+	}
+	rearm();
+}
+
+static int
+on_msg(struct peer *p, const msgpack_object *m, void *arg)
+{
+	int64_t t;
+
+	(void)p;
+	(void)arg;
+	if (mp_get_int(m, "t", &t) == -1)
+		return 0;
+	switch (t) {
+	case MSG_SCHEDULES:
+		on_schedules(m);
+		break;
+	case MSG_FIRED:
+		on_fired(m);
+		break;
+	case MSG_STOP:
+		ev_break(S.loop, EVBREAK_ALL);
+		break;
+	default:
+		log_debug("ignored %s", msg_type_name((int)t));
+	}
+	return 0;
+}
+
+static void
+on_gone(struct peer *p, const char *why, void *arg)
+{
+	(void)p;
+	(void)arg;
+	log_info("mobkitd socket %s: stopping", why);
+	ev_break(S.loop, EVBREAK_ALL);
+}
+
+static void
+on_stop(void *arg)
+{
+	(void)arg;
+	ev_break(S.loop, EVBREAK_ALL);
+}
 
 int
 main(int argc, char *argv[])
 {
-	return mkchild_main("mobkit-scheduler", argc, argv);
+	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
+		printf("mobkit-scheduler (protocol %d)\n", PROTO_VERSION);
+		return 0;
+	}
+	S.loop = ev_default_loop(0);
+	ev_periodic_init(&S.timer, timer_cb, 0., 0., NULL);
+	if (mkchild_init(&S.mk, S.loop, "mobkit-scheduler", on_stop, NULL) ==
+	    -1)
+		return 1;
+	if (S.mk.peer == NULL) {
+		fprintf(stderr, "mobkit-scheduler: run by mobkitd (no "
+		    "MOBKIT_FD)\n");
+		return 1;
+	}
+	S.mk.peer->on_msg = on_msg;
+	S.mk.peer->on_gone = on_gone;
+	(void)mkchild_ready(&S.mk);
+	ev_run(S.loop, 0);
+	(void)peer_flush(S.mk.peer, 1000);
+	peer_free(S.mk.peer);
+	table_free();
+	return 0;
 }

@@ -532,6 +532,8 @@ static const struct verb {
 	{ "routes", 0, 0, v_routes },
 	{ "route", 2, 32, v_route },
 	{ "resolve", 1, 9, v_resolve },
+	{ "schedules", 0, 0, v_schedules },
+	{ "tick", 0, 2, v_tick },
 };
 
 /* Verbs of the contract that this version does not serve yet. */
@@ -539,7 +541,7 @@ static int
 planned_verb(const char *verb)
 {
 	static const char *const planned[] = { "deliveries", "deliver",
-	    "schedules", "tick", NULL };
+	    NULL };
 	int i;
 
 	for (i = 0; planned[i] != NULL; i++)

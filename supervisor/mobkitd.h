@@ -329,7 +329,17 @@ int	 v_routes(struct client *, int, char **, msgpack_packer *);
 int	 v_route(struct client *, int, char **, msgpack_packer *);
 int	 v_resolve(struct client *, int, char **, msgpack_packer *);
 
+/* schedules.c */
+void	 claim_note(const char *schedule, int64_t due_ms);
+const char *schedule_fire(const char *id, int64_t due_ms, char *input_id,
+	    size_t idsz);
+void	 schedules_push(void);
+int	 schedule_fire_msg(struct child *, const msgpack_object *);
+int	 v_schedules(struct client *, int, char **, msgpack_packer *);
+int	 v_tick(struct client *, int, char **, msgpack_packer *);
+
 /* store.c */
+void	 store_claim(const char *schedule, int64_t due_ms);
 int	 store_open(const char *dir);
 void	 store_close(void);
 int	 store_load(void);

@@ -404,6 +404,8 @@ module_hello(struct child *c)
 {
 	if (strcmp(c->name, "router") == 0)
 		routes_push();
+	else if (strcmp(c->name, "scheduler") == 0)
+		schedules_push();
 }
 
 /* A module is healthy: send what waits for it. */

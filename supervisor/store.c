@@ -34,7 +34,7 @@ struct row {
 	int64_t		 seq, accepted;
 	int		 state, attempts;
 };
-enum { R_INPUT, R_FORGET, R_APPEND, R_CLEAR };
+enum { R_INPUT, R_FORGET, R_APPEND, R_CLEAR, R_CLAIM };
 
 struct after {
 	TAILQ_ENTRY(after)	 entry;
@@ -54,7 +54,7 @@ struct batch {
 };
 
 static sqlite3		*db;
-static sqlite3_stmt	*st_upsert, *st_forget, *st_snap, *st_nosnap;
+static sqlite3_stmt	*st_upsert, *st_forget, *st_snap, *st_nosnap, *st_claim;
 static ev_prepare	 committer;
 static ev_async		 committed;
 static struct batch	*cur;		/* being filled by the loop */
@@ -88,7 +88,9 @@ static const char schema[] =
     "INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);"
     "DROP INDEX IF EXISTS messages_member;"
     "CREATE TABLE IF NOT EXISTS peers (a TEXT NOT NULL, b TEXT NOT NULL, "
-    "PRIMARY KEY (a, b));";
+    "PRIMARY KEY (a, b));"
+    "CREATE TABLE IF NOT EXISTS claims (schedule TEXT NOT NULL, due_ms "
+    "INTEGER NOT NULL, PRIMARY KEY (schedule, due_ms));";
 
 int
 store_enabled(void)
@@ -148,7 +150,9 @@ store_open(const char *dir)
 	    prepare("DELETE FROM inputs WHERE id = ?", &st_forget) == -1 ||
 	    prepare("INSERT INTO messages (member, data) VALUES (?, ?)",
 	    &st_snap) == -1 ||
-	    prepare("DELETE FROM messages WHERE member = ?", &st_nosnap) == -1)
+	    prepare("DELETE FROM messages WHERE member = ?", &st_nosnap) == -1 ||
+	    prepare("INSERT OR IGNORE INTO claims (schedule, due_ms) VALUES "
+	    "(?, ?)", &st_claim) == -1)
 		return -1;
 	cur = batch_new();
 	log_info("store: %s (SQLite %s, WAL, group commit on a writer thread)",
@@ -270,6 +274,19 @@ store_snapshot_clear(struct mbox *mb)
 {
 	if (db != NULL)
 		row_add(R_CLEAR)->member = dup_or_null(mb->id);
+}
+
+/* A schedule's due time was claimed: it must never fire again. */
+void
+store_claim(const char *schedule, int64_t due_ms)
+{
+	struct row *r;
+
+	if (db == NULL)
+		return;
+	r = row_add(R_CLAIM);
+	r->member = dup_or_null(schedule);
+	r->seq = due_ms;
 }
 
 void
@@ -492,6 +509,11 @@ rows_write(struct batch *b)
 			bind_text(st_nosnap, 1, w->member);
 			r |= step(st_nosnap);
 			break;
+		case R_CLAIM:
+			bind_text(st_claim, 1, w->member);
+			sqlite3_bind_int64(st_claim, 2, w->seq);
+			r |= step(st_claim);
+			break;
 		}
 	}
 	if (b->peers)
@@ -581,6 +603,7 @@ store_close(void)
 	sqlite3_finalize(st_forget);
 	sqlite3_finalize(st_snap);
 	sqlite3_finalize(st_nosnap);
+	sqlite3_finalize(st_claim);
 	sqlite3_close(db);
 	db = NULL;
 }
@@ -643,6 +666,12 @@ store_load(void)
 	while (sqlite3_step(st) == SQLITE_ROW)
 		(void)peers_add((const char *)sqlite3_column_text(st, 0),
 		    (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	if (prepare("SELECT schedule, due_ms FROM claims", &st) == -1)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		claim_note((const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int64(st, 1));
 	sqlite3_finalize(st);
 	peers_dirty = 0;
 	log_info("store: loaded %d input(s)%s", n, orphans ? "; inputs of "

@@ -1172,6 +1172,7 @@ tree_reload(struct config *ncfg, msgpack_packer *pk)
 			    c->conf->profile));
 	peers_from_config(ncfg);
 	routes_from_config(ncfg);
+	schedules_push();
 	msgpack_pack_map(pk, 4);
 	pack_names(pk, "added", &added);
 	pack_names(pk, "removed", &removed);

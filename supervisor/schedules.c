@@ -1,0 +1,343 @@
+/*
+ * schedules.c: the root's side of scheduling.  A due time of a schedule
+ * becomes a claim "schedule_id:due_ms", recorded here (durably with
+ * state_dir) before the message goes into the member's mailbox, with the
+ * claim as its idempotency key: a claim fires once, across scheduler
+ * restarts and mobkitd restarts.  mobkit-scheduler owns the timers; tick
+ * dispatches as if it were a given time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uthash.h>
+
+#include "cron.h"
+#include "log.h"
+#include "mobkitd.h"
+#include "mpack.h"
+#include "proto.h"
+#include "timeutil.h"
+
+struct claim {
+	char		*key;
+	UT_hash_handle	 hh;
+};
+
+struct last {
+	char		*id;
+	int64_t		 due_ms;
+	UT_hash_handle	 hh;
+};
+
+static struct claim	*claims;
+static struct last	*lasts;
+
+static struct schedule_conf *
+sched_find(const char *id)
+{
+	int i;
+
+	for (i = 0; D->cfg != NULL && i < D->cfg->nschedules; i++)
+		if (strcmp(D->cfg->schedules[i]->id, id) == 0)
+			return D->cfg->schedules[i];
+	return NULL;
+}
+
+static int64_t
+last_due(const char *id)
+{
+	struct last *l;
+
+	HASH_FIND_STR(lasts, id, l);
+	return l != NULL ? l->due_ms : -1;
+}
+
+/* Remember a claim (loading from the store, or firing). */
+void
+claim_note(const char *schedule, int64_t due_ms)
+{
+	struct claim *c;
+	struct last *l;
+	char key[256];
+
+	snprintf(key, sizeof(key), "%s:%lld", schedule, (long long)due_ms);
+	HASH_FIND_STR(claims, key, c);
+	if (c == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->key = strdup(key)) == NULL)
+			fatal("calloc");
+		HASH_ADD_KEYPTR(hh, claims, c->key, strlen(c->key), c);
+	}
+	HASH_FIND_STR(lasts, schedule, l);
+	if (l == NULL) {
+		if ((l = calloc(1, sizeof(*l))) == NULL ||
+		    (l->id = strdup(schedule)) == NULL)
+			fatal("calloc");
+		l->due_ms = due_ms;
+		HASH_ADD_KEYPTR(hh, lasts, l->id, strlen(l->id), l);
+	} else if (due_ms > l->due_ms)
+		l->due_ms = due_ms;
+}
+
+static int
+claimed(const char *key)
+{
+	struct claim *c;
+
+	HASH_FIND_STR(claims, key, c);
+	return c != NULL;
+}
+
+/* The schedule as a struct when; -1 if it does not parse (cannot happen
+ * for a config that loaded). */
+static int
+sched_when(const struct schedule_conf *s, struct when *w)
+{
+	char err[256];
+
+	memset(w, 0, sizeof(*w));
+	if (s->cron != NULL) {
+		w->is_cron = 1;
+		if (cron_parse(s->cron, &w->cron, err, sizeof(err)) == -1)
+			return -1;
+	} else if (interval_parse(s->interval, &w->every_s, err,
+	    sizeof(err)) == -1)
+		return -1;
+	return zone_parse(s->timezone, w, err, sizeof(err));
+}
+
+/*
+ * Fire one due time: claim it, then inject.  Returns "executed",
+ * "skipped" (claimed already) or "failed"; fills the tick report.
+ */
+const char *
+schedule_fire(const char *id, int64_t due_ms, char *input_id, size_t idsz)
+{
+	struct schedule_conf *s = sched_find(id);
+	struct input *in = NULL;
+	const char *reason = NULL;
+	struct evb b;
+	char key[256];
+	int r;
+
+	input_id[0] = '\0';
+	snprintf(key, sizeof(key), "%s:%lld", id, (long long)due_ms);
+	if (s == NULL)
+		return "failed";
+	if (claimed(key))
+		return "skipped";
+	claim_note(id, due_ms);
+	store_claim(id, due_ms);
+	r = mbox_accept(child_find(s->member), s->message, key, &in, &reason);
+	if (r == SEND_REJECTED) {
+		evb_begin(&b, 5);
+		mp_kstr(&b.pk, "schedule_id", id);
+		mp_kstr(&b.pk, "claim_key", key);
+		mp_kstr(&b.pk, "member_id", s->member);
+		mp_kstr(&b.pk, "error_kind", "rejected");
+		mp_kstr(&b.pk, "error", reason);
+		evb_emit(&b, "module", "scheduler", "runtime.injection.failed");
+		log_warnx("schedule %s: %s into %s refused: %s", id, key,
+		    s->member, reason);
+		return "failed";
+	}
+	snprintf(input_id, idsz, "%s", in->id);
+	evb_begin(&b, 5);
+	mp_kstr(&b.pk, "schedule_id", id);
+	mp_kstr(&b.pk, "claim_key", key);
+	mp_kstr(&b.pk, "member_id", s->member);
+	mp_kstr(&b.pk, "message", s->message);
+	mp_kstr(&b.pk, "input_id", in->id);
+	evb_emit(&b, "module", "scheduler", "runtime.injection.executed");
+	return "executed";
+}
+
+/* The schedules and their last claims, to the scheduler. */
+void
+schedules_push(void)
+{
+	struct child *c = child_find("scheduler");
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int i, n;
+
+	if (c == NULL || c->peer == NULL || !c->hello || D->cfg == NULL)
+		return;
+	n = D->cfg->nschedules;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_kint(&pk, "t", MSG_SCHEDULES);
+	mp_kint(&pk, "now_ms", (int64_t)wall_ms());
+	mp_str(&pk, "schedules");
+	msgpack_pack_array(&pk, (size_t)n);
+	for (i = 0; i < n; i++) {
+		struct schedule_conf *s = D->cfg->schedules[i];
+		int64_t last = last_due(s->id);
+
+		msgpack_pack_map(&pk, 8);
+		mp_kstr(&pk, "id", s->id);
+		mp_kstr(&pk, "kind", s->cron ? "cron" : "interval");
+		mp_kstr(&pk, "expr", s->cron ? s->cron : s->interval);
+		mp_kstr(&pk, "timezone", s->timezone);
+		mp_kbool(&pk, "enabled", s->enabled);
+		mp_kint(&pk, "jitter_ms", s->jitter_ms);
+		mp_kbool(&pk, "catch_up", s->catch_up);
+		if (last >= 0)
+			mp_kint(&pk, "last_due_ms", last);
+		else
+			mp_knil(&pk, "last_due_ms");
+	}
+	if (peer_send_sbuf(c->peer, &sb) == -1)
+		log_warnx("scheduler: its queue is full; schedules not sent");
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* FIRE from the scheduler: claim, inject, answer FIRED. */
+int
+schedule_fire_msg(struct child *c, const msgpack_object *m)
+{
+	char id[128], input[INPUT_ID_MAX];
+	const char *status;
+	int64_t due;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	if (mp_copy_str(m, "schedule_id", id, sizeof(id)) == -1 ||
+	    mp_get_int(m, "due_ms", &due) == -1)
+		return -1;
+	status = D->shutting_down ? "failed" : schedule_fire(id, due, input,
+	    sizeof(input));
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	mp_kint(&pk, "t", MSG_FIRED);
+	mp_kstr(&pk, "schedule_id", id);
+	mp_kint(&pk, "due_ms", due);
+	mp_kstr(&pk, "status", status);
+	(void)peer_send_sbuf(c->peer, &sb);
+	msgpack_sbuffer_destroy(&sb);
+	return 0;
+}
+
+/* The latest due time at or before at_ms, within the last 400 days. */
+static int64_t
+due_at_or_before(const struct when *w, int64_t at_ms)
+{
+	int64_t at = at_ms / 1000, t, best = -1, from = at - 400LL * 86400;
+	int64_t step = 86400;
+
+	/* walk back a day at a time until a due time shows up */
+	for (t = at - step; t >= from; t -= step) {
+		int64_t d = when_next(w, t), last = -1;
+
+		while (d >= 0 && d <= at) {
+			last = d;
+			d = when_next(w, d);
+		}
+		if (last >= 0) {
+			best = last;
+			break;
+		}
+	}
+	return best < 0 ? -1 : best * 1000;
+}
+
+int
+v_schedules(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	int i, n = D->cfg->nschedules;
+	int64_t now = (int64_t)(wall_ms() / 1000), next, last;
+	struct when w;
+
+	(void)cl;
+	(void)argc;
+	(void)argv;
+	msgpack_pack_array(pk, (size_t)n);
+	for (i = 0; i < n; i++) {
+		struct schedule_conf *s = D->cfg->schedules[i];
+
+		next = sched_when(s, &w) == 0 && s->enabled ? when_next(&w, now) :
+		    -1;
+		last = last_due(s->id);
+		msgpack_pack_map(pk, 11);
+		mp_kstr(pk, "schedule_id", s->id);
+		mp_kstr(pk, "kind", s->cron ? "cron" : "interval");
+		mp_kstr(pk, "expr", s->cron ? s->cron : s->interval);
+		mp_kstr(pk, "timezone", s->timezone);
+		mp_kbool(pk, "enabled", s->enabled);
+		mp_kint(pk, "jitter_ms", s->jitter_ms);
+		mp_kbool(pk, "catch_up", s->catch_up);
+		mp_kstr(pk, "member", s->member);
+		mp_kstr(pk, "message", s->message);
+		if (next >= 0)
+			mp_kint(pk, "next_due_ms", next * 1000);
+		else
+			mp_knil(pk, "next_due_ms");
+		if (last >= 0)
+			mp_kint(pk, "last_claim_due_ms", last);
+		else
+			mp_knil(pk, "last_claim_due_ms");
+	}
+	return 0;
+}
+
+/* tick [--at EPOCH_MS]: dispatch every enabled schedule's due time at or
+ * before that instant, unless it was claimed already. */
+int
+v_tick(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	struct strlist skipped = { 0 };
+	msgpack_sbuffer db;
+	msgpack_packer dp;
+	int64_t at = (int64_t)wall_ms(), due;
+	char input[INPUT_ID_MAX], key[256];
+	const char *st;
+	struct when w;
+	int i, nd = 0;
+
+	(void)cl;
+	if (argc == 2 && strcmp(argv[0], "--at") == 0) {
+		if (parse_ms(argv[1], &at) == -1)
+			return ctl_fail("--at: bad value \"%s\": expected epoch "
+			    "milliseconds", argv[1]);
+	} else if (argc != 0)
+		return ctl_fail("usage: tick [--at EPOCH_MS]");
+	msgpack_sbuffer_init(&db);
+	msgpack_packer_init(&dp, &db, msgpack_sbuffer_write);
+	for (i = 0; i < D->cfg->nschedules; i++) {
+		struct schedule_conf *s = D->cfg->schedules[i];
+
+		if (!s->enabled || sched_when(s, &w) == -1 ||
+		    (due = due_at_or_before(&w, at)) < 0)
+			continue;
+		snprintf(key, sizeof(key), "%s:%lld", s->id, (long long)due);
+		st = schedule_fire(s->id, due, input, sizeof(input));
+		if (strcmp(st, "skipped") == 0) {
+			(void)strlist_add(&skipped, key);
+			continue;
+		}
+		if (strcmp(st, "executed") != 0)
+			continue;
+		msgpack_pack_map(&dp, 4);
+		mp_kstr(&dp, "schedule_id", s->id);
+		mp_kstr(&dp, "claim_key", key);
+		mp_kstr(&dp, "member_id", s->member);
+		mp_kstr(&dp, "input_id", input);
+		nd++;
+	}
+	schedules_push();	/* the scheduler learns of the claims */
+	msgpack_pack_map(pk, 3);
+	mp_kint(pk, "tick_ms", at);
+	mp_str(pk, "dispatched");
+	msgpack_pack_array(pk, (size_t)nd);
+	msgpack_sbuffer_write(pk->data, db.data, db.size);
+	mp_str(pk, "skipped_claims");
+	msgpack_pack_array(pk, (size_t)skipped.n);
+	for (i = 0; i < skipped.n; i++)
+		mp_str(pk, skipped.v[i]);
+	msgpack_sbuffer_destroy(&db);
+	strlist_free(&skipped);
+	return 0;
+}
