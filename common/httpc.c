@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "httpc.h"
 #include "log.h"
@@ -109,7 +110,11 @@ struct http_req {
 	void			*arg;
 	char			 err[CURL_ERROR_SIZE];
 	long			 retry_after;
+	struct curl_slist	*rcpt;
+	size_t			 sent;		/* of body, for uploads */
 };
+
+static long	 done_retry_after = -1;
 
 struct sockw {
 	ev_io		 io;
@@ -137,10 +142,13 @@ check_done(void)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE,
 		    &status);
 		curl_multi_remove_handle(multi, r->easy);
+		done_retry_after = r->retry_after;
 		r->on_done(r->arg, m->data.result, status, r->err[0] ? r->err :
 		    curl_easy_strerror(m->data.result));
+		done_retry_after = -1;
 		curl_easy_cleanup(r->easy);
 		curl_slist_free_all(r->headers);
+		curl_slist_free_all(r->rcpt);
 		free(r->body);
 		free(r);
 	}
@@ -229,6 +237,24 @@ httpc_init(struct ev_loop *l)
 	return 0;
 }
 
+long
+http_retry_after(void)
+{
+	return done_retry_after;
+}
+
+/* Response headers: only Retry-After (in seconds) matters here. */
+static size_t
+header_cb(char *ptr, size_t size, size_t n, void *arg)
+{
+	struct http_req *r = arg;
+	size_t len = size * n;
+
+	if (len > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0)
+		r->retry_after = strtol(ptr + 12, NULL, 10);
+	return len;
+}
+
 static size_t
 write_cb(char *ptr, size_t size, size_t n, void *arg)
 {
@@ -255,6 +281,7 @@ http_post(const char *url, struct curl_slist *headers, const char *body,
 		return NULL;
 	}
 	r->headers = headers;
+	r->retry_after = -1;
 	r->on_data = on_data;
 	r->on_done = on_done;
 	r->arg = arg;
@@ -263,6 +290,8 @@ http_post(const char *url, struct curl_slist *headers, const char *body,
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->err);
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
@@ -272,6 +301,66 @@ http_post(const char *url, struct curl_slist *headers, const char *body,
 	if (curl_multi_add_handle(multi, r->easy) != CURLM_OK) {
 		curl_easy_cleanup(r->easy);
 		curl_slist_free_all(r->headers);
+		free(r->body);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void
+ignore_data(void *arg, const char *buf, size_t n)
+{
+	(void)arg;
+	(void)buf;
+	(void)n;
+}
+
+static size_t
+read_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct http_req *r = arg;
+	size_t left = strlen(r->body) - r->sent, want = size * n;
+
+	if (want > left)
+		want = left;
+	memcpy(buf, r->body + r->sent, want);
+	r->sent += want;
+	return want;
+}
+
+struct http_req *
+http_smtp(const char *url, const char *from, const char *rcpt,
+    const char *message, long timeout_ms, http_done_cb on_done, void *arg)
+{
+	struct http_req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->body = strdup(message)) == NULL ||
+	    (r->easy = curl_easy_init()) == NULL) {
+		if (r != NULL)
+			free(r->body);
+		free(r);
+		return NULL;
+	}
+	r->retry_after = -1;
+	r->on_data = ignore_data;
+	r->on_done = on_done;
+	r->arg = arg;
+	r->rcpt = curl_slist_append(NULL, rcpt);
+	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	curl_easy_setopt(r->easy, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(r->easy, CURLOPT_MAIL_RCPT, r->rcpt);
+	curl_easy_setopt(r->easy, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(r->easy, CURLOPT_READDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->err);
+	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	if (curl_multi_add_handle(multi, r->easy) != CURLM_OK) {
+		curl_easy_cleanup(r->easy);
+		curl_slist_free_all(r->rcpt);
 		free(r->body);
 		free(r);
 		return NULL;
@@ -292,6 +381,7 @@ http_cancel(struct http_req *r)
 	curl_multi_remove_handle(multi, r->easy);
 	curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->headers);
+	curl_slist_free_all(r->rcpt);
 	free(r->body);
 	free(r);
 }

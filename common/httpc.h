@@ -20,6 +20,12 @@ struct http_req	*http_post(const char *url, struct curl_slist *headers,
 		    const char *body, long timeout_ms, http_data_cb,
 		    http_done_cb, void *arg);
 void		 http_cancel(struct http_req *);
+/* Within a done callback: the Retry-After of that response (s), or -1. */
+long		 http_retry_after(void);
+/* Send one mail over SMTP: message holds the headers and the body. */
+struct http_req	*http_smtp(const char *url, const char *from, const char *rcpt,
+		    const char *message, long timeout_ms, http_done_cb,
+		    void *arg);
 struct curl_slist *http_header(struct curl_slist *, const char *);
 
 #endif

@@ -36,6 +36,9 @@ enum msg_type {
 	MSG_FIRE = 44,		/* scheduler -> root: schedule_id, due_ms */
 	MSG_FIRED = 45,		/* root -> scheduler: schedule_id, due_ms,
 				   status executed | skipped | failed */
+	MSG_DELIVER = 46,	/* root -> delivery: one delivery to make */
+	MSG_ATTEMPT = 47,	/* delivery -> root: an attempt and its
+				   outcome; final when no retry follows */
 	/* control 100-119 */
 	MSG_CTL_REQUEST = 100,	/* ctl -> root: verb, args */
 	MSG_CTL_REPLY = 101,	/* root -> ctl: ok, error | result */

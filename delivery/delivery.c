@@ -1,12 +1,345 @@
 /*
- * mobkit-delivery: a supervised module of the mobkit tree.  This build speaks
- * the supervision protocol only (HELLO, READY, STOP on fd 3); its own
- * runtime is not in it yet.
+ * mobkit-delivery: makes the deliveries mobkitd hands it (DELIVER), with
+ * real retries, and reports every attempt (ATTEMPT).
+ *
+ * Sinks: webhook (POST of the JSON payload with Idempotency-Key and
+ * Content-Type; 2xx is sent; 5xx, time-outs and refused connections are
+ * retried; 429 is retried after its Retry-After; other 4xx fail at once),
+ * email (SMTP through libcurl, subject and body from the payload) and file
+ * (one JSON line appended and fsync'd).  Retries back off from backoff_ms,
+ * doubling, up to retry_max.  The records live in mobkitd: a delivery
+ * still pending when this process dies is handed over again, with the
+ * attempts made so far.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
 #include "child.h"
+#include "frame.h"
+#include "httpc.h"
+#include "log.h"
+#include "mpack.h"
+#include "proto.h"
+#include "timeutil.h"
+
+#define REQUEST_TIMEOUT	10000	/* ms, per attempt */
+
+struct dl {
+	struct dl	*next;
+	char		 id[48];
+	char		*sink, *target, *payload, *key, *smtp_url, *mail_from;
+	int64_t		 retry_max, backoff_ms;
+	int		 attempt;	/* attempts made */
+	ev_timer	 retry;
+	struct http_req	*req;
+};
+
+static struct {
+	struct ev_loop	*loop;
+	struct mkchild	 mk;
+	struct dl	*list;
+} S;
+
+static void	attempt(struct dl *);
+
+static void
+dl_free(struct dl *d)
+{
+	struct dl **pp;
+
+	for (pp = &S.list; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	ev_timer_stop(S.loop, &d->retry);
+	if (d->req != NULL)
+		http_cancel(d->req);
+	free(d->sink);
+	free(d->target);
+	free(d->payload);
+	free(d->key);
+	free(d->smtp_url);
+	free(d->mail_from);
+	free(d);
+}
+
+/* Tell mobkitd about an attempt; final ones end the delivery here. */
+static void
+report(struct dl *d, const char *status, const char *err, int final)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 7);
+	mp_kint(&pk, "t", MSG_ATTEMPT);
+	mp_kstr(&pk, "delivery_id", d->id);
+	mp_kint(&pk, "attempt", d->attempt);
+	mp_kstr(&pk, "status", status);
+	mp_kstr_or_nil(&pk, "error", err);
+	mp_kint(&pk, "at_ms", (int64_t)wall_ms());
+	mp_kbool(&pk, "final", final);
+	if (peer_send_sbuf(S.mk.peer, &sb) == -1)
+		log_warnx("mobkitd's queue is full: attempt %d of %s not "
+		    "reported", d->attempt, d->id);
+	msgpack_sbuffer_destroy(&sb);
+	if (final)
+		dl_free(d);
+}
+
+static void
+retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	attempt(w->data);
+}
+
+/* A failed attempt: again after a delay, or the end. */
+static void
+failed(struct dl *d, const char *err, int retryable, long retry_after_s)
+{
+	uint64_t delay = (uint64_t)d->backoff_ms;
+	int i;
+
+	if (!retryable || d->attempt >= 1 + d->retry_max) {
+		report(d, "failed", err, 1);
+		return;
+	}
+	for (i = 1; i < d->attempt && delay < 3600000; i++)
+		delay *= 2;
+	if (retry_after_s >= 0)
+		delay = (uint64_t)retry_after_s * 1000;
+	report(d, "failed", err, 0);
+	log_info("%s: attempt %d failed (%s); again in %llu ms", d->id,
+	    d->attempt, err, (unsigned long long)delay);
+	ev_timer_set(&d->retry, (double)delay / 1000.0, 0.);
+	ev_timer_start(S.loop, &d->retry);
+}
+
+static void
+ignore(void *arg, const char *buf, size_t n)
+{
+	(void)arg;
+	(void)buf;
+	(void)n;
+}
+
+static void
+web_done(void *arg, CURLcode rc, long status, const char *err)
+{
+	struct dl *d = arg;
+	char msg[512];
+
+	d->req = NULL;
+	if (rc != CURLE_OK) {
+		snprintf(msg, sizeof(msg), "curl: %s", err);
+		failed(d, msg, 1, -1);
+	} else if (status >= 200 && status < 300)
+		report(d, "sent", NULL, 1);
+	else {
+		snprintf(msg, sizeof(msg), "HTTP %ld", status);
+		failed(d, msg, status >= 500 || status == 429,
+		    status == 429 ? http_retry_after() : -1);
+	}
+}
+
+static void
+mail_done(void *arg, CURLcode rc, long status, const char *err)
+{
+	struct dl *d = arg;
+	char msg[512];
+
+	(void)status;
+	d->req = NULL;
+	if (rc == CURLE_OK)
+		report(d, "sent", NULL, 1);
+	else {
+		snprintf(msg, sizeof(msg), "smtp: %s", err);
+		failed(d, msg, 1, -1);
+	}
+}
+
+/* One JSON line per delivery, appended and fsync'd. */
+static void
+file_attempt(struct dl *d)
+{
+	char *line;
+	int fd, n;
+
+	n = asprintf(&line, "{\"delivery_id\":\"%s\",\"key\":\"%s\","
+	    "\"at_ms\":%llu,\"payload\":%s}\n", d->id, d->key,
+	    (unsigned long long)wall_ms(), d->payload);
+	if (n == -1)
+		fatal("asprintf");
+	if ((fd = open(d->target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0644)) == -1 || write(fd, line, (size_t)n) != n || fsync(fd) == -1) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s: %s", d->target, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(line);
+		failed(d, msg, 1, -1);
+		return;
+	}
+	close(fd);
+	free(line);
+	report(d, "sent", NULL, 1);
+}
+
+static void
+mail_attempt(struct dl *d)
+{
+	json_t *j = json_loads(d->payload, 0, NULL);
+	const char *subject = json_string_value(json_object_get(j, "subject"));
+	const char *body = json_string_value(json_object_get(j, "body"));
+	char *msg;
+
+	if (body == NULL)
+		body = json_string_value(json_object_get(j, "text"));
+	if (asprintf(&msg, "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
+	    "Message-ID: <%s@mobkit>\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\n\r\n%s\r\n", d->mail_from, d->target,
+	    subject ? subject : "(no subject)", d->key,
+	    body ? body : d->payload) == -1)
+		fatal("asprintf");
+	json_decref(j);
+	d->req = http_smtp(d->smtp_url, d->mail_from, d->target, msg,
+	    REQUEST_TIMEOUT, mail_done, d);
+	free(msg);
+	if (d->req == NULL)
+		failed(d, "cannot start the SMTP transfer", 1, -1);
+}
+
+static void
+attempt(struct dl *d)
+{
+	struct curl_slist *h = NULL;
+	char idem[512];
+
+	d->attempt++;
+	if (strcmp(d->sink, "file") == 0) {
+		file_attempt(d);
+		return;
+	}
+	if (httpc_init(S.loop) == -1) {
+		failed(d, "libcurl is not available", 0, -1);
+		return;
+	}
+	if (strcmp(d->sink, "email") == 0) {
+		mail_attempt(d);
+		return;
+	}
+	if (strcmp(d->sink, "webhook") != 0) {
+		failed(d, "this module has no such sink", 0, -1);
+		return;
+	}
+	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", d->key);
+	h = http_header(h, "Content-Type: application/json");
+	h = http_header(h, idem);
+	d->req = http_post(d->target, h, d->payload, REQUEST_TIMEOUT, ignore,
+	    web_done, d);
+	if (d->req == NULL)
+		failed(d, "cannot start the HTTP request", 1, -1);
+}
+
+static void
+on_deliver(const msgpack_object *m)
+{
+	struct dl *d;
+	int64_t done = 0;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal("calloc");
+	if (mp_copy_str(m, "delivery_id", d->id, sizeof(d->id)) == -1 ||
+	    (d->sink = mp_strdup(m, "sink")) == NULL ||
+	    (d->target = mp_strdup(m, "target")) == NULL ||
+	    (d->payload = mp_strdup(m, "payload")) == NULL ||
+	    (d->key = mp_strdup(m, "key")) == NULL ||
+	    mp_get_int(m, "retry_max", &d->retry_max) == -1 ||
+	    mp_get_int(m, "backoff_ms", &d->backoff_ms) == -1) {
+		log_warnx("malformed DELIVER");
+		free(d->sink);
+		free(d->target);
+		free(d->payload);
+		free(d->key);
+		free(d);
+		return;
+	}
+	(void)mp_get_int(m, "attempts_done", &done);
+	d->attempt = (int)done;
+	d->smtp_url = mp_strdup(m, "smtp_url");
+	d->mail_from = mp_strdup(m, "mail_from");
+	ev_timer_init(&d->retry, retry_cb, 0., 0.);
+	d->retry.data = d;
+	d->next = S.list;
+	S.list = d;
+	attempt(d);
+}
+
+static int
+on_msg(struct peer *p, const msgpack_object *m, void *arg)
+{
+	int64_t t;
+
+	(void)p;
+	(void)arg;
+	if (mp_get_int(m, "t", &t) == -1)
+		return 0;
+	if (t == MSG_DELIVER)
+		on_deliver(m);
+	else if (t == MSG_STOP)
+		ev_break(S.loop, EVBREAK_ALL);
+	return 0;
+}
+
+static void
+on_gone(struct peer *p, const char *why, void *arg)
+{
+	(void)p;
+	(void)arg;
+	log_info("mobkitd socket %s: stopping", why);
+	ev_break(S.loop, EVBREAK_ALL);
+}
+
+static void
+on_stop(void *arg)
+{
+	(void)arg;
+	ev_break(S.loop, EVBREAK_ALL);
+}
 
 int
 main(int argc, char *argv[])
 {
-	return mkchild_main("mobkit-delivery", argc, argv);
+	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
+		printf("mobkit-delivery (protocol %d)\n", PROTO_VERSION);
+		return 0;
+	}
+	S.loop = ev_default_loop(0);
+	if (mkchild_init(&S.mk, S.loop, "mobkit-delivery", on_stop, NULL) == -1)
+		return 1;
+	if (S.mk.peer == NULL) {
+		fprintf(stderr, "mobkit-delivery: run by mobkitd (no "
+		    "MOBKIT_FD)\n");
+		return 1;
+	}
+	S.mk.peer->on_msg = on_msg;
+	S.mk.peer->on_gone = on_gone;
+	(void)mkchild_ready(&S.mk);
+	ev_run(S.loop, 0);
+	(void)peer_flush(S.mk.peer, 1000);
+	while (S.list != NULL)
+		dl_free(S.list);
+	peer_free(S.mk.peer);
+	return 0;
 }

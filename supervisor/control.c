@@ -534,21 +534,9 @@ static const struct verb {
 	{ "resolve", 1, 9, v_resolve },
 	{ "schedules", 0, 0, v_schedules },
 	{ "tick", 0, 2, v_tick },
+	{ "deliver", 3, 15, v_deliver },
+	{ "deliveries", 0, 0, v_deliveries },
 };
-
-/* Verbs of the contract that this version does not serve yet. */
-static int
-planned_verb(const char *verb)
-{
-	static const char *const planned[] = { "deliveries", "deliver",
-	    NULL };
-	int i;
-
-	for (i = 0; planned[i] != NULL; i++)
-		if (strcmp(planned[i], verb) == 0)
-			return 1;
-	return 0;
-}
 
 /* Pack the shutdown report for every client waiting for it. */
 void
@@ -636,8 +624,7 @@ client_msg(struct peer *p, const msgpack_object *m, void *arg)
 		if (strcmp(verbs[i].name, verb) == 0)
 			break;
 	if (i == sizeof(verbs) / sizeof(verbs[0]))
-		r = fail(planned_verb(verb) ? "verb \"%s\" is not implemented "
-		    "in this version of mobkitd" : "unknown verb \"%s\"", verb);
+		r = fail("unknown verb \"%s\"", verb);
 	else if (argc < verbs[i].min || argc > verbs[i].max)
 		r = fail("%s: wrong number of arguments (%d)", verb, argc);
 	else {

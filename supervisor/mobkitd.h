@@ -321,6 +321,10 @@ void	 routes_pack(msgpack_packer *);
 void	 routes_push(void);
 int	 module_call(struct client *, const char *module, const char *verb,
 	    const msgpack_sbuffer *args);
+typedef void (*module_done_cb)(void *arg, const msgpack_object *result,
+	    const char *err);
+int	 module_call_cb(const char *module, const char *verb,
+	    const msgpack_sbuffer *args, module_done_cb, void *arg);
 void	 module_hello(struct child *);
 void	 module_ready(struct child *);
 void	 module_gone(struct child *);
@@ -337,6 +341,13 @@ void	 schedules_push(void);
 int	 schedule_fire_msg(struct child *, const msgpack_object *);
 int	 v_schedules(struct client *, int, char **, msgpack_packer *);
 int	 v_tick(struct client *, int, char **, msgpack_packer *);
+
+/* deliveries.c */
+void	 deliveries_ready(struct child *);
+void	 deliveries_gone(struct child *);
+int	 delivery_attempt_msg(struct child *, const msgpack_object *);
+int	 v_deliver(struct client *, int, char **, msgpack_packer *);
+int	 v_deliveries(struct client *, int, char **, msgpack_packer *);
 
 /* store.c */
 void	 store_claim(const char *schedule, int64_t due_ms);

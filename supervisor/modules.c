@@ -44,10 +44,12 @@ struct call {
 	msgpack_sbuffer		 args;		/* a packed map */
 	int			 sent;
 	ev_timer		 deadline;
+	module_done_cb		 done;		/* internal calls */
+	void			*arg;
 };
 
 static TAILQ_HEAD(, route) routes = TAILQ_HEAD_INITIALIZER(routes);
-static TAILQ_HEAD(, call) calls = TAILQ_HEAD_INITIALIZER(calls);
+static TAILQ_HEAD(callq, call) calls = TAILQ_HEAD_INITIALIZER(calls);
 static int		 ncalls;
 static uint64_t		 next_call = 1;
 
@@ -364,8 +366,26 @@ call_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	snprintf(msg, sizeof(msg), "%s did not answer %s within %.0f s",
 	    k->module, k->verb, CALL_TIMEOUT);
-	reply_error(k->cid, msg);
+	if (k->done != NULL)
+		k->done(k->arg, NULL, msg);
+	else
+		reply_error(k->cid, msg);
 	call_free(k);
+}
+
+/* Call a module for mobkitd itself: done(arg, result | NULL, error). */
+int
+module_call_cb(const char *module, const char *verb,
+    const msgpack_sbuffer *args, module_done_cb done, void *arg)
+{
+	struct call *k;
+
+	if (module_call(NULL, module, verb, args) != 1)
+		return -1;
+	k = TAILQ_LAST(&calls, callq);
+	k->done = done;
+	k->arg = arg;
+	return 0;
 }
 
 /* Forward a verb to a module; args is a packed map.  Returns 1 (deferred). */
@@ -384,7 +404,7 @@ module_call(struct client *cl, const char *module, const char *verb,
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		fatal("calloc");
 	k->id = next_call++;
-	k->cid = client_id(cl);
+	k->cid = cl != NULL ? client_id(cl) : 0;
 	snprintf(k->module, sizeof(k->module), "%s", module);
 	snprintf(k->verb, sizeof(k->verb), "%s", verb);
 	msgpack_sbuffer_init(&k->args);
@@ -417,6 +437,7 @@ module_ready(struct child *c)
 	TAILQ_FOREACH_SAFE(k, &calls, entry, t)
 		if (strcmp(k->module, c->name) == 0)
 			call_send(k);
+	deliveries_ready(c);
 }
 
 /* A module's process is gone: its calls in flight go again later. */
@@ -428,6 +449,7 @@ module_gone(struct child *c)
 	TAILQ_FOREACH(k, &calls, entry)
 		if (strcmp(k->module, c->name) == 0)
 			k->sent = 0;
+	deliveries_gone(c);
 }
 
 /* MOD_RESULT from a module: answer the client. */
@@ -449,7 +471,12 @@ module_result(struct child *c, const msgpack_object *m)
 			break;
 	if (k == NULL)
 		return 0;	/* answered already, or timed out */
-	if (!ok) {
+	if (k->done != NULL) {
+		err = ok ? NULL : mp_strdup(m, "error");
+		k->done(k->arg, ok ? mp_find(m, "result") : NULL, ok ? NULL :
+		    err ? err : "refused");
+		free(err);
+	} else if (!ok) {
 		err = mp_strdup(m, "error");
 		reply_error(k->cid, err ? err : "refused");
 		free(err);

@@ -192,6 +192,10 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 		    "module", c->name, type, sb.data, sb.size);
 		msgpack_sbuffer_destroy(&sb);
 		return 0;
+	case MSG_ATTEMPT:
+		if (!c->hello || delivery_attempt_msg(c, m) == -1)
+			child_bad(c, "malformed ATTEMPT");
+		return 0;
 	case MSG_FIRE:
 		if (!c->hello || schedule_fire_msg(c, m) == -1)
 			child_bad(c, "malformed FIRE");

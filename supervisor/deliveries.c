@@ -1,0 +1,513 @@
+/*
+ * deliveries.c: deliver = resolve (router) + send (delivery module).
+ *
+ * Delivery records and idempotency keys live here, so a kill -9 of
+ * mobkit-delivery loses nothing: a delivery still pending when it dies is
+ * handed to it again after its restart, with the attempts made so far and
+ * the same key (the receiver sees an Idempotency-Key header).  A replay of
+ * a key (recipient, sink, key) returns the original record and sends
+ * nothing; the same key with another payload is refused.  A token bucket
+ * per route and recipient refuses what exceeds rate_limit_per_minute.
+ */
+#include <sys/queue.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <uthash.h>
+
+#include "log.h"
+#include "mobkitd.h"
+#include "mpack.h"
+#include "proto.h"
+#include "timeutil.h"
+
+#define KEEP		1000	/* finished records kept */
+
+enum { DL_PENDING, DL_SENT, DL_FAILED };
+static const char *const dl_status[] = { "pending", "sent", "failed" };
+
+struct attempt {
+	int		 n;
+	char		*status;
+	char		*error;
+	int64_t		 at_ms;
+};
+
+struct dwaiter {
+	uint64_t	 cid;
+	int		 replay;
+};
+
+struct delivery {
+	char		 id[48];
+	char		*route_id, *route, *recipient, *channel, *sink;
+	char		*target, *key, *payload, *idem;
+	int		 retry_max;
+	int64_t		 backoff_ms;
+	int		 status;
+	struct attempt	*att;
+	int		 natt;
+	struct dwaiter	*w;
+	int		 nw;
+	int		 sent_to_module;
+	TAILQ_ENTRY(delivery) entry;
+	UT_hash_handle	 hh;		/* by id */
+	UT_hash_handle	 hidem;		/* by (recipient, sink, key) */
+};
+
+struct bucket {
+	char		*key;
+	double		 tokens;
+	uint64_t	 at;		/* mono ms of the last refill */
+	UT_hash_handle	 hh;
+};
+
+static struct delivery	*by_id, *by_idem;
+static TAILQ_HEAD(dlq, delivery) all = TAILQ_HEAD_INITIALIZER(all);
+static int		 nall;
+static struct bucket	*buckets;
+static uint64_t		 next_delivery;
+
+/* Pack the record deliver answers with. */
+static void
+pack_delivery(msgpack_packer *pk, const struct delivery *d, int replay)
+{
+	int i;
+
+	msgpack_pack_map(pk, 10);
+	mp_kstr(pk, "delivery_id", d->id);
+	mp_kstr(pk, "route_id", d->route_id);
+	mp_kstr_or_nil(pk, "route", d->route);
+	mp_kstr(pk, "status", dl_status[d->status]);
+	mp_kstr(pk, "sink", d->sink);
+	mp_kstr(pk, "recipient", d->recipient);
+	mp_kstr(pk, "target", d->target);
+	mp_kstr_or_nil(pk, "key", d->key);
+	mp_kbool(pk, "replayed", replay);
+	mp_str(pk, "attempts");
+	msgpack_pack_array(pk, (size_t)d->natt);
+	for (i = 0; i < d->natt; i++) {
+		msgpack_pack_map(pk, 4);
+		mp_kint(pk, "attempt", d->att[i].n);
+		mp_kstr(pk, "status", d->att[i].status);
+		mp_kstr_or_nil(pk, "error", d->att[i].error);
+		mp_kint(pk, "at_ms", d->att[i].at_ms);
+	}
+}
+
+static void
+answer(uint64_t cid, const struct delivery *d, int replay)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pack_delivery(&pk, d, replay);
+	reply_ok_packed(cid, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+delivery_free(struct delivery *d)
+{
+	int i;
+
+	HASH_DELETE(hh, by_id, d);
+	if (d->idem != NULL)
+		HASH_DELETE(hidem, by_idem, d);
+	for (i = 0; i < d->natt; i++) {
+		free(d->att[i].status);
+		free(d->att[i].error);
+	}
+	free(d->att);
+	free(d->w);
+	free(d->route_id);
+	free(d->route);
+	free(d->recipient);
+	free(d->channel);
+	free(d->sink);
+	free(d->target);
+	free(d->key);
+	free(d->payload);
+	free(d->idem);
+	free(d);
+}
+
+/* A delivery is done: answer everyone waiting, forget the oldest. */
+static void
+finish(struct delivery *d, int status)
+{
+	struct delivery *o, *t;
+	struct evb b;
+	int i;
+
+	d->status = status;
+	evb_begin(&b, 4);
+	mp_kstr(&b.pk, "delivery_id", d->id);
+	mp_kstr(&b.pk, "sink", d->sink);
+	mp_kstr(&b.pk, "status", dl_status[status]);
+	mp_kint(&b.pk, "attempts", d->natt);
+	evb_emit(&b, "module", "delivery", status == DL_SENT ?
+	    "delivery.sent" : "delivery.failed");
+	for (i = 0; i < d->nw; i++)
+		answer(d->w[i].cid, d, d->w[i].replay);
+	d->nw = 0;
+	TAILQ_FOREACH_SAFE(o, &all, entry, t) {
+		if (nall <= KEEP)
+			break;
+		if (o->status == DL_PENDING || o->key != NULL)
+			continue;	/* keyed ones stay: idempotency */
+		TAILQ_REMOVE(&all, o, entry);
+		nall--;
+		delivery_free(o);
+	}
+}
+
+static void
+add_attempt(struct delivery *d, int n, const char *status, const char *err,
+    int64_t at)
+{
+	struct attempt *na;
+
+	if ((na = reallocarray(d->att, (size_t)d->natt + 1, sizeof(*na))) ==
+	    NULL)
+		fatal("reallocarray");
+	d->att = na;
+	na[d->natt].n = n;
+	na[d->natt].status = strdup(status);
+	na[d->natt].error = err ? strdup(err) : NULL;
+	na[d->natt].at_ms = at;
+	d->natt++;
+}
+
+/* Hand a pending delivery to the module (now, or when it is healthy). */
+static void
+send_to_module(struct delivery *d)
+{
+	struct child *c = child_find("delivery");
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	if (d->sent_to_module || c == NULL || c->peer == NULL ||
+	    c->state != CS_HEALTHY)
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 11);
+	mp_kint(&pk, "t", MSG_DELIVER);
+	mp_kstr(&pk, "delivery_id", d->id);
+	mp_kstr(&pk, "sink", d->sink);
+	mp_kstr(&pk, "target", d->target);
+	mp_kstr(&pk, "payload", d->payload);
+	mp_kstr(&pk, "key", d->key ? d->key : d->id);
+	mp_kint(&pk, "retry_max", d->retry_max);
+	mp_kint(&pk, "backoff_ms", d->backoff_ms);
+	mp_kint(&pk, "attempts_done", d->natt);
+	mp_kstr(&pk, "smtp_url", D->cfg->smtp_url);
+	mp_kstr(&pk, "mail_from", D->cfg->mail_from);
+	if (peer_send_sbuf(c->peer, &sb) == 0)
+		d->sent_to_module = 1;
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* The delivery module is healthy (again): pending deliveries go to it. */
+void
+deliveries_ready(struct child *c)
+{
+	struct delivery *d;
+
+	if (strcmp(c->name, "delivery") != 0)
+		return;
+	TAILQ_FOREACH(d, &all, entry)
+		if (d->status == DL_PENDING && strcmp(d->sink, "mob_member"))
+			send_to_module(d);
+}
+
+void
+deliveries_gone(struct child *c)
+{
+	struct delivery *d;
+
+	if (strcmp(c->name, "delivery") != 0)
+		return;
+	TAILQ_FOREACH(d, &all, entry)
+		d->sent_to_module = 0;
+}
+
+/* ATTEMPT from the module. */
+int
+delivery_attempt_msg(struct child *c, const msgpack_object *m)
+{
+	char id[48], status[16], *err;
+	struct delivery *d;
+	int64_t n, at;
+	int final = 0;
+
+	(void)c;
+	if (mp_copy_str(m, "delivery_id", id, sizeof(id)) == -1 ||
+	    mp_copy_str(m, "status", status, sizeof(status)) == -1 ||
+	    mp_get_int(m, "attempt", &n) == -1 ||
+	    mp_get_int(m, "at_ms", &at) == -1)
+		return -1;
+	(void)mp_get_bool(m, "final", &final);
+	HASH_FIND(hh, by_id, id, strlen(id), d);
+	if (d == NULL || d->status != DL_PENDING || n <= d->natt)
+		return 0;	/* late, or a repeat after a restart */
+	err = mp_strdup(m, "error");
+	add_attempt(d, (int)n, status, err, at);
+	free(err);
+	if (final)
+		finish(d, strcmp(status, "sent") == 0 ? DL_SENT : DL_FAILED);
+	return 0;
+}
+
+/* Take a token from the route's bucket for this recipient. */
+static int
+rate_take(const char *route, const char *recipient, int per_minute,
+    int64_t *retry_ms)
+{
+	struct bucket *b;
+	char key[600];
+	uint64_t now = mono_ms();
+	double rate = (double)per_minute / 60000.0;
+
+	snprintf(key, sizeof(key), "%s\t%s", route, recipient);
+	HASH_FIND_STR(buckets, key, b);
+	if (b == NULL) {
+		if ((b = calloc(1, sizeof(*b))) == NULL ||
+		    (b->key = strdup(key)) == NULL)
+			fatal("calloc");
+		b->tokens = per_minute;
+		b->at = now;
+		HASH_ADD_KEYPTR(hh, buckets, b->key, strlen(b->key), b);
+	}
+	b->tokens += (double)(now - b->at) * rate;
+	if (b->tokens > per_minute)
+		b->tokens = per_minute;
+	b->at = now;
+	if (b->tokens < 1.0) {
+		*retry_ms = (int64_t)ceil((1.0 - b->tokens) / rate);
+		return -1;
+	}
+	b->tokens -= 1.0;
+	return 0;
+}
+
+struct pending_deliver {
+	uint64_t	 cid;
+	char		*payload;
+	char		*key;
+};
+
+static char *
+str_of(const msgpack_object *m, const char *k)
+{
+	char *s = mp_strdup(m, k);
+
+	return s;
+}
+
+/* The router answered: make the delivery. */
+static void
+resolved(void *arg, const msgpack_object *r, const char *err)
+{
+	struct pending_deliver *p = arg;
+	struct delivery *d = NULL;
+	struct input *in;
+	const char *reason;
+	char idem[1200], msg[256], *recipient = NULL, *sink = NULL;
+	int64_t v, retry;
+	int rate = 60;
+
+	if (r == NULL) {
+		reply_error(p->cid, err ? err : "resolve failed");
+		goto out;
+	}
+	recipient = str_of(r, "recipient");
+	sink = str_of(r, "sink");
+	if (recipient == NULL || sink == NULL) {
+		reply_error(p->cid, "the router's answer is malformed");
+		goto out;
+	}
+	if (p->key != NULL) {
+		snprintf(idem, sizeof(idem), "%s\t%s\t%s", recipient, sink,
+		    p->key);
+		HASH_FIND(hidem, by_idem, idem, strlen(idem), d);
+		if (d != NULL) {
+			if (strcmp(d->payload, p->payload) != 0) {
+				reply_error(p->cid, "idempotency key reused "
+				    "with a different payload");
+				goto out;
+			}
+			if (d->status != DL_PENDING)
+				answer(p->cid, d, 1);
+			else {
+				d->w = reallocarray(d->w, (size_t)d->nw + 1,
+				    sizeof(*d->w));
+				d->w[d->nw].cid = p->cid;
+				d->w[d->nw++].replay = 1;
+			}
+			goto out;
+		}
+	}
+	if (mp_get_int(r, "rate_limit_per_minute", &v) == 0)
+		rate = (int)v;
+	{
+		char *route = str_of(r, "route");
+		int64_t wait;
+		int limited = rate_take(route ? route : sink, recipient, rate,
+		    &wait);
+
+		free(route);
+		if (limited) {
+			snprintf(msg, sizeof(msg), "rate_limited: %d per minute "
+			    "to %s; try again in %lld ms", rate, recipient,
+			    (long long)wait);
+			reply_error(p->cid, msg);
+			goto out;
+		}
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal("calloc");
+	snprintf(d->id, sizeof(d->id), "dl-%llx-%llu",
+	    (unsigned long long)D->start_mono,
+	    (unsigned long long)++next_delivery);
+	d->route_id = str_of(r, "route_id");
+	d->route = str_of(r, "route");
+	d->recipient = recipient;
+	d->sink = sink;
+	recipient = sink = NULL;
+	d->channel = str_of(r, "channel");
+	d->target = str_of(r, "target");
+	d->payload = p->payload;
+	p->payload = NULL;
+	d->key = p->key;
+	p->key = NULL;
+	d->retry_max = mp_get_int(r, "retry_max", &retry) == 0 ? (int)retry : 1;
+	d->backoff_ms = mp_get_int(r, "backoff_ms", &v) == 0 ? v : 250;
+	if (d->route_id == NULL)
+		d->route_id = strdup("");
+	if (d->target == NULL)
+		d->target = strdup(d->recipient);
+	HASH_ADD(hh, by_id, id, strlen(d->id), d);
+	if (d->key != NULL) {
+		d->idem = strdup(idem);
+		HASH_ADD_KEYPTR(hidem, by_idem, d->idem, strlen(d->idem), d);
+	}
+	TAILQ_INSERT_TAIL(&all, d, entry);
+	nall++;
+	if ((d->w = calloc(1, sizeof(*d->w))) == NULL)
+		fatal("calloc");
+	d->w[0].cid = p->cid;
+	d->nw = 1;
+	if (strcmp(d->sink, "mob_member") == 0) {
+		/* into the member's mailbox, with the delivery's key; a JSON
+		 * string arrives as its text */
+		json_t *j = json_loads(d->payload, JSON_DECODE_ANY, NULL);
+		const char *text = json_is_string(j) ? json_string_value(j) :
+		    d->payload;
+		int rr = mbox_accept(child_find(d->target), text,
+		    d->key ? d->key : d->id, &in, &reason);
+
+		json_decref(j);
+		add_attempt(d, 1, rr == SEND_REJECTED ? "failed" : "sent",
+		    rr == SEND_REJECTED ? reason : NULL, (int64_t)wall_ms());
+		finish(d, rr == SEND_REJECTED ? DL_FAILED : DL_SENT);
+	} else
+		send_to_module(d);
+out:
+	free(recipient);
+	free(sink);
+	free(p->payload);
+	free(p->key);
+	free(p);
+}
+
+/* deliver RECIPIENT --payload JSON [--key KEY] [resolve options] */
+int
+v_deliver(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	const char *payload = NULL, *key = NULL;
+	struct pending_deliver *p;
+	msgpack_sbuffer sb;
+	msgpack_packer ap;
+	json_error_t jerr;
+	json_t *j;
+	int i, n = 1;
+
+	(void)pk;
+	for (i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return ctl_fail("deliver: \"%s\" needs a value",
+			    argv[i]);
+		if (strcmp(argv[i], "--payload") == 0)
+			payload = argv[i + 1];
+		else if (strcmp(argv[i], "--key") == 0)
+			key = argv[i + 1];
+		else if (strcmp(argv[i], "--channel") == 0 ||
+		    strcmp(argv[i], "--retry-max") == 0 ||
+		    strcmp(argv[i], "--backoff-ms") == 0 ||
+		    strcmp(argv[i], "--rate-limit") == 0)
+			n++;
+		else
+			return ctl_fail("deliver: unknown option \"%s\"",
+			    argv[i]);
+	}
+	if (payload == NULL)
+		return ctl_fail("deliver: --payload JSON is required");
+	if ((j = json_loads(payload, JSON_DECODE_ANY, &jerr)) == NULL)
+		return ctl_fail("--payload: not JSON (%s at column %d)",
+		    jerr.text, jerr.column);
+	json_decref(j);
+	if (key != NULL && *key == '\0')
+		return ctl_fail("--key: empty");
+	if (D->shutting_down)
+		return ctl_fail("mobkitd is shutting down");
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&ap, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&ap, (size_t)n);
+	mp_kstr(&ap, "recipient", argv[0]);
+	for (i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "--channel") == 0)
+			mp_kstr(&ap, "channel", argv[i + 1]);
+		else if (strcmp(argv[i], "--retry-max") == 0)
+			mp_kstr(&ap, "retry_max", argv[i + 1]);
+		else if (strcmp(argv[i], "--backoff-ms") == 0)
+			mp_kstr(&ap, "backoff_ms", argv[i + 1]);
+		else if (strcmp(argv[i], "--rate-limit") == 0)
+			mp_kstr(&ap, "rate_limit_per_minute", argv[i + 1]);
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	p->cid = client_id(cl);
+	p->payload = strdup(payload);
+	p->key = key ? strdup(key) : NULL;
+	if (module_call_cb("router", "resolve", &sb, resolved, p) == -1) {
+		msgpack_sbuffer_destroy(&sb);
+		free(p->payload);
+		free(p->key);
+		free(p);
+		return -1;
+	}
+	msgpack_sbuffer_destroy(&sb);
+	return 1;
+}
+
+int
+v_deliveries(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+{
+	struct delivery *d;
+
+	(void)cl;
+	(void)argc;
+	(void)argv;
+	msgpack_pack_array(pk, (size_t)nall);
+	TAILQ_FOREACH_REVERSE(d, &all, dlq, entry)
+		pack_delivery(pk, d, 0);
+	return 0;
+}
