@@ -67,6 +67,7 @@ struct bucket {
 };
 
 static struct delivery	*by_id, *by_idem;
+static void	send_later(void *);
 static TAILQ_HEAD(dlq, delivery) all = TAILQ_HEAD_INITIALIZER(all);
 static int		 nall;
 static struct bucket	*buckets;
@@ -99,6 +100,45 @@ pack_delivery(msgpack_packer *pk, const struct delivery *d, int replay)
 	}
 }
 
+/* Everything needed to go on after a restart, as one msgpack map. */
+static void
+save(const struct delivery *d)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int i;
+
+	if (!store_enabled())
+		return;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 14);
+	mp_kstr(&pk, "id", d->id);
+	mp_kstr(&pk, "route_id", d->route_id);
+	mp_kstr_or_nil(&pk, "route", d->route);
+	mp_kstr(&pk, "recipient", d->recipient);
+	mp_kstr_or_nil(&pk, "channel", d->channel);
+	mp_kstr(&pk, "sink", d->sink);
+	mp_kstr(&pk, "target", d->target);
+	mp_kstr_or_nil(&pk, "key", d->key);
+	mp_kstr(&pk, "payload", d->payload);
+	mp_kstr_or_nil(&pk, "idem", d->idem);
+	mp_kint(&pk, "retry_max", d->retry_max);
+	mp_kint(&pk, "backoff_ms", d->backoff_ms);
+	mp_kint(&pk, "status", d->status);
+	mp_str(&pk, "attempts");
+	msgpack_pack_array(&pk, (size_t)d->natt);
+	for (i = 0; i < d->natt; i++) {
+		msgpack_pack_map(&pk, 4);
+		mp_kint(&pk, "attempt", d->att[i].n);
+		mp_kstr(&pk, "status", d->att[i].status);
+		mp_kstr_or_nil(&pk, "error", d->att[i].error);
+		mp_kint(&pk, "at_ms", d->att[i].at_ms);
+	}
+	store_delivery(d->id, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static void
 answer(uint64_t cid, const struct delivery *d, int replay)
 {
@@ -110,6 +150,30 @@ answer(uint64_t cid, const struct delivery *d, int replay)
 	pack_delivery(&pk, d, replay);
 	reply_ok_packed(cid, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Free the fields of a record not (yet) in any index. */
+static void
+delivery_free_partial(struct delivery *d)
+{
+	int i;
+
+	for (i = 0; i < d->natt; i++) {
+		free(d->att[i].status);
+		free(d->att[i].error);
+	}
+	free(d->att);
+	free(d->w);
+	free(d->route_id);
+	free(d->route);
+	free(d->recipient);
+	free(d->channel);
+	free(d->sink);
+	free(d->target);
+	free(d->key);
+	free(d->payload);
+	free(d->idem);
+	free(d);
 }
 
 static void
@@ -147,6 +211,7 @@ finish(struct delivery *d, int status)
 	int i;
 
 	d->status = status;
+	save(d);
 	evb_begin(&b, 4);
 	mp_kstr(&b.pk, "delivery_id", d->id);
 	mp_kstr(&b.pk, "sink", d->sink);
@@ -215,6 +280,79 @@ send_to_module(struct delivery *d)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* Once the record is durable, the module may send it. */
+static void
+send_later(void *arg)
+{
+	struct delivery *d;
+
+	HASH_FIND(hh, by_id, arg, strlen(arg), d);
+	if (d != NULL && d->status == DL_PENDING)
+		send_to_module(d);
+	free(arg);
+}
+
+/* A record from the store (start-up): as it was, pending ones resume. */
+void
+delivery_restore(const void *blob, size_t len)
+{
+	const msgpack_object *a;
+	msgpack_unpacked u;
+	struct delivery *d;
+	const char *err;
+	int64_t v;
+	uint32_t i;
+
+	msgpack_unpacked_init(&u);
+	if (frame_decode(blob, len, &u, &err) == -1) {
+		log_warnx("store: a delivery record is unreadable: %s", err);
+		msgpack_unpacked_destroy(&u);
+		return;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		fatal("calloc");
+	if (mp_copy_str(&u.data, "id", d->id, sizeof(d->id)) == -1 ||
+	    (d->recipient = mp_strdup(&u.data, "recipient")) == NULL ||
+	    (d->sink = mp_strdup(&u.data, "sink")) == NULL ||
+	    (d->target = mp_strdup(&u.data, "target")) == NULL ||
+	    (d->payload = mp_strdup(&u.data, "payload")) == NULL) {
+		log_warnx("store: a delivery record is incomplete");
+		delivery_free_partial(d);
+		msgpack_unpacked_destroy(&u);
+		return;
+	}
+	d->route_id = mp_strdup(&u.data, "route_id");
+	d->route = mp_strdup(&u.data, "route");
+	d->channel = mp_strdup(&u.data, "channel");
+	d->key = mp_strdup(&u.data, "key");
+	d->idem = mp_strdup(&u.data, "idem");
+	d->retry_max = mp_get_int(&u.data, "retry_max", &v) == 0 ? (int)v : 1;
+	d->backoff_ms = mp_get_int(&u.data, "backoff_ms", &v) == 0 ? v : 250;
+	d->status = mp_get_int(&u.data, "status", &v) == 0 ? (int)v : 0;
+	if ((a = mp_find(&u.data, "attempts")) != NULL &&
+	    a->type == MSGPACK_OBJECT_ARRAY)
+		for (i = 0; i < a->via.array.size; i++) {
+			const msgpack_object *o = &a->via.array.ptr[i];
+			char *st = mp_strdup(o, "status"), *er = mp_strdup(o,
+			    "error");
+			int64_t n = 0, at = 0;
+
+			(void)mp_get_int(o, "attempt", &n);
+			(void)mp_get_int(o, "at_ms", &at);
+			add_attempt(d, (int)n, st ? st : "failed", er, at);
+			free(st);
+			free(er);
+		}
+	if (d->route_id == NULL)
+		d->route_id = strdup("");
+	HASH_ADD(hh, by_id, id, strlen(d->id), d);
+	if (d->idem != NULL)
+		HASH_ADD_KEYPTR(hidem, by_idem, d->idem, strlen(d->idem), d);
+	TAILQ_INSERT_TAIL(&all, d, entry);
+	nall++;
+	msgpack_unpacked_destroy(&u);
+}
+
 /* The delivery module is healthy (again): pending deliveries go to it. */
 void
 deliveries_ready(struct child *c)
@@ -261,6 +399,8 @@ delivery_attempt_msg(struct child *c, const msgpack_object *m)
 	err = mp_strdup(m, "error");
 	add_attempt(d, (int)n, status, err, at);
 	free(err);
+	if (!final)
+		save(d);
 	if (final)
 		finish(d, strcmp(status, "sent") == 0 ? DL_SENT : DL_FAILED);
 	return 0;
@@ -405,6 +545,7 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 		fatal("calloc");
 	d->w[0].cid = p->cid;
 	d->nw = 1;
+	save(d);		/* on disk before anything is sent */
 	if (strcmp(d->sink, "mob_member") == 0) {
 		/* into the member's mailbox, with the delivery's key; a JSON
 		 * string arrives as its text */
@@ -419,7 +560,7 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 		    rr == SEND_REJECTED ? reason : NULL, (int64_t)wall_ms());
 		finish(d, rr == SEND_REJECTED ? DL_FAILED : DL_SENT);
 	} else
-		send_to_module(d);
+		store_after_commit(send_later, strdup(d->id));
 out:
 	free(recipient);
 	free(sink);

@@ -348,9 +348,11 @@ void	 deliveries_gone(struct child *);
 int	 delivery_attempt_msg(struct child *, const msgpack_object *);
 int	 v_deliver(struct client *, int, char **, msgpack_packer *);
 int	 v_deliveries(struct client *, int, char **, msgpack_packer *);
+void	 delivery_restore(const void *blob, size_t len);
 
 /* store.c */
 void	 store_claim(const char *schedule, int64_t due_ms);
+void	 store_delivery(const char *id, const char *blob, size_t len);
 int	 store_open(const char *dir);
 void	 store_close(void);
 int	 store_load(void);

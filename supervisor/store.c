@@ -33,8 +33,9 @@ struct row {
 	char		*id, *member, *key, *text, *result, *error;
 	int64_t		 seq, accepted;
 	int		 state, attempts;
+	size_t		 len;		/* of text, for blobs */
 };
-enum { R_INPUT, R_FORGET, R_APPEND, R_CLEAR, R_CLAIM };
+enum { R_INPUT, R_FORGET, R_APPEND, R_CLEAR, R_CLAIM, R_DELIVERY };
 
 struct after {
 	TAILQ_ENTRY(after)	 entry;
@@ -55,6 +56,7 @@ struct batch {
 
 static sqlite3		*db;
 static sqlite3_stmt	*st_upsert, *st_forget, *st_snap, *st_nosnap, *st_claim;
+static sqlite3_stmt	*st_delivery;
 static ev_prepare	 committer;
 static ev_async		 committed;
 static struct batch	*cur;		/* being filled by the loop */
@@ -90,7 +92,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS peers (a TEXT NOT NULL, b TEXT NOT NULL, "
     "PRIMARY KEY (a, b));"
     "CREATE TABLE IF NOT EXISTS claims (schedule TEXT NOT NULL, due_ms "
-    "INTEGER NOT NULL, PRIMARY KEY (schedule, due_ms));";
+    "INTEGER NOT NULL, PRIMARY KEY (schedule, due_ms));"
+    "CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, record "
+    "BLOB NOT NULL);";
 
 int
 store_enabled(void)
@@ -152,7 +156,9 @@ store_open(const char *dir)
 	    &st_snap) == -1 ||
 	    prepare("DELETE FROM messages WHERE member = ?", &st_nosnap) == -1 ||
 	    prepare("INSERT OR IGNORE INTO claims (schedule, due_ms) VALUES "
-	    "(?, ?)", &st_claim) == -1)
+	    "(?, ?)", &st_claim) == -1 ||
+	    prepare("INSERT OR REPLACE INTO deliveries (id, record) VALUES "
+	    "(?, ?)", &st_delivery) == -1)
 		return -1;
 	cur = batch_new();
 	log_info("store: %s (SQLite %s, WAL, group commit on a writer thread)",
@@ -274,6 +280,22 @@ store_snapshot_clear(struct mbox *mb)
 {
 	if (db != NULL)
 		row_add(R_CLEAR)->member = dup_or_null(mb->id);
+}
+
+/* A delivery record changed: its whole (msgpack) record is written. */
+void
+store_delivery(const char *id, const char *blob, size_t len)
+{
+	struct row *r;
+
+	if (db == NULL)
+		return;
+	r = row_add(R_DELIVERY);
+	r->id = dup_or_null(id);
+	if ((r->text = malloc(len ? len : 1)) == NULL)
+		fatal("malloc");
+	memcpy(r->text, blob, len);
+	r->len = len;
 }
 
 /* A schedule's due time was claimed: it must never fire again. */
@@ -514,6 +536,12 @@ rows_write(struct batch *b)
 			sqlite3_bind_int64(st_claim, 2, w->seq);
 			r |= step(st_claim);
 			break;
+		case R_DELIVERY:
+			bind_text(st_delivery, 1, w->id);
+			sqlite3_bind_blob(st_delivery, 2, w->text, (int)w->len,
+			    SQLITE_STATIC);
+			r |= step(st_delivery);
+			break;
 		}
 	}
 	if (b->peers)
@@ -604,6 +632,7 @@ store_close(void)
 	sqlite3_finalize(st_snap);
 	sqlite3_finalize(st_nosnap);
 	sqlite3_finalize(st_claim);
+	sqlite3_finalize(st_delivery);
 	sqlite3_close(db);
 	db = NULL;
 }
@@ -666,6 +695,12 @@ store_load(void)
 	while (sqlite3_step(st) == SQLITE_ROW)
 		(void)peers_add((const char *)sqlite3_column_text(st, 0),
 		    (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	if (prepare("SELECT record FROM deliveries ORDER BY rowid", &st) == -1)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		delivery_restore(sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0));
 	sqlite3_finalize(st);
 	if (prepare("SELECT schedule, due_ms FROM claims", &st) == -1)
 		return -1;
