@@ -28,7 +28,7 @@ PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
-	   $(BUILD)/tests/mobbench
+	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench
 UNIT	 = $(BUILD)/tests/unit_tests
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -71,6 +71,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/fixtures/%.o $(BUILD)/libcommon.a
 
 $(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# the baseline calls libcurl directly
+$(BUILD)/tests/modbench: $(BUILD)/tests/bench/modbench.o $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
 $(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER)) $(BUILD)/libcommon.a

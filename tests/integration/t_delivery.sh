@@ -94,3 +94,6 @@ wait "$kp" || fail "deliver across a delivery restart: $(cat "$T/kill.out")"
 jq -e '.status == "sent" and (.attempts | map(.status)) == ["failed","sent"]' "$T/kill.out" >/dev/null || fail "kill: $(cat "$T/kill.out")"
 [ "$(grep '"/flaky/kill"' "$T/hook.log" | jq -s 'map(select(.status == 200 and .key == "k-kill")) | length')" = 1 ] || fail "received twice"
 jctl deliveries | jq -e 'length >= 10 and (map(select(.key == "k-kill")) | length) == 1' >/dev/null || fail "deliveries"
+# a receiver that stalls past the request timeout (10 s): a failed attempt
+out=$(dl "$H/stall" --payload '{}' --retry-max 0)
+echo "$out" | jq -e '.status == "failed" and (.attempts | length) == 1 and (.attempts[0].error | test("curl: .*[Tt]ime"))' >/dev/null || fail "stall: $out"
