@@ -34,6 +34,13 @@ $CTL send worker-1 "Summarise the last report" --wait
 $CTL send lead-1 "@worker-1 please check the numbers" --wait
 $CTL inputs worker-1
 echo
+echo "== the modules: route, deliver, schedule"
+$CTL resolve user@example.com --channel transactional
+$CTL deliver audit --payload '{"event":"demo"}' --key demo-1
+tail -n 1 run/audit.jsonl
+$CTL schedules
+$CTL tick --at 1767603600000
+echo
 echo "== reload (nothing changed, nothing moves)"
 $CTL reload
 echo
