@@ -141,38 +141,77 @@ mkchild_event(struct mkchild *mk, const char *type,
 	return r;
 }
 
+/* -V: print the version; 1 when the caller should exit. */
+int
+mkchild_version(const char *role, int argc, char *argv[])
+{
+	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
+		printf("%s (protocol %d)\n", role, PROTO_VERSION);
+		return 1;
+	}
+	return 0;
+}
+
+static peer_msg_cb	 serve_cb;
+
+/* STOP ends the loop; everything else goes to the module. */
+static int
+serve_msg(struct peer *p, const msgpack_object *m, void *arg)
+{
+	struct mkchild *mk = arg;
+	int64_t t;
+
+	if (mp_get_int(m, "t", &t) == 0 && t == MSG_STOP) {
+		log_debug("STOP from mobkitd");
+		ev_break(mk->loop, EVBREAK_ALL);
+		return 0;
+	}
+	return serve_cb(p, m, mk->arg);
+}
+
 static void
-stop_loop(void *arg)
+serve_gone(struct peer *p, const char *why, void *arg)
 {
 	struct mkchild *mk = arg;
 
-	if (mk->peer != NULL)
-		(void)peer_flush(mk->peer, 1000);
+	(void)p;
+	log_info("mobkitd socket %s: stopping", why);
+	ev_break(mk->loop, EVBREAK_ALL);
+}
+
+static void
+serve_stop(void *arg)
+{
+	struct mkchild *mk = arg;
+
 	ev_break(mk->loop, EVBREAK_ALL);
 }
 
 /*
- * The whole life of a module that only takes part in supervision: HELLO,
- * READY, then wait for STOP or a signal.  Used by the mobkit-* binaries
- * until their own runtime replaces it.
+ * The life of a module: HELLO on fd 3, READY (now, or later by the
+ * module itself), every message to on_msg until STOP, a signal or the
+ * socket closing; then what is queued is written.  The exit status.
  */
 int
-mkchild_main(const char *role, int argc, char *argv[])
+mkchild_serve(struct mkchild *mk, struct ev_loop *loop, const char *role,
+    peer_msg_cb cb, void *arg, int ready_now)
 {
-	struct ev_loop *loop = ev_default_loop(0);
-	struct mkchild mk;
-
-	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
-		printf("%s (protocol %d)\n", role, PROTO_VERSION);
-		return 0;
+	if (mkchild_init(mk, loop, role, serve_stop, mk) == -1)
+		return 1;
+	if (mk->peer == NULL) {
+		fprintf(stderr, "%s: run by mobkitd (no MOBKIT_FD)\n", role);
+		return 1;
 	}
-	if (mkchild_init(&mk, loop, role, stop_loop, &mk) == -1)
+	serve_cb = cb;
+	mk->arg = arg;
+	mk->peer->on_msg = serve_msg;
+	mk->peer->on_gone = serve_gone;
+	mk->peer->arg = mk;
+	if (ready_now && mkchild_ready(mk) == -1)
 		return 1;
-	if (mkchild_ready(&mk) == -1)
-		return 1;
-	log_debug("ready");
 	ev_run(loop, 0);
-	if (mk.peer != NULL)
-		peer_free(mk.peer);
+	(void)peer_flush(mk->peer, 1000);
+	peer_free(mk->peer);
+	mk->peer = NULL;
 	return 0;
 }

@@ -8,6 +8,8 @@
 #include <ev.h>
 #include <msgpack.h>
 
+#include "frame.h"
+
 struct mkchild {
 	struct ev_loop	*loop;
 	struct peer	*peer;
@@ -22,6 +24,8 @@ int	mkchild_init(struct mkchild *, struct ev_loop *, const char *role,
 int	mkchild_ready(struct mkchild *);
 int	mkchild_event(struct mkchild *, const char *type,
 	    const msgpack_sbuffer *payload);
-int	mkchild_main(const char *role, int argc, char *argv[]);
+int	mkchild_version(const char *role, int argc, char *argv[]);
+int	mkchild_serve(struct mkchild *, struct ev_loop *, const char *role,
+	    peer_msg_cb, void *arg, int ready_now);
 
 #endif

@@ -293,53 +293,21 @@ on_msg(struct peer *p, const msgpack_object *m, void *arg)
 
 	(void)p;
 	(void)arg;
-	if (mp_get_int(m, "t", &t) == -1)
-		return 0;
-	if (t == MSG_DELIVER)
+	if (mp_get_int(m, "t", &t) == 0 && t == MSG_DELIVER)
 		on_deliver(m);
-	else if (t == MSG_STOP)
-		ev_break(S.loop, EVBREAK_ALL);
 	return 0;
-}
-
-static void
-on_gone(struct peer *p, const char *why, void *arg)
-{
-	(void)p;
-	(void)arg;
-	log_info("mobkitd socket %s: stopping", why);
-	ev_break(S.loop, EVBREAK_ALL);
-}
-
-static void
-on_stop(void *arg)
-{
-	(void)arg;
-	ev_break(S.loop, EVBREAK_ALL);
 }
 
 int
 main(int argc, char *argv[])
 {
-	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
-		printf("mobkit-delivery (protocol %d)\n", PROTO_VERSION);
+	int r;
+
+	if (mkchild_version("mobkit-delivery", argc, argv))
 		return 0;
-	}
 	S.loop = ev_default_loop(0);
-	if (mkchild_init(&S.mk, S.loop, "mobkit-delivery", on_stop, NULL) == -1)
-		return 1;
-	if (S.mk.peer == NULL) {
-		fprintf(stderr, "mobkit-delivery: run by mobkitd (no "
-		    "MOBKIT_FD)\n");
-		return 1;
-	}
-	S.mk.peer->on_msg = on_msg;
-	S.mk.peer->on_gone = on_gone;
-	(void)mkchild_ready(&S.mk);
-	ev_run(S.loop, 0);
-	(void)peer_flush(S.mk.peer, 1000);
+	r = mkchild_serve(&S.mk, S.loop, "mobkit-delivery", on_msg, NULL, 1);
 	while (S.list != NULL)
 		dl_free(S.list);
-	peer_free(S.mk.peer);
-	return 0;
+	return r;
 }

@@ -252,58 +252,24 @@ on_msg(struct peer *p, const msgpack_object *m, void *arg)
 	(void)arg;
 	if (mp_get_int(m, "t", &t) == -1)
 		return 0;
-	switch (t) {
-	case MSG_ROUTES:
+	if (t == MSG_ROUTES)
 		on_routes(m);
-		break;
-	case MSG_MOD_CALL:
+	else if (t == MSG_MOD_CALL)
 		on_call(m);
-		break;
-	case MSG_STOP:
-		ev_break(R.loop, EVBREAK_ALL);
-		break;
-	default:
+	else
 		log_debug("ignored %s", msg_type_name((int)t));
-	}
 	return 0;
-}
-
-static void
-on_gone(struct peer *p, const char *why, void *arg)
-{
-	(void)p;
-	(void)arg;
-	log_info("mobkitd socket %s: stopping", why);
-	ev_break(R.loop, EVBREAK_ALL);
-}
-
-static void
-on_stop(void *arg)
-{
-	(void)arg;
-	ev_break(R.loop, EVBREAK_ALL);
 }
 
 int
 main(int argc, char *argv[])
 {
-	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
-		printf("mobkit-router (protocol %d)\n", PROTO_VERSION);
+	int r;
+
+	if (mkchild_version("mobkit-router", argc, argv))
 		return 0;
-	}
 	R.loop = ev_default_loop(0);
-	if (mkchild_init(&R.mk, R.loop, "mobkit-router", on_stop, NULL) == -1)
-		return 1;
-	if (R.mk.peer == NULL) {
-		fprintf(stderr, "mobkit-router: run by mobkitd (no MOBKIT_FD)\n");
-		return 1;
-	}
-	R.mk.peer->on_msg = on_msg;
-	R.mk.peer->on_gone = on_gone;
-	(void)mkchild_ready(&R.mk);
-	ev_run(R.loop, 0);
-	(void)peer_flush(R.mk.peer, 1000);
-	peer_free(R.mk.peer);
+	r = mkchild_serve(&R.mk, R.loop, "mobkit-router", on_msg, NULL, 1);
 	table_free();
-	return 0;
+	return r;
 }

@@ -247,61 +247,25 @@ on_msg(struct peer *p, const msgpack_object *m, void *arg)
 	(void)arg;
 	if (mp_get_int(m, "t", &t) == -1)
 		return 0;
-	switch (t) {
-	case MSG_SCHEDULES:
+	if (t == MSG_SCHEDULES)
 		on_schedules(m);
-		break;
-	case MSG_FIRED:
+	else if (t == MSG_FIRED)
 		on_fired(m);
-		break;
-	case MSG_STOP:
-		ev_break(S.loop, EVBREAK_ALL);
-		break;
-	default:
+	else
 		log_debug("ignored %s", msg_type_name((int)t));
-	}
 	return 0;
-}
-
-static void
-on_gone(struct peer *p, const char *why, void *arg)
-{
-	(void)p;
-	(void)arg;
-	log_info("mobkitd socket %s: stopping", why);
-	ev_break(S.loop, EVBREAK_ALL);
-}
-
-static void
-on_stop(void *arg)
-{
-	(void)arg;
-	ev_break(S.loop, EVBREAK_ALL);
 }
 
 int
 main(int argc, char *argv[])
 {
-	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
-		printf("mobkit-scheduler (protocol %d)\n", PROTO_VERSION);
+	int r;
+
+	if (mkchild_version("mobkit-scheduler", argc, argv))
 		return 0;
-	}
 	S.loop = ev_default_loop(0);
 	ev_periodic_init(&S.timer, timer_cb, 0., 0., NULL);
-	if (mkchild_init(&S.mk, S.loop, "mobkit-scheduler", on_stop, NULL) ==
-	    -1)
-		return 1;
-	if (S.mk.peer == NULL) {
-		fprintf(stderr, "mobkit-scheduler: run by mobkitd (no "
-		    "MOBKIT_FD)\n");
-		return 1;
-	}
-	S.mk.peer->on_msg = on_msg;
-	S.mk.peer->on_gone = on_gone;
-	(void)mkchild_ready(&S.mk);
-	ev_run(S.loop, 0);
-	(void)peer_flush(S.mk.peer, 1000);
-	peer_free(S.mk.peer);
+	r = mkchild_serve(&S.mk, S.loop, "mobkit-scheduler", on_msg, NULL, 1);
 	table_free();
-	return 0;
+	return r;
 }

@@ -699,54 +699,25 @@ on_msg(struct peer *p, const msgpack_object *m, void *arg)
 		W.history = json_array();
 		log_info("conversation reset");
 		break;
-	case MSG_STOP:
-		ev_break(W.loop, EVBREAK_ALL);
-		break;
 	default:
 		log_debug("ignored %s", msg_type_name((int)t));
 	}
 	return 0;
 }
 
-static void
-on_gone(struct peer *p, const char *why, void *arg)
-{
-	(void)p;
-	(void)arg;
-	log_info("mobkitd socket %s: stopping", why);
-	ev_break(W.loop, EVBREAK_ALL);
-}
-
-static void
-on_stop(void *arg)
-{
-	(void)arg;
-	ev_break(W.loop, EVBREAK_ALL);
-}
-
 int
 main(int argc, char *argv[])
 {
-	if (argc > 1 && strcmp(argv[1], "-V") == 0) {
-		printf("mobkit-worker (protocol %d)\n", PROTO_VERSION);
+	int r;
+
+	if (mkchild_version("mobkit-worker", argc, argv))
 		return 0;
-	}
 	W.loop = ev_default_loop(0);
 	W.history = json_array();
-	if (mkchild_init(&W.mk, W.loop, "mobkit-worker", on_stop, NULL) == -1)
-		return 1;
-	if (W.mk.peer == NULL) {
-		fprintf(stderr, "mobkit-worker: run by mobkitd (no MOBKIT_FD)\n");
-		return 1;
-	}
-	/* the worker handles the whole protocol itself */
-	W.mk.peer->on_msg = on_msg;
-	W.mk.peer->on_gone = on_gone;
-	ev_run(W.loop, 0);
+	/* READY comes once CONFIG has arrived (on_config) */
+	r = mkchild_serve(&W.mk, W.loop, "mobkit-worker", on_msg, NULL, 0);
 	if (W.turn != NULL)
 		turn_free(W.turn);
-	(void)peer_flush(W.mk.peer, 1000);
-	peer_free(W.mk.peer);
 	json_decref(W.history);
-	return 0;
+	return r;
 }
