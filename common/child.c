@@ -166,7 +166,7 @@ serve_msg(struct peer *p, const msgpack_object *m, void *arg)
 		ev_break(mk->loop, EVBREAK_ALL);
 		return 0;
 	}
-	return serve_cb(p, m, mk->arg);
+	return serve_cb(p, m, mk->user);
 }
 
 static void
@@ -203,7 +203,7 @@ mkchild_serve(struct mkchild *mk, struct ev_loop *loop, const char *role,
 		return 1;
 	}
 	serve_cb = cb;
-	mk->arg = arg;
+	mk->user = arg;
 	mk->peer->on_msg = serve_msg;
 	mk->peer->on_gone = serve_gone;
 	mk->peer->arg = mk;

@@ -15,7 +15,8 @@ struct mkchild {
 	struct peer	*peer;
 	const char	*name;
 	void		(*on_stop)(void *);
-	void		*arg;
+	void		*arg;		/* for on_stop */
+	void		*user;		/* for mkchild_serve's handler */
 	ev_signal	 sterm, sint;
 };
 

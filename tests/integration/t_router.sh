@@ -83,3 +83,8 @@ kill -9 "$p"
 out=$(jctl resolve alice --channel sms) || fail "resolve across a router restart: $out"
 [ "$(echo "$out" | jq -r .route)" = both ] || fail "after restart: $out"
 [ "$(pid_of router)" != "$p" ] || fail "router not restarted"
+# a module told to stop by a signal of its own exits cleanly
+p=$(pid_of router)
+ctl kill router TERM >/dev/null || fail "kill TERM"
+wait_for "router back" sh -c "[ \"\$($BIN/mobkitctl -s $SOCK --json status router | jq -r '.children[0].pid')\" != $p ] && [ \"\$($BIN/mobkitctl -s $SOCK --json status router | jq -r '.children[0].state')\" = healthy ]"
+[ "$(jctl status router | jq -c .children[0].last_exit)" = '{"code":0}' ] || fail "SIGTERM: $(jctl status router | jq -c .children[0].last_exit)"
