@@ -4,6 +4,88 @@
 
 #include "mpack.h"
 
+static uint64_t
+be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * Walk the msgpack headers of buf without building anything, and refuse
+ * a container that claims more elements than the bytes left could hold:
+ * msgpack-c allocates a container's elements before reading them, so a
+ * 1 MiB frame claiming 2^32 elements would ask for tens of gigabytes.
+ * Returns 0, -1 when the frame is shorter than what it claims, -2 when a
+ * byte is not msgpack at all.
+ */
+static int
+mp_plausible(const unsigned char *p, size_t len)
+{
+	static const signed char fixed[256] = {
+		/* bytes of payload after the type byte, for fixed sizes */
+		[0xc0] = 0, [0xc2] = 0, [0xc3] = 0, [0xca] = 4, [0xcb] = 8,
+		[0xcc] = 1, [0xcd] = 2, [0xce] = 4, [0xcf] = 8,
+		[0xd0] = 1, [0xd1] = 2, [0xd2] = 4, [0xd3] = 8,
+		[0xd4] = 2, [0xd5] = 3, [0xd6] = 5, [0xd7] = 9, [0xd8] = 17,
+	};
+	uint64_t need = 1, n, skip;
+	size_t pos = 0;
+	unsigned b;
+
+	while (need > 0) {
+		if (pos >= len)
+			return -1;
+		b = p[pos++];
+		need--;
+		n = skip = 0;
+		if (b <= 0x7f || b >= 0xe0)
+			;				/* fixint */
+		else if (b <= 0x8f)
+			n = 2 * (uint64_t)(b & 0x0f);	/* fixmap */
+		else if (b <= 0x9f)
+			n = b & 0x0f;			/* fixarray */
+		else if (b <= 0xbf)
+			skip = b & 0x1f;		/* fixstr */
+		else if (b == 0xc1)
+			return -2;			/* never used */
+		else if (b >= 0xc4 && b <= 0xc9) {	/* bin, ext */
+			int w = 1 << ((b - 0xc4) % 3);
+
+			if (len - pos < (size_t)w)
+				return -1;
+			skip = be(p + pos, w) + (b >= 0xc7);
+			pos += (size_t)w;
+		} else if (b >= 0xd9 && b <= 0xdb) {	/* str8/16/32 */
+			int w = 1 << (b - 0xd9);
+
+			if (len - pos < (size_t)w)
+				return -1;
+			skip = be(p + pos, w);
+			pos += (size_t)w;
+		} else if (b >= 0xdc && b <= 0xdf) {	/* array/map 16/32 */
+			int w = b & 1 ? 4 : 2;
+
+			if (len - pos < (size_t)w)
+				return -1;
+			n = be(p + pos, w) * (b >= 0xde ? 2 : 1);
+			pos += (size_t)w;
+		} else
+			skip = (uint64_t)fixed[b];
+		if (skip > len - pos)
+			return -1;
+		pos += (size_t)skip;
+		need += n;
+		if (need > len - pos)
+			return -1;	/* each element takes a byte at least */
+	}
+	return 0;
+}
+
 /* Unpack one value and insist that it is a map using every byte. */
 int
 frame_decode(const char *buf, size_t len, msgpack_unpacked *out,
@@ -11,6 +93,15 @@ frame_decode(const char *buf, size_t len, msgpack_unpacked *out,
 {
 	size_t off = 0;
 	msgpack_unpack_return r;
+
+	switch (mp_plausible((const unsigned char *)buf, len)) {
+	case -1:
+		*err = "truncated msgpack";
+		return -1;
+	case -2:
+		*err = "malformed msgpack";
+		return -1;
+	}
 
 	r = msgpack_unpack_next(out, buf, len, &off);
 	if (r == MSGPACK_UNPACK_CONTINUE) {

@@ -66,6 +66,8 @@ START_TEST(t_decode_bad)
 	static const char notmap[] = "\x2a";
 	static const char extra[] = "\x80\x01";
 	static const char good[] = "\x81\xa1t\x01";
+	static const char huge[] = "\xdd\xff\xff\xff\xff\x01\x02";
+	static const char hugemap[] = "\x81\xa1t\xdf\x7f\xff\xff\xff";
 
 	msgpack_unpacked_init(&u);
 	ck_assert_int_eq(frame_decode(garbage, 3, &u, &err), -1);
@@ -75,6 +77,9 @@ START_TEST(t_decode_bad)
 	ck_assert_str_eq(err, "message is not a map");
 	ck_assert_int_eq(frame_decode(extra, 2, &u, &err), -1);
 	ck_assert_str_eq(err, "bytes left over after the message");
+	/* containers that claim more than the frame holds: refused early */
+	ck_assert_int_eq(frame_decode(huge, 7, &u, &err), -1);
+	ck_assert_int_eq(frame_decode(hugemap, 8, &u, &err), -1);
 	ck_assert_int_eq(frame_decode(good, 4, &u, &err), 0);
 	msgpack_unpacked_destroy(&u);
 }

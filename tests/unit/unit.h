@@ -10,5 +10,6 @@ Suite	*config_suite(void);
 Suite	*budget_suite(void);
 Suite	*table_suite(void);
 Suite	*cron_suite(void);
+Suite	*fuzz_suite(void);
 
 #endif
