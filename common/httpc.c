@@ -234,6 +234,9 @@ httpc_init(struct ev_loop *l)
 	ev_timer_init(&mtimer, timer_cb, 0., 0.);
 	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
 	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, mtimer_cb);
+	/* keep idle keep-alive connections: the default pool follows the
+	 * handles in flight, so finished requests would close them */
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 64L);
 	return 0;
 }
 
