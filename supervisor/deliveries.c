@@ -179,27 +179,10 @@ delivery_free_partial(struct delivery *d)
 static void
 delivery_free(struct delivery *d)
 {
-	int i;
-
 	HASH_DELETE(hh, by_id, d);
 	if (d->idem != NULL)
 		HASH_DELETE(hidem, by_idem, d);
-	for (i = 0; i < d->natt; i++) {
-		free(d->att[i].status);
-		free(d->att[i].error);
-	}
-	free(d->att);
-	free(d->w);
-	free(d->route_id);
-	free(d->route);
-	free(d->recipient);
-	free(d->channel);
-	free(d->sink);
-	free(d->target);
-	free(d->key);
-	free(d->payload);
-	free(d->idem);
-	free(d);
+	delivery_free_partial(d);
 }
 
 /* A delivery is done: answer everyone waiting, forget the oldest. */
