@@ -69,11 +69,13 @@ $(BINDIR)/mobkit-scheduler: $(call obj,scheduler/scheduler.c) $(BUILD)/libcommon
 $(BUILD)/tests/%: $(BUILD)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcommon.a
+$(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(BUILD)/tests/bench/benchlib.o \
+	    $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # the baseline calls libcurl directly
-$(BUILD)/tests/modbench: $(BUILD)/tests/bench/modbench.o $(BUILD)/libcommon.a
+$(BUILD)/tests/modbench: $(BUILD)/tests/bench/modbench.o \
+	    $(BUILD)/tests/bench/benchlib.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))

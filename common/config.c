@@ -1464,11 +1464,11 @@ child_conf_fingerprint(const struct config *cfg, const struct child_conf *c)
 
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		fatal("open_memstream");
-	fprintf(fp, "%d;%d;%d;%d;%d;%lld;%lld;%lld;%d;%lld;%lld;%d;", c->kind,
+	fprintf(fp, "%d;%d;%d;%d;%d;%lld;%lld;%lld;%d;%lld;%lld;", c->kind,
 	    c->restart, c->ready, c->max_restarts, c->on_exhausted,
 	    (long long)c->restart_window_ms, (long long)c->restart_backoff_ms,
 	    (long long)c->restart_backoff_max_ms, c->stop_signal,
-	    (long long)c->start_timeout_ms, (long long)c->stop_timeout_ms, 0);
+	    (long long)c->start_timeout_ms, (long long)c->stop_timeout_ms);
 	fp_str(fp, "command", c->command);
 	fp_list(fp, "argv", &c->argv);
 	fp_str(fp, "group", c->group);

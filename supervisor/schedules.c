@@ -221,27 +221,26 @@ schedule_fire_msg(struct child *c, const msgpack_object *m)
 	return 0;
 }
 
-/* The latest due time at or before at_ms, within the last 400 days. */
+/*
+ * The latest due time at or before at_ms, within the last 400 days.  The
+ * look-back window doubles from one second until it holds a due time, so
+ * this costs a few dozen when_next calls, never one per due time (an
+ * every-second schedule has 86400 a day); then it steps to the last one.
+ */
 static int64_t
 due_at_or_before(const struct when *w, int64_t at_ms)
 {
-	int64_t at = at_ms / 1000, t, best = -1, from = at - 400LL * 86400;
-	int64_t step = 86400;
+	int64_t at = at_ms / 1000, step, d, last;
 
-	/* walk back a day at a time until a due time shows up */
-	for (t = at - step; t >= from; t -= step) {
-		int64_t d = when_next(w, t), last = -1;
-
-		while (d >= 0 && d <= at) {
+	for (step = 1; step <= 400LL * 86400; step *= 2) {
+		if ((d = when_next(w, at - step)) < 0 || d > at)
+			continue;
+		do {
 			last = d;
-			d = when_next(w, d);
-		}
-		if (last >= 0) {
-			best = last;
-			break;
-		}
+		} while ((d = when_next(w, last)) >= 0 && d <= at);
+		return last * 1000;
 	}
-	return best < 0 ? -1 : best * 1000;
+	return -1;
 }
 
 int

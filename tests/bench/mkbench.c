@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "benchlib.h"
 #include "timeutil.h"
 
 static const char *bindir, *testbin;
@@ -56,23 +57,6 @@ next_stamp(int *pid, uint64_t *us, int timeout_ms)
 				rlen += (size_t)n;
 		}
 	}
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t
-pct(uint64_t *v, int n, double p)
-{
-	int i = (int)(p * (n - 1) + 0.5);
-
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	return v[i];
 }
 
 static void
@@ -203,23 +187,6 @@ restart_latency(starter st, uint64_t *v, int kills)
 	drain_stamps();
 }
 
-static long
-status_field(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	FILE *fp;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, field, strlen(field)) == 0)
-			v = atol(line + strlen(field) + 1);
-	fclose(fp);
-	return v;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -251,15 +218,15 @@ main(int argc, char *argv[])
 	printf("restart latency, kill -9 to the new child's first "
 	    "instruction (us)\n");
 	printf("  %-12s median %7llu   p95 %7llu   p99 %7llu\n", "respawner",
-	    (unsigned long long)pct(b, kills, .5),
-	    (unsigned long long)pct(b, kills, .95),
-	    (unsigned long long)pct(b, kills, .99));
+	    (unsigned long long)pct(b, (size_t)kills, .5),
+	    (unsigned long long)pct(b, (size_t)kills, .95),
+	    (unsigned long long)pct(b, (size_t)kills, .99));
 	printf("  %-12s median %7llu   p95 %7llu   p99 %7llu   (%.2fx the "
 	    "respawner's median)\n\n", "mobkitd",
-	    (unsigned long long)pct(a, kills, .5),
-	    (unsigned long long)pct(a, kills, .95),
-	    (unsigned long long)pct(a, kills, .99),
-	    (double)pct(a, kills, .5) / (double)pct(b, kills, .5));
+	    (unsigned long long)pct(a, (size_t)kills, .5),
+	    (unsigned long long)pct(a, (size_t)kills, .95),
+	    (unsigned long long)pct(a, (size_t)kills, .99),
+	    (double)pct(a, (size_t)kills, .5) / (double)pct(b, (size_t)kills, .5));
 
 	for (i = 0; i < runs; i++) {
 		t0 = mono_us();
@@ -274,35 +241,35 @@ main(int argc, char *argv[])
 		sa[i] = t1 - t0;
 		usleep(300000);
 		if (i == 0)
-			rss = status_field(sup, "VmRSS");
+			rss = proc_field(sup, "status", "VmRSS:");
 		ta[i] = stop(sup);
 		drain_stamps();
 	}
 	printf("start-up of %d children to all running (ms)\n", n);
 	printf("  %-12s median %8.1f   max %8.1f\n", "respawner",
-	    pct(sb, runs, .5) / 1000.0, pct(sb, runs, 1) / 1000.0);
+	    pct(sb, (size_t)runs, .5) / 1000.0, pct(sb, (size_t)runs, 1) / 1000.0);
 	printf("  %-12s median %8.1f   max %8.1f   (%.2fx)\n\n", "mobkitd",
-	    pct(sa, runs, .5) / 1000.0, pct(sa, runs, 1) / 1000.0,
-	    (double)pct(sa, runs, .5) / (double)pct(sb, runs, .5));
+	    pct(sa, (size_t)runs, .5) / 1000.0, pct(sa, (size_t)runs, 1) / 1000.0,
+	    (double)pct(sa, (size_t)runs, .5) / (double)pct(sb, (size_t)runs, .5));
 	printf("shutdown of %d children, SIGTERM to the supervisor's exit "
 	    "(ms)\n", n);
 	printf("  %-12s median %8.1f   max %8.1f   (kills all at once)\n",
-	    "respawner", pct(tb, runs, .5) / 1000.0, pct(tb, runs, 1) / 1000.0);
+	    "respawner", pct(tb, (size_t)runs, .5) / 1000.0, pct(tb, (size_t)runs, 1) / 1000.0);
 	printf("  %-12s median %8.1f   max %8.1f   (%.2fx; ordered: one at a "
 	    "time, reverse start order)\n\n", "mobkitd",
-	    pct(ta, runs, .5) / 1000.0, pct(ta, runs, 1) / 1000.0,
-	    (double)pct(ta, runs, .5) / (double)pct(tb, runs, .5));
+	    pct(ta, (size_t)runs, .5) / 1000.0, pct(ta, (size_t)runs, 1) / 1000.0,
+	    (double)pct(ta, (size_t)runs, .5) / (double)pct(tb, (size_t)runs, .5));
 	printf("mobkitd RSS with %d children: %ld KiB (%.1f KiB per child)\n\n",
 	    n, rss, (double)rss / n);
 
 	sup = start_mobkitd(100);
 	await_n(100, NULL);
 	sleep(1);
-	cs0 = status_field(sup, "voluntary_ctxt_switches");
-	nv0 = status_field(sup, "nonvoluntary_ctxt_switches");
+	cs0 = proc_field(sup, "status", "voluntary_ctxt_switches:");
+	nv0 = proc_field(sup, "status", "nonvoluntary_ctxt_switches:");
 	sleep(10);
-	cs1 = status_field(sup, "voluntary_ctxt_switches");
-	nv1 = status_field(sup, "nonvoluntary_ctxt_switches");
+	cs1 = proc_field(sup, "status", "voluntary_ctxt_switches:");
+	nv1 = proc_field(sup, "status", "nonvoluntary_ctxt_switches:");
 	stop(sup);
 	printf("idle mobkitd with 100 children, 10 s: %ld voluntary + %ld "
 	    "involuntary context switches (goal 0)\n", cs1 - cs0, nv1 - nv0);

@@ -34,6 +34,7 @@
 #include "frame.h"
 #include "mpack.h"
 #include "proto.h"
+#include "benchlib.h"
 #include "timeutil.h"
 
 #define CONNS		64
@@ -61,69 +62,6 @@ static struct rec	*early;		/* consumed before its accept arrived */
 static uint64_t		*lat;
 static size_t		 nlat, caplat;
 static uint64_t		 consumed, last_consumed_us;
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t
-pct(uint64_t *v, size_t n, double p)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_u64);
-	return v[(size_t)(p * (double)(n - 1) + 0.5)];
-}
-
-static int
-connect_ctl(void)
-{
-	struct sockaddr_un sun;
-	int fd, i;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%.100s", sockpath);
-	for (i = 0; i < 400; i++) {
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return fd;
-		close(fd);
-		usleep(25000);
-	}
-	fprintf(stderr, "mobbench: cannot connect to %s\n", sockpath);
-	exit(1);
-}
-
-static void
-request(int fd, const char *verb, int argc, const char **argv)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	char hdr[FRAME_HDR];
-	int i;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	mp_kint(&pk, "t", MSG_CTL_REQUEST);
-	mp_kstr(&pk, "verb", verb);
-	mp_str(&pk, "args");
-	msgpack_pack_array(&pk, (size_t)argc);
-	for (i = 0; i < argc; i++)
-		mp_str(&pk, argv[i]);
-	frame_header(hdr, (uint32_t)sb.size);
-	if (write(fd, hdr, FRAME_HDR) != FRAME_HDR ||
-	    write(fd, sb.data, sb.size) != (ssize_t)sb.size) {
-		perror("mobbench: write");
-		exit(1);
-	}
-	msgpack_sbuffer_destroy(&sb);
-}
 
 /* Read what is there; call fn for each whole frame. */
 static int
@@ -237,10 +175,10 @@ load(int total, double rate)
 	consumed = 0;
 	nlat = 0;
 	last_consumed_us = 0;
-	conns[CONNS].fd = connect_ctl();
-	request(conns[CONNS].fd, "events", 3, fargs);
+	conns[CONNS].fd = ctl_connect(sockpath);
+	ctl_request(conns[CONNS].fd, "events", 3, fargs);
 	for (i = 0; i < CONNS; i++)
-		conns[i].fd = connect_ctl();
+		conns[i].fd = ctl_connect(sockpath);
 	usleep(100000);
 	t0 = next_us = mono_us();
 	while (consumed < (uint64_t)total) {
@@ -256,7 +194,7 @@ load(int total, double rate)
 			args[0] = member;
 			args[1] = text;
 			conns[i].sent_us = mono_us();
-			request(conns[i].fd, "send", 2, args);
+			ctl_request(conns[i].fd, "send", 2, args);
 			conns[i].busy = 1;
 			sent++;
 			if (rate > 0)
@@ -341,8 +279,8 @@ await_members(int n)
 		char *p;
 
 		memset(&c, 0, sizeof(c));
-		c.fd = connect_ctl();
-		request(c.fd, "members", 0, args);
+		c.fd = ctl_connect(sockpath);
+		ctl_request(c.fd, "members", 0, args);
 		c.cap = 1 << 22;
 		c.buf = malloc(c.cap);
 		usleep(50000);
@@ -460,23 +398,6 @@ relay_baseline(int total, double rate)
 	return (double)total / ((double)(mono_us() - t0) / 1e6);
 }
 
-static long
-proc_kb(pid_t pid, const char *file, const char *field)
-{
-	char path[64], line[256];
-	FILE *fp;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strncmp(line, field, strlen(field)) == 0)
-			v = atol(line + strlen(field) + 1);
-	fclose(fp);
-	return v;
-}
-
 /* The pids of mobkit-worker processes whose parent is pid. */
 static int
 worker_pids(pid_t parent, pid_t *v, int max)
@@ -531,8 +452,8 @@ members_ready(int n, double *rss_mb, double *pss_mb)
 	sleep(1);
 	k = worker_pids(pid, pids, 2000);
 	for (i = 0; i < k; i++) {
-		rss += proc_kb(pids[i], "status", "VmRSS:");
-		pss += proc_kb(pids[i], "smaps_rollup", "Pss:");
+		rss += proc_field(pids[i], "status", "VmRSS:");
+		pss += proc_field(pids[i], "smaps_rollup", "Pss:");
 	}
 	*rss_mb = k ? (double)rss / k / 1024.0 : 0;
 	*pss_mb = k ? (double)pss / k / 1024.0 : 0;

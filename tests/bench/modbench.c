@@ -31,6 +31,7 @@
 #include "frame.h"
 #include "mpack.h"
 #include "proto.h"
+#include "benchlib.h"
 #include "timeutil.h"
 
 #define INFLIGHT	32
@@ -179,50 +180,6 @@ curl_baseline(int total)
 
 /* --- through mobkitd ----------------------------------------------------- */
 
-static int
-connect_ctl(void)
-{
-	struct sockaddr_un sun;
-	int fd, i;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%.100s", sockpath);
-	for (i = 0; i < 400; i++) {
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-			return fd;
-		close(fd);
-		usleep(25000);
-	}
-	fprintf(stderr, "modbench: cannot connect to %s\n", sockpath);
-	exit(1);
-}
-
-static void
-request(int fd, const char *verb, int argc, const char **argv)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	char hdr[FRAME_HDR];
-	int i;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	mp_kint(&pk, "t", MSG_CTL_REQUEST);
-	mp_kstr(&pk, "verb", verb);
-	mp_str(&pk, "args");
-	msgpack_pack_array(&pk, (size_t)argc);
-	for (i = 0; i < argc; i++)
-		mp_str(&pk, argv[i]);
-	frame_header(hdr, (uint32_t)sb.size);
-	if (write(fd, hdr, FRAME_HDR) != FRAME_HDR ||
-	    write(fd, sb.data, sb.size) != (ssize_t)sb.size)
-		exit(1);
-	msgpack_sbuffer_destroy(&sb);
-}
-
 /* Read one reply frame; 1 if ok. */
 static int
 reply(int fd)
@@ -259,14 +216,14 @@ ctl_load(int total, const char *verb, int argc, const char **argv,
 
 	*failures = 0;
 	for (i = 0; i < INFLIGHT; i++) {
-		fds[i] = connect_ctl();
+		fds[i] = ctl_connect(sockpath);
 		busy[i] = 0;
 	}
 	t0 = mono_us();
 	while (done < total) {
 		for (i = 0; i < INFLIGHT && sent < total; i++)
 			if (!busy[i]) {
-				request(fds[i], verb, argc, argv);
+				ctl_request(fds[i], verb, argc, argv);
 				busy[i] = 1;
 				sent++;
 			}
@@ -393,7 +350,7 @@ main(int argc, char *argv[])
 
 	base = curl_baseline(total);
 	sup = start_mobkitd(NULL);
-	(void)connect_ctl();
+	(void)ctl_connect(sockpath);
 	sleep(1);
 	dl = ctl_load(total, "deliver", 3, dargs, &fails);
 	printf("webhook deliveries to a loopback keep-alive server:\n"
@@ -415,7 +372,7 @@ main(int argc, char *argv[])
 	fclose(fp);
 	sup = start_mobkitd(extra);
 	free(extra);
-	(void)connect_ctl();
+	(void)ctl_connect(sockpath);
 	sleep(2);
 	sch = child_named(sup, "mobkit-schedul");
 	s0 = switches(sch);

@@ -1,0 +1,95 @@
+/* benchlib.c: percentiles, a control-socket client, /proc fields. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+
+#include "benchlib.h"
+#include "frame.h"
+#include "mpack.h"
+#include "proto.h"
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint64_t
+pct(uint64_t *v, size_t n, double p)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return v[(size_t)(p * (double)(n - 1) + 0.5)];
+}
+
+int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, i;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%.100s", path);
+	for (i = 0; i < 400; i++) {
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			return fd;
+		close(fd);
+		usleep(25000);
+	}
+	fprintf(stderr, "bench: cannot connect to %s\n", path);
+	exit(1);
+}
+
+void
+ctl_request(int fd, const char *verb, int argc, const char **argv)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char hdr[FRAME_HDR];
+	int i;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_kint(&pk, "t", MSG_CTL_REQUEST);
+	mp_kstr(&pk, "verb", verb);
+	mp_str(&pk, "args");
+	msgpack_pack_array(&pk, (size_t)argc);
+	for (i = 0; i < argc; i++)
+		mp_str(&pk, argv[i]);
+	frame_header(hdr, (uint32_t)sb.size);
+	if (write(fd, hdr, FRAME_HDR) != FRAME_HDR ||
+	    write(fd, sb.data, sb.size) != (ssize_t)sb.size) {
+		perror("bench: write");
+		exit(1);
+	}
+	msgpack_sbuffer_destroy(&sb);
+}
+
+long
+proc_field(pid_t pid, const char *file, const char *field)
+{
+	char path[64], line[256];
+	FILE *fp;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, field, strlen(field)) == 0)
+			v = atol(line + strlen(field) + 1);
+	fclose(fp);
+	return v;
+}

@@ -1,0 +1,20 @@
+/* benchlib.h: what the benchmark harnesses share. */
+#ifndef MOBKIT_BENCHLIB_H
+#define MOBKIT_BENCHLIB_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The p-th percentile (0..1) of v, sorting v. */
+uint64_t	pct(uint64_t *v, size_t n, double p);
+/* Connect to a control socket, retrying for 10 s; exits on failure. */
+int		ctl_connect(const char *path);
+/* Send one control request frame; exits on failure. */
+void		ctl_request(int fd, const char *verb, int argc,
+		    const char **argv);
+/* A numeric field of /proc/PID/FILE (status, smaps_rollup), or -1. */
+long		proc_field(pid_t pid, const char *file, const char *field);
+
+#endif
