@@ -49,7 +49,7 @@ struct call {
 };
 
 static TAILQ_HEAD(, route) routes = TAILQ_HEAD_INITIALIZER(routes);
-static TAILQ_HEAD(callq, call) calls = TAILQ_HEAD_INITIALIZER(calls);
+static TAILQ_HEAD(, call) calls = TAILQ_HEAD_INITIALIZER(calls);
 static int		 ncalls;
 static uint64_t		 next_call = 1;
 
@@ -373,25 +373,10 @@ call_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 	call_free(k);
 }
 
-/* Call a module for mobkitd itself: done(arg, result | NULL, error). */
-int
-module_call_cb(const char *module, const char *verb,
+/* Queue a call and send it if its module is up; 1, or -1 with an error. */
+static int
+call_new(uint64_t cid, const char *module, const char *verb,
     const msgpack_sbuffer *args, module_done_cb done, void *arg)
-{
-	struct call *k;
-
-	if (module_call(NULL, module, verb, args) != 1)
-		return -1;
-	k = TAILQ_LAST(&calls, callq);
-	k->done = done;
-	k->arg = arg;
-	return 0;
-}
-
-/* Forward a verb to a module; args is a packed map.  Returns 1 (deferred). */
-int
-module_call(struct client *cl, const char *module, const char *verb,
-    const msgpack_sbuffer *args)
 {
 	struct child *c = child_find(module);
 	struct call *k;
@@ -404,7 +389,9 @@ module_call(struct client *cl, const char *module, const char *verb,
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		fatal("calloc");
 	k->id = next_call++;
-	k->cid = cl != NULL ? client_id(cl) : 0;
+	k->cid = cid;
+	k->done = done;
+	k->arg = arg;
 	snprintf(k->module, sizeof(k->module), "%s", module);
 	snprintf(k->verb, sizeof(k->verb), "%s", verb);
 	msgpack_sbuffer_init(&k->args);
@@ -416,6 +403,22 @@ module_call(struct client *cl, const char *module, const char *verb,
 	ncalls++;
 	call_send(k);
 	return 1;
+}
+
+/* Call a module for mobkitd itself: done(arg, result | NULL, error). */
+int
+module_call_cb(const char *module, const char *verb,
+    const msgpack_sbuffer *args, module_done_cb done, void *arg)
+{
+	return call_new(0, module, verb, args, done, arg) == 1 ? 0 : -1;
+}
+
+/* Forward a verb for a client; its answer goes to the client. */
+int
+module_call(struct client *cl, const char *module, const char *verb,
+    const msgpack_sbuffer *args)
+{
+	return call_new(client_id(cl), module, verb, args, NULL, NULL);
 }
 
 /* A module said HELLO: it gets the route table (router). */

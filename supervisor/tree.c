@@ -917,10 +917,12 @@ child_new(const struct child_conf *cc)
 struct child *
 tree_add(const struct child_conf *cc)
 {
-	struct child *c = child_new(cc);
+	struct child *c = child_new(cc), *last;
 
+	/* spawned children start last: no need to sort the tree again */
+	last = TAILQ_LAST(&D->children, childq);
+	c->order = last != NULL ? last->order + 1 : 0;
 	TAILQ_INSERT_TAIL(&D->children, c, entry);
-	reorder(D->cfg);
 	routes_push();		/* a member brings its roster route */
 	return c;
 }
