@@ -71,6 +71,14 @@ static const struct keydef mobkitd_keys[] = {
 	{ "strategy", K_ENUM, offsetof(struct config, strategy), strategy_names, NOL },
 	{ "max_restarts", K_INT, offsetof(struct config, max_restarts), NULL, NOL },
 	{ "restart_window_ms", K_MS, offsetof(struct config, restart_window_ms), NULL, NOL },
+	{ "max_input_bytes", K_MS, offsetof(struct config, max_input_bytes), NULL, NOL },
+	{ "input_retention_ms", K_MS, offsetof(struct config, input_retention_ms), NULL, NOL },
+	{ "input_retention_max", K_INT, offsetof(struct config, input_retention_max), NULL, NOL },
+	{ "delivery_retention_ms", K_MS, offsetof(struct config, delivery_retention_ms), NULL, NOL },
+	{ "delivery_retention_max", K_INT, offsetof(struct config, delivery_retention_max), NULL, NOL },
+	{ "event_buffer_bytes", K_MS, offsetof(struct config, event_buffer_bytes), NULL, NOL },
+	{ "client_buffer_bytes", K_MS, offsetof(struct config, client_buffer_bytes), NULL, NOL },
+	{ "pass_env", K_LIST, offsetof(struct config, pass_env), NULL, NOL },
 	{ NULL, 0, 0, NULL, NOL }
 };
 
@@ -92,7 +100,10 @@ static const struct keydef group_keys[] = {
 	{ "on_exhausted", K_ENUM, M(on_exhausted), exhausted_names, NOL }, \
 	{ "start_timeout_ms", K_MS, M(start_timeout_ms), NULL, NOL }, \
 	{ "stop_timeout_ms", K_MS, M(stop_timeout_ms), NULL, NOL }, \
-	{ "stop_signal", K_SIGNAL, M(stop_signal), NULL, NOL }
+	{ "stop_signal", K_SIGNAL, M(stop_signal), NULL, NOL }, \
+	{ "watchdog_ms", K_MS, M(watchdog_ms), NULL, NOL }, \
+	{ "limit_nofile", K_MS, M(limit_nofile), NULL, NOL }, \
+	{ "pass_env", K_LIST, M(pass_env), NULL, NOL }
 
 static const struct keydef module_keys[] = {
 	{ "command", K_STR, CK(command), NULL, NOL },
@@ -118,6 +129,7 @@ static const struct keydef profile_keys[] = {
 	{ "max_attempts", K_INT, PF(max_attempts), NULL, NOL },
 	{ "mailbox_capacity", K_INT, PF(mailbox_capacity), NULL, NOL },
 	{ "comms", K_BOOL, PF(comms), NULL, NOL },
+	{ "history_max_bytes", K_MS, PF(history_max_bytes), NULL, NOL },
 	{ "user", K_STR, PT(user), NULL, NOL },
 	{ "cwd", K_STR, PT(cwd), NULL, NOL },
 	RESTART_KEYS(PT),
@@ -421,6 +433,8 @@ child_conf_init(struct child_conf *c)
 	c->start_timeout_ms = UNSET;
 	c->stop_timeout_ms = UNSET;
 	c->stop_signal = UNSET;
+	c->watchdog_ms = UNSET;
+	c->limit_nofile = UNSET;
 }
 
 /* Append p to the array at *arr of *n elements. */
@@ -596,6 +610,7 @@ begin_section(struct parse *ps, char *text)
 		p->max_attempts = UNSET;
 		p->mailbox_capacity = UNSET;
 		p->comms = UNSET;
+		p->history_max_bytes = UNSET;
 		child_conf_init(&p->tmpl);
 		obj = p;
 		break;
@@ -971,6 +986,7 @@ child_defaults(struct child_conf *c, const struct child_conf *t,
 	INHERIT(start_timeout_ms, cfg->start_timeout_ms);
 	INHERIT(stop_timeout_ms, cfg->stop_timeout_ms);
 	INHERIT(stop_signal, SIGTERM);
+	INHERIT(limit_nofile, 0);
 #undef INHERIT
 }
 
@@ -1023,12 +1039,18 @@ member_conf_from_profile(struct child_conf *c, const struct profile_conf *p,
 	c->start_timeout_ms = p->tmpl.start_timeout_ms;
 	c->stop_timeout_ms = p->tmpl.stop_timeout_ms;
 	c->stop_signal = p->tmpl.stop_signal;
+	c->watchdog_ms = p->tmpl.watchdog_ms != UNSET ? p->tmpl.watchdog_ms :
+	    10000;
+	c->limit_nofile = p->tmpl.limit_nofile;
 	child_defaults(c, NULL, cfg);
 	free(c->cwd);
 	c->cwd = p->tmpl.cwd ? strdup(p->tmpl.cwd) : NULL;
 	free(c->user);
 	c->user = p->tmpl.user ? strdup(p->tmpl.user) : NULL;
 	strlist_free(&c->env);
+	strlist_free(&c->pass_env);
+	if (strlist_copy(&c->pass_env, &p->tmpl.pass_env) == -1)
+		return -1;
 	return strlist_copy(&c->env, &p->tmpl.env);
 }
 
@@ -1066,6 +1088,8 @@ check_module(struct config *cfg, struct child_conf *c)
 	if (c->ready == UNSET)
 		c->ready = strncmp(base, "mobkit-", 7) == 0 ? READY_MESSAGE :
 		    READY_NONE;
+	if (c->watchdog_ms == UNSET)
+		c->watchdog_ms = strncmp(base, "mobkit-", 7) == 0 ? 10000 : 0;
 	child_defaults(c, NULL, cfg);
 }
 
@@ -1171,6 +1195,8 @@ check_profile(struct config *cfg, struct profile_conf *p)
 		    "must be at least 1", p->name);
 	if (p->mailbox_capacity == UNSET)
 		p->mailbox_capacity = 10000;
+	if (p->history_max_bytes == UNSET)
+		p->history_max_bytes = 1048576;
 	if (p->mailbox_capacity < 1)
 		cfg_error(cfg, cfg->path, p->line, "[profile %s]: "
 		    "mailbox_capacity must be at least 1", p->name);
@@ -1374,6 +1400,13 @@ config_load(const char *path)
 	cfg->strategy = STRAT_ONE_FOR_ONE;
 	cfg->max_restarts = 5;
 	cfg->restart_window_ms = 60000;
+	cfg->max_input_bytes = 1048576;
+	cfg->input_retention_ms = 86400000;
+	cfg->input_retention_max = 10000;
+	cfg->delivery_retention_ms = 86400000;
+	cfg->delivery_retention_max = 100000;
+	cfg->event_buffer_bytes = 8388608;
+	cfg->client_buffer_bytes = 4194304;
 	if ((rp = realpath(path, NULL)) != NULL) {
 		tmp = strdup(rp);
 		cfg->dir = strdup(dirname(tmp));
@@ -1469,6 +1502,9 @@ child_conf_fingerprint(const struct config *cfg, const struct child_conf *c)
 	    (long long)c->restart_window_ms, (long long)c->restart_backoff_ms,
 	    (long long)c->restart_backoff_max_ms, c->stop_signal,
 	    (long long)c->start_timeout_ms, (long long)c->stop_timeout_ms);
+	fprintf(fp, "%lld;%lld;", (long long)c->watchdog_ms,
+	    (long long)c->limit_nofile);
+	fp_list(fp, "pass_env", &c->pass_env);
 	fp_str(fp, "command", c->command);
 	fp_list(fp, "argv", &c->argv);
 	fp_str(fp, "group", c->group);
@@ -1520,6 +1556,7 @@ child_conf_dup(const struct child_conf *c)
 	if (strlist_copy(&d->argv, &c->argv) == -1 ||
 	    strlist_copy(&d->depends, &c->depends) == -1 ||
 	    strlist_copy(&d->env, &c->env) == -1 ||
+	    strlist_copy(&d->pass_env, &c->pass_env) == -1 ||
 	    strlist_copy(&d->peers, &c->peers) == -1)
 		fatal("config");
 	return d;
@@ -1542,6 +1579,7 @@ child_conf_free(struct child_conf *c)
 	strlist_free(&c->argv);
 	strlist_free(&c->depends);
 	strlist_free(&c->env);
+	strlist_free(&c->pass_env);
 	strlist_free(&c->peers);
 	free(c);
 }
@@ -1575,6 +1613,7 @@ config_free(struct config *cfg)
 		free(p->tmpl.cwd);
 		free(p->tmpl.user);
 		strlist_free(&p->tmpl.env);
+		strlist_free(&p->tmpl.pass_env);
 		free(p);
 	}
 	free(cfg->profiles);
@@ -1606,6 +1645,7 @@ config_free(struct config *cfg)
 	free(cfg->control_socket);
 	free(cfg->state_dir);
 	free(cfg->mob_id);
+	strlist_free(&cfg->pass_env);
 	free(cfg->smtp_url);
 	free(cfg->mail_from);
 	strlist_free(&cfg->errors);

@@ -52,6 +52,9 @@ struct child_conf {
 	char		*cwd;
 	char		*user;
 	struct strlist	 env;		/* NAME=value */
+	struct strlist	 pass_env;	/* names passed from mobkitd's env */
+	int64_t		 watchdog_ms;	/* 0 = off */
+	int64_t		 limit_nofile;	/* 0 = mobkitd's original soft limit */
 	/* members */
 	char		*profile;
 	int		 profile_line;
@@ -84,6 +87,7 @@ struct profile_conf {
 	int		 max_attempts;
 	int		 mailbox_capacity;
 	int		 comms;
+	int64_t		 history_max_bytes;	/* without state_dir */
 	struct child_conf tmpl;		/* restart, budget, backoff keys */
 };
 
@@ -125,6 +129,14 @@ struct config {
 	int		 strategy;
 	int		 max_restarts;
 	int64_t		 restart_window_ms;
+	int64_t		 max_input_bytes;
+	int64_t		 input_retention_ms;
+	int		 input_retention_max;
+	int64_t		 delivery_retention_ms;
+	int		 delivery_retention_max;
+	int64_t		 event_buffer_bytes;
+	int64_t		 client_buffer_bytes;
+	struct strlist	 pass_env;	/* for every child */
 	char		*mob_id;
 	char		*smtp_url;
 	char		*mail_from;
