@@ -27,6 +27,7 @@ CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
+CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
 	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench
 UNIT	 = $(BUILD)/tests/unit_tests
@@ -73,6 +74,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/bench/%.o $(BUILD)/tests/bench/benchlib.o \
 	    $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/tests/chaosload: $(BUILD)/tests/chaos/chaosload.o \
+	    $(BUILD)/tests/bench/benchlib.o $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # the baseline calls libcurl directly
 $(BUILD)/tests/modbench: $(BUILD)/tests/bench/modbench.o \
 	    $(BUILD)/tests/bench/benchlib.o $(BUILD)/libcommon.a
@@ -97,6 +102,11 @@ bench: all $(BENCHES)
 	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
 	    sh tests/bench/run.sh
 
+# CHAOS_SECONDS (default 60) of kill -9 under keyed load; see tests/chaos
+chaos: all $(CHAOS)
+	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	    bash tests/chaos/chaos.sh
+
 demo: all
 	sh etc/demo.sh
 
@@ -114,4 +124,4 @@ install: all
 clean:
 	rm -rf build build-asan bin
 
-.PHONY: all check check-asan bench demo install clean
+.PHONY: all check check-asan bench chaos demo install clean

@@ -51,13 +51,13 @@ ctl_connect(const char *path)
 	exit(1);
 }
 
-void
-ctl_request(int fd, const char *verb, int argc, const char **argv)
+int
+ctl_send_request(int fd, const char *verb, int argc, const char **argv)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	char hdr[FRAME_HDR];
-	int i;
+	int i, r = 0;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -70,11 +70,19 @@ ctl_request(int fd, const char *verb, int argc, const char **argv)
 		mp_str(&pk, argv[i]);
 	frame_header(hdr, (uint32_t)sb.size);
 	if (write(fd, hdr, FRAME_HDR) != FRAME_HDR ||
-	    write(fd, sb.data, sb.size) != (ssize_t)sb.size) {
+	    write(fd, sb.data, sb.size) != (ssize_t)sb.size)
+		r = -1;
+	msgpack_sbuffer_destroy(&sb);
+	return r;
+}
+
+void
+ctl_request(int fd, const char *verb, int argc, const char **argv)
+{
+	if (ctl_send_request(fd, verb, argc, argv) == -1) {
 		perror("bench: write");
 		exit(1);
 	}
-	msgpack_sbuffer_destroy(&sb);
 }
 
 long

@@ -14,6 +14,9 @@ int		ctl_connect(const char *path);
 /* Send one control request frame; exits on failure. */
 void		ctl_request(int fd, const char *verb, int argc,
 		    const char **argv);
+/* The same, returning -1 when the daemon is gone. */
+int		ctl_send_request(int fd, const char *verb, int argc,
+		    const char **argv);
 /* A numeric field of /proc/PID/FILE (status, smaps_rollup), or -1. */
 long		proc_field(pid_t pid, const char *file, const char *field);
 
