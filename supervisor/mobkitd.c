@@ -214,6 +214,7 @@ main(int argc, char *argv[])
 	if (cfg->errors.n > 0) {
 		for (i = 0; i < cfg->errors.n; i++)
 			fprintf(stderr, "%s\n", cfg->errors.v[i]);
+		config_free(cfg);
 		return 1;
 	}
 	if (check) {
