@@ -7,10 +7,13 @@
  * empty section and a duplicate one are seen) and tells the handler whether
  * a line is an indented continuation of the previous value.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
@@ -20,12 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
 #include "config.h"
 #include "cron.h"
 #include "log.h"
+#include "mail.h"
 
 const char *const restart_names[] = { "always", "on_failure", "never", NULL };
 const char *const ready_names[] = { "message", "stdout", "notify", "none",
@@ -43,6 +48,7 @@ static const char *const sink_names[] = { "webhook", "email", "mob_member",
 #define LINE_LIMIT	197	/* inih's 200-byte buffer less \r \n \0 */
 #define FILE_LIMIT	(1024 * 1024)
 #define UNSET		(-1)
+#define SUN_PATH_MAX	(sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 
 enum ktype { K_STR, K_MS, K_INT, K_BOOL, K_ENUM, K_SIGNAL, K_LIST, K_CHOICE };
 
@@ -62,7 +68,8 @@ enum sect { S_NONE, S_MOBKITD, S_GROUP, S_MODULE, S_MOB, S_PROFILE, S_MEMBER,
 #define NOL	(-1)
 
 static const struct keydef mobkitd_keys[] = {
-	{ "control_socket", K_STR, offsetof(struct config, control_socket), NULL, NOL },
+	{ "control_socket", K_STR, offsetof(struct config, control_socket), NULL,
+	    offsetof(struct config, control_socket_line) },
 	{ "state_dir", K_STR, offsetof(struct config, state_dir), NULL, NOL },
 	{ "log_level", K_ENUM, offsetof(struct config, log_level), level_names, NOL },
 	{ "start_timeout_ms", K_MS, offsetof(struct config, start_timeout_ms), NULL, NOL },
@@ -162,8 +169,10 @@ static const struct keydef route_keys[] = {
 };
 
 static const struct keydef delivery_keys[] = {
-	{ "smtp_url", K_STR, offsetof(struct config, smtp_url), NULL, NOL },
-	{ "mail_from", K_STR, offsetof(struct config, mail_from), NULL, NOL },
+	{ "smtp_url", K_STR, offsetof(struct config, smtp_url), NULL,
+	    offsetof(struct config, smtp_url_line) },
+	{ "mail_from", K_STR, offsetof(struct config, mail_from), NULL,
+	    offsetof(struct config, mail_from_line) },
 	{ NULL, 0, 0, NULL, NOL }
 };
 
@@ -553,6 +562,13 @@ begin_section(struct parse *ps, char *text)
 		    "letters, digits, '.', '_' and '-' (at most 64)", name);
 		return;
 	}
+	if ((sections[i].sect == S_MODULE || sections[i].sect == S_MEMBER) &&
+	    (strcmp(name, "root") == 0 || strcmp(name, "mob") == 0)) {
+		cfg_error(cfg, ps->file, ps->lineno, "[%s %s]: \"%s\" is a "
+		    "reserved name (the group %s): choose another", word, name,
+		    name, name);
+		return;
+	}
 	if (sections[i].named && name_taken(cfg, sections[i].sect, name,
 	    &line)) {
 		cfg_error(cfg, ps->file, ps->lineno, "duplicate name \"%s\" "
@@ -668,8 +684,12 @@ cfg_reader(char *str, int num, void *arg)
 	ssize_t n;
 
 	for (;;) {
+		errno = 0;
 		n = getline(&line, &cap, ps->fp);
 		if (n == -1) {
+			if (ferror(ps->fp))
+				cfg_error(ps->cfg, ps->file, ps->lineno + 1,
+				    "read error: %s", strerror(errno));
 			free(line);
 			return NULL;
 		}
@@ -940,6 +960,45 @@ absolutize(const struct config *cfg, char **p)
 	*p = n;
 }
 
+/*
+ * Open a file that must be a readable regular file (never a directory, a
+ * FIFO or a device), or record why not: key names what it is for.
+ */
+static FILE *
+open_regular(struct config *cfg, const char *path, int line, const char *key)
+{
+	const char *file = line > 0 ? cfg->path : path;
+	struct stat st;
+	FILE *fp;
+	int fd;
+
+	memset(&st, 0, sizeof(st));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		if (line > 0)
+			cfg_error(cfg, file, line, "%s: cannot read \"%s\": %s",
+			    key, path, strerror(errno));
+		else
+			cfg_error(cfg, file, 0, "cannot read the %s: %s", key,
+			    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		const char *what = S_ISDIR(st.st_mode) ? "a directory" :
+		    "not a regular file";
+
+		if (line > 0)
+			cfg_error(cfg, file, line, "%s: \"%s\" is %s",
+			    key, path, what);
+		else
+			cfg_error(cfg, file, 0, "is %s, not a %s", what, key);
+		close(fd);
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL)
+		fatal("fdopen");
+	return fp;
+}
+
 /* Read a whole small text file named by a *_file key. */
 static char *
 read_text(struct config *cfg, const char *path, int line, const char *key)
@@ -949,11 +1008,8 @@ read_text(struct config *cfg, const char *path, int line, const char *key)
 	size_t n;
 	struct stat st;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		cfg_error(cfg, cfg->path, line, "%s: cannot read \"%s\": %s",
-		    key, path, strerror(errno));
+	if ((fp = open_regular(cfg, path, line, key)) == NULL)
 		return NULL;
-	}
 	if (fstat(fileno(fp), &st) == -1 || st.st_size > FILE_LIMIT) {
 		cfg_error(cfg, cfg->path, line, "%s: \"%s\" is larger than "
 		    "1 MiB", key, path);
@@ -1093,6 +1149,22 @@ check_module(struct config *cfg, struct child_conf *c)
 	child_defaults(c, NULL, cfg);
 }
 
+/* A child's cwd must be a directory that exists. */
+static void
+check_dir(struct config *cfg, const struct child_conf *c, const char *dir)
+{
+	struct stat st;
+
+	if (dir == NULL)
+		return;
+	if (stat(dir, &st) == -1)
+		cfg_error(cfg, cfg->path, c->line, "[%s %s]: cwd: \"%s\": %s",
+		    kind_names[c->kind], c->name, dir, strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		cfg_error(cfg, cfg->path, c->line, "[%s %s]: cwd: \"%s\" is "
+		    "not a directory", kind_names[c->kind], c->name, dir);
+}
+
 /* Checks common to modules and members. */
 static void
 check_child(struct config *cfg, struct child_conf *c)
@@ -1100,6 +1172,7 @@ check_child(struct config *cfg, struct child_conf *c)
 	int i;
 
 	absolutize(cfg, &c->cwd);
+	check_dir(cfg, c, c->cwd);
 	if (c->user != NULL && getpwnam(c->user) == NULL)
 		cfg_error(cfg, cfg->path, c->line, "[%s %s]: user: no such user "
 		    "\"%s\"", kind_names[c->kind], c->name, c->user);
@@ -1283,6 +1356,41 @@ check_schedule(struct config *cfg, struct schedule_conf *s)
 		s->catch_up = 0;
 }
 
+/* Is s an http(s) URL with a host: no blanks, no controls? */
+static int
+http_url(const char *s)
+{
+	const char *p;
+
+	if (strncmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else
+		return 0;
+	if (*p == '\0' || *p == '/' || *p == '?' || *p == '#')
+		return 0;
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 127)
+			return 0;
+	return 1;
+}
+
+/* A webhook route's target is an http(s) URL, an email one an address. */
+static void
+check_target(struct config *cfg, const struct route_conf *r)
+{
+	const char *why;
+
+	if (strcmp(r->sink, "webhook") == 0 && !http_url(r->target))
+		cfg_error(cfg, cfg->path, r->line, "[route %s]: target: \"%s\" "
+		    "is not an http:// or https:// URL", r->id, r->target);
+	if (strcmp(r->sink, "email") == 0 &&
+	    (why = mail_addr_check(r->target)) != NULL)
+		cfg_error(cfg, cfg->path, r->line, "[route %s]: target: \"%s\" "
+		    "is not an email address: %s", r->id, r->target, why);
+}
+
 static void
 check_route(struct config *cfg, struct route_conf *r)
 {
@@ -1298,6 +1406,8 @@ check_route(struct config *cfg, struct route_conf *r)
 		    "\"target\"", r->id);
 	else if (r->sink != NULL && strcmp(r->sink, "file") == 0)
 		absolutize(cfg, &r->target);
+	else if (r->sink != NULL)
+		check_target(cfg, r);
 	if (r->retry_max == UNSET)
 		r->retry_max = 1;
 	if (r->retry_max > 10)
@@ -1310,6 +1420,48 @@ check_route(struct config *cfg, struct route_conf *r)
 	if (r->rate_limit_per_minute < 1)
 		cfg_error(cfg, cfg->path, r->line, "[route %s]: "
 		    "rate_limit_per_minute must be at least 1", r->id);
+}
+
+/* The [mobkitd] and [delivery] values that must fit or parse. */
+static void
+check_daemon(struct config *cfg)
+{
+	const char *why;
+
+	if (strlen(cfg->control_socket) > SUN_PATH_MAX)
+		cfg_error(cfg, cfg->path, cfg->control_socket_line,
+		    "control_socket: \"%s\" is %zu bytes long, a socket path "
+		    "holds at most %zu", cfg->control_socket,
+		    strlen(cfg->control_socket), SUN_PATH_MAX);
+	if (strncmp(cfg->smtp_url, "smtp://", 7) != 0 &&
+	    strncmp(cfg->smtp_url, "smtps://", 8) != 0)
+		cfg_error(cfg, cfg->path, cfg->smtp_url_line, "smtp_url: "
+		    "\"%s\" is not an smtp:// or smtps:// URL", cfg->smtp_url);
+	if ((why = mail_addr_check(cfg->mail_from)) != NULL)
+		cfg_error(cfg, cfg->path, cfg->mail_from_line, "mail_from: "
+		    "\"%s\" is not an email address: %s", cfg->mail_from, why);
+}
+
+/* Warnings: what is valid but will not work as it stands. */
+static void
+config_warn(struct config *cfg)
+{
+	const struct profile_conf *p;
+	const char *v;
+	char buf[1400];
+	int i;
+
+	for (i = 0; i < cfg->nprofiles; i++) {
+		p = cfg->profiles[i];
+		if (p->api_key_env == NULL ||
+		    ((v = getenv(p->api_key_env)) != NULL && *v != '\0'))
+			continue;
+		snprintf(buf, sizeof(buf), "%s:%d: warning: [profile %s]: "
+		    "api_key_env: %s is %s in mobkitd's environment", cfg->path,
+		    p->line, p->name, p->api_key_env, v == NULL ? "not set" :
+		    "empty");
+		(void)strlist_add(&cfg->warnings, buf);
+	}
 }
 
 /* Members follow modules so that the array is in start order by kind. */
@@ -1350,6 +1502,7 @@ config_finish(struct config *cfg)
 	if (cfg->mail_from == NULL &&
 	    (cfg->mail_from = strdup("mobkit@localhost")) == NULL)
 		fatal("config");
+	check_daemon(cfg);
 	for (i = 0; i < cfg->ngroups; i++)
 		check_group(cfg, cfg->groups[i]);
 	for (i = 0; i < cfg->nprofiles; i++)
@@ -1379,6 +1532,8 @@ config_finish(struct config *cfg)
 	for (i = 0; i < cfg->nschedules; i++)
 		check_schedule(cfg, cfg->schedules[i]);
 	order_children(cfg);
+	if (cfg->errors.n == 0)
+		config_warn(cfg);
 }
 
 /* Parse and validate a config file; problems land in cfg->errors. */
@@ -1420,10 +1575,8 @@ config_load(const char *path)
 	memset(&ps, 0, sizeof(ps));
 	ps.cfg = cfg;
 	ps.file = path;
-	if ((ps.fp = fopen(path, "r")) == NULL) {
-		cfg_error(cfg, path, 0, "cannot open: %s", strerror(errno));
+	if ((ps.fp = open_regular(cfg, path, 0, "config file")) == NULL)
 		return cfg;
-	}
 	r = ini_parse_stream(cfg_reader, &ps, cfg_handler, &ps);
 	fclose(ps.fp);
 	strlist_free(&ps.seen);
@@ -1649,5 +1802,6 @@ config_free(struct config *cfg)
 	free(cfg->smtp_url);
 	free(cfg->mail_from);
 	strlist_free(&cfg->errors);
+	strlist_free(&cfg->warnings);
 	free(cfg);
 }

@@ -140,6 +140,9 @@ struct config {
 	char		*mob_id;
 	char		*smtp_url;
 	char		*mail_from;
+	int		 control_socket_line;	/* where set, for errors */
+	int		 smtp_url_line;
+	int		 mail_from_line;
 
 	struct child_conf	**children;	/* modules then members */
 	int			  nchildren;
@@ -153,6 +156,7 @@ struct config {
 	int			  nschedules;
 
 	struct strlist	 errors;	/* "FILE:LINE: message" */
+	struct strlist	 warnings;	/* "FILE:LINE: warning: message" */
 };
 
 struct config	*config_load(const char *path);	/* NULL only on ENOMEM */

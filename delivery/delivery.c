@@ -5,7 +5,8 @@
  * Sinks: webhook (POST of the JSON payload with Idempotency-Key and
  * Content-Type; 2xx is sent; 5xx, time-outs and refused connections are
  * retried; 429 is retried after its Retry-After; other 4xx fail at once),
- * email (SMTP through libcurl, subject and body from the payload) and file
+ * email (SMTP through libcurl, the message built by mail.c from the
+ * payload's subject and body; a refused header fails at once) and file
  * (one JSON line appended and fsync'd).  Retries back off from backoff_ms,
  * doubling, up to retry_max.  The records live in mobkitd: a delivery
  * still pending when this process dies is handed over again, with the
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -24,6 +26,7 @@
 #include "frame.h"
 #include "httpc.h"
 #include "log.h"
+#include "mail.h"
 #include "mpack.h"
 #include "proto.h"
 #include "timeutil.h"
@@ -34,6 +37,7 @@ struct dl {
 	struct dl	*next;
 	char		 id[48];
 	char		*sink, *target, *payload, *key, *smtp_url, *mail_from;
+	char		 message_id[320];	/* the same for every attempt */
 	int64_t		 retry_max, backoff_ms;
 	int		 attempt;	/* attempts made */
 	ev_timer	 retry;
@@ -196,26 +200,46 @@ file_attempt(struct dl *d)
 	report(d, "sent", NULL, 1);
 }
 
+/*
+ * The payload's subject and body (or text; else the payload itself) as a
+ * message built by mail_build(): a header it refuses (CR or LF in the
+ * subject, an address that is not one) fails the delivery at once, and
+ * nothing is sent.
+ */
 static void
 mail_attempt(struct dl *d)
 {
 	json_t *j = json_loads(d->payload, 0, NULL);
-	const char *subject = json_string_value(json_object_get(j, "subject"));
-	const char *body = json_string_value(json_object_get(j, "body"));
-	char *msg;
+	struct mail m;
+	char err[512], msg[600], *text;
 
-	if (body == NULL)
-		body = json_string_value(json_object_get(j, "text"));
-	if (asprintf(&msg, "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n"
-	    "Message-ID: <%s@mobkit>\r\nContent-Type: text/plain; "
-	    "charset=utf-8\r\n\r\n%s\r\n", d->mail_from, d->target,
-	    subject ? subject : "(no subject)", d->key,
-	    body ? body : d->payload) == -1)
-		fatal("asprintf");
+	memset(&m, 0, sizeof(m));
+	m.from = d->mail_from;
+	m.to = d->target;
+	m.subject = json_string_value(json_object_get(j, "subject"));
+	m.body = json_string_value(json_object_get(j, "body"));
+	if (m.body == NULL)
+		m.body = json_string_value(json_object_get(j, "text"));
+	if (m.body == NULL)
+		m.body = d->payload;
+	m.message_id = d->message_id;
+	m.date = time(NULL);
+	text = mail_build(&m, err, sizeof(err));
 	json_decref(j);
-	d->req = http_smtp(d->smtp_url, d->mail_from, d->target, msg,
+	if (text == NULL) {
+		snprintf(msg, sizeof(msg), "email: %s", err);
+		log_warnx("%s: %s", d->id, msg);
+		failed(d, msg, 0, -1);
+		return;
+	}
+	if (d->smtp_url == NULL) {
+		free(text);
+		failed(d, "email: no smtp_url", 0, -1);
+		return;
+	}
+	d->req = http_smtp(d->smtp_url, d->mail_from, d->target, text,
 	    REQUEST_TIMEOUT, mail_done, d);
-	free(msg);
+	free(text);
 	if (d->req == NULL)
 		failed(d, "cannot start the SMTP transfer", 1, -1);
 }
@@ -279,6 +303,8 @@ on_deliver(const msgpack_object *m)
 	d->attempt = (int)done;
 	d->smtp_url = mp_strdup(m, "smtp_url");
 	d->mail_from = mp_strdup(m, "mail_from");
+	mail_message_id(d->message_id, sizeof(d->message_id), d->id,
+	    d->mail_from);
 	ev_timer_init(&d->retry, retry_cb, 0., 0.);
 	d->retry.data = d;
 	d->next = S.list;

@@ -26,12 +26,14 @@
 static char	*parent_notify;	/* systemd's NOTIFY_SOCKET, if any */
 
 /*
- * A command that cannot be found is a config error (at -t, at start and at
- * reload), not a child that fails forever.
+ * A command that cannot be found, or is not an executable file, is a
+ * config error (at -t, at start and at reload), not a child that fails
+ * forever.
  */
 int
 config_check_commands(struct config *cfg)
 {
+	struct stat st;
 	char *p, msg[512];
 	int i, bad = 0;
 
@@ -41,15 +43,18 @@ config_check_commands(struct config *cfg)
 		if (c->command == NULL)
 			continue;
 		if ((p = command_path(c->command)) != NULL &&
+		    stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
 		    access(p, X_OK) == 0) {
 			free(p);
 			continue;
 		}
+		snprintf(msg, sizeof(msg), "%s:%d: [%s %s]: command \"%s\" %s",
+		    cfg->path, c->line, kind_names[c->kind], c->name,
+		    c->command, p != NULL && stat(p, &st) == 0 &&
+		    !S_ISREG(st.st_mode) ? "is not a file" :
+		    strchr(c->command, '/') ? "not found or not executable" :
+		    "not found next to mobkitd or in PATH");
 		free(p);
-		snprintf(msg, sizeof(msg), "%s:%d: [%s %s]: command \"%s\" not "
-		    "found%s", cfg->path, c->line, kind_names[c->kind], c->name,
-		    c->command, strchr(c->command, '/') ? " or not executable" :
-		    " next to mobkitd or in PATH");
 		(void)strlist_add(&cfg->errors, msg);
 		bad++;
 	}
@@ -201,9 +206,15 @@ main(int argc, char *argv[])
 		fatal("config_load");
 	if (cfg->errors.n == 0)
 		(void)config_check_commands(cfg);
+	for (i = 0; i < cfg->warnings.n; i++)
+		if (check || cfg->errors.n > 0)
+			fprintf(stderr, "%s\n", cfg->warnings.v[i]);
+		else
+			log_warnx("%s", cfg->warnings.v[i]);
 	if (cfg->errors.n > 0) {
 		for (i = 0; i < cfg->errors.n; i++)
 			fprintf(stderr, "%s\n", cfg->errors.v[i]);
+		config_free(cfg);
 		return 1;
 	}
 	if (check) {

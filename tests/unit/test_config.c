@@ -266,6 +266,107 @@ START_TEST(t_errors)
 }
 END_TEST
 
+/* Loads without an error. */
+static void
+expect_ok(const char *text)
+{
+	struct config *cfg = load(text);
+
+	ck_assert_msg(cfg->errors.n == 0, "%s: %s", text, cfg->errors.v[0]);
+	unload(cfg);
+}
+
+START_TEST(t_paths)
+{
+	struct config *cfg;
+	char text[400];
+
+	cfg = config_load("/tmp");
+	ck_assert_int_eq(cfg->errors.n, 1);
+	ck_assert_str_eq(cfg->errors.v[0],
+	    "/tmp: is a directory, not a config file");
+	ck_assert_int_eq(cfg->nchildren, 0);
+	config_free(cfg);
+	cfg = config_load("/nonexistent/mobkit.ini");
+	ck_assert_int_eq(cfg->errors.n, 1);
+	ck_assert_str_eq(cfg->errors.v[0], "/nonexistent/mobkit.ini: cannot "
+	    "read the config file: No such file or directory");
+	config_free(cfg);
+	expect_error("[module a]\ncommand = x\ncwd = /nonexistent/dir\n", 1,
+	    "[module a]: cwd: \"/nonexistent/dir\": No such file");
+	expect_error("[module a]\ncommand = x\ncwd = /etc/passwd\n", 1,
+	    "[module a]: cwd: \"/etc/passwd\" is not a directory");
+	expect_error("[profile p]\ncwd = /etc/passwd\n[member m]\nprofile = p\n",
+	    3, "[member m]: cwd: \"/etc/passwd\" is not a directory");
+	expect_ok("[module a]\ncommand = x\ncwd = /tmp\n");
+	expect_error("[profile p]\nsystem_file = /tmp\n", 1,
+	    "system_file: \"/tmp\" is a directory");
+	expect_error("[profile p]\nsystem_file = /dev/null\n", 1,
+	    "system_file: \"/dev/null\" is not a regular file");
+	expect_error("[profile p]\n[member m]\nprofile = p\n"
+	    "instructions_file = /tmp\n", 2, "instructions_file: \"/tmp\" is "
+	    "a directory");
+	snprintf(text, sizeof(text), "[mobkitd]\nlog_level = info\n"
+	    "control_socket = /tmp/%0103d\n", 0);
+	expect_error(text, 3, "is 108 bytes long, a socket path holds at most "
+	    "107");
+	snprintf(text, sizeof(text), "[mobkitd]\ncontrol_socket = /tmp/%0102d\n",
+	    0);
+	expect_ok(text);
+	expect_error("[route r]\nsink = webhook\ntarget = ftp://x/y\n", 1,
+	    "[route r]: target: \"ftp://x/y\" is not an http:// or https:// URL");
+	expect_error("[route r]\nsink = webhook\ntarget = http://\n", 1,
+	    "is not an http:// or https:// URL");
+	expect_error("[route r]\nsink = webhook\ntarget = http://a b/\n", 1,
+	    "is not an http:// or https:// URL");
+	expect_error("[route r]\nsink = email\ntarget = a@b>\n", 1,
+	    "[route r]: target: \"a@b>\" is not an email address");
+	expect_error("[route r]\nsink = email\ntarget = <a@b>\n", 1,
+	    "is not an email address");
+	expect_ok("[route r]\nsink = email\ntarget = ops@example.com\n"
+	    "[route w]\nsink = webhook\ntarget = https://example.com/h\n"
+	    "[route f]\nsink = file\ntarget = x.jsonl\n");
+	expect_error("[delivery]\nsmtp_url = smtp://h\nmail_from = me\n", 3,
+	    "mail_from: \"me\" is not an email address");
+	expect_error("[delivery]\nsmtp_url = imap://h\n", 2,
+	    "smtp_url: \"imap://h\" is not an smtp:// or smtps:// URL");
+	expect_error("[module root]\ncommand = x\n", 1,
+	    "[module root]: \"root\" is a reserved name");
+	expect_error("[module mob]\ncommand = x\n", 1,
+	    "[module mob]: \"mob\" is a reserved name");
+	expect_error("[profile p]\n[member root]\nprofile = p\n", 2,
+	    "\"root\" is a reserved name");
+	expect_error("[profile p]\n[member mob]\nprofile = p\n", 2,
+	    "\"mob\" is a reserved name");
+	expect_ok("[group mob]\nstrategy = one_for_all\n[module a]\n"
+	    "command = x\ngroup = mob\n[module b]\ncommand = x\n"
+	    "group = root\n");
+}
+END_TEST
+
+START_TEST(t_warnings)
+{
+	struct config *cfg;
+	char want[256];
+
+	unsetenv("MOBKIT_UNIT_NO_KEY");
+	cfg = load("[profile p]\nprovider = openai\nmodel = m\n"
+	    "api_key_env = MOBKIT_UNIT_NO_KEY\n");
+	ck_assert_int_eq(cfg->errors.n, 0);
+	ck_assert_int_eq(cfg->warnings.n, 1);
+	snprintf(want, sizeof(want), "%s:1: warning: [profile p]: api_key_env: "
+	    "MOBKIT_UNIT_NO_KEY is not set in mobkitd's environment", path);
+	ck_assert_str_eq(cfg->warnings.v[0], want);
+	unload(cfg);
+	setenv("MOBKIT_UNIT_NO_KEY", "k", 1);
+	cfg = load("[profile p]\napi_key_env = MOBKIT_UNIT_NO_KEY\n");
+	ck_assert_int_eq(cfg->errors.n, 0);
+	ck_assert_int_eq(cfg->warnings.n, 0);
+	unload(cfg);
+	unsetenv("MOBKIT_UNIT_NO_KEY");
+}
+END_TEST
+
 START_TEST(t_long_line)
 {
 	char text[600];
@@ -309,6 +410,8 @@ config_suite(void)
 
 	tcase_add_test(tc, t_every_key);
 	tcase_add_test(tc, t_errors);
+	tcase_add_test(tc, t_paths);
+	tcase_add_test(tc, t_warnings);
 	tcase_add_test(tc, t_long_line);
 	tcase_add_test(tc, t_split_args);
 	suite_add_tcase(s, tc);
