@@ -11,5 +11,6 @@ Suite	*budget_suite(void);
 Suite	*table_suite(void);
 Suite	*cron_suite(void);
 Suite	*fuzz_suite(void);
+Suite	*proto_suite(void);
 
 #endif
