@@ -32,12 +32,12 @@ main(void)
 	log_init("unit", LOG_L_ERROR);
 	sr = srunner_create(frame_suite());
 	srunner_add_suite(sr, mpack_suite());
+	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, budget_suite());
 	srunner_add_suite(sr, table_suite());
 	srunner_add_suite(sr, cron_suite());
 	srunner_add_suite(sr, fuzz_suite());
-	srunner_add_suite(sr, proto_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

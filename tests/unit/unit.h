@@ -6,11 +6,11 @@
 
 Suite	*frame_suite(void);
 Suite	*mpack_suite(void);
+Suite	*proto_suite(void);
 Suite	*config_suite(void);
 Suite	*budget_suite(void);
 Suite	*table_suite(void);
 Suite	*cron_suite(void);
 Suite	*fuzz_suite(void);
-Suite	*proto_suite(void);
 
 #endif
