@@ -23,7 +23,8 @@ SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
 	   supervisor/mailbox.c supervisor/members.c \
 	   supervisor/store.c supervisor/modules.c \
-	   supervisor/schedules.c supervisor/deliveries.c
+	   supervisor/schedules.c supervisor/deliveries.c \
+	   supervisor/watchdog.c supervisor/trust.c
 CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler

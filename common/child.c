@@ -13,6 +13,34 @@
 #include "mpack.h"
 #include "proto.h"
 
+/*
+ * PING from the root's watchdog: answer PONG with its seq at once.  This
+ * runs in the loop every mobkit-* child serves, so a child answers as long
+ * as its loop turns (a long LLM turn included, being event-driven), and
+ * stops answering when it is stopped, stuck or looping.
+ */
+static void
+pong(struct mkchild *mk, const msgpack_object *m)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int64_t seq;
+
+	if (mp_get_int(m, "seq", &seq) == -1) {
+		log_warnx("PING from mobkitd without a seq");
+		return;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	mp_kint(&pk, "t", MSG_PONG);
+	mp_kint(&pk, "seq", seq);
+	if (mk->peer != NULL && peer_send_sbuf(mk->peer, &sb) == -1)
+		log_warnx("PONG %lld not sent: mobkitd's queue is full",
+		    (long long)seq);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static int
 on_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
@@ -24,7 +52,9 @@ on_msg(struct peer *p, const msgpack_object *m, void *arg)
 		log_warnx("message from mobkitd without a type");
 		return 0;
 	}
-	if (t == MSG_STOP) {
+	if (t == MSG_PING)
+		pong(mk, m);
+	else if (t == MSG_STOP) {
 		log_debug("STOP from mobkitd");
 		mk->on_stop(mk->arg);
 	} else
@@ -154,16 +184,20 @@ mkchild_version(const char *role, int argc, char *argv[])
 
 static peer_msg_cb	 serve_cb;
 
-/* STOP ends the loop; everything else goes to the module. */
+/* STOP ends the loop, PING is answered; the rest goes to the module. */
 static int
 serve_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
 	struct mkchild *mk = arg;
-	int64_t t;
+	int64_t t = 0;
 
 	if (mp_get_int(m, "t", &t) == 0 && t == MSG_STOP) {
 		log_debug("STOP from mobkitd");
 		ev_break(mk->loop, EVBREAK_ALL);
+		return 0;
+	}
+	if (t == MSG_PING) {
+		pong(mk, m);
 		return 0;
 	}
 	return serve_cb(p, m, mk->user);

@@ -1,6 +1,7 @@
 /*
  * child.h: the child's side of the root protocol, for the mobkit-*
- * binaries: HELLO and READY on fd 3, STOP from the root, events up.
+ * binaries: HELLO and READY on fd 3, STOP from the root, PING answered
+ * with PONG (the watchdog), events up.
  */
 #ifndef MOBKIT_CHILD_H
 #define MOBKIT_CHILD_H

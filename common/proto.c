@@ -1,6 +1,14 @@
-/* proto.c: names of the message types, for logs and errors. */
-#include <stddef.h>
+/*
+ * proto.c: names of the message types, for logs and errors, and the
+ * parser of control requests (every check a client's bytes go through).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <msgpack.h>
+
+#include "mpack.h"
 #include "proto.h"
 
 static const struct {
@@ -12,6 +20,8 @@ static const struct {
 	{ MSG_HEARTBEAT, "HEARTBEAT" },
 	{ MSG_STOP, "STOP" },
 	{ MSG_EVENT, "EVENT" },
+	{ MSG_PING, "PING" },
+	{ MSG_PONG, "PONG" },
 	{ MSG_CONFIG, "CONFIG" },
 	{ MSG_RUN, "RUN" },
 	{ MSG_INTERRUPT, "INTERRUPT" },
@@ -42,4 +52,174 @@ msg_type_name(int type)
 		if (msg_names[i].type == type)
 			return msg_names[i].name;
 	return "unknown";
+}
+
+/* Free the arguments of a parsed request (and make it empty). */
+void
+ctl_req_free(struct ctl_req *r)
+{
+	while (r->argc > 0)
+		free(r->argv[--r->argc]);
+	r->argv[0] = NULL;
+}
+
+/* The name of a msgpack type, for errors. */
+static const char *
+mp_type_name(int type)
+{
+	switch (type) {
+	case MSGPACK_OBJECT_NIL:
+		return "nil";
+	case MSGPACK_OBJECT_BOOLEAN:
+		return "a boolean";
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return "an integer";
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return "a float";
+	case MSGPACK_OBJECT_STR:
+		return "a string";
+	case MSGPACK_OBJECT_ARRAY:
+		return "an array";
+	case MSGPACK_OBJECT_MAP:
+		return "a map";
+	default:
+		return "binary";
+	}
+}
+
+/* A string field into buf: "missing", "not a string", "too long"... */
+static int
+req_str(const msgpack_object *m, const char *key, char *buf, size_t bufsz,
+    char *err, size_t errsz)
+{
+	const msgpack_object *o = mp_find(m, key);
+
+	if (o == NULL) {
+		snprintf(err, errsz, "no \"%s\"", key);
+		return -1;
+	}
+	if (o->type != MSGPACK_OBJECT_STR) {
+		snprintf(err, errsz, "\"%s\" is %s, not a string", key,
+		    mp_type_name(o->type));
+		return -1;
+	}
+	if (o->via.str.size >= bufsz ||
+	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL) {
+		snprintf(err, errsz, "\"%s\" is longer than %zu bytes or "
+		    "holds a NUL", key, bufsz - 1);
+		return -1;
+	}
+	memcpy(buf, o->via.str.ptr, o->via.str.size);
+	buf[o->via.str.size] = '\0';
+	return 0;
+}
+
+/* The arguments: an array of at most CTL_ARGS_MAX strings without NUL. */
+static int
+req_args(const msgpack_object *m, struct ctl_req *r, char *err,
+    size_t errsz)
+{
+	const msgpack_object *args = mp_find(m, "args"), *a;
+	uint32_t i;
+
+	if (args == NULL) {
+		snprintf(err, errsz, "no \"args\"");
+		return -1;
+	}
+	if (args->type != MSGPACK_OBJECT_ARRAY) {
+		snprintf(err, errsz, "\"args\" is %s, not an array",
+		    mp_type_name(args->type));
+		return -1;
+	}
+	if (args->via.array.size > CTL_ARGS_MAX) {
+		snprintf(err, errsz, "%u arguments, at most %d",
+		    (unsigned)args->via.array.size, CTL_ARGS_MAX);
+		return -1;
+	}
+	for (i = 0; i < args->via.array.size; i++) {
+		a = &args->via.array.ptr[i];
+		if (a->type != MSGPACK_OBJECT_STR) {
+			snprintf(err, errsz, "argument %u is %s, not a string",
+			    (unsigned)i + 1, mp_type_name(a->type));
+			return -1;
+		}
+		if (memchr(a->via.str.ptr, '\0', a->via.str.size) != NULL) {
+			snprintf(err, errsz, "argument %u holds a NUL byte",
+			    (unsigned)i + 1);
+			return -1;
+		}
+		if ((r->argv[r->argc] = strndup(a->via.str.ptr,
+		    a->via.str.size)) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		r->argv[++r->argc] = NULL;
+	}
+	return 0;
+}
+
+/*
+ * Check a decoded request and fill r; -1 with what is wrong in err (the
+ * caller answers "bad request: " and that).  Nothing is allocated on error.
+ */
+int
+ctl_req_parse(const msgpack_object *m, struct ctl_req *r, char *err,
+    size_t errsz)
+{
+	const msgpack_object *v;
+	int64_t t;
+
+	memset(r, 0, sizeof(*r));
+	r->version = -1;
+	if (m->type != MSGPACK_OBJECT_MAP) {
+		snprintf(err, errsz, "the request is %s, not a map",
+		    mp_type_name(m->type));
+		return -1;
+	}
+	if (mp_get_int(m, "t", &t) == -1) {
+		snprintf(err, errsz, "no integer message type \"t\"");
+		return -1;
+	}
+	if (t != MSG_CTL_REQUEST) {
+		snprintf(err, errsz, "message type %lld (%s) is not a request",
+		    (long long)t, msg_type_name((int)t));
+		return -1;
+	}
+	if ((v = mp_find(m, "version")) != NULL &&
+	    mp_get_int(m, "version", &r->version) == -1) {
+		snprintf(err, errsz, "\"version\" is %s, not an integer",
+		    mp_type_name(v->type));
+		return -1;
+	}
+	if (req_str(m, "verb", r->verb, sizeof(r->verb), err, errsz) == -1)
+		return -1;
+	if (req_args(m, r, err, errsz) == -1) {
+		ctl_req_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* The same from the bytes of one frame's payload (for fuzzing, tests). */
+int
+ctl_req_decode(const char *buf, size_t len, struct ctl_req *r, char *err,
+    size_t errsz)
+{
+	msgpack_unpacked u;
+	const char *why;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->version = -1;
+	msgpack_unpacked_init(&u);
+	if (frame_decode(buf, len, &u, &why) == -1) {
+		snprintf(err, errsz, "%s", why);
+		msgpack_unpacked_destroy(&u);
+		return -1;
+	}
+	rc = ctl_req_parse(&u.data, r, err, errsz);
+	msgpack_unpacked_destroy(&u);
+	return rc;
 }

@@ -7,6 +7,9 @@
 #ifndef MOBKIT_PROTO_H
 #define MOBKIT_PROTO_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #define PROTO_VERSION	1
 #define FRAME_MAX	(1024 * 1024)	/* default frame size limit */
 #define MOBKIT_FD	3		/* a child's end of its socketpair */
@@ -19,6 +22,8 @@ enum msg_type {
 	/* supervision 10-19 */
 	MSG_STOP = 10,		/* root -> child: finish and exit */
 	MSG_EVENT = 11,		/* child -> root: a module/agent event */
+	MSG_PING = 12,		/* root -> child: seq; answer PONG (watchdog) */
+	MSG_PONG = 13,		/* child -> root: seq of the PING answered */
 	/* mailbox 20-39 */
 	MSG_CONFIG = 20,	/* root -> worker: profile, peers, snapshot */
 	MSG_RUN = 21,		/* root -> worker: input_id, text, attempt */
@@ -46,5 +51,27 @@ enum msg_type {
 };
 
 const char	*msg_type_name(int);
+
+/*
+ * A control request, as the root reads it:
+ * {t: CTL_REQUEST, version: PROTO_VERSION, verb: str, args: [str, ...]}.
+ * "version" is required in a connection's first request.
+ */
+#define CTL_ARGS_MAX	64
+#define CTL_VERB_MAX	32
+
+struct ctl_req {
+	int64_t		 version;	/* -1 when not given */
+	char		 verb[CTL_VERB_MAX];
+	int		 argc;
+	char		*argv[CTL_ARGS_MAX + 1];	/* NULL-terminated */
+};
+
+struct msgpack_object;
+int	ctl_req_parse(const struct msgpack_object *, struct ctl_req *,
+	    char *err, size_t errsz);
+int	ctl_req_decode(const char *buf, size_t len, struct ctl_req *,
+	    char *err, size_t errsz);
+void	ctl_req_free(struct ctl_req *);
 
 #endif

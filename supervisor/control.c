@@ -7,6 +7,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -26,7 +27,6 @@
 #include "timeutil.h"
 
 #define CTL_HWM		(32 * 1024 * 1024)
-#define MAX_ARGS	64
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -37,6 +37,7 @@ struct client {
 	int			 following;
 	int			 busy;		/* a deferred reply is due */
 	int			 wants_report;
+	int			 versioned;	/* its protocol version is known */
 };
 
 static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -207,12 +208,14 @@ pack_child(msgpack_packer *pk, struct child *c)
 	mp_str(pk, "last_exit");
 	if (!c->exit_known)
 		msgpack_pack_nil(pk);
-	else if (c->exit_signal) {
-		msgpack_pack_map(pk, 1);
-		mp_kstr(pk, "signal", signal_name(c->exit_signal));
-	} else {
-		msgpack_pack_map(pk, 1);
-		mp_kint(pk, "code", c->exit_code);
+	else {
+		msgpack_pack_map(pk, c->exit_reason != NULL ? 2 : 1);
+		if (c->exit_signal)
+			mp_kstr(pk, "signal", signal_name(c->exit_signal));
+		else
+			mp_kint(pk, "code", c->exit_code);
+		if (c->exit_reason != NULL)	/* why mobkitd killed it */
+			mp_kstr(pk, "reason", c->exit_reason);
 	}
 	mp_kint(pk, "since_ms", (int64_t)c->since_wall);
 	if (c->timer_kind == CT_BACKOFF && c->next_restart_at > 0)
@@ -575,72 +578,150 @@ control_finish_shutdown(void)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* One request: {t: CTL_REQUEST, verb: str, args: [str, ...]}. */
+/* Write a refusal now, without blocking: a dropped client gets no more. */
+static void
+refusal_write(int fd, const char *msg)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char hdr[FRAME_HDR];
+	struct iovec iov[2];
+	struct msghdr mh;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_kint(&pk, "t", MSG_CTL_REPLY);
+	mp_kbool(&pk, "ok", 0);
+	mp_kstr(&pk, "error", msg);
+	frame_header(hdr, (uint32_t)sb.size);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = FRAME_HDR;
+	iov[1].iov_base = sb.data;
+	iov[1].iov_len = sb.size;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_debug("control: the refusal was not written: %s",
+		    strerror(errno));
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * Answer a bad request with its error, then drop the client.  A client
+ * that still has output queued is not reading: it is just dropped.
+ */
+static void __attribute__((format(printf, 2, 3)))
+client_refuse(struct client *cl, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (cl->dead)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("control client %llu: %s", (unsigned long long)cl->id, msg);
+	if (peer_queued(cl->peer) == 0)
+		refusal_write(cl->peer->fd, msg);
+	client_drop(cl, msg);
+}
+
+/* The first request of a connection says which protocol it speaks. */
+static int
+client_version(struct client *cl, const struct ctl_req *req)
+{
+	if (req->version == -1 && !cl->versioned) {
+		client_refuse(cl, "bad request: the first request carries no "
+		    "protocol version (mobkitd speaks %d)", PROTO_VERSION);
+		return -1;
+	}
+	if (req->version != -1 && req->version != PROTO_VERSION) {
+		client_refuse(cl, "protocol version %lld, expected %d",
+		    (long long)req->version, PROTO_VERSION);
+		return -1;
+	}
+	cl->versioned = 1;
+	return 0;
+}
+
+/* The verb of a request, or NULL after refusing the client. */
+static const struct verb *
+client_verb(struct client *cl, const struct ctl_req *req)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verbs[i].name, req->verb) == 0)
+			break;
+	if (i == sizeof(verbs) / sizeof(verbs[0])) {
+		client_refuse(cl, "bad request: unknown verb \"%s\"",
+		    req->verb);
+		return NULL;
+	}
+	if (req->argc < verbs[i].min || req->argc > verbs[i].max) {
+		client_refuse(cl, "bad request: %s takes %d to %d "
+		    "argument(s), not %d", req->verb, verbs[i].min,
+		    verbs[i].max, req->argc);
+		return NULL;
+	}
+	return &verbs[i];
+}
+
+/* One request (see ctl_req_parse); anything wrong refuses the client. */
 static int
 client_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
 	struct client *cl = arg;
-	const msgpack_object *args;
-	char *argv[MAX_ARGS + 1], verb[32];
+	const struct verb *v;
+	struct ctl_req req;
+	char why[256];
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	int64_t t;
-	size_t i;
-	int argc = 0, r = -1;
+	int r;
 
 	(void)p;
 	if (cl->dead)
 		return 0;
-	if (mp_get_int(m, "t", &t) == -1 || t != MSG_CTL_REQUEST ||
-	    mp_copy_str(m, "verb", verb, sizeof(verb)) == -1 ||
-	    (args = mp_find(m, "args")) == NULL ||
-	    args->type != MSGPACK_OBJECT_ARRAY || args->via.array.size > MAX_ARGS) {
-		reply_error(cl->id, "malformed request");
-		client_drop(cl, "malformed request");
+	if (ctl_req_parse(m, &req, why, sizeof(why)) == -1) {
+		client_refuse(cl, "bad request: %s", why);
 		return 0;
 	}
+	if (client_version(cl, &req) == -1)
+		goto out;
 	if (cl->busy || cl->following) {
-		client_drop(cl, "request while another is in progress");
-		return 0;
+		client_refuse(cl, "bad request: %s while another request is "
+		    "in progress on this connection", req.verb);
+		goto out;
 	}
-	for (i = 0; i < args->via.array.size; i++) {
-		const msgpack_object *a = &args->via.array.ptr[i];
-
-		if (a->type != MSGPACK_OBJECT_STR ||
-		    memchr(a->via.str.ptr, '\0', a->via.str.size) != NULL) {
-			reply_error(cl->id, "malformed request: arguments "
-			    "must be strings");
-			client_drop(cl, "malformed arguments");
-			goto out;
-		}
-		argv[argc] = strndup(a->via.str.ptr, a->via.str.size);
-		if (argv[argc++] == NULL)
-			fatal("strndup");
-	}
-	argv[argc] = NULL;
+	if ((v = client_verb(cl, &req)) == NULL)
+		goto out;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(verbs[i].name, verb) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0]))
-		r = fail("unknown verb \"%s\"", verb);
-	else if (argc < verbs[i].min || argc > verbs[i].max)
-		r = fail("%s: wrong number of arguments (%d)", verb, argc);
-	else {
-		errbuf[0] = '\0';
-		cl->busy = 1;
-		r = verbs[i].fn(cl, argc, argv, &pk);
-	}
+	errbuf[0] = '\0';
+	cl->busy = 1;
+	r = v->fn(cl, req.argc, req.argv, &pk);
 	if (r == 0)
 		reply_ok_packed(cl->id, sb.data, sb.size);
 	else if (r == -1)
 		reply_error(cl->id, errbuf);
 	msgpack_sbuffer_destroy(&sb);
 out:
-	while (argc > 0)
-		free(argv[--argc]);
+	ctl_req_free(&req);
 	return 0;
+}
+
+/* Did the peer die of what the client sent (not of the connection)? */
+static int
+bad_bytes(const char *why)
+{
+	if (strncmp(why, "closed", 6) == 0)
+		return 0;
+	return strstr(why, "msgpack") != NULL || strstr(why, "frame") !=
+	    NULL || strstr(why, "left over") != NULL || strstr(why,
+	    "not a map") != NULL;
 }
 
 static void
@@ -649,10 +730,14 @@ client_gone(struct peer *p, const char *why, void *arg)
 	struct client *cl = arg;
 
 	(void)p;
-	if (strcmp(why, "closed") != 0)
-		log_warnx("control client %llu: %s",
-		    (unsigned long long)cl->id, why);
-	client_drop(cl, why);
+	if (bad_bytes(why))
+		client_refuse(cl, "bad request: %s", why);
+	else {
+		if (strcmp(why, "closed") != 0)
+			log_warnx("control client %llu: %s",
+			    (unsigned long long)cl->id, why);
+		client_drop(cl, why);
+	}
 }
 
 static void

@@ -231,7 +231,7 @@ static void
 print_child(json_t *c, const char *prefix, int last)
 {
 	json_t *le = json_object_get(c, "last_exit");
-	char pid[32] = "-", exitb[48] = "", next[48] = "";
+	char pid[32] = "-", exitb[96] = "", next[48] = "";
 
 	if (json_is_integer(json_object_get(c, "pid")))
 		snprintf(pid, sizeof(pid), "%lld", (long long)json_integer_value(
@@ -244,6 +244,9 @@ print_child(json_t *c, const char *prefix, int last)
 			snprintf(exitb, sizeof(exitb), "  last exit: %lld",
 			    (long long)json_integer_value(json_object_get(le,
 			    "code")));
+		if (json_object_get(le, "reason"))	/* why mobkitd killed it */
+			snprintf(exitb + strlen(exitb), sizeof(exitb) -
+			    strlen(exitb), " (%s)", jstr(le, "reason"));
 	}
 	if (json_is_integer(json_object_get(c, "next_restart_in_ms")))
 		snprintf(next, sizeof(next), "  restart in %lld ms",
@@ -517,8 +520,9 @@ main(int argc, char *argv[])
 	fd = connect_to(g_sock);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
+	msgpack_pack_map(&pk, 4);
 	mp_kint(&pk, "t", MSG_CTL_REQUEST);
+	mp_kint(&pk, "version", PROTO_VERSION);
 	mp_kstr(&pk, "verb", g_args[0]);
 	mp_str(&pk, "args");
 	msgpack_pack_array(&pk, (size_t)nargs - 1);

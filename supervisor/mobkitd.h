@@ -28,7 +28,7 @@
 enum cstate { CS_STOPPED, CS_STARTING, CS_HEALTHY, CS_FAILED, CS_RESTARTING,
     CS_EXHAUSTED, CS_STOPPING, CS__N };
 enum cevent { CE_START, CE_READY, CE_EXIT, CE_DEADLINE, CE_STOP, CE_BACKOFF,
-    CE_KILL, CE__N };
+    CE_KILL, CE_WATCHDOG, CE__N };
 enum ctimer { CT_NONE, CT_DEADLINE, CT_BACKOFF, CT_KILL };
 
 extern const char *const cstate_names[];
@@ -139,6 +139,14 @@ struct child {
 	int			 hashed;
 	int			 dynamic;	/* spawned, not in the INI */
 	int			 deadline_missed;
+	ev_timer		 wd;		/* watchdog.c */
+	int			 wd_mode;
+	uint64_t		 wd_seen;	/* mono ms: last sign of life */
+	uint64_t		 wd_due;	/* mono ms: when wd should fire */
+	int64_t			 wd_seq;	/* of the last PING */
+	int			 condemned;	/* being killed: not heard */
+	const char		*kill_reason;	/* why we are killing it */
+	const char		*exit_reason;	/* of last_exit, or NULL */
 };
 
 struct stopper;
@@ -217,6 +225,21 @@ void	 child_mark_removing(struct child *);
 struct child *tree_add(const struct child_conf *);
 void	 tree_sweep(void);
 void	 shutdown_drain_check(void);
+
+/* watchdog.c */
+void	 watchdog_init(struct child *);
+void	 watchdog_healthy(struct child *);
+void	 watchdog_left(struct child *);
+void	 watchdog_gone(struct child *);
+int	 watchdog_pong(struct child *, const msgpack_object *);
+void	 watchdog_notify(struct child *, const char *line);
+void	 watchdog_closed(struct child *);
+void	 watchdog_abort(struct child *);
+void	 child_condemn(struct child *, const char *reason, int sig);
+
+/* trust.c */
+int	 trust_check(struct child *, int64_t type);
+const char *child_role(const struct child *);
 
 /* spawn.c */
 int	 spawn_child(struct child *);

@@ -92,6 +92,9 @@ child_env(struct child *c, const char *notify)
 		ADD("MOBKIT_FD=%d", MOBKIT_FD);
 	if (notify != NULL)
 		ADD("NOTIFY_SOCKET=%s", notify);
+	if (notify != NULL && c->conf->watchdog_ms > 0)	/* as systemd does */
+		ADD("WATCHDOG_USEC=%lld",
+		    (long long)c->conf->watchdog_ms * 1000);
 	if (D->cfg != NULL && D->cfg->control_socket != NULL)
 		ADD("MOBKIT_SOCKET=%s", D->cfg->control_socket);
 #undef ADD
@@ -128,9 +131,10 @@ static void	notify_cb(struct ev_loop *, ev_io *, int);
 static void
 child_bad(struct child *c, const char *why)
 {
+	if (c->condemned)
+		return;
 	log_warnx("%s: %s: killing it", c->name, why);
-	if (c->pid > 0)
-		kill(c->pid, SIGKILL);
+	child_condemn(c, "bad_message", SIGKILL);
 }
 
 static int
@@ -148,6 +152,8 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 		child_bad(c, "message without a type");
 		return 0;
 	}
+	if (trust_check(c, t) == -1)
+		return 0;
 	switch (t) {
 	case MSG_HELLO:
 		if (mp_get_int(m, "version", &v) == -1) {
@@ -175,6 +181,10 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 			child_ready(c, "message");
 		return 0;
 	case MSG_HEARTBEAT:
+		return 0;
+	case MSG_PONG:
+		if (watchdog_pong(c, m) == -1)
+			child_bad(c, "PONG without a seq");
 		return 0;
 	case MSG_EVENT:
 		if (mp_copy_str(m, "event_type", type, sizeof(type)) == -1) {
@@ -221,6 +231,7 @@ child_peer_gone(struct peer *p, const char *why, void *arg)
 	if (c->peer == p) {
 		peer_free(p);
 		c->peer = NULL;
+		watchdog_closed(c);
 	}
 }
 
@@ -311,6 +322,8 @@ notify_cb(struct ev_loop *loop, ev_io *w, int revents)
 	    line = strtok_r(NULL, "\n", &save))
 		if (strcmp(line, "READY=1") == 0)
 			child_ready(c, "notify");
+		else if (strncmp(line, "WATCHDOG=", 9) == 0)
+			watchdog_notify(c, line);
 }
 
 /* Close every descriptor from lowfd up. */

@@ -42,8 +42,11 @@ set_state(struct child *c, int to)
 		return;
 	c->state = to;
 	c->since_wall = wall_ms();
-	if (to == CS_HEALTHY)
+	if (to == CS_HEALTHY) {
 		c->healthy_since = mono_ms();
+		watchdog_healthy(c);
+	} else if (from == CS_HEALTHY)
+		watchdog_left(c);
 	transition_record(c, c->ntrans++ ? from : -1, to);
 	log_debug("%s: %s -> %s", c->name, cstate_names[from],
 	    cstate_names[to]);
@@ -105,6 +108,7 @@ reap_group(struct child *c)
 		log_debug("%s: killed the rest of process group %d", c->name,
 		    (int)c->pid);
 	child_close_io(c);
+	watchdog_gone(c);
 	c->pid = 0;
 	mbox_worker_gone(c);
 	module_gone(c);
@@ -147,8 +151,11 @@ a_spawn(struct child *c)
 	timer_cancel(c);
 	c->deadline_missed = 0;
 	c->hello = 0;
+	c->condemned = 0;
+	c->kill_reason = NULL;
 	if (spawn_child(c) == -1) {
 		c->exit_known = 1;
+		c->exit_reason = NULL;
 		c->exit_code = 127;
 		c->exit_signal = 0;
 		c->spawned++;
@@ -201,10 +208,22 @@ a_deadline(struct child *c)
 	    (long long)c->conf->start_timeout_ms);
 	c->deadline_missed = 1;
 	if (c->pid > 0) {
+		c->kill_reason = "start_timeout";
 		kill(c->pid, SIGKILL);
 		kill(-c->pid, SIGKILL);
 	}
 	handle_failure(c, 0, 0);
+}
+
+/* No sign of life (watchdog.c), or fd 3 closed: abort it, a failure. */
+static void
+a_watchdog(struct child *c)
+{
+	int was_healthy = c->state == CS_HEALTHY;
+
+	timer_cancel(c);
+	watchdog_abort(c);
+	handle_failure(c, 0, was_healthy);
 }
 
 /* An exit while no process was expected to run: just clean up. */
@@ -288,20 +307,20 @@ static const struct {
 } actions[CS__N][CE__N] = {
 #define A(f)	{ f, #f }
 #define _	{ NULL, NULL }
-	/*		START	     READY	EXIT	      DEADLINE	     STOP	BACKOFF	      KILL */
-	[CS_STOPPED] =	{ A(a_spawn), _,	A(a_reaped),  _,	     _,		_,	      _ },
-	[CS_STARTING] =	{ _,	     A(a_ready), A(a_failed), A(a_deadline), A(a_stop), _,	      _ },
-	[CS_HEALTHY] =	{ _,	     _,		A(a_failed),  _,	     A(a_stop), _,	      _ },
-	[CS_FAILED] =	{ A(a_spawn), _,	A(a_reaped),  _,	     A(a_drop), A(a_backoff), _ },
-	[CS_RESTARTING] = { _,	     A(a_ready), A(a_failed), A(a_deadline), A(a_stop), _,	      _ },
-	[CS_EXHAUSTED] = { A(a_spawn), _,	A(a_reaped),  _,	     A(a_drop), _,	      _ },
-	[CS_STOPPING] =	{ _,	     _,		A(a_stopped), _,	     _,		_,	      A(a_kill) },
+	/*		START	     READY	EXIT	      DEADLINE	     STOP	BACKOFF	      KILL	WATCHDOG */
+	[CS_STOPPED] =	{ A(a_spawn), _,	A(a_reaped),  _,	     _,		_,	      _,	_ },
+	[CS_STARTING] =	{ _,	     A(a_ready), A(a_failed), A(a_deadline), A(a_stop), _,	      _,	A(a_watchdog) },
+	[CS_HEALTHY] =	{ _,	     _,		A(a_failed),  _,	     A(a_stop), _,	      _,	A(a_watchdog) },
+	[CS_FAILED] =	{ A(a_spawn), _,	A(a_reaped),  _,	     A(a_drop), A(a_backoff), _,	_ },
+	[CS_RESTARTING] = { _,	     A(a_ready), A(a_failed), A(a_deadline), A(a_stop), _,	      _,	A(a_watchdog) },
+	[CS_EXHAUSTED] = { A(a_spawn), _,	A(a_reaped),  _,	     A(a_drop), _,	      _,	_ },
+	[CS_STOPPING] =	{ _,	     _,		A(a_stopped), _,	     _,		_,	      A(a_kill), _ },
 #undef A
 #undef _
 };
 
 static const char *const cevent_names[] = { "start", "ready", "exit",
-    "deadline", "stop", "backoff", "kill" };
+    "deadline", "stop", "backoff", "kill", "watchdog" };
 
 /* The name of the action for (state, event), "ignore" for none. */
 const char *
@@ -334,6 +353,8 @@ void
 child_exited(struct child *c, int status)
 {
 	c->exit_known = 1;
+	c->exit_reason = c->kill_reason;	/* set when we killed it */
+	c->kill_reason = NULL;
 	if (WIFSIGNALED(status)) {
 		c->exit_signal = WTERMSIG(status);
 		c->exit_code = 0;
@@ -903,6 +924,7 @@ child_new(const struct child_conf *cc)
 	c->since_wall = wall_ms();
 	ev_init(&c->timer, timer_cb);
 	c->timer.data = c;
+	watchdog_init(c);
 	if (cc->kind == KIND_MEMBER) {
 		c->mbox = mbox_new(cc->name, config_profile(D->cfg,
 		    cc->profile));
@@ -947,6 +969,7 @@ child_free(struct child *c)
 	if (c->hashed)
 		HASH_DELETE(hh, D->byname, c);
 	ev_timer_stop(D->loop, &c->timer);
+	watchdog_gone(c);
 	child_close_io(c);
 	mbox_free(c->mbox);
 	free(c->budget.t);

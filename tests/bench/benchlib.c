@@ -61,8 +61,9 @@ ctl_send_request(int fd, const char *verb, int argc, const char **argv)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
+	msgpack_pack_map(&pk, 4);
 	mp_kint(&pk, "t", MSG_CTL_REQUEST);
+	mp_kint(&pk, "version", PROTO_VERSION);
 	mp_kstr(&pk, "verb", verb);
 	mp_str(&pk, "args");
 	msgpack_pack_array(&pk, (size_t)argc);

@@ -32,6 +32,7 @@ main(void)
 	log_init("unit", LOG_L_ERROR);
 	sr = srunner_create(frame_suite());
 	srunner_add_suite(sr, mpack_suite());
+	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, budget_suite());
 	srunner_add_suite(sr, table_suite());

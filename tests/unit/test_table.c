@@ -30,6 +30,12 @@ START_TEST(t_table)
 		{ CS_STOPPING, CE_KILL, "kill" },
 		{ CS_STOPPING, CE_START, "ignore" },
 		{ CS_STOPPING, CE_READY, "ignore" },
+		{ CS_STARTING, CE_WATCHDOG, "watchdog" },
+		{ CS_HEALTHY, CE_WATCHDOG, "watchdog" },
+		{ CS_RESTARTING, CE_WATCHDOG, "watchdog" },
+		{ CS_FAILED, CE_WATCHDOG, "ignore" },
+		{ CS_STOPPING, CE_WATCHDOG, "ignore" },
+		{ CS_STOPPED, CE_WATCHDOG, "ignore" },
 	};
 	size_t i;
 
