@@ -69,7 +69,7 @@ static const struct {
 
 static int json_out;
 /* kept in statics: every exit path may leave them to the process exit */
-static char *g_sock, *g_buf, **g_args;
+static char *g_sock, *g_buf, **g_args, *g_text;
 static size_t g_cap;
 
 static void __attribute__((noreturn))
@@ -529,10 +529,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: mobkitctl %s\n", verbs[verb].usage);
 		return EX_USAGE;
 	}
-	if (strcmp(g_args[0], "send") == 0 && strcmp(g_args[2], "-") == 0 &&
-	    (g_args[2] = read_stdin_text()) == NULL) {
-		fprintf(stderr, "mobkitctl: send: out of memory\n");
-		return EX_REFUSED;
+	if (strcmp(g_args[0], "send") == 0 && strcmp(g_args[2], "-") == 0) {
+		if ((g_text = read_stdin_text()) == NULL) {
+			fprintf(stderr, "mobkitctl: send: out of memory\n");
+			return EX_REFUSED;
+		}
+		g_args[2] = g_text;
 	}
 	check_utf8(nargs);
 	if (sockpath != NULL)
@@ -632,5 +634,6 @@ main(int argc, char *argv[])
 	free(g_buf);
 	free(g_sock);
 	free(g_args);
+	free(g_text);
 	return 0;
 }
