@@ -114,6 +114,7 @@ client_drop(struct client *cl, const char *why)
 	ev_io_stop(D->loop, &cl->peer->wio);
 }
 
+/* A closing client that did not read its last output in time. */
 static void
 linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {

@@ -119,6 +119,7 @@ send_item(struct client *cl, const char *item, size_t len)
 	return r;
 }
 
+/* Forget a reader. */
 static void
 sub_free(struct sub *s)
 {
