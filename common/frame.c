@@ -12,7 +12,26 @@
 #include "mpack.h"
 #include "timeutil.h"
 
-/* Look at the front of a buffer for one complete frame. */
+/* Look at the front of a buffer for one complete chunk. */
+int
+frame_chunk(const char *buf, size_t len, size_t max, size_t *plen, int *more)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	uint32_t n;
+
+	if (len < FRAME_HDR)
+		return 0;
+	n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+	*more = (n & FRAME_MORE) != 0;
+	n &= ~FRAME_MORE;
+	if (n > max)
+		return -1;
+	*plen = n;
+	return len - FRAME_HDR >= n ? 1 : 0;
+}
+
+/* Look at the front of a buffer for one complete single frame. */
 int
 frame_next(const char *buf, size_t len, size_t max, size_t *plen)
 {
@@ -36,6 +55,122 @@ frame_header(char hdr[FRAME_HDR], uint32_t len)
 	hdr[1] = (char)(len >> 16);
 	hdr[2] = (char)(len >> 8);
 	hdr[3] = (char)len;
+}
+
+/* The largest chunk a sender with this frame limit writes. */
+static size_t
+chunk_size(size_t max_frame)
+{
+	if (max_frame == 0)
+		return 1;
+	return max_frame > ~FRAME_MORE ? ~FRAME_MORE : max_frame;
+}
+
+/* Write all of buf to a blocking fd. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read exactly len bytes from a blocking fd; 0 at EOF before any. */
+static int
+read_all(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if ((n = read(fd, buf + got, len - got)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			if (got == 0)
+				return 0;
+			errno = ECONNRESET;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+/* Write one message to a blocking fd, in chunks of at most chunk bytes. */
+int
+frame_write(int fd, const char *msg, size_t len, size_t chunk)
+{
+	char hdr[FRAME_HDR];
+	size_t n;
+
+	chunk = chunk_size(chunk);
+	do {
+		n = len > chunk ? chunk : len;
+		frame_header(hdr, (uint32_t)n | (len > n ? FRAME_MORE : 0));
+		if (write_all(fd, hdr, FRAME_HDR) == -1 ||
+		    write_all(fd, msg, n) == -1)
+			return -1;
+		msg += n;
+		len -= n;
+	} while (len > 0);
+	return 0;
+}
+
+/*
+ * Read one whole message from a blocking fd into *buf (grown as needed);
+ * its length, 0 at a clean EOF, -1 on error (EMSGSIZE: over max_msg,
+ * EPROTO: a chunk over the frame limit).
+ */
+ssize_t
+frame_read(int fd, char **buf, size_t *cap, size_t chunk, size_t max_msg)
+{
+	char hdr[FRAME_HDR], *nb;
+	size_t total = 0, n, ncap;
+	int more, r;
+
+	do {
+		if ((r = read_all(fd, hdr, FRAME_HDR)) <= 0) {
+			if (r == 0 && total > 0)
+				errno = ECONNRESET;
+			return r == 0 && total == 0 ? 0 : -1;
+		}
+		if (frame_chunk(hdr, FRAME_HDR, chunk, &n, &more) == -1) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (n > max_msg || total > max_msg - n) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+		if (total + n > *cap) {
+			ncap = *cap ? *cap : 4096;
+			while (ncap < total + n)
+				ncap *= 2;
+			if ((nb = realloc(*buf, ncap)) == NULL)
+				return -1;
+			*buf = nb;
+			*cap = ncap;
+		}
+		if (n > 0 && (r = read_all(fd, *buf + total, n)) != 1) {
+			if (r == 0)
+				errno = ECONNRESET;
+			return -1;
+		}
+		total += n;
+	} while (more);
+	return (ssize_t)total;
 }
 
 static void	peer_read_cb(struct ev_loop *, ev_io *, int);
@@ -64,6 +199,7 @@ peer_new(struct ev_loop *loop, int fd, size_t max_frame, size_t hwm,
 	p->loop = loop;
 	p->fd = fd;
 	p->max_frame = max_frame;
+	p->max_msg = max_frame > FRAME_MSG_MAX ? max_frame : FRAME_MSG_MAX;
 	p->hwm = hwm;
 	p->on_msg = on_msg;
 	p->on_gone = on_gone;
@@ -81,6 +217,21 @@ peer_new(struct ev_loop *loop, int fd, size_t max_frame, size_t hwm,
 		ev_unref(loop);		/* it must not keep the loop alive */
 	}
 	return p;
+}
+
+/* The bound on a whole message, each way (at least one frame). */
+void
+peer_set_max_msg(struct peer *p, size_t max)
+{
+	p->max_msg = max > p->max_frame ? max : p->max_frame;
+}
+
+/* Be told when the write queue is down to lowat bytes, after a write. */
+void
+peer_set_drain(struct peer *p, peer_drain_cb cb, size_t lowat)
+{
+	p->on_drain = cb;
+	p->lowat = lowat;
 }
 
 static void
@@ -109,6 +260,7 @@ peer_free(struct peer *p)
 	ev_io_stop(p->loop, &p->wio);
 	close(p->fd);
 	free(p->rbuf);
+	free(p->mbuf);
 	free(p->wbuf);
 	free(p);
 }
@@ -141,37 +293,102 @@ peer_die(struct peer *p, const char *why)
 	p->on_gone(p, p->why, p->arg);
 }
 
+/* Decode one message and hand it over; -1 when the peer died or was freed. */
+static int
+peer_dispatch(struct peer *p, const char *msg, size_t len)
+{
+	msgpack_unpacked u;
+	const char *err;
+	int r;
+
+	msgpack_unpacked_init(&u);
+	if (frame_decode(msg, len, &u, &err) == -1) {
+		msgpack_unpacked_destroy(&u);
+		peer_die(p, err);
+		return -1;
+	}
+	r = p->on_msg(p, &u.data, p->arg);
+	msgpack_unpacked_destroy(&u);
+	return r;
+}
+
+/* Add a chunk to the message being joined; -1 past the bound (peer dies). */
+static int
+peer_collect(struct peer *p, const char *chunk, size_t n)
+{
+	size_t need = p->mlen + n, cap;
+	char why[128], *nb;
+
+	if (n > p->max_msg || p->mlen > p->max_msg - n) {
+		snprintf(why, sizeof(why), "a message of more than %zu bytes "
+		    "(the limit is %zu)", need, p->max_msg);
+		peer_die(p, why);
+		return -1;
+	}
+	if (need > p->mcap) {
+		cap = p->mcap ? p->mcap : 65536;
+		while (cap < need)
+			cap *= 2;
+		if (cap > p->max_msg)
+			cap = p->max_msg;
+		if ((nb = realloc(p->mbuf, cap)) == NULL) {
+			peer_die(p, "out of memory");
+			return -1;
+		}
+		p->mbuf = nb;
+		p->mcap = cap;
+	}
+	memcpy(p->mbuf + p->mlen, chunk, n);
+	p->mlen = need;
+	return 0;
+}
+
+/* The joined message is complete: hand it over and start afresh. */
+static int
+peer_joined(struct peer *p)
+{
+	char *msg = p->mbuf;
+	size_t len = p->mlen;
+	int r;
+
+	p->mbuf = NULL;
+	p->mlen = p->mcap = 0;
+	r = peer_dispatch(p, msg, len);
+	free(msg);
+	return r;
+}
+
 /*
- * Dispatch every complete frame in buf[0..len); return how many bytes were
- * used, or -1 when the peer died or was freed by a callback.
+ * Dispatch every complete message in buf[0..len); return how many bytes
+ * were used, or -1 when the peer died or was freed by a callback.  A
+ * single-frame message is decoded where it lies; chunks are joined first.
  */
 static ssize_t
 peer_parse(struct peer *p, const char *buf, size_t len)
 {
 	size_t off = 0, n;
-	msgpack_unpacked u;
-	const char *err;
-	int r;
+	const char *chunk;
+	int r, more;
 
 	while (!p->dead) {
-		r = frame_next(buf + off, len - off, p->max_frame, &n);
+		r = frame_chunk(buf + off, len - off, p->max_frame, &n, &more);
 		if (r == 0)
 			return (ssize_t)off;
 		if (r == -1) {
 			peer_die(p, "frame larger than the limit");
 			return -1;
 		}
-		msgpack_unpacked_init(&u);
-		if (frame_decode(buf + off + FRAME_HDR, n, &u, &err) == -1) {
-			msgpack_unpacked_destroy(&u);
-			peer_die(p, err);
-			return -1;
-		}
+		chunk = buf + off + FRAME_HDR;
 		off += FRAME_HDR + n;
-		r = p->on_msg(p, &u.data, p->arg);
-		msgpack_unpacked_destroy(&u);
-		if (r == -1)
-			return -1;	/* freed by the callback */
+		if (!more && p->mlen == 0) {
+			if (peer_dispatch(p, chunk, n) == -1)
+				return -1;
+			continue;
+		}
+		if (peer_collect(p, chunk, n) == -1)
+			return -1;
+		if (!more && peer_joined(p) == -1)
+			return -1;
 	}
 	return -1;
 }
@@ -182,9 +399,10 @@ peer_keep(struct peer *p, const char *tail, size_t len)
 {
 	size_t need = len, n;
 	char *nb;
+	int more;
 
 	if (len >= FRAME_HDR &&
-	    frame_next(tail, len, p->max_frame, &n) == 0)
+	    frame_chunk(tail, len, p->max_frame, &n, &more) == 0)
 		need = FRAME_HDR + n;
 	if (need < 4096)
 		need = 4096;
@@ -210,6 +428,7 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct peer *p = w->data;
 	ssize_t r, used;
 	size_t n;
+	int more;
 
 	(void)loop;
 	(void)revents;
@@ -227,7 +446,8 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		r = read(p->fd, p->rbuf + p->rlen, p->rcap - p->rlen);
 		if (r > 0) {
 			p->rlen += (size_t)r;
-			if (frame_next(p->rbuf, p->rlen, p->max_frame, &n) != 1)
+			if (frame_chunk(p->rbuf, p->rlen, p->max_frame, &n,
+			    &more) != 1)
 				return;		/* still partial */
 			if ((used = peer_parse(p, p->rbuf, p->rlen)) == -1)
 				return;
@@ -246,8 +466,8 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (r == -1)
 		peer_die(p, strerror(errno));
 	else
-		peer_die(p, p->rlen ? "closed in the middle of a frame" :
-		    "closed");
+		peer_die(p, p->rlen || p->mlen ?
+		    "closed in the middle of a frame" : "closed");
 }
 
 /* Write what is queued; 0 when drained or would block, -1 on error. */
@@ -277,6 +497,14 @@ peer_drain(struct peer *p)
 	return 0;
 }
 
+/* After a write: tell the owner when the queue is low enough. */
+static void
+peer_drained(struct peer *p)
+{
+	if (p->on_drain != NULL && !p->dead && peer_queued(p) <= p->lowat)
+		p->on_drain(p, p->arg);
+}
+
 static void
 peer_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -289,6 +517,7 @@ peer_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (p->wlen == 0)
 		ev_io_stop(loop, &p->wio);
+	peer_drained(p);
 }
 
 size_t
@@ -297,18 +526,13 @@ peer_queued(const struct peer *p)
 	return p->wlen - p->woff;
 }
 
-/* Queue one frame; -1 (nothing queued) when over the high-water mark. */
-int
-peer_send(struct peer *p, const char *payload, size_t len)
+/* Make room for need more bytes at the end of the write queue. */
+static int
+peer_wroom(struct peer *p, size_t need)
 {
-	char hdr[FRAME_HDR];
-	size_t need;
+	size_t cap;
 	char *nb;
 
-	if (p->dead || len > p->max_frame)
-		return -1;
-	if (peer_queued(p) > 0 && peer_queued(p) + len > p->hwm)
-		return -1;
 	if (p->woff > 0 && p->woff == p->wlen)
 		p->woff = p->wlen = 0;
 	if (p->woff > 0 && p->woff > p->wcap / 2) {
@@ -316,21 +540,58 @@ peer_send(struct peer *p, const char *payload, size_t len)
 		p->wlen -= p->woff;
 		p->woff = 0;
 	}
-	need = p->wlen + FRAME_HDR + len;
-	if (need > p->wcap) {
-		size_t cap = p->wcap ? p->wcap : 4096;
-
-		while (cap < need)
-			cap *= 2;
-		if ((nb = realloc(p->wbuf, cap)) == NULL)
-			return -1;
-		p->wbuf = nb;
-		p->wcap = cap;
+	need += p->wlen;
+	if (need <= p->wcap)
+		return 0;
+	cap = p->wcap ? p->wcap : 4096;
+	while (cap < need)
+		cap *= 2;
+	if ((nb = realloc(p->wbuf, cap)) == NULL) {
+		errno = ENOMEM;
+		return -1;
 	}
-	frame_header(hdr, (uint32_t)len);
-	memcpy(p->wbuf + p->wlen, hdr, FRAME_HDR);
-	memcpy(p->wbuf + p->wlen + FRAME_HDR, payload, len);
-	p->wlen += FRAME_HDR + len;
+	p->wbuf = nb;
+	p->wcap = cap;
+	return 0;
+}
+
+/*
+ * Queue one message, as one frame or as chunks of at most the frame
+ * limit; -1 (nothing queued) with errno EMSGSIZE over the message bound,
+ * EPIPE when dead, ENOBUFS when the queue already holds the high-water
+ * mark (unless PEER_FORCE).  A peer that does not read thus makes us hold
+ * at most hwm plus one message, and a message is never refused for its
+ * own size below the bound.
+ */
+int
+peer_send_flags(struct peer *p, const char *payload, size_t len, int flags)
+{
+	size_t chunk = chunk_size(p->max_frame), n, nchunks;
+
+	if (p->dead) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (len > p->max_msg) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (!(flags & PEER_FORCE) && peer_queued(p) >= p->hwm) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	nchunks = len <= chunk ? 1 : (len + chunk - 1) / chunk;
+	if (peer_wroom(p, nchunks * FRAME_HDR + len) == -1)
+		return -1;
+	do {
+		n = len > chunk ? chunk : len;
+		frame_header(p->wbuf + p->wlen, (uint32_t)n |
+		    (len > n ? FRAME_MORE : 0));
+		memcpy(p->wbuf + p->wlen + FRAME_HDR, payload, n);
+		p->wlen += FRAME_HDR + n;
+		payload += n;
+		len -= n;
+	} while (len > 0);
 	/* written by flush_cb before the loop blocks */
 	if (!p->flush_queued && !ev_is_active(&p->wio)) {
 		p->flush_queued = 1;
@@ -338,6 +599,13 @@ peer_send(struct peer *p, const char *payload, size_t len)
 		flush_head = p;
 	}
 	return 0;
+}
+
+/* Queue one message, within the high-water mark. */
+int
+peer_send(struct peer *p, const char *payload, size_t len)
+{
+	return peer_send_flags(p, payload, len, 0);
 }
 
 /* Write every queued peer once; what does not fit waits for EV_WRITE. */
@@ -354,8 +622,13 @@ flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		p->flush_queued = 0;
 		if (p->dead)
 			continue;
-		if (peer_drain(p) == -1 || p->wlen > 0)
+		if (peer_drain(p) == -1) {
 			ev_io_start(p->loop, &p->wio);	/* errors surface there */
+			continue;
+		}
+		if (p->wlen > 0)
+			ev_io_start(p->loop, &p->wio);
+		peer_drained(p);
 	}
 }
 

@@ -1,7 +1,136 @@
-/* tojson.c: convert between msgpack objects and jansson values. */
+/*
+ * tojson.c: convert between msgpack objects and jansson values.  Strings
+ * that are not valid UTF-8 (a child may write anything) become JSON with
+ * U+FFFD in place of each bad sequence, so the JSON is always valid.
+ */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tojson.h"
+
+/*
+ * The length of the valid UTF-8 sequence at s (n bytes left, n > 0), or
+ * 0 when it is invalid, with *bad the length of its maximal bad part.
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t n, size_t *bad)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;		/* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f;		/* surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;		/* overlong */
+		else if (s[0] == 0xf4)
+			hi = 0x8f;		/* past U+10FFFF */
+	} else {
+		*bad = 1;
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if (i >= n || s[i] < lo || s[i] > hi) {
+			*bad = i;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return len;
+}
+
+/* -1 when s[0..n) is valid UTF-8, else the offset of the first bad byte. */
+ssize_t
+utf8_invalid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k, bad;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((k = utf8_seq(p + i, n - i, &bad)) == 0)
+			return (ssize_t)i;
+		i += k;
+	}
+	return -1;
+}
+
+/* A copy of s[0..n) with U+FFFD for each invalid sequence (NUL-ended). */
+char *
+utf8_repair(const char *s, size_t n, size_t *outlen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0, k, bad;
+	char *out;
+
+	/* at worst every byte becomes three */
+	if (n > (SIZE_MAX - 1) / 3 || (out = malloc(n * 3 + 1)) == NULL)
+		return NULL;
+	while (i < n) {
+		if ((k = utf8_seq(p + i, n - i, &bad)) > 0) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += 3;
+		i += bad;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/* A JSON string of s[0..n), repaired when it is not UTF-8. */
+static json_t *
+json_str(const char *s, size_t n)
+{
+	json_t *j;
+	char *fixed;
+	size_t len;
+
+	if (utf8_invalid(s, n) == -1)
+		return json_stringn_nocheck(s, n);
+	if ((fixed = utf8_repair(s, n, &len)) == NULL)
+		return json_null();
+	j = json_stringn_nocheck(fixed, len);
+	free(fixed);
+	return j;
+}
+
+/* Set o[key] = v, the key repaired when it is not UTF-8. */
+static void
+json_set(json_t *o, const char *k, size_t n, json_t *v)
+{
+	char *fixed;
+	size_t len;
+
+	if (utf8_invalid(k, n) == -1) {
+		json_object_setn_new_nocheck(o, k, n, v);
+		return;
+	}
+	if ((fixed = utf8_repair(k, n, &len)) == NULL) {
+		json_decref(v);
+		return;
+	}
+	json_object_setn_new_nocheck(o, fixed, len, v);
+	free(fixed);
+}
 
 /* A msgpack object as a new JSON value (binary and ext as null). */
 json_t *
@@ -21,9 +150,11 @@ mp_to_json(const msgpack_object *o)
 		return json_integer((json_int_t)o->via.i64);
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
+		if (!isfinite(o->via.f64))
+			return json_null();	/* JSON has no NaN */
 		return json_real(o->via.f64);
 	case MSGPACK_OBJECT_STR:
-		return json_stringn_nocheck(o->via.str.ptr, o->via.str.size);
+		return json_str(o->via.str.ptr, o->via.str.size);
 	case MSGPACK_OBJECT_ARRAY:
 		j = json_array();
 		for (i = 0; i < o->via.array.size; i++)
@@ -36,8 +167,8 @@ mp_to_json(const msgpack_object *o)
 
 			if (k->type != MSGPACK_OBJECT_STR)
 				continue;
-			json_object_setn_new_nocheck(j, k->via.str.ptr,
-			    k->via.str.size, mp_to_json(&o->via.map.ptr[i].val));
+			json_set(j, k->via.str.ptr, k->via.str.size,
+			    mp_to_json(&o->via.map.ptr[i].val));
 		}
 		return j;
 	default:

@@ -2,10 +2,16 @@
 #ifndef MOBKIT_TOJSON_H
 #define MOBKIT_TOJSON_H
 
+#include <sys/types.h>
+
 #include <jansson.h>
 #include <msgpack.h>
 
 json_t	*mp_to_json(const msgpack_object *);
 void	 json_to_mp(msgpack_packer *, const json_t *);
+/* -1 when s[0..n) is valid UTF-8, else the offset of the first bad byte */
+ssize_t	 utf8_invalid(const char *s, size_t n);
+/* s[0..n) with each invalid sequence as U+FFFD: a new string, *outlen */
+char	*utf8_repair(const char *s, size_t n, size_t *outlen);
 
 #endif

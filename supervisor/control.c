@@ -25,8 +25,12 @@
 #include "mpack.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "tojson.h"
 
-#define CTL_HWM		(32 * 1024 * 1024)
+#define CTL_HWM		(32 * 1024 * 1024)	/* unused: replies are forced,
+						   followers capped in events.c */
+#define CLIENT_LINGER_MS 10000	/* a closing client's time to read its last */
+#define MAX_ARGS	64
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -38,6 +42,9 @@ struct client {
 	int			 busy;		/* a deferred reply is due */
 	int			 wants_report;
 	int			 versioned;	/* its protocol version is known */
+	int			 closing;	/* dropped once its queue is out */
+	ev_timer		 linger;
+	char			 why[64];
 };
 
 static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
@@ -78,12 +85,19 @@ client_queued(struct client *cl)
 	return cl->dead ? 0 : peer_queued(cl->peer);
 }
 
+/*
+ * Queue a message to a client whatever its backlog: a reply was asked
+ * for, and the cap on what a follower may owe is events.c's to enforce.
+ * Bounded only by the largest message (EMSGSIZE).
+ */
 int
 client_send(struct client *cl, msgpack_sbuffer *sb)
 {
-	if (cl->dead)
+	if (cl->dead || cl->closing) {
+		errno = EPIPE;
 		return -1;
-	return peer_send_sbuf(cl->peer, sb);
+	}
+	return peer_send_flags(cl->peer, sb->data, sb->size, PEER_FORCE);
 }
 
 /* Mark a client dead; it is freed before the loop next blocks. */
@@ -95,9 +109,65 @@ client_drop(struct client *cl, const char *why)
 	log_debug("control client %llu dropped: %s",
 	    (unsigned long long)cl->id, why);
 	cl->dead = 1;
+	if (cl->closing)
+		ev_timer_stop(D->loop, &cl->linger);
 	events_unsubscribe(cl);
 	peer_pause(cl->peer, 1);
 	ev_io_stop(D->loop, &cl->peer->wio);
+}
+
+/* A closing client that did not read its last output in time. */
+static void
+linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *cl = w->data;
+
+	(void)loop;
+	(void)revents;
+	client_drop(cl, "did not read its last output in time");
+}
+
+/* The client's queue went down: its last output is out, or replay more. */
+static void
+client_drained(struct peer *p, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)p;
+	if (cl->dead)
+		return;
+	if (cl->closing) {
+		if (peer_queued(cl->peer) == 0)
+			client_drop(cl, cl->why);
+		return;
+	}
+	events_pump(cl);
+}
+
+/* Be called back (events_pump) when the queue is down to lowat bytes. */
+void
+client_watch_drain(struct client *cl, size_t lowat)
+{
+	peer_set_drain(cl->peer, client_drained, lowat);
+}
+
+/*
+ * What is queued is the client's last output: read nothing more from it,
+ * and drop it once the queue is written, or CLIENT_LINGER_MS from now.
+ */
+void
+client_close(struct client *cl, const char *why)
+{
+	if (cl->dead || cl->closing)
+		return;
+	cl->closing = 1;
+	snprintf(cl->why, sizeof(cl->why), "%s", why);
+	events_unsubscribe(cl);
+	peer_pause(cl->peer, 1);
+	ev_timer_init(&cl->linger, linger_cb, CLIENT_LINGER_MS / 1000.0, 0.);
+	cl->linger.data = cl;
+	ev_timer_start(D->loop, &cl->linger);
+	peer_set_drain(cl->peer, client_drained, 0);
 }
 
 static void
@@ -137,8 +207,14 @@ reply_ok_packed(uint64_t cid, const char *data, size_t len)
 		msgpack_sbuffer_write(&sb, data, len);
 	else
 		msgpack_pack_nil(&pk);
-	if (client_send(cl, &sb) == -1)
-		client_drop(cl, "reply larger than the client's queue");
+	if (client_send(cl, &sb) == -1 && errno == EMSGSIZE) {
+		snprintf(errbuf, sizeof(errbuf), "the reply is %zu bytes, more "
+		    "than the largest message (%zu bytes)", sb.size,
+		    (size_t)FRAME_MSG_MAX);
+		msgpack_sbuffer_destroy(&sb);
+		reply_error(cid, errbuf);
+		return;
+	}
 	cl->busy = 0;
 	msgpack_sbuffer_destroy(&sb);
 }
@@ -424,7 +500,7 @@ v_events(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 {
 	const char *source = NULL, *type = NULL;
 	int64_t since = 0;
-	int i, follow = 0;
+	int i, follow = 0, since_given = 0;
 
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--follow") == 0 ||
@@ -434,6 +510,7 @@ v_events(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 			if (parse_ms(argv[++i], &since) == -1)
 				return fail("--since: bad sequence number "
 				    "\"%s\"", argv[i]);
+			since_given = 1;
 		} else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc)
 			source = argv[++i];
 		else if (strcmp(argv[i], "--type") == 0 && i + 1 < argc)
@@ -441,17 +518,11 @@ v_events(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 		else
 			return fail("events: unknown option \"%s\"", argv[i]);
 	}
-	events_replay(cl, (uint64_t)since, source, type);
-	if (cl->dead)
-		return 1;
-	if (follow) {
-		events_subscribe(cl, source, type);
-		cl->following = 1;
-		return 1;
-	}
-	msgpack_pack_map(pk, 1);
-	mp_kint(pk, "last_seq", (int64_t)events_last_seq());
-	return 0;
+	(void)pk;
+	cl->following = follow;
+	/* replayed as the client drains; answered {last_seq} at the end */
+	events_start(cl, (uint64_t)since, since_given, source, type, follow);
+	return 1;
 }
 
 /* Reload the config file as a transaction (verb and SIGHUP). */
@@ -671,6 +742,21 @@ client_verb(struct client *cl, const struct ctl_req *req)
 }
 
 /* One request (see ctl_req_parse); anything wrong refuses the client. */
+/* Every argument of a request is text: refuse one that is not UTF-8. */
+static int
+args_utf8(const char *verb, int argc, char **argv)
+{
+	ssize_t at;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if ((at = utf8_invalid(argv[i], strlen(argv[i]))) != -1)
+			return fail("%s: argument %d is not valid UTF-8 at "
+			    "byte %zd", verb, i + 1, at);
+	return 0;
+}
+
+/* One request: {t: CTL_REQUEST, verb: str, args: [str, ...]}. */
 static int
 client_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
@@ -701,8 +787,12 @@ client_msg(struct peer *p, const msgpack_object *m, void *arg)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	errbuf[0] = '\0';
-	cl->busy = 1;
-	r = v->fn(cl, req.argc, req.argv, &pk);
+	if (args_utf8(req.verb, req.argc, req.argv) == -1)
+		r = -1;
+	else {
+		cl->busy = 1;
+		r = v->fn(cl, req.argc, req.argv, &pk);
+	}
 	if (r == 0)
 		reply_ok_packed(cl->id, sb.data, sb.size);
 	else if (r == -1)
@@ -857,6 +947,8 @@ control_close(void)
 	free(sock_path);
 	TAILQ_FOREACH_SAFE(cl, &clients, entry, t) {
 		TAILQ_REMOVE(&clients, cl, entry);
+		if (cl->closing && !cl->dead)
+			ev_timer_stop(D->loop, &cl->linger);
 		events_unsubscribe(cl);
 		peer_free(cl->peer);
 		free(cl);

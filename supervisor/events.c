@@ -1,7 +1,12 @@
 /*
- * events.c: the event stream and the transition log, both bounded rings,
- * and the --follow subscribers.  A subscriber that cannot keep up is
- * dropped; it never blocks the daemon.
+ * events.c: the event stream, a ring bounded in bytes
+ * ([mobkitd] event_buffer_bytes), the transition log, and the readers of
+ * the stream.  A reader replays from a cursor into the ring, a batch at a
+ * time as its socket drains, then (with --follow) goes live: new events
+ * are queued to it as they happen, up to client_buffer_bytes of unsent
+ * output.  A reader that falls further behind than that (or out of the
+ * ring) gets a last {"error":"lagged"} item and is dropped; it never
+ * holds up the daemon or another client.
  */
 #include <sys/queue.h>
 
@@ -16,7 +21,8 @@
 #include "timeutil.h"
 
 #define TRANS_CAP	8192
-#define SUB_HWM		(1024 * 1024)	/* a follower this far behind is dropped */
+#define PUMP_BATCH	(256 * 1024)	/* a replay queues this much at once */
+#define PUMP_LOWAT	(64 * 1024)	/* and more when the queue is this low */
 
 struct event_rec {
 	uint64_t	 seq;
@@ -24,6 +30,7 @@ struct event_rec {
 	char		*type;
 	char		*packed;	/* the whole event object */
 	size_t		 len;
+	size_t		 cost;		/* bytes counted against the bound */
 };
 
 struct trans_rec {
@@ -39,19 +46,28 @@ struct sub {
 	struct client		*client;
 	char			*source;
 	char			*type;
+	uint64_t		 cursor;	/* last seq handed over or skipped */
+	int			 follow;
+	int			 live;		/* caught up: pushed as they come */
 };
 
 static struct event_rec	*ring;
 static size_t		 ring_cap, ring_n, ring_head;	/* head: oldest */
+static size_t		 ring_bytes;
 static uint64_t		 next_seq = 1, last_ts;
 static char		 boot_id[24];
 static struct trans_rec	 trans[TRANS_CAP];
 static size_t		 trans_n, trans_head;
 static TAILQ_HEAD(, sub) subs = TAILQ_HEAD_INITIALIZER(subs);
 
+static void	sub_pump(struct sub *);
+
+/* Allocate the ring with cap slots to start with (it grows as needed). */
 void
 events_init(size_t cap)
 {
+	if (cap == 0)
+		cap = 64;
 	if ((ring = calloc(cap, sizeof(*ring))) == NULL)
 		fatal("calloc");
 	ring_cap = cap;
@@ -62,6 +78,13 @@ uint64_t
 events_last_seq(void)
 {
 	return next_seq - 1;
+}
+
+/* The seq of the oldest event the ring still holds (next_seq if none). */
+static uint64_t
+oldest_seq(void)
+{
+	return ring_n > 0 ? ring[ring_head].seq : next_seq;
 }
 
 static int
@@ -77,9 +100,9 @@ matches(const char *want, const char *have)
 	return strcmp(want, have) == 0;
 }
 
-/* Send one packed event to a client as a stream item. */
+/* Queue one stream item (already packed) to a client. */
 static int
-send_event(struct client *cl, const struct event_rec *e)
+send_item(struct client *cl, const char *item, size_t len)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -90,13 +113,117 @@ send_event(struct client *cl, const struct event_rec *e)
 	msgpack_pack_map(&pk, 2);
 	mp_kint(&pk, "t", MSG_CTL_STREAM);
 	mp_str(&pk, "item");
-	msgpack_sbuffer_write(&sb, e->packed, e->len);
+	msgpack_sbuffer_write(&sb, item, len);
 	r = client_send(cl, &sb);
 	msgpack_sbuffer_destroy(&sb);
 	return r;
 }
 
-/* Append an event to the ring and hand it to the subscribers. */
+/* Forget a reader. */
+static void
+sub_free(struct sub *s)
+{
+	TAILQ_REMOVE(&subs, s, entry);
+	free(s->source);
+	free(s->type);
+	free(s);
+}
+
+/* The reader fell behind: tell it where to resume, then drop it. */
+static void
+sub_lagged(struct sub *s, uint64_t resume)
+{
+	struct client *cl = s->client;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	log_warnx("dropping an event follower %zu bytes behind (lagged; "
+	    "resume_from_seq %llu)", client_queued(cl),
+	    (unsigned long long)resume);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	mp_kstr(&pk, "error", "lagged");
+	mp_kint(&pk, "resume_from_seq", (int64_t)resume);
+	(void)send_item(cl, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	client_close(cl, "event reader lagged");	/* frees s */
+}
+
+/* Drop the oldest event. */
+static void
+ring_evict(void)
+{
+	struct event_rec *e = &ring[ring_head];
+
+	ring_bytes -= e->cost;
+	free(e->source);
+	free(e->type);
+	free(e->packed);
+	memset(e, 0, sizeof(*e));
+	ring_head = (ring_head + 1) % ring_cap;
+	ring_n--;
+}
+
+/* Room for one more slot: double the ring, oldest first. */
+static void
+ring_grow(void)
+{
+	struct event_rec *nr;
+	size_t i, ncap = ring_cap * 2;
+
+	if ((nr = calloc(ncap, sizeof(*nr))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < ring_n; i++)
+		nr[i] = ring[(ring_head + i) % ring_cap];
+	free(ring);
+	ring = nr;
+	ring_cap = ncap;
+	ring_head = 0;
+}
+
+/* Keep the ring within event_buffer_bytes once `cost` more is added. */
+static void
+ring_make_room(size_t cost)
+{
+	size_t limit = D->cfg != NULL && D->cfg->event_buffer_bytes > 0 ?
+	    (size_t)D->cfg->event_buffer_bytes : 0;
+
+	while (ring_n > 0 && ring_bytes + cost > limit)
+		ring_evict();
+	if (ring_n == ring_cap)
+		ring_grow();
+}
+
+/* Hand a new event to every reader: live ones get it, others may lag. */
+static void
+subs_offer(const struct event_rec *e)
+{
+	uint64_t oldest = oldest_seq();
+	struct sub *s, *t;
+	size_t cap, q;
+
+	if (TAILQ_EMPTY(&subs))
+		return;
+	cap = (size_t)D->cfg->client_buffer_bytes;
+	TAILQ_FOREACH_SAFE(s, &subs, entry, t) {
+		if (!s->live) {
+			if (s->cursor + 1 < oldest)
+				sub_lagged(s, s->cursor + 1);
+			continue;
+		}
+		s->cursor = e->seq;
+		if (!matches(s->source, e->source) || !matches(s->type, e->type))
+			continue;
+		q = client_queued(s->client);
+		if (q > 0 && q + e->len > cap)
+			sub_lagged(s, e->seq);
+		else if (send_item(s->client, e->packed, e->len) == -1)
+			sub_lagged(s, e->seq);
+	}
+}
+
+/* Append an event to the ring and hand it to the readers. */
 void
 event_emit_raw(const char *source, const char *name, const char *type,
     const char *payload, size_t len)
@@ -105,28 +232,16 @@ event_emit_raw(const char *source, const char *name, const char *type,
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	char id[64];
-	uint64_t ts = wall_ms();
-	struct sub *s, *t;
+	uint64_t ts = wall_ms(), seq = next_seq++;
 
 	if (ts < last_ts)
 		ts = last_ts;	/* never backwards */
 	last_ts = ts;
-	if (ring_n == ring_cap) {
-		e = &ring[ring_head];
-		free(e->source);
-		free(e->type);
-		free(e->packed);
-		ring_head = (ring_head + 1) % ring_cap;
-		ring_n--;
-	}
-	e = &ring[(ring_head + ring_n) % ring_cap];
-	ring_n++;
-	e->seq = next_seq++;
-	snprintf(id, sizeof(id), "%s-%llu", boot_id, (unsigned long long)e->seq);
+	snprintf(id, sizeof(id), "%s-%llu", boot_id, (unsigned long long)seq);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 7);
-	mp_kint(&pk, "seq", (int64_t)e->seq);
+	mp_kint(&pk, "seq", (int64_t)seq);
 	mp_kstr(&pk, "event_id", id);
 	mp_kstr(&pk, "source", source);
 	mp_kint(&pk, "timestamp_ms", (int64_t)ts);
@@ -137,21 +252,18 @@ event_emit_raw(const char *source, const char *name, const char *type,
 		msgpack_sbuffer_write(&sb, payload, len);
 	else
 		msgpack_pack_map(&pk, 0);
+	ring_make_room(sizeof(*e) + sb.size + strlen(source) + strlen(type));
+	e = &ring[(ring_head + ring_n) % ring_cap];
+	ring_n++;
+	e->seq = seq;
 	e->packed = sb.data;
 	e->len = sb.size;
 	if ((e->source = strdup(source)) == NULL ||
 	    (e->type = strdup(type)) == NULL)
 		fatal("strdup");
-	TAILQ_FOREACH_SAFE(s, &subs, entry, t) {
-		if (!matches(s->source, e->source) || !matches(s->type, e->type))
-			continue;
-		if (client_queued(s->client) > SUB_HWM ||
-		    send_event(s->client, e) == -1) {
-			log_warnx("dropping an event follower %zu bytes behind",
-			    client_queued(s->client));
-			client_drop(s->client, "event subscriber too slow");
-		}
-	}
+	e->cost = sizeof(*e) + e->len + strlen(source) + strlen(type);
+	ring_bytes += e->cost;
+	subs_offer(e);
 }
 
 void
@@ -176,37 +288,107 @@ event_simple(const char *source, const char *name, const char *type)
 	event_emit_raw(source, name, type, NULL, 0);
 }
 
-/* Replay what the ring holds after `since` to a client. */
-void
-events_replay(struct client *cl, uint64_t since, const char *source,
-    const char *type)
+/* The replay reached the newest event: go live, or answer and finish. */
+static void
+sub_caught_up(struct sub *s)
 {
-	size_t i;
+	struct client *cl = s->client;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
 
-	for (i = 0; i < ring_n; i++) {
-		struct event_rec *e = &ring[(ring_head + i) % ring_cap];
+	if (s->follow) {
+		s->live = 1;
+		return;
+	}
+	sub_free(s);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	mp_kint(&pk, "last_seq", (int64_t)events_last_seq());
+	reply_ok_packed(client_id(cl), sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
 
-		if (e->seq <= since || !matches(source, e->source) ||
-		    !matches(type, e->type))
-			continue;
-		if (send_event(cl, e) == -1) {
-			client_drop(cl, "event reader too slow");
+/* Replay from the cursor until the client's queue holds a batch. */
+static void
+sub_pump(struct sub *s)
+{
+	struct client *cl = s->client;
+	struct event_rec *e;
+	uint64_t oldest = oldest_seq();
+
+	while (!s->live) {
+		if (s->cursor + 1 < oldest) {
+			sub_lagged(s, s->cursor + 1);
+			return;
+		}
+		if (s->cursor + 1 >= next_seq) {
+			sub_caught_up(s);
+			return;
+		}
+		if (client_queued(cl) >= PUMP_BATCH)
+			return;		/* more when it drains */
+		e = &ring[(ring_head + (size_t)(s->cursor + 1 - oldest)) %
+		    ring_cap];
+		s->cursor = e->seq;
+		if (matches(s->source, e->source) && matches(s->type, e->type) &&
+		    send_item(cl, e->packed, e->len) == -1) {
+			client_drop(cl, "event reader gone");
 			return;
 		}
 	}
 }
 
+/*
+ * events [--since SEQ] [--follow]: replay what the ring holds after
+ * `since` (after a gap item when --since reaches further back than the
+ * ring), a batch at a time, then follow or answer {last_seq}.
+ */
 void
-events_subscribe(struct client *cl, const char *source, const char *type)
+events_start(struct client *cl, uint64_t since, int since_given,
+    const char *source, const char *type, int follow)
 {
+	uint64_t oldest = oldest_seq();
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
 	struct sub *s;
 
+	if (since_given && since + 1 < oldest) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_map(&pk, 1);
+		mp_str(&pk, "gap");
+		msgpack_pack_map(&pk, 2);
+		mp_kint(&pk, "from_seq", (int64_t)since + 1);
+		mp_kint(&pk, "to_seq", (int64_t)oldest - 1);
+		(void)send_item(cl, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("calloc");
 	s->client = cl;
-	s->source = source ? strdup(source) : NULL;
-	s->type = type ? strdup(type) : NULL;
+	if ((source != NULL && (s->source = strdup(source)) == NULL) ||
+	    (type != NULL && (s->type = strdup(type)) == NULL))
+		fatal("strdup");
+	s->cursor = since + 1 < oldest ? oldest - 1 : since;
+	s->follow = follow;
 	TAILQ_INSERT_TAIL(&subs, s, entry);
+	client_watch_drain(cl, PUMP_LOWAT);
+	sub_pump(s);
+}
+
+/* The client's queue drained: go on with its replay, if any. */
+void
+events_pump(struct client *cl)
+{
+	struct sub *s;
+
+	TAILQ_FOREACH(s, &subs, entry)
+		if (s->client == cl) {
+			if (!s->live)
+				sub_pump(s);
+			return;
+		}
 }
 
 void
@@ -214,14 +396,9 @@ events_unsubscribe(struct client *cl)
 {
 	struct sub *s, *t;
 
-	TAILQ_FOREACH_SAFE(s, &subs, entry, t) {
-		if (s->client != cl)
-			continue;
-		TAILQ_REMOVE(&subs, s, entry);
-		free(s->source);
-		free(s->type);
-		free(s);
-	}
+	TAILQ_FOREACH_SAFE(s, &subs, entry, t)
+		if (s->client == cl)
+			sub_free(s);
 }
 
 /* Record a state change, and emit it as an event too. */

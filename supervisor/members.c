@@ -13,6 +13,8 @@
 #include "mpack.h"
 #include "timeutil.h"
 
+#define INPUT_ENVELOPE	(64 * 1024)	/* a RUN message besides its text */
+
 static struct strlist	 edges;		/* "a\tb" with a < b */
 
 /* --- the peer graph ------------------------------------------------ */
@@ -276,6 +278,33 @@ ack_after_commit(void *arg)
 	free(a);
 }
 
+/*
+ * An input's text must fit max_input_bytes, and in any case one message
+ * to the worker (with room for the envelope): NULL when it does, else why
+ * it does not, naming both sizes.  (That it is UTF-8 is checked for every
+ * argument of every request, in control.c.)
+ */
+static const char *
+input_too_big(const char *text)
+{
+	static char why[160];
+	size_t len = strlen(text), hard = FRAME_MSG_MAX - INPUT_ENVELOPE;
+
+	if (D->cfg->max_input_bytes >= 0 &&
+	    (uint64_t)len > (uint64_t)D->cfg->max_input_bytes) {
+		snprintf(why, sizeof(why), "input of %zu bytes is larger than "
+		    "max_input_bytes (%lld bytes)", len,
+		    (long long)D->cfg->max_input_bytes);
+		return why;
+	}
+	if (len > hard) {
+		snprintf(why, sizeof(why), "input of %zu bytes is larger than "
+		    "the largest message (%zu bytes)", len, hard);
+		return why;
+	}
+	return NULL;
+}
+
 /* send ID TEXT [--key KEY] [--wait] [--timeout-ms N] */
 int
 v_send(struct client *cl, int argc, char **argv, msgpack_packer *pk)
@@ -300,6 +329,10 @@ v_send(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	}
 	if (key != NULL && *key == '\0')
 		return ctl_fail("--key: empty");
+	if ((reason = input_too_big(argv[1])) != NULL) {
+		pack_send(pk, SEND_REJECTED, NULL, reason, NULL);
+		return 0;
+	}
 	r = mbox_accept(child_find(argv[0]), argv[1], key, &in, &reason);
 	if (r == SEND_REJECTED) {
 		pack_send(pk, r, NULL, reason, NULL);

@@ -69,7 +69,7 @@ static const struct {
 
 static int json_out;
 /* kept in statics: every exit path may leave them to the process exit */
-static char *g_sock, *g_buf, **g_args;
+static char *g_sock, *g_buf, **g_args, *g_text;
 static size_t g_cap;
 
 static void __attribute__((noreturn))
@@ -150,58 +150,70 @@ connect_to(const char *path)
 	return fd;
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
+/*
+ * `send ID -`: the text is standard input (an argument holds at most
+ * 128 KiB).  It must fit one message and hold no NUL byte.
+ */
+static char *
+read_stdin_text(void)
 {
+	size_t len = 0, cap = 65536, max = FRAME_MSG_MAX - 65536;
+	char *buf, *nb;
 	ssize_t n;
 
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
+	if ((buf = malloc(cap + 1)) == NULL)
+		return NULL;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max) {
+				fprintf(stderr, "mobkitctl: send: standard "
+				    "input holds more than %zu bytes, the "
+				    "largest input\n", max);
+				exit(EX_REFUSED);
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			if ((nb = realloc(buf, cap + 1)) == NULL)
+				return NULL;
+			buf = nb;
+		}
+		if ((n = read(STDIN_FILENO, buf + len, cap - len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			fprintf(stderr, "mobkitctl: send: standard input: "
+			    "%s\n", strerror(errno));
+			exit(EX_REFUSED);
 		}
-		buf += n;
-		len -= (size_t)n;
+		if (n == 0)
+			break;
+		len += (size_t)n;
 	}
-	return 0;
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		fprintf(stderr, "mobkitctl: send: the text holds a NUL byte at "
+		    "byte %zu\n", strlen(buf));
+		exit(EX_REFUSED);
+	}
+	return buf;
 }
 
-/* Read one whole frame into *buf; 0 at a clean EOF. */
-static ssize_t
-read_frame(int fd, char **buf, size_t *cap)
+/* Every argument is text: refuse (exit 1) one that is not UTF-8. */
+static void
+check_utf8(int nargs)
 {
-	char hdr[FRAME_HDR];
-	size_t got = 0, len;
-	ssize_t n;
+	ssize_t at;
+	int j;
 
-	while (got < FRAME_HDR) {
-		if ((n = read(fd, hdr + got, FRAME_HDR - got)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			return got == 0 && n == 0 ? 0 : -1;
-		}
-		got += (size_t)n;
+	for (j = 1; j < nargs; j++) {
+		if ((at = utf8_invalid(g_args[j], strlen(g_args[j]))) == -1)
+			continue;
+		if (strcmp(g_args[0], "send") == 0 && j == 2)
+			fprintf(stderr, "mobkitctl: send: the text is not "
+			    "valid UTF-8 at byte %zd\n", at);
+		else
+			fprintf(stderr, "mobkitctl: %s: argument %d is not "
+			    "valid UTF-8 at byte %zd\n", g_args[0], j, at);
+		exit(EX_REFUSED);
 	}
-	len = (size_t)(unsigned char)hdr[0] << 24 |
-	    (size_t)(unsigned char)hdr[1] << 16 |
-	    (size_t)(unsigned char)hdr[2] << 8 | (unsigned char)hdr[3];
-	if (len > 64u * 1024 * 1024)
-		return -1;
-	if (len > *cap) {
-		if ((*buf = realloc(*buf, len)) == NULL)
-			return -1;
-		*cap = len;
-	}
-	for (got = 0; got < len; got += (size_t)n)
-		if ((n = read(fd, *buf + got, len - got)) <= 0) {
-			if (n == -1 && errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			return -1;
-		}
-	return (ssize_t)len;
 }
 
 static void
@@ -369,7 +381,7 @@ print_result(const char *verb, json_t *res)
 	if (json_out || res == NULL || json_is_null(res)) {
 		if (res != NULL && !json_is_null(res)) {
 			s = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			printf("%s\n", s);
+			printf("%s\n", s ? s : "null");
 			free(s);
 		}
 		return;
@@ -435,20 +447,33 @@ print_result(const char *verb, json_t *res)
 		/* the stream said it all */
 	} else {
 		s = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("%s\n", s);
+		printf("%s\n", s ? s : "null");
 		free(s);
 	}
 }
 
+/*
+ * One stream item: an event, or a line about the stream itself printed as
+ * it came (a gap in the buffer; lagged, the last line: exit 1).
+ */
 static void
 print_event(json_t *e)
 {
 	char *s;
+	int lagged = json_is_string(json_object_get(e, "error"));
 
-	if (json_out) {
+	if (json_out || lagged || json_object_get(e, "gap") != NULL) {
 		s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		printf("%s\n", s);
+		printf("%s\n", s ? s : "null");
 		free(s);
+		if (lagged) {
+			fflush(stdout);
+			fprintf(stderr, "mobkitctl: events: %s; resume from "
+			    "seq %lld\n", jstr(e, "error"), (long long)
+			    json_integer_value(json_object_get(e,
+			    "resume_from_seq")));
+			exit(EX_REFUSED);
+		}
 	} else {
 		s = json_dumps(json_object_get(e, "payload"), JSON_COMPACT |
 		    JSON_PRESERVE_ORDER);
@@ -507,6 +532,14 @@ main(int argc, char *argv[])
 		fprintf(stderr, "usage: mobkitctl %s\n", verbs[verb].usage);
 		return EX_USAGE;
 	}
+	if (strcmp(g_args[0], "send") == 0 && strcmp(g_args[2], "-") == 0) {
+		if ((g_text = read_stdin_text()) == NULL) {
+			fprintf(stderr, "mobkitctl: send: out of memory\n");
+			return EX_REFUSED;
+		}
+		g_args[2] = g_text;
+	}
+	check_utf8(nargs);
 	if (sockpath != NULL)
 		g_sock = strdup(sockpath);
 	else if (getenv("MOBKIT_SOCKET") != NULL)
@@ -528,17 +561,12 @@ main(int argc, char *argv[])
 	msgpack_pack_array(&pk, (size_t)nargs - 1);
 	for (j = 1; j < nargs; j++)
 		mp_str(&pk, g_args[j]);
-	{
-		char hdr[FRAME_HDR];
-
-		frame_header(hdr, (uint32_t)sb.size);
-		/* on EPIPE the daemon may have said why: read it below */
-		if ((write_all(fd, hdr, FRAME_HDR) == -1 ||
-		    write_all(fd, sb.data, sb.size) == -1) && errno != EPIPE) {
-			fprintf(stderr, "mobkitctl: cannot send to mobkitd at "
-			    "%s: %s\n", g_sock, strerror(errno));
-			return EX_UNREACHABLE;
-		}
+	/* on EPIPE the daemon may have said why: read it below */
+	if (frame_write(fd, sb.data, sb.size, FRAME_MAX) == -1 &&
+	    errno != EPIPE) {
+		fprintf(stderr, "mobkitctl: cannot send to mobkitd at %s: %s\n",
+		    g_sock, strerror(errno));
+		return EX_UNREACHABLE;
 	}
 	msgpack_sbuffer_destroy(&sb);
 	for (;;) {
@@ -547,9 +575,15 @@ main(int argc, char *argv[])
 		int64_t t;
 		int ok;
 
-		if ((n = read_frame(fd, &g_buf, &g_cap)) <= 0) {
-			fprintf(stderr, "mobkitctl: mobkitd closed the "
-			    "connection without an answer\n");
+		if ((n = frame_read(fd, &g_buf, &g_cap, FRAME_MAX,
+		    FRAME_MSG_MAX)) <= 0) {
+			if (n == -1 && errno == EMSGSIZE)
+				fprintf(stderr, "mobkitctl: mobkitd's answer is "
+				    "larger than %zu bytes\n",
+				    (size_t)FRAME_MSG_MAX);
+			else
+				fprintf(stderr, "mobkitctl: mobkitd closed the "
+				    "connection without an answer\n");
 			return EX_UNREACHABLE;
 		}
 		msgpack_unpacked_init(&u);
@@ -604,5 +638,6 @@ main(int argc, char *argv[])
 	free(g_buf);
 	free(g_sock);
 	free(g_args);
+	free(g_text);
 	return 0;
 }

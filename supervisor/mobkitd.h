@@ -266,12 +266,11 @@ void	 event_emit_raw(const char *source, const char *name, const char *type,
 	    const char *payload, size_t len);
 void	 transition_record(struct child *, int from, int to);
 struct client;
-void	 events_replay(struct client *, uint64_t since, const char *source,
-	    const char *type);
+void	 events_start(struct client *, uint64_t since, int since_given,
+	    const char *source, const char *type, int follow);
+void	 events_pump(struct client *);
 uint64_t events_last_seq(void);
 int	 transitions_pack(msgpack_packer *, const char *name);
-void	 events_subscribe(struct client *, const char *source,
-	    const char *type);
 void	 events_unsubscribe(struct client *);
 
 /* control.c */
@@ -281,6 +280,8 @@ void	 control_finish_shutdown(void);
 int	 client_send(struct client *, msgpack_sbuffer *);
 size_t	 client_queued(struct client *);
 void	 client_drop(struct client *, const char *why);
+void	 client_close(struct client *, const char *why);
+void	 client_watch_drain(struct client *, size_t lowat);
 uint64_t client_id(struct client *);
 struct client *client_by_id(uint64_t);
 void	 reply_ok_packed(uint64_t cid, const char *data, size_t len);

@@ -10,6 +10,7 @@
  * curl multi interface on this process's libev loop).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,11 +78,54 @@ static void	turn_finish(struct turn *, const char *status,
 
 /* --- messages to mobkitd ----------------------------------------------- */
 
-static void
+/*
+ * Queue a message that must not be dropped for the queue's length (a
+ * turn's result, a tool call): -1 only when it is larger than a message
+ * may be (EMSGSIZE) or mobkitd is gone.
+ */
+static int
 send_sb(msgpack_sbuffer *sb)
 {
-	if (W.mk.peer != NULL && peer_send_sbuf(W.mk.peer, sb) == -1)
-		log_warnx("mobkitd's queue is full: a message was dropped");
+	int e;
+
+	if (W.mk.peer == NULL)
+		return 0;
+	if (peer_send_flags(W.mk.peer, sb->data, sb->size, PEER_FORCE) == 0)
+		return 0;
+	e = errno;
+	log_warnx("a message of %zu bytes could not be sent: %s", sb->size,
+	    strerror(e));
+	errno = e;
+	return -1;
+}
+
+/* Pack RUN_DONE: how a turn ended. */
+static void
+pack_done(msgpack_sbuffer *sb, const char *input_id, const char *status,
+    const char *text, const char *error, const char *messages)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 6);
+	mp_kint(&pk, "t", MSG_RUN_DONE);
+	mp_kstr(&pk, "input_id", input_id);
+	mp_kstr(&pk, "status", status);
+	mp_kstr_or_nil(&pk, "text", text);
+	mp_kstr_or_nil(&pk, "error", error);
+	mp_kstr_or_nil(&pk, "messages", messages);
+}
+
+/* Send a RUN_DONE without a result. */
+static void
+send_done(const char *input_id, const char *status, const char *error)
+{
+	msgpack_sbuffer sb;
+
+	pack_done(&sb, input_id, status, NULL, error, NULL);
+	(void)send_sb(&sb);
+	msgpack_sbuffer_destroy(&sb);
 }
 
 /* An agent event: run_started, text_delta, run_completed, run_failed. */
@@ -148,35 +192,41 @@ append(char **buf, size_t *len, const char *s, size_t n)
 	*buf = nb;
 }
 
-/* RUN_DONE to mobkitd; on success the history grows first. */
+/*
+ * RUN_DONE to mobkitd; on success the history grows too.  A result too
+ * large for one message fails the turn (saying so) rather than leaving
+ * mobkitd waiting for it.
+ */
 static void
 turn_finish(struct turn *t, const char *status, const char *error)
 {
 	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	char *added = NULL;
+	char *added = NULL, msg[160];
 	size_t i;
 	json_t *m;
 
 	/* only what this turn adds goes up: mobkitd appends it */
+	if (strcmp(status, "completed") == 0)
+		added = json_dumps(t->added, JSON_COMPACT);
+	pack_done(&sb, t->input_id, status, t->out ? t->out : "", error,
+	    added);
+	if (W.mk.peer != NULL && sb.size > W.mk.peer->max_msg) {
+		snprintf(msg, sizeof(msg), "the turn's result (%zu bytes) is "
+		    "larger than the largest message (%zu bytes)", sb.size,
+		    W.mk.peer->max_msg);
+		msgpack_sbuffer_destroy(&sb);
+		pack_done(&sb, t->input_id, "failed", NULL, msg, NULL);
+		status = "failed";
+		error = msg;
+	}
 	if (strcmp(status, "completed") == 0) {
 		json_array_foreach(t->added, i, m)
 			json_array_append(W.history, m);
-		added = json_dumps(t->added, JSON_COMPACT);
 		agent_event("run_completed", "text", t->out ? t->out : "",
 		    "usage", t->usage);
 	} else if (strcmp(status, "failed") == 0)
 		agent_event("run_failed", "error", error, NULL, NULL);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 6);
-	mp_kint(&pk, "t", MSG_RUN_DONE);
-	mp_kstr(&pk, "input_id", t->input_id);
-	mp_kstr(&pk, "status", status);
-	mp_kstr_or_nil(&pk, "text", t->out ? t->out : "");
-	mp_kstr_or_nil(&pk, "error", error);
-	mp_kstr_or_nil(&pk, "messages", added);
-	send_sb(&sb);
+	(void)send_sb(&sb);
 	msgpack_sbuffer_destroy(&sb);
 	free(added);
 	if (W.turn == t)
@@ -198,16 +248,18 @@ delta(struct turn *t, const char *s, size_t n)
 	free(piece);
 }
 
-/* Ask mobkitd to put text into a peer's mailbox (send_message). */
-static void
+/*
+ * Ask mobkitd to put text into a peer's mailbox (send_message); -1 with
+ * the call's result set when it cannot be sent (then nothing is awaited).
+ */
+static int
 tool_send(struct turn *t, struct toolcall *c, const char *to,
     const char *text)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	int r;
 
-	c->pending = 1;
-	t->waiting++;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 4);
@@ -215,8 +267,14 @@ tool_send(struct turn *t, struct toolcall *c, const char *to,
 	mp_kstr(&pk, "call_id", c->id);
 	mp_kstr(&pk, "to", to);
 	mp_kstr(&pk, "text", text);
-	send_sb(&sb);
+	if ((r = send_sb(&sb)) == 0) {
+		c->pending = 1;
+		t->waiting++;
+	} else if (asprintf(&c->result, "error: the message (%zu bytes) "
+	    "could not be sent: %s", strlen(text), strerror(errno)) == -1)
+		fatal("asprintf");
 	msgpack_sbuffer_destroy(&sb);
+	return r;
 }
 
 static struct toolcall *
@@ -259,8 +317,7 @@ echo_turn(struct turn *t)
 		if (!W.comms) {
 			c->result = strdup("error: messaging peers is off for "
 			    "this profile");
-		} else {
-			tool_send(t, c, to, sp + 1);
+		} else if (tool_send(t, c, to, sp + 1) == 0) {
 			free(to);
 			return;		/* the TOOL_RESULT continues it */
 		}
@@ -672,6 +729,7 @@ on_tool_result(const msgpack_object *m)
 static int
 on_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
+	char id[64];
 	int64_t t;
 
 	(void)p;
@@ -692,7 +750,9 @@ on_msg(struct peer *p, const msgpack_object *m, void *arg)
 		if (W.turn != NULL) {
 			log_info("%s: interrupted", W.turn->input_id);
 			turn_finish(W.turn, "interrupted", "interrupted");
-		}
+		} else if (mp_copy_str(m, "input_id", id, sizeof(id)) == 0)
+			/* a turn we never had: still free mobkitd's side */
+			send_done(id, "interrupted", "interrupted");
 		break;
 	case MSG_RESET:
 		json_decref(W.history);

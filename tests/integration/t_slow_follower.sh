@@ -1,7 +1,11 @@
-# An events --follow reader that stops reading is dropped; the daemon
-# goes on answering.
+# An events --follow reader that stops reading is dropped once it owes
+# client_buffer_bytes (or falls out of the event buffer); the daemon goes
+# on answering.
 . "$(dirname "$0")/lib.sh"
 { header; cat <<EOT
+client_buffer_bytes = 65536
+event_buffer_bytes = 262144
+
 [module churn]
 command = /bin/true
 ready = none
