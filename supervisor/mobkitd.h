@@ -219,7 +219,9 @@ void	 tree_sweep(void);
 void	 shutdown_drain_check(void);
 
 /* spawn.c */
+#define SPAWN_RESOURCE	(-2)	/* out of fds, processes or memory: retry */
 int	 spawn_child(struct child *);
+void	 spawn_limits_init(void);
 char	*command_path(const char *cmd);
 void	 kill_orphans(void);
 void	 child_close_io(struct child *);
@@ -368,6 +370,7 @@ void	 store_after_commit(void (*fn)(void *), void *arg);
 
 /* mobkitd.c */
 void	 sd_notify_parent(const char *msg);
+int	 control_lock(const char *sock);
 int	 config_check_commands(struct config *);
 
 #endif
