@@ -4,6 +4,7 @@
  * that client only.  Dropped clients are freed just before the loop
  * blocks, never under a caller's feet.
  */
+#include <sys/file.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -764,6 +765,58 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	cl->uid = cred.uid;
+}
+
+/*
+ * Hold an exclusive lock on path, our pid in it, for as long as we run.
+ * Another mobkitd holding it: "already running (pid N)", and -1.
+ */
+int
+instance_lock(const char *path, const char *what)
+{
+	char buf[32];
+	ssize_t n = 0;
+	int fd, i;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		log_warn("%s: cannot open the lock file %s", what, path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			log_warn("%s: cannot lock %s", what, path);
+			close(fd);
+			return -1;
+		}
+		/* the holder writes its pid right after locking */
+		for (i = 0; i < 50 && (n = pread(fd, buf, sizeof(buf) - 1,
+		    0)) <= 0; i++)
+			usleep(10000);
+		buf[n > 0 ? n : 0] = '\0';
+		log_warnx("%s: another mobkitd holds %s: already running "
+		    "(pid %d)", what, path, atoi(buf));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("%s: cannot write our pid to %s", what, path);
+	return fd;
+}
+
+/* Lock CONTROL_SOCKET.lock before the socket is touched. */
+static int
+control_lock(const char *sock)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.lock", sock) >=
+	    sizeof(path)) {
+		log_warnx("control_socket: \"%s\" is too long", sock);
+		return -1;
+	}
+	return instance_lock(path, "control_socket");
 }
 
 /* A daemon that exits on a start-up error leaves no socket behind. */

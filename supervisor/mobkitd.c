@@ -2,7 +2,6 @@
  * mobkitd: the root supervisor.  Reads the INI file, forks one process per
  * module and member, and keeps them running by their policies.
  */
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,7 +9,6 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -254,58 +252,6 @@ signals_init(void)
 		ev_signal_init(&sigw[sig], signal_cb, sig);
 		ev_signal_start(D->loop, &sigw[sig]);
 	}
-}
-
-/*
- * Hold an exclusive lock on path, our pid in it, for as long as we run.
- * Another mobkitd holding it: "already running (pid N)", and -1.
- */
-static int
-instance_lock(const char *path, const char *what)
-{
-	char buf[32];
-	ssize_t n = 0;
-	int fd, i;
-
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1) {
-		log_warn("%s: cannot open the lock file %s", what, path);
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK) {
-			log_warn("%s: cannot lock %s", what, path);
-			close(fd);
-			return -1;
-		}
-		/* the holder writes its pid right after locking */
-		for (i = 0; i < 50 && (n = pread(fd, buf, sizeof(buf) - 1,
-		    0)) <= 0; i++)
-			usleep(10000);
-		buf[n > 0 ? n : 0] = '\0';
-		log_warnx("%s: another mobkitd holds %s: already running "
-		    "(pid %d)", what, path, atoi(buf));
-		close(fd);
-		return -1;
-	}
-	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
-		log_warn("%s: cannot write our pid to %s", what, path);
-	return fd;
-}
-
-/* Lock CONTROL_SOCKET.lock before the socket is touched. */
-int
-control_lock(const char *sock)
-{
-	char path[PATH_MAX];
-
-	if ((size_t)snprintf(path, sizeof(path), "%s.lock", sock) >=
-	    sizeof(path)) {
-		log_warnx("control_socket: \"%s\" is too long", sock);
-		return -1;
-	}
-	return instance_lock(path, "control_socket");
 }
 
 static ev_prepare	 log_prep;

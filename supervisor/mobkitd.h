@@ -254,6 +254,7 @@ void	 events_subscribe(struct client *, const char *source,
 void	 events_unsubscribe(struct client *);
 
 /* control.c */
+int	 instance_lock(const char *path, const char *what);
 int	 control_listen(const char *path);
 void	 control_close(void);
 void	 control_finish_shutdown(void);
@@ -370,7 +371,6 @@ void	 store_after_commit(void (*fn)(void *), void *arg);
 
 /* mobkitd.c */
 void	 sd_notify_parent(const char *msg);
-int	 control_lock(const char *sock);
 int	 config_check_commands(struct config *);
 
 #endif
