@@ -455,19 +455,23 @@ static void __attribute__((noreturn))
 child_exec(struct child *c, const char *path, char **envp, int sock,
     int out, int err, pid_t parent, const struct passwd *pw)
 {
+	static const int reset[] = { SIGUSR2, SIGPIPE, SIGXFSZ, SIGIO,
+	    SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGALRM, SIGCHLD };
 	sigset_t none;
-	int null, sig;
+	size_t i;
+	int null;
 
 	/*
 	 * Signals are blocked across the fork.  Caught signals revert to the
-	 * default at exec, ignored ones would stay ignored: every disposition
-	 * goes back to the default here, before the mask is cleared, so that
-	 * nothing pending runs a handler of ours in the child.
+	 * default at exec, ignored ones would stay ignored: the ones mobkitd
+	 * ignores, and those commonly sent, go back to the default here,
+	 * before the mask is cleared, so that nothing pending runs a handler
+	 * of ours in the child (a rarer one that slips into the instant
+	 * before exec finds our descriptors closed: it does nothing).
 	 */
 	setpgid(0, 0);
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)signal(sig, SIG_DFL);
+	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		(void)signal(reset[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)

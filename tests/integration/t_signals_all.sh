@@ -1,5 +1,6 @@
 # No catchable signal ends mobkitd without the ordered shutdown: SIGUSR1
-# (reopen logs), SIGUSR2 and SIGPIPE leave it running; SIGALRM, a realtime
+# (reopen logs), SIGUSR2 and SIGPIPE leave it running, and its children
+# do not inherit what it ignores; SIGALRM, a realtime
 # signal and a SIGSEGV sent with kill(1) each do the ordered shutdown: the
 # grandchild is killed, the socket removed, exit 0.
 . "$(dirname "$0")/lib.sh"
@@ -27,6 +28,9 @@ run_once() { # run_once SIGNAL
 start_daemon
 wait_for "a healthy" is_state a healthy
 pa=$(pid_of a)
+# what mobkitd ignores, its children do not
+[ "$(awk '/^SigIgn/ {print $2}' "/proc/$pa/status")" = 0000000000000000 ] ||
+	fail "a child inherited ignored signals: $(grep ^SigIgn "/proc/$pa/status")"
 for s in USR1 USR2 PIPE USR1; do
 	kill -s $s "$DPID"
 done
