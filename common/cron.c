@@ -408,6 +408,7 @@ struct tzdata {
 	struct tzrule	 rule;
 };
 
+/* Big-endian integers of the tzfile. */
 static uint32_t
 be32(const unsigned char *p)
 {
@@ -415,6 +416,7 @@ be32(const unsigned char *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
+/* A signed 64-bit big-endian integer. */
 static int64_t
 be64(const unsigned char *p)
 {
@@ -451,6 +453,7 @@ year_of_days(int64_t z)
 	return y + (mp >= 10);
 }
 
+/* A leap year of the Gregorian calendar? */
 static int
 is_leap(int64_t y)
 {
@@ -506,7 +509,7 @@ rule_name(const char **p)
 			if (*s == '\0')
 				return -1;
 		*p = s + 1;
-		return s - *p > 0 ? 0 : 0;
+		return 0;
 	}
 	while (isalpha((unsigned char)*s))
 		s++;
@@ -621,6 +624,7 @@ rule_offset(const struct tzrule *r, int64_t t)
 	return t >= end && t < start ? r->std_off : r->dst_off;
 }
 
+/* Free a zone read by tzdata_parse. */
 void
 tzdata_free(struct tzdata *tz)
 {
@@ -790,6 +794,7 @@ zone_get(const char *name)
 	return z->tz;
 }
 
+/* Can the zone be read and is it a tzfile? */
 static int
 zone_ok(const char *name)
 {

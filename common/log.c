@@ -53,6 +53,7 @@ log_init(const char *role, int level)
 	log_level = level;
 }
 
+/* Under mobkitd: no time or role of our own (mobkitd adds them). */
 void
 log_set_bare(int bare)
 {

@@ -694,6 +694,7 @@ static ev_timer		 accept_pause;
 static uint64_t		 accept_warned;		/* mono ms */
 static unsigned		 accept_pauses;		/* since the last warning */
 
+/* The pause is over: accept again (and pause again if still out). */
 static void
 accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {

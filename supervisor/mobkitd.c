@@ -163,6 +163,7 @@ signal_shutdown(int sig)
 	daemon_shutdown(0);
 }
 
+/* A signal from the loop: shutdown, reload or reopen, by sigtab. */
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -210,6 +211,7 @@ fault_handler(int sig, siginfo_t *si, void *uc)
 	(void)sigaction(sig, &fault_old[sig], NULL);
 }
 
+/* A fault signal sent by kill(1), now on the loop: shut down. */
 static void
 fault_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
