@@ -386,6 +386,7 @@ when_next(const struct when *w, int64_t after_s)
 
 #define TZ_FILE_MAX	(1024 * 1024)
 #define TZ_MAXCOUNT	100000		/* far above any real zone */
+#define TZ_FAR		(1LL << 50)	/* seconds: no overflow below */
 
 struct tzdate {
 	int		 kind;		/* 'J' 1..365 no leap day, 'D' 0..365, 'M' */
@@ -613,8 +614,8 @@ rule_offset(const struct tzrule *r, int64_t t)
 {
 	int64_t y, start, end;
 
-	if (!r->has_dst)
-		return r->std_off;
+	if (!r->has_dst || t > TZ_FAR || t < -TZ_FAR)
+		return r->std_off;	/* far beyond any calendar that matters */
 	y = year_of_days((t + r->std_off) / 86400 -
 	    ((t + r->std_off) % 86400 < 0));
 	start = rule_instant(&r->start, y, r->std_off);
