@@ -6,6 +6,7 @@
 #ifndef MOBKIT_CRON_H
 #define MOBKIT_CRON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct cron {
@@ -33,5 +34,11 @@ int	interval_parse(const char *expr, int64_t *seconds, char *err,
 int	zone_parse(const char *tz, struct when *, char *err, size_t errsz);
 /* The first due time strictly after after_s (seconds); -1 if none. */
 int64_t	when_next(const struct when *, int64_t after_s);
+
+/* A tzfile (TZif) in memory, read without the process environment. */
+struct tzdata;
+struct tzdata *tzdata_parse(const void *buf, size_t len);	/* NULL: not one */
+int32_t	tzdata_offset(const struct tzdata *, int64_t t);	/* s east of UTC */
+void	tzdata_free(struct tzdata *);
 
 #endif

@@ -4,6 +4,7 @@
  * that client only.  Dropped clients are freed just before the loop
  * blocks, never under a caller's feet.
  */
+#include <sys/file.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +31,7 @@
 #define CTL_HWM		(32 * 1024 * 1024)	/* unused: replies are forced,
 						   followers capped in events.c */
 #define CLIENT_LINGER_MS 10000	/* a closing client's time to read its last */
+#define SHUTDOWN_FLUSH_MS 100	/* at exit, for all clients together */
 #define MAX_ARGS	64
 
 struct client {
@@ -54,6 +56,8 @@ static ev_prepare	 reaper;
 static uint64_t		 next_client_id = 1;
 static char		*sock_path;
 static char		 errbuf[8192];
+
+static void	control_flush_all(int timeout_ms);
 
 /* Results for deferred replies to stop/restart. */
 struct pending {
@@ -639,14 +643,42 @@ control_finish_shutdown(void)
 	msgpack_pack_array(&pk, (size_t)D->stages.n);
 	for (i = 0; i < D->stages.n; i++)
 		mp_str(&pk, D->stages.v[i]);
-	TAILQ_FOREACH(cl, &clients, entry) {
-		if (cl->dead)
-			continue;
-		if (cl->wants_report)
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (!cl->dead && cl->wants_report)
 			reply_ok_packed(cl->id, sb.data, sb.size);
-		(void)peer_flush(cl->peer, 2000);
-	}
 	msgpack_sbuffer_destroy(&sb);
+	control_flush_all(SHUTDOWN_FLUSH_MS);
+}
+
+/*
+ * At exit: give clients what they are owed, those waiting for the report
+ * first, within timeout_ms in all, however many of them do not read.
+ */
+static void
+control_flush_all(int timeout_ms)
+{
+	uint64_t end = mono_ms() + (uint64_t)timeout_ms, now, slice;
+	struct client *cl;
+	int pass, left;
+
+	for (pass = 0; pass < 2; pass++) {
+		left = 0;
+		TAILQ_FOREACH(cl, &clients, entry)
+			if (!cl->dead && cl->wants_report == (pass == 0) &&
+			    peer_queued(cl->peer) > 0)
+				left++;
+		TAILQ_FOREACH(cl, &clients, entry) {
+			if (cl->dead || cl->wants_report != (pass == 0) ||
+			    peer_queued(cl->peer) == 0)
+				continue;
+			if ((now = mono_ms()) >= end)
+				return;
+			/* a fair share of what is left, so all get a try */
+			slice = (end - now) / (uint64_t)(left > 0 ? left : 1);
+			(void)peer_flush(cl->peer, slice > 0 ? (int)slice : 1);
+			left--;
+		}
+	}
 }
 
 /* Write a refusal now, without blocking: a dropped client gets no more. */
@@ -830,6 +862,42 @@ client_gone(struct peer *p, const char *why, void *arg)
 	}
 }
 
+/* Out of fds (or memory), accept waits 100 ms instead of spinning. */
+#define ACCEPT_PAUSE_MS	100
+
+static ev_timer		 accept_pause;
+static uint64_t		 accept_warned;		/* mono ms */
+static unsigned		 accept_pauses;		/* since the last warning */
+
+/* The pause is over: accept again (and pause again if still out). */
+static void
+accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	if (listen_fd != -1)
+		ev_io_start(loop, &accept_io);
+}
+
+/* accept failed with err: stop accepting for a while, say so once a second. */
+static void
+accept_pause_start(int err)
+{
+	uint64_t now = mono_ms();
+
+	accept_pauses++;
+	if (accept_warned == 0 || now - accept_warned >= 1000) {
+		log_warnx("control: cannot accept a client (%s): accepting "
+		    "paused for %d ms (%u pause(s) since the last message)",
+		    strerror(err), ACCEPT_PAUSE_MS, accept_pauses);
+		accept_warned = now;
+		accept_pauses = 0;
+	}
+	ev_io_stop(D->loop, &accept_io);
+	ev_timer_set(&accept_pause, ACCEPT_PAUSE_MS / 1000.0, 0.);
+	ev_timer_start(D->loop, &accept_pause);
+}
+
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -842,12 +910,13 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	if ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR)
-			log_warn("accept");
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			accept_pause_start(errno);
 		return;
 	}
 	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
 		close(fd);
+		accept_pause_start(ENOMEM);
 		return;
 	}
 	cl->id = next_client_id++;
@@ -855,6 +924,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	    client_gone, cl)) == NULL) {
 		close(fd);
 		free(cl);
+		accept_pause_start(ENOMEM);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&clients, cl, entry);
@@ -873,7 +943,116 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	cl->uid = cred.uid;
 }
 
-/* Create the socket (refusing to steal a live one) and listen. */
+/*
+ * Hold an exclusive lock on path, our pid in it, for as long as we run.
+ * Another mobkitd holding it: "already running (pid N)", and -1.
+ */
+int
+instance_lock(const char *path, const char *what)
+{
+	char buf[32];
+	ssize_t n = 0;
+	int fd, i;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		log_warn("%s: cannot open the lock file %s", what, path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK) {
+			log_warn("%s: cannot lock %s", what, path);
+			close(fd);
+			return -1;
+		}
+		/* the holder writes its pid right after locking */
+		for (i = 0; i < 50 && (n = pread(fd, buf, sizeof(buf) - 1,
+		    0)) <= 0; i++)
+			usleep(10000);
+		buf[n > 0 ? n : 0] = '\0';
+		log_warnx("%s: another mobkitd holds %s: already running "
+		    "(pid %d)", what, path, atoi(buf));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("%s: cannot write our pid to %s", what, path);
+	return fd;
+}
+
+/* Lock CONTROL_SOCKET.lock before the socket is touched. */
+static int
+control_lock(const char *sock)
+{
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.lock", sock) >=
+	    sizeof(path)) {
+		log_warnx("control_socket: \"%s\" is too long", sock);
+		return -1;
+	}
+	return instance_lock(path, "control_socket");
+}
+
+/* A daemon that exits on a start-up error leaves no socket behind. */
+static void
+control_unlink_atexit(void)
+{
+	if (sock_path != NULL && D != NULL && getpid() == D->pid)
+		(void)unlink(sock_path);
+}
+
+/*
+ * May we bind path?  Nothing there: yes.  A socket nobody listens on (a
+ * dead daemon's): removed, yes.  A live daemon's socket, or anything that
+ * is not a socket: no, and it is left alone.  The caller holds the lock.
+ */
+static int
+socket_path_free(const char *path, const struct sockaddr_un *sun)
+{
+	struct stat st;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd, live;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("control_socket %s", path);
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("control_socket %s exists and is not a socket: "
+		    "remove it or choose another path", path);
+		return -1;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		log_warn("socket");
+		return -1;
+	}
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
+	    errno == EAGAIN;
+	if (live) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+			cred.pid = 0;
+		log_warnx("control_socket %s: another mobkitd is listening: "
+		    "already running (pid %d)", path, (int)cred.pid);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	log_info("control_socket %s: removing the socket of a daemon that "
+	    "is gone", path);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("unlink %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Lock, create the socket (never stealing a live one) and listen. */
 int
 control_listen(const char *path)
 {
@@ -893,18 +1072,13 @@ control_listen(const char *path)
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		log_warn("mkdir %s", dir);
 	free(tmp);
+	if (control_lock(path) == -1)
+		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	strncpy(sun.sun_path, path, sizeof(sun.sun_path) - 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if (socket_path_free(path, &sun) == -1)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		log_warnx("another mobkitd is listening on %s", path);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	(void)unlink(path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		return -1;
@@ -916,6 +1090,9 @@ control_listen(const char *path)
 		return -1;
 	}
 	umask(old);
+	if ((sock_path = strdup(path)) == NULL)
+		fatal("strdup");
+	atexit(control_unlink_atexit);
 	(void)chmod(path, 0600);
 	if (listen(fd, 128) == -1) {
 		log_warn("listen %s", path);
@@ -923,10 +1100,9 @@ control_listen(const char *path)
 		return -1;
 	}
 	listen_fd = fd;
-	if ((sock_path = strdup(path)) == NULL)
-		fatal("strdup");
 	ev_io_init(&accept_io, accept_cb, fd, EV_READ);
 	ev_io_start(D->loop, &accept_io);
+	ev_timer_init(&accept_pause, accept_resume_cb, 0., 0.);
 	ev_prepare_init(&reaper, reaper_cb);
 	ev_prepare_start(D->loop, &reaper);
 	return 0;
@@ -940,11 +1116,13 @@ control_close(void)
 	if (listen_fd == -1)
 		return;
 	ev_io_stop(D->loop, &accept_io);
+	ev_timer_stop(D->loop, &accept_pause);
 	ev_prepare_stop(D->loop, &reaper);
 	close(listen_fd);
 	listen_fd = -1;
 	(void)unlink(sock_path);
 	free(sock_path);
+	sock_path = NULL;
 	TAILQ_FOREACH_SAFE(cl, &clients, entry, t) {
 		TAILQ_REMOVE(&clients, cl, entry);
 		if (cl->closing && !cl->dead)

@@ -22,6 +22,7 @@
 #include "timeutil.h"
 
 #define MOBKIT_VERSION	"0.1.0"
+#define LOG_QUEUE_BYTES	(1024 * 1024)	/* log lines waiting for stderr */
 
 static char	*parent_notify;	/* systemd's NOTIFY_SOCKET, if any */
 
@@ -114,29 +115,172 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	log_debug("reaped adopted process %d", (int)w->rpid);
 }
 
+/* What a signal does to mobkitd; mobkitd(8) says which and why. */
+enum sigaction_kind { SIGK_SHUTDOWN, SIGK_RELOAD, SIGK_REOPEN, SIGK_IGNORE,
+    SIGK_FAULT };
+
+static const struct {
+	int	sig;
+	int	kind;
+} sigtab[] = {
+	{ SIGTERM, SIGK_SHUTDOWN }, { SIGINT, SIGK_SHUTDOWN },
+	{ SIGQUIT, SIGK_SHUTDOWN }, { SIGHUP, SIGK_RELOAD },
+	{ SIGUSR1, SIGK_REOPEN }, { SIGUSR2, SIGK_IGNORE },
+	{ SIGPIPE, SIGK_IGNORE }, { SIGXFSZ, SIGK_IGNORE },
+	{ SIGIO, SIGK_IGNORE }, { SIGALRM, SIGK_SHUTDOWN },
+	{ SIGVTALRM, SIGK_SHUTDOWN }, { SIGPROF, SIGK_SHUTDOWN },
+	{ SIGXCPU, SIGK_SHUTDOWN },
+#ifdef SIGPWR
+	{ SIGPWR, SIGK_SHUTDOWN },
+#endif
+#ifdef SIGSTKFLT
+	{ SIGSTKFLT, SIGK_SHUTDOWN },
+#endif
+	{ SIGSEGV, SIGK_FAULT }, { SIGBUS, SIGK_FAULT }, { SIGFPE, SIGK_FAULT },
+	{ SIGILL, SIGK_FAULT }, { SIGTRAP, SIGK_FAULT }, { SIGSYS, SIGK_FAULT },
+	{ SIGABRT, SIGK_FAULT },
+};
+
+static ev_signal	 sigw[NSIG];
+static struct sigaction	 fault_old[NSIG];
+static volatile sig_atomic_t fault_sig;
+static ev_async		 fault_async;
+
+/* "TERM", "RTMIN+3": a signal's name for the log. */
+static const char *
+sig_label(int sig, char *buf, size_t sz)
+{
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, sz, "RTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, sz, "%s", signal_name(sig));
+	return buf;
+}
+
+/* A signal that asks for the ordered shutdown. */
+static void
+signal_shutdown(int sig)
+{
+	char name[32];
+
+	log_info("SIG%s received: shutting down in order",
+	    sig_label(sig, name, sizeof(name)));
+	daemon_shutdown(0);
+}
+
+/* A signal from the loop: shutdown, reload or reopen, by sigtab. */
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	size_t i;
 
 	(void)loop;
 	(void)revents;
-	switch (w->signum) {
-	case SIGTERM:
-	case SIGINT:
-		log_info("SIG%s received", w->signum == SIGTERM ? "TERM" :
-		    "INT");
-		daemon_shutdown(0);
-		break;
-	case SIGHUP:
+	for (i = 0; i < sizeof(sigtab) / sizeof(sigtab[0]); i++)
+		if (sigtab[i].sig == w->signum)
+			break;
+	if (i == sizeof(sigtab) / sizeof(sigtab[0]) ||
+	    sigtab[i].kind == SIGK_SHUTDOWN) {
+		signal_shutdown(w->signum);	/* realtime signals too */
+		return;
+	}
+	if (sigtab[i].kind == SIGK_RELOAD) {
 		log_info("SIGHUP received: reloading %s", D->cfg_path);
 		msgpack_sbuffer_init(&sb);
 		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 		(void)control_reload(&pk);
 		msgpack_sbuffer_destroy(&sb);
-		break;
+	} else if (sigtab[i].kind == SIGK_REOPEN) {
+		log_info("SIGUSR1 received");
+		log_reopen();
 	}
+}
+
+/*
+ * A fault signal (SEGV, BUS, FPE, ILL, TRAP, SYS, ABRT).  Sent by another
+ * process with kill(2) it is a request like SIGTERM: the loop does the
+ * ordered shutdown.  A real fault, or our own abort(), gets the action
+ * that was there before (the default: a core dump; or a sanitizer's).
+ */
+static void
+fault_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (si != NULL && si->si_code <= 0 && si->si_pid != getpid()) {
+		fault_sig = sig;
+		ev_async_send(D->loop, &fault_async);
+		return;
+	}
+	(void)sigaction(sig, &fault_old[sig], NULL);
+}
+
+/* A fault signal sent by kill(1), now on the loop: shut down. */
+static void
+fault_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (fault_sig != 0)
+		signal_shutdown(fault_sig);
+}
+
+/* Every catchable signal that would end mobkitd: handled or ignored. */
+static void
+signals_init(void)
+{
+	struct sigaction sa;
+	size_t i;
+	int sig;
+
+	ev_async_init(&fault_async, fault_cb);
+	ev_async_start(D->loop, &fault_async);
+	for (i = 0; i < sizeof(sigtab) / sizeof(sigtab[0]); i++) {
+		sig = sigtab[i].sig;
+		memset(&sa, 0, sizeof(sa));
+		sigfillset(&sa.sa_mask);
+		if (sigtab[i].kind == SIGK_IGNORE) {
+			sa.sa_handler = SIG_IGN;
+			if (sigaction(sig, &sa, NULL) == -1)
+				fatal("sigaction %d", sig);
+		} else if (sigtab[i].kind == SIGK_FAULT) {
+			sa.sa_sigaction = fault_handler;
+			sa.sa_flags = SA_SIGINFO | SA_RESTART;
+			if (sigaction(sig, &sa, &fault_old[sig]) == -1)
+				fatal("sigaction %d", sig);
+		} else {
+			ev_signal_init(&sigw[sig], signal_cb, sig);
+			ev_signal_start(D->loop, &sigw[sig]);
+		}
+	}
+	for (sig = SIGRTMIN; sig <= SIGRTMAX && sig < NSIG; sig++) {
+		ev_signal_init(&sigw[sig], signal_cb, sig);
+		ev_signal_start(D->loop, &sigw[sig]);
+	}
+}
+
+static ev_prepare	 log_prep;
+static ev_io		 log_io;
+
+/* stderr can take more: write the queue; stop once it is empty. */
+static void
+log_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)revents;
+	if (log_flush() == 0)
+		ev_io_stop(loop, w);
+}
+
+/* Before the loop blocks: wait for stderr only while lines are queued. */
+static void
+log_prep_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	if (log_pending() > 0 && !ev_is_active(&log_io))
+		ev_io_start(loop, &log_io);
 }
 
 /* The directory of our own binary, where sibling commands are found. */
@@ -172,7 +316,6 @@ int
 main(int argc, char *argv[])
 {
 	static struct daemon d;
-	static ev_signal sterm, sint, shup;
 	static ev_child wchild;
 	const char *path = DEF_CONFIG;
 	struct config *cfg;
@@ -221,6 +364,7 @@ main(int argc, char *argv[])
 		config_free(cfg);
 		return 0;
 	}
+	log_queue_start(LOG_QUEUE_BYTES);
 	if (!verbose)
 		log_setlevel(cfg->log_level);
 	D->verbose = verbose;
@@ -238,21 +382,25 @@ main(int argc, char *argv[])
 	}
 	if (D->pid != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper");
-	signal(SIGPIPE, SIG_IGN);
-	if (cfg->state_dir != NULL)
-		mkdirs(cfg->state_dir);
 	D->loop = ev_default_loop(EVFLAG_AUTO);
+	signals_init();
+	ev_io_init(&log_io, log_io_cb, STDERR_FILENO, EV_WRITE);
+	ev_prepare_init(&log_prep, log_prep_cb);
+	ev_prepare_start(D->loop, &log_prep);
+	spawn_limits_init();
+	if (cfg->state_dir != NULL) {
+		char lock[PATH_MAX];
+
+		mkdirs(cfg->state_dir);
+		snprintf(lock, sizeof(lock), "%s/lock", cfg->state_dir);
+		if (instance_lock(lock, "state_dir") == -1)
+			return 1;
+	}
 	events_init(8192);
 	if (control_listen(cfg->control_socket) == -1) {
 		log_warnx("cannot listen on %s", cfg->control_socket);
 		return 1;
 	}
-	ev_signal_init(&sterm, signal_cb, SIGTERM);
-	ev_signal_init(&sint, signal_cb, SIGINT);
-	ev_signal_init(&shup, signal_cb, SIGHUP);
-	ev_signal_start(D->loop, &sterm);
-	ev_signal_start(D->loop, &sint);
-	ev_signal_start(D->loop, &shup);
 	ev_child_init(&wchild, child_cb, 0, 0);
 	ev_child_start(D->loop, &wchild);
 	if (cfg->state_dir != NULL && store_open(cfg->state_dir) == -1) {

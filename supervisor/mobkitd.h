@@ -242,7 +242,9 @@ int	 trust_check(struct child *, int64_t type);
 const char *child_role(const struct child *);
 
 /* spawn.c */
+#define SPAWN_RESOURCE	(-2)	/* out of fds, processes or memory: retry */
 int	 spawn_child(struct child *);
+void	 spawn_limits_init(void);
 char	*command_path(const char *cmd);
 void	 kill_orphans(void);
 void	 child_close_io(struct child *);
@@ -274,6 +276,7 @@ int	 transitions_pack(msgpack_packer *, const char *name);
 void	 events_unsubscribe(struct client *);
 
 /* control.c */
+int	 instance_lock(const char *path, const char *what);
 int	 control_listen(const char *path);
 void	 control_close(void);
 void	 control_finish_shutdown(void);

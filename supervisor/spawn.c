@@ -4,6 +4,7 @@
  * that kills any descendant left behind.
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -16,6 +17,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,51 +67,107 @@ command_path(const char *cmd)
 	return NULL;
 }
 
-/* The environment of a child: ours, less our own notify socket, plus. */
+/* Set NAME=value in env, in place of an earlier NAME. */
+static void
+env_set(struct strlist *env, const char *kv)
+{
+	size_t nl = strcspn(kv, "=") + 1;
+	char *dup;
+	int j;
+
+	for (j = 0; j < env->n; j++)
+		if (strncmp(env->v[j], kv, nl) == 0) {
+			if ((dup = strdup(kv)) == NULL)
+				fatal("strdup");
+			free(env->v[j]);
+			env->v[j] = dup;
+			return;
+		}
+	if (strlist_add(env, kv) == -1)
+		fatal("strlist_add");
+}
+
+/* Set NAME=value from a format. */
+static void __attribute__((format(printf, 2, 3)))
+env_setf(struct strlist *env, const char *fmt, ...)
+{
+	va_list ap;
+	char *kv;
+
+	va_start(ap, fmt);
+	if (vasprintf(&kv, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	env_set(env, kv);
+	free(kv);
+}
+
+/* Pass our own variable name to the child, if we have it. */
+static void
+env_pass(struct strlist *env, const char *name)
+{
+	const char *v;
+
+	if (name != NULL && (v = getenv(name)) != NULL)
+		env_setf(env, "%s=%s", name, v);
+}
+
+/* PATH, LANG, LC_* and TZ: the variables of ours every child gets. */
+static int
+env_inherited(const char *kv)
+{
+	return strncmp(kv, "PATH=", 5) == 0 || strncmp(kv, "LANG=", 5) == 0 ||
+	    strncmp(kv, "LC_", 3) == 0 || strncmp(kv, "TZ=", 3) == 0;
+}
+
+/*
+ * The environment of a child, declared, never ours whole: PATH, LANG,
+ * LC_*, TZ; HOME, USER, LOGNAME of user =; what pass_env names (in
+ * [mobkitd], then in its section); a member's api_key_env; MOBKIT_*;
+ * then env.NAME keys, which win.
+ */
 static char **
-child_env(struct child *c, const char *notify)
+child_env(struct child *c, const char *notify, const struct passwd *pw)
 {
 	struct strlist env = { 0 };
-	char *kv;
+	const struct profile_conf *p;
+	const char *profile;
 	char **e;
-	int i, j;
+	int i;
 
-	for (e = environ; *e != NULL; e++) {
-		if (strncmp(*e, "NOTIFY_SOCKET=", 14) == 0 ||
-		    strncmp(*e, "MOBKIT_", 7) == 0)
-			continue;
-		(void)strlist_add(&env, *e);
+	for (e = environ; *e != NULL; e++)
+		if (env_inherited(*e))
+			env_set(&env, *e);
+	if (pw != NULL) {
+		env_setf(&env, "HOME=%s", pw->pw_dir);
+		env_setf(&env, "USER=%s", pw->pw_name);
+		env_setf(&env, "LOGNAME=%s", pw->pw_name);
 	}
-#define ADD(...) do {							\
-	if (asprintf(&kv, __VA_ARGS__) == -1)				\
-		fatal("asprintf");					\
-	(void)strlist_add(&env, kv);					\
-	free(kv);							\
-} while (0)
-	ADD("MOBKIT_NAME=%s", c->name);
-	ADD("MOBKIT_KIND=%s", kind_names[c->conf->kind]);
+	for (i = 0; D->cfg != NULL && i < D->cfg->pass_env.n; i++)
+		env_pass(&env, D->cfg->pass_env.v[i]);
+	for (i = 0; i < c->conf->pass_env.n; i++)
+		env_pass(&env, c->conf->pass_env.v[i]);
+	if (c->conf->kind == KIND_MEMBER && D->cfg != NULL) {
+		profile = c->mbox != NULL ? c->mbox->profile : c->conf->profile;
+		if (profile != NULL &&
+		    (p = config_profile(D->cfg, profile)) != NULL)
+			env_pass(&env, p->api_key_env);
+	}
+	env_setf(&env, "MOBKIT_NAME=%s", c->name);
+	env_setf(&env, "MOBKIT_KIND=%s", kind_names[c->conf->kind]);
 	if (c->conf->ready == READY_MESSAGE)
-		ADD("MOBKIT_FD=%d", MOBKIT_FD);
+		env_setf(&env, "MOBKIT_FD=%d", MOBKIT_FD);
 	if (notify != NULL)
-		ADD("NOTIFY_SOCKET=%s", notify);
+		env_setf(&env, "NOTIFY_SOCKET=%s", notify);
 	if (notify != NULL && c->conf->watchdog_ms > 0)	/* as systemd does */
-		ADD("WATCHDOG_USEC=%lld",
+		env_setf(&env, "WATCHDOG_USEC=%lld",
 		    (long long)c->conf->watchdog_ms * 1000);
 	if (D->cfg != NULL && D->cfg->control_socket != NULL)
-		ADD("MOBKIT_SOCKET=%s", D->cfg->control_socket);
-#undef ADD
-	for (i = 0; i < c->conf->env.n; i++) {
-		size_t nl = strcspn(c->conf->env.v[i], "=") + 1;
-
-		for (j = 0; j < env.n; j++)
-			if (strncmp(env.v[j], c->conf->env.v[i], nl) == 0) {
-				free(env.v[j]);
-				env.v[j] = strdup(c->conf->env.v[i]);
-				break;
-			}
-		if (j == env.n)
-			(void)strlist_add(&env, c->conf->env.v[i]);
-	}
+		env_setf(&env, "MOBKIT_SOCKET=%s", D->cfg->control_socket);
+	for (i = 0; i < c->conf->env.n; i++)
+		env_set(&env, c->conf->env.v[i]);
+	if (env.v == NULL && (env.v = calloc(1, sizeof(*env.v))) == NULL)
+		fatal("calloc");
 	return env.v;
 }
 
@@ -270,8 +328,10 @@ notify_open(struct child *c, char *name, size_t namesz)
 	    c->spawned + 1);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(name) >= sizeof(sun.sun_path))
+	if (strlen(name) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
 		return -1;
+	}
 	memcpy(sun.sun_path + 1, name + 1, strlen(name) - 1);
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name));
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
@@ -352,25 +412,79 @@ high_fd(int fd)
 	return n;
 }
 
+static struct rlimit	nofile_orig;	/* RLIMIT_NOFILE as we were started */
+static int		nofile_known;
+
+/* Raise our soft RLIMIT_NOFILE to the hard limit; children get the old. */
+void
+spawn_limits_init(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &nofile_orig) == -1) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		return;
+	}
+	nofile_known = 1;
+	rl = nofile_orig;
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("cannot raise the open file limit from %llu to %llu",
+		    (unsigned long long)nofile_orig.rlim_cur,
+		    (unsigned long long)rl.rlim_max);
+	else
+		log_debug("open file limit raised from %llu to %llu",
+		    (unsigned long long)nofile_orig.rlim_cur,
+		    (unsigned long long)rl.rlim_max);
+}
+
+/* In the child: limit_nofile, or the soft limit mobkitd was started with. */
+static int
+child_limits(struct child *c)
+{
+	struct rlimit rl;
+
+	if (!nofile_known || getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 0;
+	if (c->conf->limit_nofile > 0) {
+		rl.rlim_cur = (rlim_t)c->conf->limit_nofile;
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+			rl.rlim_max = rl.rlim_cur;	/* root may */
+	} else
+		rl.rlim_cur = nofile_orig.rlim_cur;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		dprintf(2, "mobkitd: %s: cannot set the open file limit to "
+		    "%llu: %s\n", c->name, (unsigned long long)rl.rlim_cur,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* In the forked child: never returns. */
 static void __attribute__((noreturn))
 child_exec(struct child *c, const char *path, char **envp, int sock,
     int out, int err, pid_t parent, const struct passwd *pw)
 {
-	static const int handled[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD,
-	    SIGPIPE };
+	static const int reset[] = { SIGUSR2, SIGPIPE, SIGXFSZ, SIGIO,
+	    SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGALRM, SIGCHLD };
 	sigset_t none;
 	size_t i;
 	int null;
 
 	/*
 	 * Signals are blocked across the fork.  Caught signals revert to the
-	 * default at exec; the ones mobkitd catches or ignores are reset here
-	 * first, so that nothing pending runs a handler of ours in the child.
+	 * default at exec, ignored ones would stay ignored: the ones mobkitd
+	 * ignores, and those commonly sent, go back to the default here,
+	 * before the mask is cleared, so that nothing pending runs a handler
+	 * of ours in the child (a rarer one that slips into the instant
+	 * before exec finds our descriptors closed: it does nothing).
 	 */
 	setpgid(0, 0);
-	for (i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
-		(void)signal(handled[i], SIG_DFL);
+	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
+		(void)signal(reset[i], SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
@@ -386,6 +500,8 @@ child_exec(struct child *c, const char *path, char **envp, int sock,
 	if (sock >= 0 && dup2(sock, MOBKIT_FD) == -1)
 		_exit(126);
 	if (close_from(sock >= 0 ? MOBKIT_FD + 1 : MOBKIT_FD) == -1)
+		_exit(126);
+	if (child_limits(c) == -1)
 		_exit(126);
 	if (c->conf->cwd != NULL && chdir(c->conf->cwd) == -1) {
 		dprintf(2, "mobkitd: %s: cannot chdir to %s: %s\n", c->name,
@@ -410,13 +526,26 @@ child_exec(struct child *c, const char *path, char **envp, int sock,
 	_exit(127);
 }
 
-/* Fork and exec one child; its state is the caller's business. */
+/* Did a spawn fail for lack of resources, not for the child's fault? */
+static int
+resource_errno(int err)
+{
+	return err == EMFILE || err == ENFILE || err == EAGAIN ||
+	    err == ENOMEM || err == ENOBUFS;
+}
+
+/*
+ * Fork and exec one child; its state is the caller's business.  0, -1, or
+ * SPAWN_RESOURCE when fds, processes or memory ran out (errno says which):
+ * to be retried, not the child's failure.
+ */
 int
 spawn_child(struct child *c)
 {
 	int sv[2] = { -1, -1 }, op[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	int nfd = -1;
+	int nfd = -1, err;
 	char notify[128], *path, **envp;
+	const char *what;
 	struct passwd *pw = NULL, pwbuf;
 	pid_t pid, self = getpid();
 	sigset_t all, old;
@@ -435,20 +564,26 @@ spawn_child(struct child *c)
 		pw = &pwbuf;
 	}
 	path = command_path(c->conf->command);
+	what = "socketpair";
 	if (c->conf->ready == READY_MESSAGE &&
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		goto fail;
+	what = "pipe";
 	if (pipe2(op, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1)
 		goto fail;
+	what = "notify socket";
 	if (c->conf->ready == READY_NOTIFY &&
 	    (nfd = notify_open(c, notify, sizeof(notify))) == -1)
 		goto fail;
-	envp = child_env(c, nfd != -1 ? notify : NULL);
+	envp = child_env(c, nfd != -1 ? notify : NULL, pw);
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
+	what = "fork";
 	if ((pid = fork()) == -1) {
+		err = errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		free_env(envp);
+		errno = err;
 		goto fail;
 	}
 	if (pid == 0)
@@ -481,7 +616,8 @@ spawn_child(struct child *c)
 	log_debug("%s: spawned pid %d", c->name, (int)pid);
 	return 0;
 fail:
-	log_warn("%s: cannot spawn", c->name);
+	err = errno;
+	log_warnx("%s: cannot spawn: %s: %s", c->name, what, strerror(err));
 	free(path);
 	if (sv[0] != -1) {
 		close(sv[0]);
@@ -497,7 +633,8 @@ fail:
 	}
 	if (nfd != -1)
 		close(nfd);
-	return -1;
+	errno = err;
+	return resource_errno(err) ? SPAWN_RESOURCE : -1;
 }
 
 /* --- the final sweep ----------------------------------------------- */

@@ -141,19 +141,52 @@ exit_event(struct child *c)
 	evb_emit(&b, "supervisor", c->name, "child.exited");
 }
 
+/*
+ * A spawn that failed for lack of resources (fds, processes, memory) is not
+ * the child's failure: it is retried after the child's backoff (100 ms at
+ * least) and its restart budget is not spent.
+ */
+static void
+spawn_retry_later(struct child *c)
+{
+	struct child_conf *cf = c->conf;
+	const char *err = strerror(errno);
+	uint64_t delay;
+	struct evb b;
+
+	delay = backoff_delay(cf->restart_backoff_ms, cf->restart_backoff_max_ms,
+	    c->consecutive + 1);
+	if (delay < 100)
+		delay = 100;
+	set_state(c, CS_FAILED);
+	timer_arm(c, CT_BACKOFF, delay);
+	c->next_restart_at = mono_ms() + delay;
+	log_warnx("%s: cannot spawn for lack of resources (%s): retrying in "
+	    "%llu ms, restart budget not spent", c->name, err,
+	    (unsigned long long)delay);
+	evb_begin(&b, 2);
+	mp_kstr(&b.pk, "error", err);
+	mp_kint(&b.pk, "delay_ms", (int64_t)delay);
+	evb_emit(&b, "supervisor", c->name, "spawn.resource_error");
+}
+
 /* --- actions of the state table ------------------------------------- */
 
 static void
 a_spawn(struct child *c)
 {
-	int restart = c->as_restart && c->spawned > 0;
+	int restart = c->as_restart && c->spawned > 0, r;
 
 	timer_cancel(c);
 	c->deadline_missed = 0;
 	c->hello = 0;
 	c->condemned = 0;
 	c->kill_reason = NULL;
-	if (spawn_child(c) == -1) {
+	if ((r = spawn_child(c)) == SPAWN_RESOURCE) {
+		spawn_retry_later(c);
+		return;
+	}
+	if (r == -1) {
 		c->exit_known = 1;
 		c->exit_reason = NULL;
 		c->exit_code = 127;

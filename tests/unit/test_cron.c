@@ -1,6 +1,9 @@
 /* test_cron.c: cron and interval parsing, next due times across DST in two
  * IANA zones (America/New_York, Europe/Berlin), fixed offsets. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cron.h"
 #include "unit.h"
@@ -77,6 +80,121 @@ START_TEST(t_berlin)
 }
 END_TEST
 
+/* Sydney: clocks go forward in October and back in April. */
+START_TEST(t_southern)
+{
+	/* 2026-10-04 02:00 AEST -> 03:00 AEDT: 02:30 runs at 03:30 AEDT */
+	NEXT("30 2 * * *", "Australia/Sydney", 1790992800, 1791045000);
+	NEXT("30 2 * * *", "Australia/Sydney", 1791045000, 1791127800);
+	/* 2026-04-05 03:00 AEDT -> 02:00 AEST: the first 02:30 only */
+	NEXT("30 2 * * *", "Australia/Sydney", 1775264400, 1775316600);
+	NEXT("30 2 * * *", "Australia/Sydney", 1775316600, 1775406600);
+}
+END_TEST
+
+/* Beyond the table of the tzfile: the POSIX rule of its footer. */
+START_TEST(t_far_future)
+{
+	/* Berlin 2099-03-29, the last Sunday of March: 02:30 -> 03:30 */
+	NEXT("30 2 * * *", "Europe/Berlin", 4078378800, 4078431000);
+	/* New York 2090-11-05, the first Sunday of November: 01:30 once */
+	NEXT("30 1 * * *", "America/New_York", 3813494400, 3813543000);
+	NEXT("30 1 * * *", "America/New_York", 3813543000, 3813633000);
+}
+END_TEST
+
+/* A tzfile read into memory. */
+static struct tzdata *
+tz_read(const char *zone)
+{
+	char path[256], *buf;
+	struct tzdata *tz;
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+	ck_assert_ptr_nonnull(fp = fopen(path, "rb"));
+	ck_assert_ptr_nonnull(buf = malloc(1 << 20));
+	n = fread(buf, 1, 1 << 20, fp);
+	fclose(fp);
+	tz = tzdata_parse(buf, n);
+	free(buf);
+	ck_assert_msg(tz != NULL, "%s: not read as a tzfile", zone);
+	return tz;
+}
+
+/* Our reading of the tzfile agrees with the C library's, 1902 to 2100. */
+START_TEST(t_zones_match_libc)
+{
+	static const char *zones[] = { "Europe/Berlin", "America/New_York",
+	    "Australia/Sydney", "Asia/Kolkata", "America/Sao_Paulo",
+	    "Pacific/Chatham", "Europe/Dublin", "America/St_Johns",
+	    "Africa/Casablanca", "Asia/Tehran", "Pacific/Apia",
+	    "Europe/Moscow", "Australia/Lord_Howe", "Etc/GMT+5" };
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	struct tzdata *tz;
+	struct tm tm;
+	size_t i;
+	int64_t t;
+	time_t tt;
+	int bad = 0;
+
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		tz = tz_read(zones[i]);
+		setenv("TZ", zones[i], 1);	/* the test only: no threads */
+		tzset();
+		for (t = -2145916800LL; t < 4102444800LL;
+		    t += 86400 * 3 + 3607) {
+			tt = (time_t)t;
+			localtime_r(&tt, &tm);
+			if (tzdata_offset(tz, t) != tm.tm_gmtoff && bad++ < 5)
+				fprintf(stderr, "%s at %lld: offset %d, libc "
+				    "%ld\n", zones[i], (long long)t,
+				    tzdata_offset(tz, t), tm.tm_gmtoff);
+		}
+		tzdata_free(tz);
+	}
+	if (old != NULL)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old);
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+/* Not tzfiles, or damaged ones: refused, never read past the end. */
+START_TEST(t_tzfile_bad)
+{
+	static const char slim[] = "TZif2\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+	    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1\0\0\0\0";
+	struct tzdata *tz;
+	char buf[512];
+	size_t n;
+
+	ck_assert_ptr_null(tzdata_parse("", 0));
+	ck_assert_ptr_null(tzdata_parse("TZif", 4));
+	ck_assert_ptr_null(tzdata_parse("not a zone file at all, no, not at "
+	    "all, really not", 50));
+	/* a version 2 header whose second part is missing */
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, slim, sizeof(slim) - 1);
+	ck_assert_ptr_null(tzdata_parse(buf, sizeof(slim) - 1));
+	/* version 1, one type (+01:00), no transitions */
+	n = sizeof(slim) - 1;
+	buf[4] = '\0';
+	buf[n++] = 0; buf[n++] = 0; buf[n++] = 0x0e; buf[n++] = 0x10;
+	buf[n++] = 0; buf[n++] = 0;
+	ck_assert_ptr_nonnull(tz = tzdata_parse(buf, n));
+	ck_assert_int_eq(tzdata_offset(tz, 0), 3600);
+	ck_assert_int_eq(tzdata_offset(tz, 4102444800LL), 3600);
+	tzdata_free(tz);
+	/* cut short: refused */
+	ck_assert_ptr_null(tzdata_parse(buf, n - 1));
+}
+END_TEST
+
 START_TEST(t_errors)
 {
 	struct cron c;
@@ -119,6 +237,10 @@ cron_suite(void)
 	tcase_add_test(tc, t_utc);
 	tcase_add_test(tc, t_new_york);
 	tcase_add_test(tc, t_berlin);
+	tcase_add_test(tc, t_southern);
+	tcase_add_test(tc, t_far_future);
+	tcase_add_test(tc, t_zones_match_libc);
+	tcase_add_test(tc, t_tzfile_bad);
 	tcase_add_test(tc, t_errors);
 	suite_add_tcase(s, tc);
 	return s;
