@@ -95,7 +95,8 @@ static sqlite3		*db;		/* the writer's (the loop's at load) */
 static sqlite3		*rdb;		/* the loop's, read only */
 static sqlite3_stmt	*st_upsert, *st_final, *st_insfinal, *st_snap;
 static sqlite3_stmt	*st_nosnap, *st_claim, *st_delivery, *st_nodelivery;
-static sqlite3_stmt	*st_keeptime, *st_keepmax, *st_probe;
+static sqlite3_stmt	*st_keeptime, *st_keepmax, *st_probe, *st_peer;
+static sqlite3_stmt	*st_nopeers;
 static sqlite3_stmt	*rd_recall, *rd_finished, *rd_history;
 static ev_prepare	 committer;
 static ev_async		 committed;
@@ -127,7 +128,7 @@ static char		*halt_err;
 static const char pragmas[] =
     "PRAGMA synchronous=FULL;"
     "PRAGMA wal_autocheckpoint=8192;"
-    "PRAGMA cache_size=-8192;";
+    "PRAGMA cache_size=-2048;";
 
 static const char tables[] =
     "CREATE TABLE IF NOT EXISTS inputs (id TEXT PRIMARY KEY, member TEXT "
@@ -523,7 +524,10 @@ prepare_all(void)
 	    "inputs WHERE member = ?1 AND fin IS NOT NULL ORDER BY fin LIMIT "
 	    "?2)", &st_keepmax) == -1 ||
 	    prepare("INSERT OR REPLACE INTO meta (k, v) VALUES ('probe', ?)",
-	    &st_probe) == -1 ? -1 : 0;
+	    &st_probe) == -1 ||
+	    prepare("INSERT OR IGNORE INTO peers (a, b) VALUES (?, ?)",
+	    &st_peer) == -1 ||
+	    prepare("DELETE FROM peers", &st_nopeers) == -1 ? -1 : 0;
 }
 
 /* Open (or create) the store in dir, checked; -1 when it must not run. */
@@ -582,6 +586,7 @@ reader_open(void)
 		return -1;
 	}
 	sqlite3_busy_timeout(rdb, 5000);
+	(void)sqlite3_exec(rdb, "PRAGMA cache_size=-1024", NULL, NULL, NULL);
 	if (prepare_on(rdb, "SELECT id, state, attempts, result, error FROM "
 	    "inputs WHERE member = ?1 AND key = ?2 AND fin IS NOT NULL AND "
 	    "fin >= ?3 ORDER BY fin DESC LIMIT 1", &rd_recall) == -1 ||
@@ -935,7 +940,8 @@ batch_committed(struct batch *b)
 	size_t i;
 
 	if (failure != NULL && b->retry) {
-		log_warnx("store: %s: writing again after %llu ms", dbpath,
+		log_warnx("%s: the store writes again, after %llu ms; "
+		    "mobkitd is no longer degraded", dbpath,
 		    (unsigned long long)(mono_ms() - failed_since));
 		store_event("store.recovered", NULL,
 		    (int64_t)(mono_ms() - failed_since));
@@ -968,11 +974,13 @@ batch_failed(struct batch *b)
 	if (failure == NULL) {
 		failure = dup_or_null(b->err);
 		failed_since = mono_ms();
-		log_warnx("%s: %s; new inputs are refused, retrying every "
-		    "second", dbpath, failure);
+		log_warnx("%s: a write failed (%s); mobkitd is degraded: new "
+		    "inputs are refused, the store is retried every second",
+		    dbpath, failure);
 		store_event("store.write_failed", failure, 0);
 		ev_timer_start(D->loop, &retry_timer);
-	}
+	} else if (b->retry)
+		log_debug("%s: the retry failed too (%s)", dbpath, b->err);
 	for (i = 0; i < b->n; i++) {
 		struct row *r = &b->rows[i], *k;
 
@@ -1019,12 +1027,13 @@ committed_cb(struct ev_loop *loop, ev_async *w, int revents)
 
 /* --- the writer thread: the only user of db once started ------------- */
 
+/* What failed, for the answers: "store: <SQLite's message>" (no log
+ * here: the loop says it, the writer thread never logs). */
 static char *
-db_error(const char *what)
+db_error(void)
 {
 	char *s;
 
-	log_warnx("store: %s: %s: %s", dbpath, what, sqlite3_errmsg(db));
 	if (asprintf(&s, "store: %s", sqlite3_errmsg(db)) == -1)
 		fatal("asprintf");
 	return s;
@@ -1072,23 +1081,19 @@ mcount_get(const char *member)
 static int
 write_peers(struct batch *b)
 {
-	sqlite3_stmt *st;
 	char *tab;
 	int i, r = 0;
 
-	if (sqlite3_exec(db, "DELETE FROM peers", NULL, NULL, NULL) != SQLITE_OK
-	    || prepare("INSERT OR IGNORE INTO peers (a, b) VALUES (?, ?)",
-	    &st) == -1)
+	if (step(st_nopeers) == -1)
 		return -1;
 	for (i = 0; r == 0 && i < b->edges.n; i++) {
 		tab = strchr(b->edges.v[i], '\t');
 		*tab = '\0';
-		bind_text(st, 1, b->edges.v[i]);
-		bind_text(st, 2, tab + 1);
-		r = step(st);
+		bind_text(st_peer, 1, b->edges.v[i]);
+		bind_text(st_peer, 2, tab + 1);
+		r = step(st_peer);
 		*tab = '\t';
 	}
-	sqlite3_finalize(st);
 	return r;
 }
 
@@ -1235,12 +1240,10 @@ transaction(struct batch *first)
 	if (halted && !first->retry)
 		return dup_or_null(halt_err);
 	halted = 0;
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		err = db_error("BEGIN");
-	else if (batches_write(first) == -1)
-		err = db_error("write");
-	else if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		err = db_error("COMMIT");
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    batches_write(first) == -1 ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		err = db_error();
 	if (err != NULL) {
 		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_reset(st_upsert);
@@ -1254,6 +1257,8 @@ transaction(struct batch *first)
 		sqlite3_reset(st_keeptime);
 		sqlite3_reset(st_keepmax);
 		sqlite3_reset(st_probe);
+		sqlite3_reset(st_peer);
+		sqlite3_reset(st_nopeers);
 		halted = 1;
 		free(halt_err);
 		halt_err = dup_or_null(err);
@@ -1348,6 +1353,8 @@ store_close(void)
 	sqlite3_finalize(st_keeptime);
 	sqlite3_finalize(st_keepmax);
 	sqlite3_finalize(st_probe);
+	sqlite3_finalize(st_peer);
+	sqlite3_finalize(st_nopeers);
 	sqlite3_finalize(rd_recall);
 	sqlite3_finalize(rd_finished);
 	sqlite3_finalize(rd_history);
