@@ -1177,7 +1177,7 @@ keep_limits(int max, int64_t ms)
 	HASH_ITER(hh, counts, m, t) {
 		if (!m->touched)
 			continue;
-		if (ms > 0) {
+		if (ms >= 0) {
 			bind_text(st_keeptime, 1, m->member);
 			sqlite3_bind_int64(st_keeptime, 2, (int64_t)wall_ms() -
 			    ms);
