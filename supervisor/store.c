@@ -87,6 +87,7 @@ struct mcount {
 	int64_t		 n;		/* committed */
 	int64_t		 next;		/* in the open transaction */
 	int		 touched;
+	uint64_t	 swept;		/* mono ms of the last time sweep */
 	UT_hash_handle	 hh;
 };
 
@@ -1168,16 +1169,22 @@ write_row(const struct row *w)
 	return 0;
 }
 
-/* Forget the finished inputs beyond the retention limits. */
+/*
+ * Forget the finished inputs beyond the retention limits.  The count is
+ * kept exact; the time limit is swept from disk at most once a second
+ * per member (reads skip what is past it anyway).
+ */
 static int
 keep_limits(int max, int64_t ms)
 {
 	struct mcount *m, *t;
+	uint64_t now = mono_ms();
 
 	HASH_ITER(hh, counts, m, t) {
 		if (!m->touched)
 			continue;
-		if (ms >= 0) {
+		if (ms >= 0 && (m->swept == 0 || now - m->swept >= 1000)) {
+			m->swept = now;
 			bind_text(st_keeptime, 1, m->member);
 			sqlite3_bind_int64(st_keeptime, 2, (int64_t)wall_ms() -
 			    ms);
