@@ -111,6 +111,7 @@ pack_delivery(msgpack_packer *pk, const struct delivery *d, int replay)
 	}
 }
 
+/* FNV-1a of a payload. */
 static uint64_t
 payload_hash(const char *p)
 {
@@ -135,6 +136,7 @@ compact(struct delivery *d)
 	d->payload = NULL;
 }
 
+/* Is this the payload the record was made with? */
 static int
 same_payload(const struct delivery *d, const char *payload)
 {
@@ -188,6 +190,7 @@ save(const struct delivery *d)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* The record, to one requester. */
 static void
 answer(uint64_t cid, const struct delivery *d, int replay)
 {
@@ -225,6 +228,7 @@ delivery_free_partial(struct delivery *d)
 	free(d);
 }
 
+/* Out of both indexes, then freed. */
 static void
 delivery_free(struct delivery *d)
 {
@@ -265,6 +269,7 @@ keep_trim(void)
 	}
 }
 
+/* Answer everyone waiting on a finished record. */
 static void
 answer_all(struct delivery *d)
 {
@@ -370,6 +375,7 @@ finish(struct delivery *d, int status)
 	persist(d);	/* answers once on disk (at once without a store) */
 }
 
+/* Record one attempt. */
 static void
 add_attempt(struct delivery *d, int n, const char *status, const char *err,
     int64_t at)
@@ -509,6 +515,7 @@ deliveries_ready(struct child *c)
 			send_to_module(d);
 }
 
+/* The delivery module is gone: pending records go again later. */
 void
 deliveries_gone(struct child *c)
 {
@@ -587,6 +594,7 @@ struct pending_deliver {
 	char		*key;
 };
 
+/* A string field of the router's answer, copied. */
 static char *
 str_of(const msgpack_object *m, const char *k)
 {
@@ -785,6 +793,7 @@ v_deliver(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	return 1;
 }
 
+/* deliveries: the records remembered, newest first. */
 int
 v_deliveries(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 {

@@ -60,6 +60,7 @@ static void	retry_cb(struct ev_loop *, ev_timer *, int);
 
 /* --- lookups ------------------------------------------------------- */
 
+/* The input in memory with this id. */
 struct input *
 input_find(const char *id)
 {
@@ -69,6 +70,7 @@ input_find(const char *id)
 	return in;
 }
 
+/* The live (or not yet released) input of a mailbox with this key. */
 static struct input *
 key_find(struct mbox *mb, const char *key)
 {
@@ -78,6 +80,7 @@ key_find(struct mbox *mb, const char *key)
 	return in;
 }
 
+/* Consumed, failed or abandoned? */
 int
 input_terminal(const struct input *in)
 {
@@ -87,6 +90,7 @@ input_terminal(const struct input *in)
 
 /* --- remembering finished inputs (retention) -------------------------- */
 
+/* input_retention_max: finished inputs remembered per member. */
 static int
 keep_max(void)
 {
@@ -100,6 +104,7 @@ keep_since(void)
 	return (int64_t)wall_ms() - D->cfg->input_retention_ms;
 }
 
+/* FNV-1a of a key. */
 static uint64_t
 key_hash(const char *k)
 {
@@ -112,6 +117,7 @@ key_hash(const char *k)
 	return h;
 }
 
+/* The bucket of a key in a table of sz (a power of two). */
 static struct done **
 done_slot(struct done **tab, size_t sz, const char *key)
 {
@@ -139,6 +145,7 @@ done_grow(struct mbox *mb)
 	mb->done_tabsz = nsz;
 }
 
+/* Forget the oldest finished input remembered. */
 static void
 done_drop_oldest(struct mbox *mb)
 {
@@ -202,6 +209,7 @@ done_add(struct mbox *mb, const struct input *in)
 	done_trim(mb);
 }
 
+/* The finished input remembered with this key, if any. */
 static struct done *
 done_find(struct mbox *mb, const char *key)
 {
@@ -251,6 +259,7 @@ recall(struct mbox *mb, const char *key, struct input **inp)
 
 /* --- the conversation without state_dir ------------------------------- */
 
+/* The profile's history_max_bytes. */
 static int64_t
 history_max(const struct mbox *mb)
 {
@@ -259,6 +268,7 @@ history_max(const struct mbox *mb)
 	return p != NULL ? p->history_max_bytes : 1048576;
 }
 
+/* Forget the whole conversation. */
 static void
 history_free(struct mbox *mb)
 {
@@ -337,6 +347,7 @@ history_join(struct mbox *mb)
 
 /* --- lifecycle of a mailbox ---------------------------------------- */
 
+/* A member's mailbox, empty. */
 struct mbox *
 mbox_new(const char *id, const struct profile_conf *p)
 {
@@ -357,6 +368,7 @@ mbox_new(const char *id, const struct profile_conf *p)
 	return mb;
 }
 
+/* The profile's keys a mailbox uses. */
 void
 mbox_set_profile(struct mbox *mb, const struct profile_conf *p)
 {
@@ -367,6 +379,7 @@ mbox_set_profile(struct mbox *mb, const struct profile_conf *p)
 	mb->comms = p != NULL ? p->comms : 1;
 }
 
+/* Free an input (out of every list first). */
 static void
 input_free(struct mbox *mb, struct input *in)
 {
@@ -381,6 +394,7 @@ input_free(struct mbox *mb, struct input *in)
 	free(in);
 }
 
+/* A member goes: waiters hear terminated, everything is freed. */
 void
 mbox_free(struct mbox *mb)
 {
@@ -416,6 +430,7 @@ input_retire(struct mbox *mb, struct input *in)
 
 /* --- state changes --------------------------------------------------- */
 
+/* An input.* event for an input. */
 static void
 input_event(struct mbox *mb, struct input *in, const char *type)
 {
@@ -650,12 +665,14 @@ mbox_input_release(const char *member, const char *id)
 
 /* --- talking to the worker ------------------------------------------ */
 
+/* The member's child. */
 static struct child *
 mbox_child(struct mbox *mb)
 {
 	return mb->child;
 }
 
+/* A message to the member's worker; -1 when it has no peer. */
 static int
 worker_send(struct child *c, msgpack_sbuffer *sb)
 {
@@ -791,6 +808,7 @@ dispatch(struct mbox *mb)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* A delayed retry is due. */
 static void
 retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -799,6 +817,7 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	dispatch(w->data);
 }
 
+/* The worker may be idle: hand it the next input. */
 void
 mbox_kick(struct child *c)
 {
@@ -1048,6 +1067,7 @@ mbox_reset(struct child *c, int *abandoned)
 
 /* Waiters and --wait ------------------------------------------------- */
 
+/* Inputs queued or running. */
 int
 mbox_pending(const struct mbox *mb)
 {
@@ -1087,6 +1107,7 @@ struct listing {
 	size_t		 n, cap;
 };
 
+/* A finished input into the listing (unless also in memory). */
 static void
 listing_add(void *arg, const char *id, int state, int attempts,
     const char *key)
@@ -1111,6 +1132,7 @@ listing_add(void *arg, const char *id, int state, int attempts,
 	e->attempts = attempts;
 }
 
+/* One entry of the inputs listing. */
 static void
 pack_listed(msgpack_packer *pk, const char *id, int state, int attempts,
     const char *key)

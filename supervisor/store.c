@@ -160,6 +160,7 @@ static const char indexes[] =
     "CREATE INDEX IF NOT EXISTS inputs_fin ON inputs (member, fin);"
     "CREATE INDEX IF NOT EXISTS messages_member ON messages (member, seq);";
 
+/* Is there a store (state_dir)? */
 int
 store_enabled(void)
 {
@@ -178,6 +179,7 @@ static void	committed_cb(struct ev_loop *, ev_async *, int);
 static void	retry_cb(struct ev_loop *, ev_timer *, int);
 static void	*writer_main(void *);
 
+/* Prepare a statement on a connection; -1 (said) when it does not. */
 static int
 prepare_on(sqlite3 *h, const char *sql, sqlite3_stmt **st)
 {
@@ -188,12 +190,14 @@ prepare_on(sqlite3 *h, const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
+/* Prepare a statement on the writer's connection. */
 static int
 prepare(const char *sql, sqlite3_stmt **st)
 {
 	return prepare_on(db, sql, st);
 }
 
+/* An empty batch. */
 static struct batch *
 batch_new(void)
 {
@@ -207,6 +211,7 @@ batch_new(void)
 
 /* --- checking the file ------------------------------------------------ */
 
+/* A big-endian 32-bit field of the SQLite header. */
 static uint32_t
 be32(const unsigned char *p)
 {
@@ -214,6 +219,7 @@ be32(const unsigned char *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
+/* Does the write-ahead log next to path hold anything? */
 static int
 wal_holds_data(const char *path, long long *size)
 {
@@ -306,6 +312,7 @@ check_file(const char *path, char *why, size_t sz)
 	return 0;
 }
 
+/* The integer a PRAGMA answers; -1 when it cannot be read. */
 static int
 pragma_int(sqlite3 *h, const char *sql, int *v)
 {
@@ -320,6 +327,7 @@ pragma_int(sqlite3 *h, const char *sql, int *v)
 	return r == SQLITE_ROW ? 0 : -1;
 }
 
+/* Does the database have this table? */
 static int
 has_table(sqlite3 *h, const char *name)
 {
@@ -496,6 +504,7 @@ store_migrate(int from)
 	return 0;
 }
 
+/* The writer's statements, prepared once. */
 static int
 prepare_all(void)
 {
@@ -640,6 +649,7 @@ store_input(struct mbox *mb, struct input *in)
 	in->dirty = 1;
 }
 
+/* A new, zeroed row at the end of a batch. */
 static struct row *
 row_add_to(struct batch *b, int kind)
 {
@@ -657,12 +667,14 @@ row_add_to(struct batch *b, int kind)
 	return r;
 }
 
+/* A new row in the batch being filled. */
 static struct row *
 row_add(int kind)
 {
 	return row_add_to(cur, kind);
 }
 
+/* strdup, NULL staying NULL. */
 static char *
 dup_or_null(const char *s)
 {
@@ -702,6 +714,7 @@ store_snapshot_append(struct mbox *mb, const char *messages)
 	r->text = dup_or_null(messages);
 }
 
+/* A reset: the member's conversation is deleted. */
 void
 store_snapshot_clear(struct mbox *mb)
 {
@@ -746,6 +759,7 @@ store_claim(const char *schedule, int64_t due_ms)
 	r->seq = due_ms;
 }
 
+/* The peer graph changed: it is written whole with the next batch. */
 void
 store_peers(void)
 {
@@ -858,6 +872,7 @@ batch_submit(int retry)
 	cur = batch_new();
 }
 
+/* Before the loop blocks: what changed goes to the writer. */
 static void
 commit_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
@@ -879,6 +894,7 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		batch_submit(1);
 }
 
+/* The strings of a row. */
 static void
 row_free(struct row *r)
 {
@@ -890,6 +906,7 @@ row_free(struct row *r)
 	free(r->error);
 }
 
+/* A batch and its rows; afters still there hear "store: closed". */
 static void
 batch_free(struct batch *b)
 {
@@ -909,6 +926,7 @@ batch_free(struct batch *b)
 	free(b);
 }
 
+/* Run what waited on a batch, with its result. */
 static void
 run_afters(struct batch *b)
 {
@@ -921,6 +939,7 @@ run_afters(struct batch *b)
 	}
 }
 
+/* store.write_failed {error} or store.recovered {failed_ms}. */
 static void
 store_event(const char *type, const char *err, int64_t ms)
 {
@@ -1040,6 +1059,7 @@ db_error(void)
 	return s;
 }
 
+/* Run a statement to its end; -1 on an error (left for db_error). */
 static int
 step(sqlite3_stmt *st)
 {
@@ -1051,6 +1071,7 @@ step(sqlite3_stmt *st)
 	return 0;
 }
 
+/* Bind a string, NULL as NULL. */
 static void
 bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -1060,6 +1081,7 @@ bind_text(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
+/* The writer's count of a member, opened for this transaction. */
 static struct mcount *
 mcount_get(const char *member)
 {
@@ -1079,6 +1101,7 @@ mcount_get(const char *member)
 	return m;
 }
 
+/* The peer table, rewritten whole. */
 static int
 write_peers(struct batch *b)
 {
@@ -1098,6 +1121,7 @@ write_peers(struct batch *b)
 	return r;
 }
 
+/* The ten columns of an input row. */
 static void
 bind_input(sqlite3_stmt *st, const struct row *w)
 {
@@ -1137,6 +1161,7 @@ write_final(const struct row *w)
 	return 0;
 }
 
+/* One row of a batch. */
 static int
 write_row(const struct row *w)
 {
@@ -1216,6 +1241,7 @@ counts_settle(int ok)
 	}
 }
 
+/* Every row of every batch, the probe of a retry, the limits. */
 static int
 batches_write(struct batch *first)
 {
@@ -1327,6 +1353,7 @@ store_commit(void)
 	return 0;
 }
 
+/* Write what is left, stop the writer, close both connections. */
 void
 store_close(void)
 {
@@ -1387,6 +1414,7 @@ store_close(void)
 
 /* --- reads by the loop ------------------------------------------------- */
 
+/* A text column. */
 static const char *
 col_text(sqlite3_stmt *st, int i)
 {
@@ -1478,6 +1506,7 @@ hist_add(struct hist *h, const char *turn)
 	h->len += n - 1;
 }
 
+/* The conversation rows of member still in a batch, in order. */
 static void
 hist_rows(struct hist *h, const struct batch *b, const char *member)
 {
@@ -1526,6 +1555,7 @@ store_history(const char *member)
 
 /* --- the load at start ------------------------------------------------- */
 
+/* The end of a read at load: -1 (said) unless it ran to its end. */
 static int
 load_done(sqlite3_stmt *st, int r, const char *what)
 {
