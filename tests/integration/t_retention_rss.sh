@@ -7,6 +7,13 @@
 . "$(dirname "$0")/lib.sh"
 N=${RSS_INPUTS:-4000}
 WARM=2000
+# a sanitizer's quarantine makes RSS meaningless: check the cap only
+sanitized=
+if grep -qa __asan_init "$BIN/mobkitd"; then
+	sanitized=1
+	N=200
+	WARM=1100
+fi
 
 # config EXTRA: one echo member; small event buffer and history so that
 # only the retention of inputs is measured
@@ -56,7 +63,7 @@ for extra in "" "state_dir = $T/state"; do
 	echo "$label: RSS $((r0 / 1024)) KiB at start, $((r1 / 1024)) KiB after" \
 	    "$WARM inputs (cap 1000 reached), $((r2 / 1024)) KiB after $N more:" \
 	    "$((grow / N)) bytes per input" >&2
-	[ "$grow" -le $((N * 128 + slack * 1048576)) ] ||
+	[ -n "$sanitized" ] || [ "$grow" -le $((N * 128 + slack * 1048576)) ] ||
 		fail "$label: RSS grew by $grow bytes over $N inputs past the cap"
 	kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
 done
