@@ -157,7 +157,8 @@ static const char indexes[] =
     "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v);"
     "CREATE INDEX IF NOT EXISTS inputs_key ON inputs (member, key) "
     "WHERE key IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS inputs_fin ON inputs (member, fin);"
+    "CREATE INDEX IF NOT EXISTS inputs_fin ON inputs (member, fin) "
+    "WHERE fin IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS messages_member ON messages (member, seq);";
 
 /* Is there a store (state_dir)? */

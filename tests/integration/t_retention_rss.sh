@@ -38,8 +38,9 @@ idle() { jctl members | jq -e '.[0].queued == 0 and .[0].running == null' >/dev/
 # send PREFIX N: N keyed sends, 4 clients at once
 send() {
 	seq 1 "$2" | sed "s/^/$1-/" | xargs -P 4 -n 50 sh -c '
+		sock=$1; shift
 		for k; do
-			"$0" -s "$1" send m1 "some text for $k" --key "$k" >/dev/null ||
+			"$0" -s "$sock" send m1 "some text for $k" --key "$k" >/dev/null ||
 				exit 255
 		done' "$BIN/mobkitctl" "$SOCK" || fail "a send failed"
 	wait_for "$1: all finished" idle
