@@ -599,8 +599,9 @@ reader_open(void)
 	sqlite3_busy_timeout(rdb, 5000);
 	(void)sqlite3_exec(rdb, "PRAGMA cache_size=-1024", NULL, NULL, NULL);
 	if (prepare_on(rdb, "SELECT id, state, attempts, result, error FROM "
-	    "inputs WHERE member = ?1 AND key = ?2 AND fin IS NOT NULL AND "
-	    "fin >= ?3 ORDER BY fin DESC LIMIT 1", &rd_recall) == -1 ||
+	    "inputs INDEXED BY inputs_key WHERE member = ?1 AND key = ?2 AND "
+	    "fin IS NOT NULL AND fin >= ?3 ORDER BY fin DESC LIMIT 1",
+	    &rd_recall) == -1 ||
 	    prepare_on(rdb, "SELECT id, state, attempts, key FROM inputs WHERE "
 	    "member = ?1 AND fin IS NOT NULL AND fin >= ?2 ORDER BY fin DESC, "
 	    "seq DESC LIMIT ?3", &rd_finished) == -1 ||
