@@ -2,6 +2,8 @@
 # are remembered (the newest), for input_retention_ms; a forgotten key is
 # accepted anew, a remembered one deduplicated; inputs lists id, state,
 # attempts and key only.  In memory, then with state_dir across a kill -9.
+# Conversations: history_max_bytes bounds them in memory; with state_dir a
+# restarted worker gets the whole one from the store.
 . "$(dirname "$0")/lib.sh"
 
 # config EXTRA: one echo member, input_retention_max = 50 unless EXTRA
@@ -103,5 +105,35 @@ $extra"
 	out=$(jctl send m1 "again" --key brief)
 	[ "$(outcome "$out")" = accepted ] || fail "brief, once forgotten: $out"
 	[ "$(echo "$out" | jq -r .input_id)" != "$id" ] || fail "the same input"
+	kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
+done
+
+# --- conversations: without state_dir at most history_max_bytes (the
+# oldest turns dropped); with it, whole from the store at a restart
+for extra in "" "state_dir = $T/state3"; do
+	{ header; printf '%s\n' "$extra"; cat <<EOT
+
+[profile p]
+provider = echo
+history_max_bytes = 300
+restart_backoff_ms = 100
+
+[member m1]
+profile = p
+EOT
+	} >"$CFG"
+	start_daemon
+	wait_for "m1 healthy" is_state m1 healthy
+	for i in 1 2 3 4 5; do
+		jctl send m1 "t$i" --wait >/dev/null || fail "turn $i"
+	done
+	pid=$(member_pid m1)
+	kill -9 "$pid"
+	wait_for "m1 restarted" sh -c "[ \"\$($BIN/mobkitctl -s $SOCK --json members | jq -r '.[0].pid')\" != $pid ] && [ \"\$($BIN/mobkitctl -s $SOCK --json members | jq -r '.[0].state')\" = healthy ]"
+	out=$(jctl send m1 "t6" --wait)
+	want=${extra:+"echo (turn 6): t6"}
+	want=${want:-"echo (turn 4): t6"}
+	[ "$(echo "$out" | jq -r .result.text)" = "$want" ] ||
+		fail "history ${extra:-in memory}: $out"
 	kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
 done
