@@ -8,6 +8,13 @@
  * a key (recipient, sink, key) returns the original record and sends
  * nothing; the same key with another payload is refused.  A token bucket
  * per route and recipient refuses what exceeds rate_limit_per_minute.
+ *
+ * With state_dir a record is handed to the module, and a requester
+ * answered, only once it is committed; a record that could not be
+ * written fails its requesters with the store's reason.  Finished records
+ * are remembered, with their keys, for delivery_retention_ms and at most
+ * delivery_retention_max, oldest forgotten first; a finished record keeps
+ * a hash of its payload, not the payload.
  */
 #include <sys/queue.h>
 
@@ -24,8 +31,6 @@
 #include "mpack.h"
 #include "proto.h"
 #include "timeutil.h"
-
-#define KEEP		1000	/* finished records kept */
 
 enum { DL_PENDING, DL_SENT, DL_FAILED };
 static const char *const dl_status[] = { "pending", "sent", "failed" };
@@ -54,7 +59,13 @@ struct delivery {
 	struct dwaiter	*w;
 	int		 nw;
 	int		 sent_to_module;
+	int		 durable;	/* committed at least once */
+	uint64_t	 gen;		/* saves made: the last one decides */
+	uint64_t	 fin_ms;	/* wall ms, finished */
+	uint64_t	 phash;		/* of the payload, once finished */
+	size_t		 plen;
 	TAILQ_ENTRY(delivery) entry;
+	TAILQ_ENTRY(delivery) fentry;	/* finished, oldest first */
 	UT_hash_handle	 hh;		/* by id */
 	UT_hash_handle	 hidem;		/* by (recipient, sink, key) */
 };
@@ -67,9 +78,9 @@ struct bucket {
 };
 
 static struct delivery	*by_id, *by_idem;
-static void	send_later(void *);
 static TAILQ_HEAD(dlq, delivery) all = TAILQ_HEAD_INITIALIZER(all);
-static int		 nall;
+static TAILQ_HEAD(, delivery) finished = TAILQ_HEAD_INITIALIZER(finished);
+static int		 nall, nfinished;
 static struct bucket	*buckets;
 static uint64_t		 next_delivery;
 
@@ -100,6 +111,40 @@ pack_delivery(msgpack_packer *pk, const struct delivery *d, int replay)
 	}
 }
 
+/* FNV-1a of a payload. */
+static uint64_t
+payload_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*p != '\0') {
+		h ^= (unsigned char)*p++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* A finished record keeps what a replay needs: a hash of the payload. */
+static void
+compact(struct delivery *d)
+{
+	if (d->payload == NULL)
+		return;
+	d->phash = payload_hash(d->payload);
+	d->plen = strlen(d->payload);
+	free(d->payload);
+	d->payload = NULL;
+}
+
+/* Is this the payload the record was made with? */
+static int
+same_payload(const struct delivery *d, const char *payload)
+{
+	if (d->payload != NULL)
+		return strcmp(d->payload, payload) == 0;
+	return d->plen == strlen(payload) && d->phash == payload_hash(payload);
+}
+
 /* Everything needed to go on after a restart, as one msgpack map. */
 static void
 save(const struct delivery *d)
@@ -112,7 +157,7 @@ save(const struct delivery *d)
 		return;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 14);
+	msgpack_pack_map(&pk, d->payload != NULL ? 15 : 16);
 	mp_kstr(&pk, "id", d->id);
 	mp_kstr(&pk, "route_id", d->route_id);
 	mp_kstr_or_nil(&pk, "route", d->route);
@@ -121,11 +166,17 @@ save(const struct delivery *d)
 	mp_kstr(&pk, "sink", d->sink);
 	mp_kstr(&pk, "target", d->target);
 	mp_kstr_or_nil(&pk, "key", d->key);
-	mp_kstr(&pk, "payload", d->payload);
+	if (d->payload != NULL)
+		mp_kstr(&pk, "payload", d->payload);
+	else {
+		mp_kint(&pk, "payload_hash", (int64_t)d->phash);
+		mp_kint(&pk, "payload_len", (int64_t)d->plen);
+	}
 	mp_kstr_or_nil(&pk, "idem", d->idem);
 	mp_kint(&pk, "retry_max", d->retry_max);
 	mp_kint(&pk, "backoff_ms", d->backoff_ms);
 	mp_kint(&pk, "status", d->status);
+	mp_kint(&pk, "fin_ms", (int64_t)d->fin_ms);
 	mp_str(&pk, "attempts");
 	msgpack_pack_array(&pk, (size_t)d->natt);
 	for (i = 0; i < d->natt; i++) {
@@ -139,6 +190,7 @@ save(const struct delivery *d)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* The record, to one requester. */
 static void
 answer(uint64_t cid, const struct delivery *d, int replay)
 {
@@ -176,6 +228,7 @@ delivery_free_partial(struct delivery *d)
 	free(d);
 }
 
+/* Out of both indexes, then freed. */
 static void
 delivery_free(struct delivery *d)
 {
@@ -185,16 +238,133 @@ delivery_free(struct delivery *d)
 	delivery_free_partial(d);
 }
 
-/* A delivery is done: answer everyone waiting, forget the oldest. */
+/* Out of memory (and off the disk, when it was written). */
+static void
+forget(struct delivery *d)
+{
+	TAILQ_REMOVE(&all, d, entry);
+	nall--;
+	if (d->status != DL_PENDING) {
+		TAILQ_REMOVE(&finished, d, fentry);
+		nfinished--;
+	}
+	if (d->durable)
+		store_delivery_forget(d->id);
+	delivery_free(d);
+}
+
+/* Forget finished records past the retention limits, oldest first. */
+static void
+keep_trim(void)
+{
+	int64_t since = (int64_t)wall_ms() - D->cfg->delivery_retention_ms;
+	struct delivery *d, *t;
+
+	TAILQ_FOREACH_SAFE(d, &finished, fentry, t) {
+		if (nfinished <= D->cfg->delivery_retention_max &&
+		    (int64_t)d->fin_ms >= since)
+			break;
+		if (d->nw == 0 && d->durable)	/* else: not answered yet */
+			forget(d);
+	}
+}
+
+/* Answer everyone waiting on a finished record. */
+static void
+answer_all(struct delivery *d)
+{
+	int i;
+
+	for (i = 0; i < d->nw; i++)
+		answer(d->w[i].cid, d, d->w[i].replay);
+	free(d->w);
+	d->w = NULL;
+	d->nw = 0;
+}
+
+static void	persisted(void *, const char *);
+
+struct saved {
+	uint64_t	 gen;
+	char		 id[48];
+};
+
+/* Write the record; what waits on it goes on once it is committed. */
+static void
+persist(struct delivery *d)
+{
+	struct saved *s;
+
+	save(d);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		fatal("calloc");
+	s->gen = ++d->gen;
+	snprintf(s->id, sizeof(s->id), "%s", d->id);
+	store_after_commit(persisted, s);
+}
+
+/* A record never written: its requesters hear why, it is dropped. */
+static void
+unsaved(struct delivery *d, const char *err)
+{
+	int i;
+
+	log_warnx("delivery %s was not saved: %s", d->id, err);
+	for (i = 0; i < d->nw; i++)
+		reply_error(d->w[i].cid, err);
+	d->nw = 0;
+	forget(d);
+}
+
+static void	send_to_module(struct delivery *);
+
+/*
+ * The commit holding a save is over.  Only the last save of a record
+ * acts: on success a pending record goes to the module and a finished
+ * one is answered; on failure a record already on disk is written again
+ * (with the retry), one never written fails its requesters.
+ */
+static void
+persisted(void *arg, const char *err)
+{
+	struct saved *s = arg;
+	struct delivery *d;
+
+	HASH_FIND(hh, by_id, s->id, strlen(s->id), d);
+	if (d != NULL && err == NULL)
+		d->durable = 1;
+	if (d == NULL || s->gen != d->gen) {
+		free(s);
+		return;
+	}
+	free(s);
+	if (err != NULL) {
+		if (d->durable)
+			persist(d);
+		else
+			unsaved(d, err);
+		return;
+	}
+	if (d->status == DL_PENDING) {
+		if (strcmp(d->sink, "mob_member") != 0)
+			send_to_module(d);
+		return;
+	}
+	answer_all(d);
+	keep_trim();
+}
+
+/* A delivery is done: record it, then answer everyone waiting. */
 static void
 finish(struct delivery *d, int status)
 {
-	struct delivery *o, *t;
 	struct evb b;
-	int i;
 
 	d->status = status;
-	save(d);
+	d->fin_ms = wall_ms();
+	TAILQ_INSERT_TAIL(&finished, d, fentry);
+	nfinished++;
+	compact(d);
 	evb_begin(&b, 4);
 	mp_kstr(&b.pk, "delivery_id", d->id);
 	mp_kstr(&b.pk, "sink", d->sink);
@@ -202,20 +372,10 @@ finish(struct delivery *d, int status)
 	mp_kint(&b.pk, "attempts", d->natt);
 	evb_emit(&b, "module", "delivery", status == DL_SENT ?
 	    "delivery.sent" : "delivery.failed");
-	for (i = 0; i < d->nw; i++)
-		answer(d->w[i].cid, d, d->w[i].replay);
-	d->nw = 0;
-	TAILQ_FOREACH_SAFE(o, &all, entry, t) {
-		if (nall <= KEEP)
-			break;
-		if (o->status == DL_PENDING || o->key != NULL)
-			continue;	/* keyed ones stay: idempotency */
-		TAILQ_REMOVE(&all, o, entry);
-		nall--;
-		delivery_free(o);
-	}
+	persist(d);	/* answers once on disk (at once without a store) */
 }
 
+/* Record one attempt. */
 static void
 add_attempt(struct delivery *d, int n, const char *status, const char *err,
     int64_t at)
@@ -263,18 +423,6 @@ send_to_module(struct delivery *d)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* Once the record is durable, the module may send it. */
-static void
-send_later(void *arg)
-{
-	struct delivery *d;
-
-	HASH_FIND(hh, by_id, arg, strlen(arg), d);
-	if (d != NULL && d->status == DL_PENDING)
-		send_to_module(d);
-	free(arg);
-}
-
 /* A record from the store (start-up): as it was, pending ones resume. */
 void
 delivery_restore(const void *blob, size_t len)
@@ -294,11 +442,16 @@ delivery_restore(const void *blob, size_t len)
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		fatal("calloc");
+	d->payload = mp_strdup(&u.data, "payload");
+	if (d->payload == NULL && mp_get_int(&u.data, "payload_hash", &v) == 0)
+		d->phash = (uint64_t)v;
+	if (d->payload == NULL && mp_get_int(&u.data, "payload_len", &v) == 0)
+		d->plen = (size_t)v;
 	if (mp_copy_str(&u.data, "id", d->id, sizeof(d->id)) == -1 ||
 	    (d->recipient = mp_strdup(&u.data, "recipient")) == NULL ||
 	    (d->sink = mp_strdup(&u.data, "sink")) == NULL ||
 	    (d->target = mp_strdup(&u.data, "target")) == NULL ||
-	    (d->payload = mp_strdup(&u.data, "payload")) == NULL) {
+	    (d->payload == NULL && mp_find(&u.data, "payload_hash") == NULL)) {
 		log_warnx("store: a delivery record is incomplete");
 		delivery_free_partial(d);
 		msgpack_unpacked_destroy(&u);
@@ -328,11 +481,23 @@ delivery_restore(const void *blob, size_t len)
 		}
 	if (d->route_id == NULL)
 		d->route_id = strdup("");
+	d->durable = 1;
 	HASH_ADD(hh, by_id, id, strlen(d->id), d);
 	if (d->idem != NULL)
 		HASH_ADD_KEYPTR(hidem, by_idem, d->idem, strlen(d->idem), d);
 	TAILQ_INSERT_TAIL(&all, d, entry);
 	nall++;
+	if (d->status != DL_PENDING) {
+		if (mp_get_int(&u.data, "fin_ms", &v) == 0 && v > 0)
+			d->fin_ms = (uint64_t)v;
+		else
+			d->fin_ms = d->natt > 0 ? (uint64_t)d->att[d->natt -
+			    1].at_ms : wall_ms();
+		compact(d);
+		TAILQ_INSERT_TAIL(&finished, d, fentry);
+		nfinished++;
+		keep_trim();
+	}
 	msgpack_unpacked_destroy(&u);
 }
 
@@ -345,10 +510,12 @@ deliveries_ready(struct child *c)
 	if (strcmp(c->name, "delivery") != 0)
 		return;
 	TAILQ_FOREACH(d, &all, entry)
-		if (d->status == DL_PENDING && strcmp(d->sink, "mob_member"))
+		if (d->status == DL_PENDING && d->durable &&
+		    strcmp(d->sink, "mob_member"))
 			send_to_module(d);
 }
 
+/* The delivery module is gone: pending records go again later. */
 void
 deliveries_gone(struct child *c)
 {
@@ -383,7 +550,7 @@ delivery_attempt_msg(struct child *c, const msgpack_object *m)
 	add_attempt(d, (int)n, status, err, at);
 	free(err);
 	if (!final)
-		save(d);
+		persist(d);
 	if (final)
 		finish(d, strcmp(status, "sent") == 0 ? DL_SENT : DL_FAILED);
 	return 0;
@@ -427,6 +594,7 @@ struct pending_deliver {
 	char		*key;
 };
 
+/* A string field of the router's answer, copied. */
 static char *
 str_of(const msgpack_object *m, const char *k)
 {
@@ -460,14 +628,15 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 	if (p->key != NULL) {
 		snprintf(idem, sizeof(idem), "%s\t%s\t%s", recipient, sink,
 		    p->key);
+		keep_trim();
 		HASH_FIND(hidem, by_idem, idem, strlen(idem), d);
 		if (d != NULL) {
-			if (strcmp(d->payload, p->payload) != 0) {
+			if (!same_payload(d, p->payload)) {
 				reply_error(p->cid, "idempotency key reused "
 				    "with a different payload");
 				goto out;
 			}
-			if (d->status != DL_PENDING)
+			if (d->status != DL_PENDING && d->durable)
 				answer(p->cid, d, 1);
 			else {
 				d->w = reallocarray(d->w, (size_t)d->nw + 1,
@@ -528,7 +697,8 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 		fatal("calloc");
 	d->w[0].cid = p->cid;
 	d->nw = 1;
-	save(d);		/* on disk before anything is sent */
+	d->durable = !store_enabled();
+	persist(d);		/* on disk before anything is sent */
 	if (strcmp(d->sink, "mob_member") == 0) {
 		/* into the member's mailbox, with the delivery's key; a JSON
 		 * string arrives as its text */
@@ -542,8 +712,7 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 		add_attempt(d, 1, rr == SEND_REJECTED ? "failed" : "sent",
 		    rr == SEND_REJECTED ? reason : NULL, (int64_t)wall_ms());
 		finish(d, rr == SEND_REJECTED ? DL_FAILED : DL_SENT);
-	} else
-		store_after_commit(send_later, strdup(d->id));
+	}
 out:
 	free(recipient);
 	free(sink);
@@ -592,6 +761,8 @@ v_deliver(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 		return ctl_fail("--key: empty");
 	if (D->shutting_down)
 		return ctl_fail("mobkitd is shutting down");
+	if (store_failure() != NULL)
+		return ctl_fail("%s", store_failure());
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&ap, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&ap, (size_t)n);
@@ -622,6 +793,7 @@ v_deliver(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	return 1;
 }
 
+/* deliveries: the records remembered, newest first. */
 int
 v_deliveries(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 {
@@ -630,6 +802,7 @@ v_deliveries(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	(void)cl;
 	(void)argc;
 	(void)argv;
+	keep_trim();
 	msgpack_pack_array(pk, (size_t)nall);
 	TAILQ_FOREACH_REVERSE(d, &all, dlq, entry)
 		pack_delivery(pk, d, 0);

@@ -21,23 +21,46 @@
 #include "proto.h"
 #include "timeutil.h"
 
-#define HISTORY_KEEP	1000	/* terminal inputs kept per member */
 #define RETRY_BASE_MS	200
 #define RETRY_MAX_MS	10000
 
 const char *const input_state_names[] = { "queued", "running", "consumed",
     "failed", "abandoned" };
 
-static struct input	*inputs_by_id;	/* every input, by id */
+/*
+ * A finished input remembered without state_dir: its id, key, state and
+ * attempts, nothing else (about 100 bytes with a short key).  With
+ * state_dir finished inputs are read from the store instead.
+ */
+struct done {
+	struct done	*next;		/* newer */
+	struct done	*hnext;		/* same bucket of done_tab */
+	uint64_t	 fin_ms;	/* wall ms */
+	uint16_t	 attempts;
+	uint8_t		 state;
+	uint8_t		 keyat;		/* offset of the key in s; 0: none */
+	char		 s[];		/* id NUL [key NUL] */
+};
+
+/* One turn of a conversation kept without state_dir: a JSON array. */
+struct turn {
+	TAILQ_ENTRY(turn)	 entry;
+	size_t			 len;
+	char			 data[];
+};
+
+static struct input	*inputs_by_id;	/* every input in memory, by id */
+static struct input	 recalled;	/* a finished input, looked up */
 static uint64_t		 next_input;
 static char		 boot[24];
 
 static void	dispatch(struct mbox *);
-static void	dispatch_later(void *);
+static void	dispatch_later(void *, const char *);
 static void	retry_cb(struct ev_loop *, ev_timer *, int);
 
 /* --- lookups ------------------------------------------------------- */
 
+/* The input in memory with this id. */
 struct input *
 input_find(const char *id)
 {
@@ -47,6 +70,7 @@ input_find(const char *id)
 	return in;
 }
 
+/* The live (or not yet released) input of a mailbox with this key. */
 static struct input *
 key_find(struct mbox *mb, const char *key)
 {
@@ -56,6 +80,7 @@ key_find(struct mbox *mb, const char *key)
 	return in;
 }
 
+/* Consumed, failed or abandoned? */
 int
 input_terminal(const struct input *in)
 {
@@ -63,8 +88,266 @@ input_terminal(const struct input *in)
 	    in->state == IN_ABANDONED;
 }
 
+/* --- remembering finished inputs (retention) -------------------------- */
+
+/* input_retention_max: finished inputs remembered per member. */
+static int
+keep_max(void)
+{
+	return D->cfg->input_retention_max;
+}
+
+/* Finished before this (wall ms): forgotten. */
+static int64_t
+keep_since(void)
+{
+	return (int64_t)wall_ms() - D->cfg->input_retention_ms;
+}
+
+/* FNV-1a of a key. */
+static uint64_t
+key_hash(const char *k)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*k != '\0') {
+		h ^= (unsigned char)*k++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The bucket of a key in a table of sz (a power of two). */
+static struct done **
+done_slot(struct done **tab, size_t sz, const char *key)
+{
+	return &tab[key_hash(key) & (sz - 1)];
+}
+
+/* Double the key table (load factor at most 1). */
+static void
+done_grow(struct mbox *mb)
+{
+	size_t i, nsz = mb->done_tabsz ? mb->done_tabsz * 2 : 64;
+	struct done **nt, *d, *n, **slot;
+
+	if ((nt = calloc(nsz, sizeof(*nt))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < mb->done_tabsz; i++)
+		for (d = mb->done_tab[i]; d != NULL; d = n) {
+			n = d->hnext;
+			slot = done_slot(nt, nsz, d->s + d->keyat);
+			d->hnext = *slot;
+			*slot = d;
+		}
+	free(mb->done_tab);
+	mb->done_tab = nt;
+	mb->done_tabsz = nsz;
+}
+
+/* Forget the oldest finished input remembered. */
+static void
+done_drop_oldest(struct mbox *mb)
+{
+	struct done *d = mb->done_head, **p;
+
+	if ((mb->done_head = d->next) == NULL)
+		mb->done_tail = NULL;
+	if (d->keyat != 0)
+		for (p = done_slot(mb->done_tab, mb->done_tabsz, d->s +
+		    d->keyat); *p != NULL; p = &(*p)->hnext)
+			if (*p == d) {
+				*p = d->hnext;
+				break;
+			}
+	mb->ndone--;
+	free(d);
+}
+
+/* Forget what is past input_retention_ms or _max, oldest first. */
+static void
+done_trim(struct mbox *mb)
+{
+	int64_t since = keep_since();
+
+	while (mb->done_head != NULL && (mb->ndone > keep_max() ||
+	    (int64_t)mb->done_head->fin_ms < since))
+		done_drop_oldest(mb);
+}
+
+/* Remember a finished input in a few bytes. */
+static void
+done_add(struct mbox *mb, const struct input *in)
+{
+	size_t idlen = strlen(in->id), klen = in->key ? strlen(in->key) : 0;
+	struct done *d, **slot;
+
+	if ((d = malloc(offsetof(struct done, s) + idlen + 1 +
+	    (in->key ? klen + 1 : 0))) == NULL)
+		fatal("malloc");
+	d->next = d->hnext = NULL;
+	d->fin_ms = wall_ms();
+	d->attempts = in->attempts > 65535 ? 65535 : (uint16_t)in->attempts;
+	d->state = (uint8_t)in->state;
+	d->keyat = in->key ? (uint8_t)(idlen + 1) : 0;
+	memcpy(d->s, in->id, idlen + 1);
+	if (in->key != NULL)
+		memcpy(d->s + idlen + 1, in->key, klen + 1);
+	if (mb->done_tail != NULL)
+		mb->done_tail->next = d;
+	else
+		mb->done_head = d;
+	mb->done_tail = d;
+	mb->ndone++;
+	if (in->key != NULL) {
+		if ((size_t)mb->ndone > mb->done_tabsz)
+			done_grow(mb);
+		slot = done_slot(mb->done_tab, mb->done_tabsz, in->key);
+		d->hnext = *slot;
+		*slot = d;
+	}
+	done_trim(mb);
+}
+
+/* The finished input remembered with this key, if any. */
+static struct done *
+done_find(struct mbox *mb, const char *key)
+{
+	struct done *d;
+
+	done_trim(mb);
+	if (mb->done_tabsz == 0)
+		return NULL;
+	for (d = *done_slot(mb->done_tab, mb->done_tabsz, key); d != NULL;
+	    d = d->hnext)
+		if (strcmp(d->s + d->keyat, key) == 0)
+			return d;
+	return NULL;
+}
+
+/*
+ * The input with this key, live or remembered: 1 (*inp set; a finished
+ * one is a copy valid until the next call), 0 none, -1 unreadable.
+ */
+static int
+recall(struct mbox *mb, const char *key, struct input **inp)
+{
+	struct done *d;
+	int r;
+
+	if ((*inp = key_find(mb, key)) != NULL)
+		return 1;
+	free(recalled.result);
+	free(recalled.error);
+	memset(&recalled, 0, sizeof(recalled));
+	TAILQ_INIT(&recalled.waiters);
+	recalled.durable = 1;
+	if (store_enabled()) {
+		if ((r = store_recall(mb->id, key, keep_since(),
+		    &recalled)) == 1)
+			*inp = &recalled;
+		return r;
+	}
+	if ((d = done_find(mb, key)) == NULL)
+		return 0;
+	snprintf(recalled.id, sizeof(recalled.id), "%s", d->s);
+	recalled.state = d->state;
+	recalled.attempts = d->attempts;
+	*inp = &recalled;
+	return 1;
+}
+
+/* --- the conversation without state_dir ------------------------------- */
+
+/* The profile's history_max_bytes. */
+static int64_t
+history_max(const struct mbox *mb)
+{
+	const struct profile_conf *p = config_profile(D->cfg, mb->profile);
+
+	return p != NULL ? p->history_max_bytes : 1048576;
+}
+
+/* Forget the whole conversation. */
+static void
+history_free(struct mbox *mb)
+{
+	struct turn *t;
+
+	while ((t = TAILQ_FIRST(&mb->turns)) != NULL) {
+		TAILQ_REMOVE(&mb->turns, t, entry);
+		free(t);
+	}
+	mb->turn_bytes = 0;
+}
+
+/* Keep at most history_max_bytes: the oldest turns go first, counted. */
+static void
+history_trim(struct mbox *mb)
+{
+	int64_t max = history_max(mb);
+	uint64_t before = mb->turns_dropped;
+	struct turn *t;
+
+	while ((int64_t)mb->turn_bytes > max &&
+	    (t = TAILQ_FIRST(&mb->turns)) != NULL) {
+		TAILQ_REMOVE(&mb->turns, t, entry);
+		mb->turn_bytes -= t->len;
+		free(t);
+		mb->turns_dropped++;
+	}
+	if (mb->turns_dropped != before)
+		log_debug("%s: conversation over %lld bytes: %llu oldest "
+		    "turn(s) dropped in all", mb->id, (long long)max,
+		    (unsigned long long)mb->turns_dropped);
+}
+
+/* A turn's messages (a JSON array), kept as they came. */
+static void
+history_append(struct mbox *mb, const char *messages)
+{
+	size_t n = strlen(messages);
+	struct turn *t;
+
+	if (n < 2 || messages[0] != '[' || messages[n - 1] != ']' ||
+	    strcmp(messages, "[]") == 0)
+		return;
+	if ((t = malloc(offsetof(struct turn, data) + n + 1)) == NULL)
+		fatal("malloc");
+	t->len = n;
+	memcpy(t->data, messages, n + 1);
+	TAILQ_INSERT_TAIL(&mb->turns, t, entry);
+	mb->turn_bytes += n;
+	history_trim(mb);
+}
+
+/* The turns as one JSON array, NULL when there are none. */
+static char *
+history_join(struct mbox *mb)
+{
+	struct turn *t;
+	char *s;
+	size_t at = 0;
+
+	if (TAILQ_EMPTY(&mb->turns))
+		return NULL;
+	if ((s = malloc(mb->turn_bytes + 2)) == NULL)
+		fatal("malloc");
+	s[at++] = '[';
+	TAILQ_FOREACH(t, &mb->turns, entry) {
+		if (at > 1)
+			s[at++] = ',';
+		memcpy(s + at, t->data + 1, t->len - 2);
+		at += t->len - 2;
+	}
+	s[at++] = ']';
+	s[at] = '\0';
+	return s;
+}
+
 /* --- lifecycle of a mailbox ---------------------------------------- */
 
+/* A member's mailbox, empty. */
 struct mbox *
 mbox_new(const char *id, const struct profile_conf *p)
 {
@@ -75,6 +358,7 @@ mbox_new(const char *id, const struct profile_conf *p)
 		fatal("calloc");
 	TAILQ_INIT(&mb->queue);
 	TAILQ_INIT(&mb->all);
+	TAILQ_INIT(&mb->turns);
 	mbox_set_profile(mb, p);
 	ev_init(&mb->retry, retry_cb);
 	mb->retry.data = mb;
@@ -84,6 +368,7 @@ mbox_new(const char *id, const struct profile_conf *p)
 	return mb;
 }
 
+/* The profile's keys a mailbox uses. */
 void
 mbox_set_profile(struct mbox *mb, const struct profile_conf *p)
 {
@@ -94,6 +379,7 @@ mbox_set_profile(struct mbox *mb, const struct profile_conf *p)
 	mb->comms = p != NULL ? p->comms : 1;
 }
 
+/* Free an input (out of every list first). */
 static void
 input_free(struct mbox *mb, struct input *in)
 {
@@ -108,6 +394,7 @@ input_free(struct mbox *mb, struct input *in)
 	free(in);
 }
 
+/* A member goes: waiters hear terminated, everything is freed. */
 void
 mbox_free(struct mbox *mb)
 {
@@ -121,33 +408,29 @@ mbox_free(struct mbox *mb)
 		TAILQ_REMOVE(&mb->all, in, all);
 		input_free(mb, in);
 	}
-	free(mb->snapshot);
+	while (mb->done_head != NULL)
+		done_drop_oldest(mb);
+	free(mb->done_tab);
+	history_free(mb);
 	free(mb->profile);
 	free(mb->id);
 	free(mb);
 }
 
-/* Forget the oldest finished inputs beyond the history we keep. */
+/* A finished input leaves memory; what is remembered of it stays. */
 static void
-prune(struct mbox *mb)
+input_retire(struct mbox *mb, struct input *in)
 {
-	struct input *in, *t;
-
-	TAILQ_FOREACH_SAFE(in, &mb->all, all, t) {
-		if (mb->nall <= HISTORY_KEEP)
-			break;
-		if (!input_terminal(in) || in->key != NULL ||
-		    !TAILQ_EMPTY(&in->waiters))
-			continue;
-		TAILQ_REMOVE(&mb->all, in, all);
-		mb->nall--;
-		store_input_forget(mb, in);
-		input_free(mb, in);
-	}
+	if (!store_enabled())
+		done_add(mb, in);
+	TAILQ_REMOVE(&mb->all, in, all);
+	mb->nall--;
+	input_free(mb, in);
 }
 
 /* --- state changes --------------------------------------------------- */
 
+/* An input.* event for an input. */
 static void
 input_event(struct mbox *mb, struct input *in, const char *type)
 {
@@ -161,7 +444,11 @@ input_event(struct mbox *mb, struct input *in, const char *type)
 	evb_emit(&b, "supervisor", mb->id, type);
 }
 
-/* Move an input to a terminal state, record it, resolve its waiters. */
+/*
+ * Move an input to a terminal state, record it, resolve its waiters.
+ * Without state_dir it leaves memory now; with it, once the change is
+ * committed (mbox_input_release).  The caller must not use in after.
+ */
 static void
 input_finish(struct mbox *mb, struct input *in, int state,
     const char *text, const char *error)
@@ -184,7 +471,8 @@ input_finish(struct mbox *mb, struct input *in, int state,
 	input_event(mb, in, state == IN_CONSUMED ? "input.consumed" :
 	    state == IN_FAILED ? "input.failed" : "input.abandoned");
 	waiters_resolve(in, status[state]);
-	prune(mb);
+	if (!store_enabled())
+		input_retire(mb, in);
 }
 
 /* Put an input back in the queue at its place (by sequence). */
@@ -245,7 +533,10 @@ mbox_add(struct mbox *mb, const char *id, const char *text, const char *key,
 
 /*
  * send: accept, deduplicate or reject one input.  On accept or dedup
- * *inp is the input (the original one for a duplicate).
+ * *inp is the input (the original one for a duplicate; a finished one is
+ * a copy, valid until the next call).  With state_dir an accepted input
+ * is durable, and is run, only once committed: until then in->durable is
+ * 0 and whoever answers must wait for the commit (store_after_commit).
  */
 int
 mbox_accept(struct child *c, const char *text, const char *key,
@@ -253,6 +544,7 @@ mbox_accept(struct child *c, const char *text, const char *key,
 {
 	struct mbox *mb = c != NULL ? c->mbox : NULL;
 	struct input *in;
+	const char *f;
 
 	*inp = NULL;
 	if (D->shutting_down) {
@@ -263,12 +555,21 @@ mbox_accept(struct child *c, const char *text, const char *key,
 		*reason = "unknown member";
 		return SEND_REJECTED;
 	}
-	if (key != NULL && (in = key_find(mb, key)) != NULL) {
-		*inp = in;
-		return SEND_DEDUPLICATED;
+	if (key != NULL) {
+		switch (recall(mb, key, inp)) {
+		case 1:
+			return SEND_DEDUPLICATED;
+		case -1:
+			*reason = "store: cannot read the deduplication index";
+			return SEND_REJECTED;
+		}
 	}
 	if (mb->retiring || c->removing) {
 		*reason = mb->retiring ? "member retiring" : "member gone";
+		return SEND_REJECTED;
+	}
+	if ((f = store_failure()) != NULL) {
+		*reason = f;
 		return SEND_REJECTED;
 	}
 	if (mb->nqueued >= mb->capacity) {
@@ -276,71 +577,102 @@ mbox_accept(struct child *c, const char *text, const char *key,
 		return SEND_REJECTED;
 	}
 	in = mbox_add(mb, NULL, text, key, 0);
-	store_input(mb, in);
-	input_event(mb, in, "input.accepted");
 	*inp = in;
-	if (store_enabled())
-		store_after_commit(dispatch_later, strdup(mb->id));
-	else
+	if (!store_enabled()) {
+		in->durable = 1;
+		input_event(mb, in, "input.accepted");
 		dispatch(mb);
+		return SEND_ACCEPTED;
+	}
+	store_input(mb, in);
+	store_after_commit(dispatch_later, strdup(mb->id));
 	return SEND_ACCEPTED;
 }
 
 /* After the commit that made an input durable, run it. */
 static void
-dispatch_later(void *arg)
+dispatch_later(void *arg, const char *err)
 {
 	struct child *c = child_find(arg);
 
-	if (c != NULL && c->mbox != NULL)
+	if (err == NULL && c != NULL && c->mbox != NULL)
 		dispatch(c->mbox);
 	free(arg);
 }
 
+/* The store could not take a new input: it was never accepted. */
+static void
+input_reject(struct mbox *mb, struct input *in, const char *err)
+{
+	struct evb b;
+
+	log_warnx("%s: %s was not saved; rejected: %s", mb->id, in->id, err);
+	evb_begin(&b, 3);
+	mp_kstr(&b.pk, "input_id", in->id);
+	mp_kstr_or_nil(&b.pk, "key", in->key);
+	mp_kstr(&b.pk, "reason", err);
+	evb_emit(&b, "supervisor", mb->id, "input.rejected");
+	if (in->state == IN_QUEUED) {
+		TAILQ_REMOVE(&mb->queue, in, qentry);
+		mb->nqueued--;
+	}
+	if (mb->running == in)
+		mb->running = NULL;
+	waiters_reject(in, err);
+	TAILQ_REMOVE(&mb->all, in, all);
+	mb->nall--;
+	input_free(mb, in);
+}
+
 /*
- * Append a turn's messages (a JSON array) to the conversation, itself a
- * JSON array kept as text: amortised O(turn), never O(conversation).
+ * The store's word on an input's row: committed (err NULL: the input is
+ * durable, input.accepted), or not: a new input is rejected, an update
+ * of one already on disk is written again with the retry.
  */
 void
-mbox_snapshot_append(struct mbox *mb, const char *messages)
+mbox_input_saved(const char *member, const char *id, const char *err)
 {
-	size_t n = strlen(messages), need;
-	char *nb;
+	struct input *in = input_find(id);
+	struct child *c = child_find(member);
+	struct mbox *mb;
 
-	if (n < 2 || messages[0] != '[' || messages[n - 1] != ']' ||
-	    strcmp(messages, "[]") == 0)
+	if (in == NULL || c == NULL || (mb = c->mbox) == NULL)
 		return;
-	need = mb->snaplen + n + 2;
-	if (need > mb->snapcap) {
-		size_t cap = mb->snapcap ? mb->snapcap : 256;
+	if (err == NULL) {
+		if (!in->durable) {
+			in->durable = 1;
+			input_event(mb, in, "input.accepted");
+		}
+	} else if (in->durable)
+		store_input(mb, in);
+	else
+		input_reject(mb, in, err);
+}
 
-		while (cap < need)
-			cap *= 2;
-		if ((nb = realloc(mb->snapshot, cap)) == NULL)
-			fatal("realloc");
-		mb->snapshot = nb;
-		mb->snapcap = cap;
-	}
-	if (mb->snaplen == 0) {
-		memcpy(mb->snapshot, messages, n + 1);
-		mb->snaplen = n;
+/* A finished input is on disk: it leaves memory (read back from disk). */
+void
+mbox_input_release(const char *member, const char *id)
+{
+	struct input *in = input_find(id);
+	struct child *c = child_find(member);
+
+	if (in == NULL || c == NULL || c->mbox == NULL ||
+	    !input_terminal(in) || !in->durable || in->dirty ||
+	    !TAILQ_EMPTY(&in->waiters))
 		return;
-	}
-	/* "[a,b]" + "[c]" -> "[a,b,c]" */
-	mb->snapshot[mb->snaplen - 1] = ',';
-	memcpy(mb->snapshot + mb->snaplen, messages + 1, n);
-	mb->snaplen += n - 1;
-	mb->snapshot[mb->snaplen] = '\0';
+	input_retire(c->mbox, in);
 }
 
 /* --- talking to the worker ------------------------------------------ */
 
+/* The member's child. */
 static struct child *
 mbox_child(struct mbox *mb)
 {
 	return mb->child;
 }
 
+/* A message to the member's worker; -1 when it has no peer. */
 static int
 worker_send(struct child *c, msgpack_sbuffer *sb)
 {
@@ -349,9 +681,9 @@ worker_send(struct child *c, msgpack_sbuffer *sb)
 	return peer_send_sbuf(c->peer, sb);
 }
 
-/* After HELLO: the profile, the member's text, its peers, the snapshot. */
-void
-mbox_worker_hello(struct child *c)
+/* The profile, the member's text, its peers and the conversation. */
+static void
+config_send(struct child *c, const char *snapshot)
 {
 	const struct profile_conf *p = config_profile(D->cfg, c->mbox->profile);
 	struct mbox *mb = c->mbox;
@@ -376,11 +708,52 @@ mbox_worker_hello(struct child *c)
 	mp_kbool(&pk, "comms", mb->comms);
 	mp_str(&pk, "peers");
 	peers_pack(&pk, mb->id);
-	mp_kstr_or_nil(&pk, "snapshot", mb->snapshot);
+	mp_kstr_or_nil(&pk, "snapshot", snapshot);
 	mp_kint(&pk, "protocol", PROTO_VERSION);
 	(void)worker_send(c, &sb);
 	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Everything before the HELLO is on disk: read the conversation, send. */
+static void
+hello_later(void *arg, const char *err)
+{
+	struct child *c = child_find(arg);
+	struct mbox *mb;
+	char *snap;
+
+	(void)err;	/* what is not on disk is read from the retry */
+	free(arg);
+	if (c == NULL || (mb = c->mbox) == NULL || c->peer == NULL ||
+	    !mb->hello_pending)
+		return;
+	mb->hello_pending = 0;
+	snap = mb->hello_reset ? NULL : store_history(mb->id);
+	config_send(c, snap);
+	free(snap);
+}
+
+/*
+ * After HELLO: the worker's config and conversation.  With state_dir the
+ * conversation is read from the store for this hand-over only (after the
+ * commit of what came before), and freed once sent.
+ */
+void
+mbox_worker_hello(struct child *c)
+{
+	struct mbox *mb = c->mbox;
+	char *snap;
+
 	mb->busy = 0;
+	if (store_enabled()) {
+		mb->hello_pending = 1;
+		mb->hello_reset = 0;
+		store_after_commit(hello_later, strdup(c->name));
+		return;
+	}
+	snap = history_join(mb);
+	config_send(c, snap);
+	free(snap);
 }
 
 /* Hand the next due input to an idle, healthy worker. */
@@ -397,6 +770,8 @@ dispatch(struct mbox *mb)
 	    mb->busy || mb->running != NULL || D->shutting_down)
 		return;
 	TAILQ_FOREACH(in, &mb->queue, qentry) {
+		if (!in->durable)
+			continue;	/* not yet committed */
 		if (in->not_before <= now) {
 			next_due = in;
 			break;
@@ -433,6 +808,7 @@ dispatch(struct mbox *mb)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* A delayed retry is due. */
 static void
 retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -441,6 +817,7 @@ retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	dispatch(w->data);
 }
 
+/* The worker may be idle: hand it the next input. */
 void
 mbox_kick(struct child *c)
 {
@@ -488,8 +865,10 @@ run_done(struct child *c, const msgpack_object *m)
 	}
 	in = input_find(id);
 	if (added != NULL && strcmp(status, "completed") == 0) {
-		mbox_snapshot_append(mb, added);
-		store_snapshot_append(mb, added);
+		if (store_enabled())
+			store_snapshot_append(mb, added);
+		else
+			history_append(mb, added);
 	}
 	if (in == NULL || in != mb->running) {
 		log_debug("%s: late result for %s ignored", mb->id, id);
@@ -521,6 +900,44 @@ out:
 		shutdown_drain_check();
 }
 
+/* The answer to a send_message call. */
+static void
+tool_result(struct child *c, const char *call, const char *err,
+    const char *input_id)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 5);
+	mp_kint(&pk, "t", MSG_TOOL_RESULT);
+	mp_kstr(&pk, "call_id", call);
+	mp_kbool(&pk, "ok", err == NULL);
+	mp_kstr_or_nil(&pk, "error", err);
+	mp_kstr_or_nil(&pk, "input_id", err == NULL ? input_id : NULL);
+	(void)worker_send(c, &sb);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+struct tool_ack {
+	char	 member[128];
+	char	 call[128];
+	char	 input[INPUT_ID_MAX];
+};
+
+/* The message to a peer is on disk (or could not be): now answer. */
+static void
+tool_saved(void *arg, const char *err)
+{
+	struct tool_ack *t = arg;
+	struct child *c = child_find(t->member);
+
+	if (c != NULL && c->mbox != NULL)
+		tool_result(c, t->call, err, t->input);
+	free(t);
+}
+
 /* send_message(to, text) from a worker's model. */
 static void
 tool_send(struct child *c, const msgpack_object *m)
@@ -531,8 +948,7 @@ tool_send(struct child *c, const msgpack_object *m)
 	const char *err = NULL, *reason;
 	struct input *in = NULL;
 	struct child *peer;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct tool_ack *t;
 
 	if (mp_copy_str(m, "call_id", call, sizeof(call)) == -1 ||
 	    mp_copy_str(m, "to", to, sizeof(to)) == -1 || text == NULL) {
@@ -550,17 +966,17 @@ tool_send(struct child *c, const msgpack_object *m)
 	else if (mbox_accept(peer, text, NULL, &in, &reason) !=
 	    SEND_ACCEPTED)
 		err = reason;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 5);
-	mp_kint(&pk, "t", MSG_TOOL_RESULT);
-	mp_kstr(&pk, "call_id", call);
-	mp_kbool(&pk, "ok", err == NULL);
-	mp_kstr_or_nil(&pk, "error", err);
-	mp_kstr_or_nil(&pk, "input_id", in ? in->id : NULL);
-	(void)worker_send(c, &sb);
-	msgpack_sbuffer_destroy(&sb);
 	free(text);
+	if (err == NULL && !in->durable) {
+		if ((t = calloc(1, sizeof(*t))) == NULL)
+			fatal("calloc");
+		snprintf(t->member, sizeof(t->member), "%s", c->name);
+		snprintf(t->call, sizeof(t->call), "%s", call);
+		snprintf(t->input, sizeof(t->input), "%s", in->id);
+		store_after_commit(tool_saved, t);
+		return;
+	}
+	tool_result(c, call, err, in ? in->id : NULL);
 }
 
 /* A mailbox message from a worker; -1 when it is not one. */
@@ -600,9 +1016,9 @@ mbox_abandon_all(struct mbox *mb, const char *reason, int running_too)
 	return n;
 }
 
-/* interrupt: cancel the running turn now. */
+/* interrupt: cancel the running turn now; its id is copied to id. */
 int
-mbox_interrupt(struct child *c, const char **id)
+mbox_interrupt(struct child *c, char *id, size_t idsz)
 {
 	struct mbox *mb = c->mbox;
 	struct input *in = mb->running;
@@ -611,7 +1027,7 @@ mbox_interrupt(struct child *c, const char **id)
 
 	if (in == NULL)
 		return -1;
-	*id = in->id;
+	snprintf(id, idsz, "%s", in->id);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 2);
@@ -635,10 +1051,11 @@ mbox_reset(struct child *c, int *abandoned)
 	if (mb->running != NULL || mb->busy)
 		return -1;
 	*abandoned = mbox_abandon_all(mb, "reset", 0);
-	free(mb->snapshot);
-	mb->snapshot = NULL;
-	mb->snaplen = mb->snapcap = 0;
+	history_free(mb);
+	mb->turns_dropped = 0;
 	store_snapshot_clear(mb);
+	if (mb->hello_pending)
+		mb->hello_reset = 1;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 1);
@@ -650,6 +1067,7 @@ mbox_reset(struct child *c, int *abandoned)
 
 /* Waiters and --wait ------------------------------------------------- */
 
+/* Inputs queued or running. */
 int
 mbox_pending(const struct mbox *mb)
 {
@@ -678,22 +1096,112 @@ mbox_pack_member(msgpack_packer *pk, struct child *c)
 	peers_pack(pk, mb->id);
 }
 
+/* One row of the inputs listing, copied. */
+struct listed {
+	char	*id, *key;
+	int	 state, attempts;
+};
+
+struct listing {
+	struct listed	*v;
+	size_t		 n, cap;
+};
+
+/* A finished input into the listing (unless also in memory). */
+static void
+listing_add(void *arg, const char *id, int state, int attempts,
+    const char *key)
+{
+	struct listing *l = arg;
+	struct listed *e;
+
+	if (input_find(id) != NULL)
+		return;		/* in memory too: that one is newer */
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((l->v = reallocarray(l->v, l->cap, sizeof(*l->v))) == NULL)
+			fatal("reallocarray");
+	}
+	e = &l->v[l->n++];
+	if ((e->id = strdup(id)) == NULL ||
+	    (key != NULL && (e->key = strdup(key)) == NULL))
+		fatal("strdup");
+	if (key == NULL)
+		e->key = NULL;
+	e->state = state;
+	e->attempts = attempts;
+}
+
+/* One entry of the inputs listing. */
+static void
+pack_listed(msgpack_packer *pk, const char *id, int state, int attempts,
+    const char *key)
+{
+	msgpack_pack_map(pk, 4);
+	mp_kstr(pk, "input_id", id);
+	mp_kstr(pk, "state", input_state_names[state]);
+	mp_kint(pk, "attempts", attempts);
+	mp_kstr_or_nil(pk, "key", key);
+}
+
+/*
+ * inputs ID: the finished inputs remembered (oldest first, at most
+ * input_retention_max), then the running one and the queue.  Texts and
+ * results are not listed: they are not kept.
+ */
 void
 mbox_pack_inputs(msgpack_packer *pk, struct mbox *mb)
 {
+	struct listing l = { NULL, 0, 0 };
+	struct listed t;
 	struct input *in;
+	struct done *d;
+	size_t i, first, live = 0;
 
-	msgpack_pack_array(pk, (size_t)mb->nall);
-	TAILQ_FOREACH(in, &mb->all, all) {
-		msgpack_pack_map(pk, 7);
-		mp_kstr(pk, "input_id", in->id);
-		mp_kstr(pk, "state", input_state_names[in->state]);
-		mp_kint(pk, "attempts", in->attempts);
-		mp_kstr_or_nil(pk, "key", in->key);
-		mp_kstr_or_nil(pk, "error", in->error);
-		mp_kstr_or_nil(pk, "result", in->result);
-		mp_kint(pk, "accepted_ms", (int64_t)in->accepted_ms);
+	if (store_enabled()) {
+		(void)store_finished(mb->id, keep_since(), keep_max(),
+		    listing_add, &l);
+		for (i = 0; i < l.n / 2; i++) {
+			t = l.v[i];
+			l.v[i] = l.v[l.n - 1 - i];
+			l.v[l.n - 1 - i] = t;
+		}
+	} else {
+		done_trim(mb);
+		for (d = mb->done_head; d != NULL; d = d->next)
+			listing_add(&l, d->s, d->state, d->attempts,
+			    d->keyat ? d->s + d->keyat : NULL);
 	}
+	TAILQ_FOREACH(in, &mb->all, all) {
+		if (!input_terminal(in)) {
+			live++;
+			continue;
+		}
+		if (l.n == l.cap) {
+			l.cap = l.cap ? l.cap * 2 : 64;
+			if ((l.v = reallocarray(l.v, l.cap, sizeof(*l.v))) ==
+			    NULL)
+				fatal("reallocarray");
+		}
+		l.v[l.n].id = strdup(in->id);
+		l.v[l.n].key = in->key ? strdup(in->key) : NULL;
+		l.v[l.n].state = in->state;
+		l.v[l.n++].attempts = in->attempts;
+	}
+	first = l.n > (size_t)keep_max() ? l.n - (size_t)keep_max() : 0;
+	msgpack_pack_array(pk, l.n - first + live);
+	for (i = first; i < l.n; i++)
+		pack_listed(pk, l.v[i].id, l.v[i].state, l.v[i].attempts,
+		    l.v[i].key);
+	TAILQ_FOREACH(in, &mb->all, all)
+		if (!input_terminal(in))
+			pack_listed(pk, in->id, in->state, in->attempts,
+			    in->key);
+	for (i = 0; i < l.n; i++) {
+		free(l.v[i].id);
+		free(l.v[i].key);
+	}
+	free(l.v);
 }
 
 /* Shutdown's drain: how many turns are still running. */

@@ -204,6 +204,24 @@ waiters_resolve(struct input *in, const char *status)
 	}
 }
 
+/* The input was never saved: every send --wait on it hears rejected. */
+void
+waiters_reject(struct input *in, const char *reason)
+{
+	struct waiter *w;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	while ((w = TAILQ_FIRST(&in->waiters)) != NULL) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		pack_send(&pk, SEND_REJECTED, NULL, reason, NULL);
+		reply_ok_packed(w->cid, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+		waiter_free(w);
+	}
+}
+
 /* At shutdown, every send --wait still waiting hears "terminated". */
 void
 waiters_terminate_all(void)
@@ -258,22 +276,28 @@ struct ack {
 	char		 id[INPUT_ID_MAX];
 };
 
-/* The input is on disk: now say accepted (without --wait). */
+/*
+ * The commit that holds the input is over: accepted (or deduplicated)
+ * if it is on disk, rejected with the store's reason if not.
+ */
 static void
-ack_after_commit(void *arg)
+ack_after_commit(void *arg, const char *err)
 {
 	struct ack *a = arg;
 	struct input *in = input_find(a->id);
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
+	if (err == NULL && (in == NULL || !in->durable))
+		err = in == NULL ? "the input went away before it was saved" :
+		    "store: the input was not saved";
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (in != NULL) {
+	if (err != NULL)
+		pack_send(&pk, SEND_REJECTED, NULL, err, NULL);
+	else
 		pack_send(&pk, a->outcome, in, NULL, NULL);
-		reply_ok_packed(a->cid, sb.data, sb.size);
-	} else
-		reply_error(a->cid, "the input went away before it was saved");
+	reply_ok_packed(a->cid, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	free(a);
 }
@@ -346,7 +370,7 @@ v_send(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 		waiter_add(in, client_id(cl), r, timeout);
 		return 1;
 	}
-	if (r == SEND_ACCEPTED && store_enabled()) {
+	if (!in->durable) {	/* answered once committed, or not */
 		if ((a = calloc(1, sizeof(*a))) == NULL)
 			fatal("calloc");
 		a->cid = client_id(cl);
@@ -577,13 +601,13 @@ int
 v_interrupt(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 {
 	struct child *c;
-	const char *id;
+	char id[INPUT_ID_MAX];
 
 	(void)cl;
 	(void)argc;
 	if ((c = need_member(argv[0])) == NULL)
 		return -1;
-	if (mbox_interrupt(c, &id) == -1)
+	if (mbox_interrupt(c, id, sizeof(id)) == -1)
 		return ctl_fail("%s is not running a turn", c->name);
 	msgpack_pack_map(pk, 3);
 	mp_kstr(pk, "id", c->name);

@@ -361,8 +361,10 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check) {
+		/* the store too: a damaged one is named, never started over */
+		i = cfg->state_dir != NULL && store_verify(cfg->state_dir) == -1;
 		config_free(cfg);
-		return 0;
+		return i;
 	}
 	log_queue_start(LOG_QUEUE_BYTES);
 	if (!verbose)

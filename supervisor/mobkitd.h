@@ -46,6 +46,8 @@ struct sgroup {
 
 struct outpipe;
 struct mbox;
+struct done;
+struct turn;
 
 enum input_state { IN_QUEUED, IN_RUNNING, IN_CONSUMED, IN_FAILED,
     IN_ABANDONED };
@@ -69,6 +71,7 @@ struct input {
 	int			 state;
 	int			 attempts;
 	int			 dirty;		/* to be written */
+	int			 durable;	/* committed at least once */
 	uint64_t		 seq;		/* order in its mailbox */
 	uint64_t		 not_before;	/* mono ms: retry delay */
 	uint64_t		 accepted_ms;
@@ -96,8 +99,16 @@ struct mbox {
 	struct input		*running;
 	int			 busy;		/* the worker holds a turn */
 	struct input		*by_key;
-	char			*snapshot;	/* the conversation, a JSON array */
-	size_t			 snaplen, snapcap;
+	struct done		*done_head;	/* finished, oldest first */
+	struct done		*done_tail;	/* (without state_dir) */
+	struct done		**done_tab;	/* by key */
+	size_t			 done_tabsz;
+	int			 ndone;
+	TAILQ_HEAD(, turn)	 turns;		/* the conversation (without */
+	size_t			 turn_bytes;	/* state_dir), oldest first */
+	uint64_t		 turns_dropped;	/* for history_max_bytes */
+	int			 hello_pending;	/* CONFIG waits for the store */
+	int			 hello_reset;	/* reset while it waited */
 	int			 retiring;
 	int			 destroying;
 	ev_timer		 retry;
@@ -307,15 +318,18 @@ void	 mbox_worker_gone(struct child *);
 void	 mbox_kick(struct child *);
 int	 mbox_msg(struct child *, int type, const msgpack_object *);
 int	 mbox_abandon_all(struct mbox *, const char *reason, int running_too);
-int	 mbox_interrupt(struct child *, const char **id);
+int	 mbox_interrupt(struct child *, char *id, size_t idsz);
 int	 mbox_reset(struct child *, int *abandoned);
 int	 mbox_pending(const struct mbox *);
 void	 mbox_pack_member(msgpack_packer *, struct child *);
 void	 mbox_pack_inputs(msgpack_packer *, struct mbox *);
 int	 mbox_running_total(void);
+void	 mbox_input_saved(const char *member, const char *id, const char *err);
+void	 mbox_input_release(const char *member, const char *id);
 
 /* members.c */
 void	 waiters_resolve(struct input *, const char *status);
+void	 waiters_reject(struct input *, const char *reason);
 void	 peers_pack(msgpack_packer *, const char *id);
 int	 peers_wired(const char *a, const char *b);
 void	 peers_from_config(struct config *);
@@ -377,21 +391,30 @@ int	 v_deliveries(struct client *, int, char **, msgpack_packer *);
 void	 delivery_restore(const void *blob, size_t len);
 
 /* store.c */
+typedef void (*store_done_cb)(void *arg, const char *err);
 void	 store_claim(const char *schedule, int64_t due_ms);
 void	 store_delivery(const char *id, const char *blob, size_t len);
+void	 store_delivery_forget(const char *id);
+int	 store_verify(const char *dir);
 int	 store_open(const char *dir);
 void	 store_close(void);
 int	 store_load(void);
 void	 store_input(struct mbox *, struct input *);
-void	 store_input_forget(struct mbox *, struct input *);
 void	 store_input_drop(struct input *);
 void	 store_snapshot_append(struct mbox *, const char *messages);
 void	 store_snapshot_clear(struct mbox *);
-void	 mbox_snapshot_append(struct mbox *, const char *messages);
+char	*store_history(const char *member);
+int	 store_recall(const char *member, const char *key, int64_t since_ms,
+	    struct input *);
+typedef void (*store_row_cb)(void *, const char *id, int state,
+	    int attempts, const char *key);
+int	 store_finished(const char *member, int64_t since_ms, int max,
+	    store_row_cb, void *);
 void	 store_peers(void);
 int	 store_commit(void);
 int	 store_enabled(void);
-void	 store_after_commit(void (*fn)(void *), void *arg);
+const char *store_failure(void);
+void	 store_after_commit(store_done_cb, void *arg);
 
 /* mobkitd.c */
 void	 sd_notify_parent(const char *msg);

@@ -1264,6 +1264,8 @@ daemon_state(void)
 
 	if (D->shutting_down)
 		return "stopping";
+	if (store_failure() != NULL)
+		return "degraded";	/* the store cannot write */
 	TAILQ_FOREACH(c, &D->children, entry)
 		if (c->state == CS_EXHAUSTED)
 			return "degraded";

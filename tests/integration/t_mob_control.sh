@@ -29,7 +29,7 @@ id=$(send_id a "stall here [[stall]]")
 wait_for "running" sh -c "[ \"\$($BIN/mobkitctl -s $SOCK --json members | jq -r '.[] | select(.id == \"a\") | .running')\" = $id ]"
 out=$(jctl interrupt a) || fail "interrupt: $out"
 input_is a "$id" abandoned || fail "not abandoned"
-[ "$(input_field a "$id" error)" = interrupted ] || fail "reason"
+jctl events --type input.abandoned | jq -e -s "map(select(.payload.input_id == \"$id\" and .payload.error == \"interrupted\")) | length == 1" >/dev/null || fail "reason"
 out=$(jctl send a "after the interrupt" --wait) || fail "worker stuck after interrupt: $out"
 # a full mailbox is refused, not grown
 s=$(send_id a "stall again [[stall]]")
