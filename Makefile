@@ -89,10 +89,12 @@ UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
 $(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER)) $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
 
-check: all $(FIXTURES) $(UNIT)
+check: all $(FIXTURES) $(UNIT) $(CHAOS)
 	$(UNIT)
 	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
 	    sh tests/integration/run.sh
+	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	    bash tests/chaos/chaos.sh
 
 SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined

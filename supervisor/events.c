@@ -256,7 +256,9 @@ event_emit_raw(const char *source, const char *name, const char *type,
 	e = &ring[(ring_head + ring_n) % ring_cap];
 	ring_n++;
 	e->seq = seq;
-	e->packed = sb.data;
+	/* an sbuffer starts at 8 KiB: keep only what the event holds */
+	if ((e->packed = realloc(sb.data, sb.size)) == NULL)
+		e->packed = sb.data;
 	e->len = sb.size;
 	if ((e->source = strdup(source)) == NULL ||
 	    (e->type = strdup(type)) == NULL)

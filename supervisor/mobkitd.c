@@ -2,6 +2,7 @@
  * mobkitd: the root supervisor.  Reads the INI file, forks one process per
  * module and member, and keeps them running by their policies.
  */
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -321,6 +322,13 @@ main(int argc, char *argv[])
 	struct config *cfg;
 	int ch, check = 0, verbose = 0, i;
 
+	/*
+	 * Large transient buffers (a conversation handed to a restarting
+	 * worker, a long reply) are mapped and go back to the system when
+	 * freed: a fixed threshold stops glibc from raising it after the
+	 * first such free and keeping them in the heap for good.
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	while ((ch = getopt(argc, argv, "c:tvV")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -20,6 +20,7 @@ CL=$TB/chaosload
 DUR=${CHAOS_SECONDS:-60}
 MEMBERS=4
 RETAIN=1000
+EVBUF=1024		# KiB of events kept
 TIMEOUT=120
 
 { header; cat <<EOT
@@ -28,6 +29,7 @@ drain_timeout_ms = 2000
 max_restarts = 1000000
 restart_window_ms = 1000
 input_retention_max = $RETAIN
+event_buffer_bytes = $((EVBUF * 1024))
 
 [group mob]
 strategy = one_for_one
@@ -152,9 +154,18 @@ echo "rss: idle ${rss0} KiB, half-way ${rss_mid} KiB, end ${rss_end} KiB" \
 echo "zombies $zombies, processes left after shutdown $left"
 [ "$zombies" = 0 ] || fail "$zombies zombies"
 [ "$left" = 0 ] || fail "$left processes outlived mobkitd"
-# 128 bytes per remembered input, plus 4 MiB for the store's page cache
-# and the allocator; flat: the second half grows by less than 2 MiB
-limit=$(( rss0 + remembered * 128 / 1024 + 4096 ))
+if ldd "$BIN/mobkitd" | grep -q libasan; then
+	# AddressSanitizer's shadow and quarantine say nothing of ours
+	echo "rss: not checked under AddressSanitizer"
+	echo "chaos: 1 passed, 0 failed"
+	exit 0
+fi
+# 128 bytes per remembered input, plus the event buffer (twice, for the
+# ring's own bookkeeping), plus 8 MiB for what is in flight and not
+# remembered (inputs still queued behind a killed worker, a conversation
+# being handed to a restarted one, the log queue) and the store's page
+# caches; flat: the second half grows by less than 2 MiB
+limit=$(( rss0 + remembered * 128 / 1024 + 2 * EVBUF + 8192 ))
 [ "$rss_end" -le "$limit" ] || fail "RSS $rss_end KiB over $limit KiB"
 [ $((rss_end - rss_mid)) -le 2048 ] ||
 	fail "RSS not flat: $rss_mid KiB half-way, $rss_end KiB at the end"
