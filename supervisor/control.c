@@ -26,7 +26,7 @@
 #include "timeutil.h"
 
 #define CTL_HWM		(32 * 1024 * 1024)
-#define MAX_ARGS	64
+#define MAX_ARGS	CTL_MAX_ARGS
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -575,49 +575,73 @@ control_finish_shutdown(void)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* One request: {t: CTL_REQUEST, verb: str, args: [str, ...]}. */
-static int
-client_msg(struct peer *p, const msgpack_object *m, void *arg)
+/*
+ * A request {t: CTL_REQUEST, verb: str, args: [str, ...]} as its verb and
+ * a NULL-terminated argv of copies; returns argc, -1 when the request is
+ * malformed, -2 when an argument is not a string (nothing to free then).
+ */
+int
+control_request_parse(const msgpack_object *m, char *verb, size_t verbsz,
+    char *argv[CTL_MAX_ARGS + 1])
 {
-	struct client *cl = arg;
 	const msgpack_object *args;
-	char *argv[MAX_ARGS + 1], verb[32];
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
 	int64_t t;
 	size_t i;
-	int argc = 0, r = -1;
+	int argc = 0;
 
-	(void)p;
-	if (cl->dead)
-		return 0;
 	if (mp_get_int(m, "t", &t) == -1 || t != MSG_CTL_REQUEST ||
-	    mp_copy_str(m, "verb", verb, sizeof(verb)) == -1 ||
+	    mp_copy_str(m, "verb", verb, verbsz) == -1 ||
 	    (args = mp_find(m, "args")) == NULL ||
-	    args->type != MSGPACK_OBJECT_ARRAY || args->via.array.size > MAX_ARGS) {
-		reply_error(cl->id, "malformed request");
-		client_drop(cl, "malformed request");
-		return 0;
-	}
-	if (cl->busy || cl->following) {
-		client_drop(cl, "request while another is in progress");
-		return 0;
-	}
+	    args->type != MSGPACK_OBJECT_ARRAY || args->via.array.size > MAX_ARGS)
+		return -1;
 	for (i = 0; i < args->via.array.size; i++) {
 		const msgpack_object *a = &args->via.array.ptr[i];
 
 		if (a->type != MSGPACK_OBJECT_STR ||
 		    memchr(a->via.str.ptr, '\0', a->via.str.size) != NULL) {
-			reply_error(cl->id, "malformed request: arguments "
-			    "must be strings");
-			client_drop(cl, "malformed arguments");
-			goto out;
+			while (argc > 0)
+				free(argv[--argc]);
+			return -2;
 		}
 		argv[argc] = strndup(a->via.str.ptr, a->via.str.size);
 		if (argv[argc++] == NULL)
 			fatal("strndup");
 	}
 	argv[argc] = NULL;
+	return argc;
+}
+
+/* One request from a control client. */
+static int
+client_msg(struct peer *p, const msgpack_object *m, void *arg)
+{
+	struct client *cl = arg;
+	char *argv[MAX_ARGS + 1], verb[32];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t i;
+	int argc, r = -1;
+
+	(void)p;
+	if (cl->dead)
+		return 0;
+	if ((argc = control_request_parse(m, verb, sizeof(verb), argv)) == -1) {
+		reply_error(cl->id, "malformed request");
+		client_drop(cl, "malformed request");
+		return 0;
+	}
+	if (cl->busy || cl->following) {
+		while (argc > 0)
+			free(argv[--argc]);
+		client_drop(cl, "request while another is in progress");
+		return 0;
+	}
+	if (argc == -2) {
+		reply_error(cl->id, "malformed request: arguments must be "
+		    "strings");
+		client_drop(cl, "malformed arguments");
+		return 0;
+	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
@@ -637,7 +661,6 @@ client_msg(struct peer *p, const msgpack_object *m, void *arg)
 	else if (r == -1)
 		reply_error(cl->id, errbuf);
 	msgpack_sbuffer_destroy(&sb);
-out:
 	while (argc > 0)
 		free(argv[--argc]);
 	return 0;

@@ -252,6 +252,9 @@ void	 events_subscribe(struct client *, const char *source,
 void	 events_unsubscribe(struct client *);
 
 /* control.c */
+#define CTL_MAX_ARGS	64	/* arguments of one request */
+int	 control_request_parse(const msgpack_object *, char *verb,
+	    size_t verbsz, char *argv[CTL_MAX_ARGS + 1]);
 int	 control_listen(const char *path);
 void	 control_close(void);
 void	 control_finish_shutdown(void);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mpack.h"
 #include "proto.h"
+#include "sse.h"
 #include "tojson.h"
 
 #define MAX_TOOL_ROUNDS	4
@@ -44,8 +45,7 @@ struct turn {
 	char		*out;		/* assistant text so far */
 	size_t		 outlen;
 	struct http_req	*req;
-	char		*line;		/* partial SSE line */
-	size_t		 linelen;
+	struct sse	 sse;		/* the event stream's lines */
 	char		*body;		/* a non-stream (error) body */
 	size_t		 bodylen;
 	int		 done_seen;
@@ -129,7 +129,7 @@ turn_free(struct turn *t)
 	json_decref(t->usage);
 	free(t->text);
 	free(t->out);
-	free(t->line);
+	sse_free(&t->sse);
 	free(t->body);
 	free(t->finish);
 	free(t);
@@ -286,8 +286,9 @@ echo_turn(struct turn *t)
 
 /* One "data: {...}" chunk of the stream. */
 static void
-sse_data(struct turn *t, const char *data)
+sse_data(void *arg, const char *data)
 {
+	struct turn *t = arg;
 	json_t *j, *choice, *d, *tc, *u;
 	json_error_t jerr;
 	const char *s, *fr;
@@ -362,35 +363,16 @@ static void
 on_data(void *arg, const char *buf, size_t n)
 {
 	struct turn *t = arg;
-	size_t i, start = 0;
 
-	if (t->bodylen > 0 || (t->linelen == 0 && t->out == NULL &&
+	if (t->bodylen > 0 || (t->sse.len == 0 && t->out == NULL &&
 	    t->ncalls == 0 && n > 0 && buf[0] == '{')) {
 		append(&t->body, &t->bodylen, buf, n);	/* not a stream */
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		if (buf[i] != '\n')
-			continue;
-		append(&t->line, &t->linelen, buf + start, i - start);
-		if (t->linelen > 0 && t->line[t->linelen - 1] == '\r')
-			t->line[--t->linelen] = '\0';
-		if (t->line != NULL && strncmp(t->line, "data:", 5) == 0)
-			sse_data(t, t->line + 5 + (t->line[5] == ' '));
-		t->linelen = 0;
-		if (t->line)
-			t->line[0] = '\0';
-		start = i + 1;
-	}
-	if (start < n) {
-		if (t->linelen + (n - start) > SSE_LINE_MAX) {
-			snprintf(t->errmsg, sizeof(t->errmsg), "stream line "
-			    "longer than %d bytes", SSE_LINE_MAX);
-			t->stream_error = 1;
-			t->linelen = 0;
-			return;
-		}
-		append(&t->line, &t->linelen, buf + start, n - start);
+	if (sse_feed(&t->sse, buf, n, sse_data, t) == -1) {
+		snprintf(t->errmsg, sizeof(t->errmsg), "stream line "
+		    "longer than %d bytes", SSE_LINE_MAX);
+		t->stream_error = 1;
 	}
 }
 
@@ -532,7 +514,7 @@ turn_request(struct turn *t)
 	free(t->body);
 	t->body = NULL;
 	t->bodylen = 0;
-	t->linelen = 0;
+	sse_reset(&t->sse);
 	t->done_seen = 0;
 	free(t->finish);
 	t->finish = NULL;
@@ -619,6 +601,7 @@ on_run(const msgpack_object *m)
 	if ((t->text = mp_strdup(m, "text")) == NULL)
 		t->text = strdup("");
 	t->added = json_array();
+	sse_init(&t->sse, SSE_LINE_MAX);
 	W.turn = t;
 	agent_event("run_started", "text", t->text, NULL, NULL);
 	if (W.provider != NULL && strcmp(W.provider, "openai") == 0)
