@@ -1,7 +1,32 @@
 /* tojson.c: convert between msgpack objects and jansson values. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tojson.h"
+
+/*
+ * A msgpack string as JSON text must be UTF-8 (or json_dumps fails): bytes
+ * that are not become '?'.  msgpack-c gives an empty string a NULL pointer.
+ */
+static json_t *
+str_json(const char *p, size_t len)
+{
+	json_t *j;
+	char *c;
+	size_t i;
+
+	if (len == 0)
+		return json_string("");
+	if ((j = json_stringn(p, len)) != NULL)
+		return j;
+	if ((c = malloc(len)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++)
+		c[i] = (unsigned char)p[i] < 0x80 ? p[i] : '?';
+	j = json_stringn(c, len);
+	free(c);
+	return j;
+}
 
 /* A msgpack object as a new JSON value (binary and ext as null). */
 json_t *
@@ -23,7 +48,7 @@ mp_to_json(const msgpack_object *o)
 	case MSGPACK_OBJECT_FLOAT64:
 		return json_real(o->via.f64);
 	case MSGPACK_OBJECT_STR:
-		return json_stringn_nocheck(o->via.str.ptr, o->via.str.size);
+		return str_json(o->via.str.ptr, o->via.str.size);
 	case MSGPACK_OBJECT_ARRAY:
 		j = json_array();
 		for (i = 0; i < o->via.array.size; i++)
@@ -33,11 +58,16 @@ mp_to_json(const msgpack_object *o)
 		j = json_object();
 		for (i = 0; i < o->via.map.size; i++) {
 			const msgpack_object *k = &o->via.map.ptr[i].key;
+			json_t *key;
 
-			if (k->type != MSGPACK_OBJECT_STR)
+			if (k->type != MSGPACK_OBJECT_STR ||
+			    (key = str_json(k->via.str.ptr, k->via.str.size)) ==
+			    NULL)
 				continue;
-			json_object_setn_new_nocheck(j, k->via.str.ptr,
-			    k->via.str.size, mp_to_json(&o->via.map.ptr[i].val));
+			json_object_setn_new_nocheck(j, json_string_value(key),
+			    json_string_length(key),
+			    mp_to_json(&o->via.map.ptr[i].val));
+			json_decref(key);
 		}
 		return j;
 	default:

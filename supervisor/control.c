@@ -596,19 +596,26 @@ control_request_parse(const msgpack_object *m, char *verb, size_t verbsz,
 		return -1;
 	for (i = 0; i < args->via.array.size; i++) {
 		const msgpack_object *a = &args->via.array.ptr[i];
+		const char *s;
+		size_t len;
 
-		if (a->type != MSGPACK_OBJECT_STR ||
-		    memchr(a->via.str.ptr, '\0', a->via.str.size) != NULL) {
-			while (argc > 0)
-				free(argv[--argc]);
-			return -2;
-		}
-		argv[argc] = strndup(a->via.str.ptr, a->via.str.size);
+		if (a->type != MSGPACK_OBJECT_STR)
+			goto bad;
+		/* an empty string has a NULL pointer */
+		s = a->via.str.size > 0 ? a->via.str.ptr : "";
+		len = a->via.str.size;
+		if (memchr(s, '\0', len) != NULL)
+			goto bad;
+		argv[argc] = strndup(s, len);
 		if (argv[argc++] == NULL)
 			fatal("strndup");
 	}
 	argv[argc] = NULL;
 	return argc;
+bad:
+	while (argc > 0)
+		free(argv[--argc]);
+	return -2;
 }
 
 /* One request from a control client. */
