@@ -497,6 +497,11 @@ turn_request(struct turn *t)
 		    "text", "type", "string", "required", "to", "text"));
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
+	if (body == NULL) {	/* json_pack refuses text that is not UTF-8 */
+		turn_finish(t, "failed", "the request is not valid JSON: is "
+		    "some text (input, system, instructions) not UTF-8?");
+		return;
+	}
 	snprintf(url, sizeof(url), "%s/chat/completions", W.base_url ?
 	    W.base_url : "http://127.0.0.1:8080/v1");
 	if (httpc_init(W.loop) == -1) {
