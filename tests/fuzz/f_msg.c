@@ -14,6 +14,8 @@
  *   7 an HTTP response to a pending request: its status from sub (or a
  *     failed connection when sub >= 240), the bytes as the body (an
  *     event stream for a worker)
+ *   8 mobkitd <- its store: a delivery record (delivery_restore), which
+ *     the ATTEMPT messages of dest 0 can then name
  * Each child process starts afresh with every input; mobkitd keeps its
  * tree (its state is bounded by its own limits).
  */
@@ -92,8 +94,10 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
 	int n = 0;
 
 	while (n++ < 64 && fuzz_next_rec(buf, len, &off, &r)) {
-		r.dest %= 8;
-		if (r.dest == 1)
+		r.dest %= 9;
+		if (r.dest == 8)
+			fuzz_root_restore(r.p, r.len);
+		else if (r.dest == 1)
 			text_rec(&r);
 		else if (r.dest == 7)
 			fuzz_http_answer(r.sub / 16, r.p, r.len,

@@ -61,6 +61,7 @@ void	fuzz_http_reset(void);
 void	fuzz_root_init(void);
 void	fuzz_root_msg(int child, const msgpack_object *);
 void	fuzz_root_stdout(int child, const char *line);
+void	fuzz_root_restore(const char *blob, size_t len);
 void	fuzz_root_after(void);
 void	fuzz_worker_init(void);
 void	fuzz_worker_msg(const msgpack_object *);

@@ -211,6 +211,13 @@ fuzz_root_stdout(int i, const char *line)
 	(void)stdout_line(kids[i % nkids], line);
 }
 
+/* A delivery record as the store hands it over at start-up. */
+void
+fuzz_root_restore(const char *blob, size_t len)
+{
+	delivery_restore(blob, len);
+}
+
 /* What the loop would do next: flush, run due timers; then restart. */
 void
 fuzz_root_after(void)

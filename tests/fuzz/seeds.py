@@ -177,6 +177,17 @@ def seeds_msg(streams):
         rec(0, SCHED, {"t": FIRE, "schedule_id": "often",
                        "due_ms": 1767254430000}) +
         rec(0, SCHED, {"t": FIRE, "schedule_id": "nosuch", "due_ms": 1}))
+    record = {"id": "dl-1", "recipient": "ops", "sink": "webhook",
+              "target": "http://127.0.0.1:9/hook", "payload": '{"a":1}',
+              "route_id": "hook", "route": "hook", "channel": "*",
+              "key": "k-1", "idem": "i-1", "retry_max": 3,
+              "backoff_ms": 250, "status": 0,
+              "attempts": [{"attempt": 1, "status": "failed",
+                            "error": "HTTP 500", "at_ms": 1767254400000}]}
+    write("msg", "root_restore_attempt", rec(8, 0, record) +
+          rec(0, DELIVERY, {"t": ATTEMPT, "delivery_id": "dl-1",
+                            "attempt": 2, "status": "sent", "error": None,
+                            "at_ms": 1767254401000, "final": True}))
     write("msg", "root_attempt", rec(0, DELIVERY, {
         "t": ATTEMPT, "delivery_id": "dl-1", "attempt": 1, "status": "failed",
         "error": "HTTP 500", "at_ms": 1767254400000, "final": False}))
@@ -394,7 +405,7 @@ final routes recipient channel sink target retry_max backoff_ms
 rate_limit_per_minute verb args schedules kind expr timezone enabled catch_up
 jitter_ms last_due_ms key attempts_done smtp_url mail_from provider model
 base_url api_key system instructions request_timeout_ms comms snapshot item
-peers mob protocol event""".split()
+peers mob protocol event route_id route idem attempts""".split()
 VALUES = """completed interrupted failed executed skipped cron interval file
 webhook email mob_member resolve openai echo sent ready UTC
 Europe/Paris m1 m2 m3 router scheduler delivery plain daily often""".split()
