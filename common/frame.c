@@ -235,8 +235,10 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			case -1:	/* a header that came in pieces */
 				peer_die(p, "frame larger than the limit");
 				return;
-			case 0:
-				return;		/* still partial */
+			case 0:		/* still partial: make room for it all */
+				if (peer_keep(p, NULL, p->rlen) == -1)
+					peer_die(p, "out of memory");
+				return;
 			}
 			if ((used = peer_parse(p, p->rbuf, p->rlen)) == -1)
 				return;
