@@ -620,7 +620,7 @@ on_tool_result(const msgpack_object *m)
 {
 	struct turn *t = W.turn;
 	char call[128], *err, *input;
-	int ok = 0, i;
+	int ok = 0, i, matched = 0;
 
 	if (t == NULL || mp_copy_str(m, "call_id", call, sizeof(call)) == -1)
 		return;
@@ -634,6 +634,7 @@ on_tool_result(const msgpack_object *m)
 			continue;
 		c->pending = 0;
 		t->waiting--;
+		matched = 1;
 		free(c->result);
 		if (ok && asprintf(&c->result, "delivered (input %s)",
 		    input ? input : "?") == -1)
@@ -644,7 +645,9 @@ on_tool_result(const msgpack_object *m)
 	}
 	free(err);
 	free(input);
-	if (t->waiting > 0)
+	/* a result that answers no pending call must not run the turn on:
+	 * its request may be in flight */
+	if (!matched || t->waiting > 0)
 		return;
 	if (W.provider != NULL && strcmp(W.provider, "openai") == 0) {
 		for (i = 0; i < t->ncalls; i++)
