@@ -1,4 +1,5 @@
-# mobkit: make, make check, make check-asan, make bench, make install, make demo
+# mobkit: make, make check, make check-asan, make bench, make install, make demo,
+# make fuzz
 PREFIX	?= /usr/local
 DESTDIR	?=
 BUILD	?= build
@@ -18,7 +19,7 @@ ALL_CFLAGS = $(CFLAGS) $(WARN)
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/frame.c common/config.c common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
-	   common/mail.c
+	   common/mail.c common/sse.c
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
 	   supervisor/mailbox.c supervisor/members.c \
@@ -89,12 +90,75 @@ UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
 $(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER)) $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
 
-check: all $(FIXTURES) $(UNIT) $(CHAOS)
+check: all $(FIXTURES) $(UNIT) $(CHAOS) fuzz-replay-bins
 	$(UNIT)
 	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
 	    sh tests/integration/run.sh
+	$(FUZZ_REPLAY)
 	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
 	    bash tests/chaos/chaos.sh
+
+# --- fuzzing: make fuzz runs libFuzzer (clang) on every target; make check
+# replays their corpora with gcc through tests/fuzz/replay.c
+FUZZ_TARGETS ?= frame msg ctlreq ini cron tz sse json
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= 0
+FUZZ_CC	?= clang
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link \
+	   -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_DIR = $(BUILD)/tests/fuzz
+FUZZ_UTIL = tests/fuzz/fuzz_util.c
+FUZZ_ROLES = tests/fuzz/fuzz_httpc.c tests/fuzz/m_root.c tests/fuzz/m_worker.c \
+	   tests/fuzz/m_router.c tests/fuzz/m_scheduler.c \
+	   tests/fuzz/m_delivery.c tests/fuzz/m_ctl.c tests/fuzz/m_child.c
+FUZZ_SRC_frame = tests/fuzz/f_frame.c $(FUZZ_UTIL)
+# m_root.c includes spawn.c to reach child_msg
+FUZZ_SRC_msg = tests/fuzz/f_msg.c $(FUZZ_UTIL) $(FUZZ_ROLES) \
+	   $(filter-out supervisor/spawn.c,$(UNIT_SUPER))
+FUZZ_SRC_ctlreq = tests/fuzz/f_ctlreq.c $(FUZZ_UTIL)
+FUZZ_SRC_ini = tests/fuzz/f_ini.c $(FUZZ_UTIL)
+FUZZ_SRC_cron = tests/fuzz/f_cron.c $(FUZZ_UTIL)
+# f_tz.c includes cron.c to reach the parsed zone
+FUZZ_SRC_tz = tests/fuzz/f_tz.c $(FUZZ_UTIL)
+FUZZ_SRC_sse = tests/fuzz/f_sse.c $(FUZZ_UTIL) tests/fuzz/fuzz_httpc.c \
+	   tests/fuzz/m_worker.c tests/fuzz/m_child.c
+FUZZ_SRC_json = tests/fuzz/f_json.c $(FUZZ_UTIL)
+
+# the harnesses include the processes' own .c files
+$(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h \
+	    $(wildcard common/*.h common/*.c supervisor/*.h supervisor/*.c \
+	    worker/*.c router/*.c scheduler/*.c delivery/*.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CPPFLAGS) -c -o $@ $<
+
+define FUZZ_template
+$(FUZZ_DIR)/fuzz-$(1): $(call obj,$(FUZZ_SRC_$(1))) $(BUILD)/libcommon.a
+	$$(CC) $$(CFLAGS) -fsanitize=fuzzer -pthread -o $$@ $$^ $$(LDLIBS) -lsqlite3
+$(FUZZ_DIR)/replay-$(1): $(call obj,$(FUZZ_SRC_$(1)) tests/fuzz/replay.c) \
+	    $(BUILD)/libcommon.a
+	$$(CC) $$(CFLAGS) -pthread -o $$@ $$^ $$(LDLIBS) -lsqlite3
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_template,$(t))))
+
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs" \
+	    "$(FUZZ_CC) and libFuzzer (etc/deps.sh installs them)"; exit 1; }
+	$(MAKE) BUILD=build-fuzz BINDIR=build-fuzz/bin CC=$(FUZZ_CC) \
+	    CFLAGS="$(FUZZ_CFLAGS)" fuzz-bins
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) \
+	    sh tests/fuzz/run.sh build-fuzz/tests/fuzz $(FUZZ_TARGETS)
+
+fuzz-bins: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/fuzz-$(t))
+
+fuzz-replay-bins: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/replay-$(t))
+
+# every target's corpus and regression seeds, once each (make check too)
+FUZZ_REPLAY = @for t in $(FUZZ_TARGETS); do \
+	    $(FUZZ_DIR)/replay-$$t tests/fuzz/corpus/$$t \
+	    tests/fuzz/regress/$$t || exit 1; done
+
+fuzz-replay: fuzz-replay-bins
+	$(FUZZ_REPLAY)
 
 SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
@@ -126,6 +190,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/doc/mobkit
 
 clean:
-	rm -rf build build-asan bin
+	rm -rf build build-asan build-fuzz bin
 
-.PHONY: all check check-asan bench chaos demo install clean
+.PHONY: all check check-asan bench chaos demo install clean fuzz fuzz-bins \
+	fuzz-replay fuzz-replay-bins

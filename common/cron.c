@@ -31,6 +31,8 @@
 
 #include "cron.h"
 
+#define INTERVAL_MAX_DAYS	36600	/* a century */
+
 static int32_t	zone_offset(const struct when *, int64_t t);
 static int	zone_ok(const char *name);
 
@@ -182,7 +184,7 @@ int
 interval_parse(const char *expr, int64_t *seconds, char *err, size_t errsz)
 {
 	char *end;
-	long long v;
+	long long v, unit;
 
 	if (strncmp(expr, "*/", 2) != 0)
 		goto bad;
@@ -191,18 +193,27 @@ interval_parse(const char *expr, int64_t *seconds, char *err, size_t errsz)
 		goto bad;
 	switch (*end) {
 	case 's':
-		*seconds = v;
-		return 0;
+		unit = 1;
+		break;
 	case 'm':
-		*seconds = v * 60;
-		return 0;
+		unit = 60;
+		break;
 	case 'h':
-		*seconds = v * 3600;
-		return 0;
+		unit = 3600;
+		break;
 	case 'd':
-		*seconds = v * 86400;
-		return 0;
+		unit = 86400;
+		break;
+	default:
+		goto bad;
 	}
+	if (v > INTERVAL_MAX_DAYS * 86400LL / unit) {	/* nor overflow */
+		snprintf(err, errsz, "interval: \"%s\" is longer than %d days",
+		    expr, INTERVAL_MAX_DAYS);
+		return -1;
+	}
+	*seconds = v * unit;
+	return 0;
 bad:
 	snprintf(err, errsz, "interval: bad value \"%s\": expected */Ns, */Nm, "
 	    "*/Nh or */Nd", expr);

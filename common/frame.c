@@ -338,7 +338,8 @@ peer_collect(struct peer *p, const char *chunk, size_t n)
 		p->mbuf = nb;
 		p->mcap = cap;
 	}
-	memcpy(p->mbuf + p->mlen, chunk, n);
+	if (n > 0)		/* an empty chunk: mbuf may still be NULL */
+		memcpy(p->mbuf + p->mlen, chunk, n);
 	p->mlen = need;
 	return 0;
 }
@@ -393,7 +394,10 @@ peer_parse(struct peer *p, const char *buf, size_t len)
 	return -1;
 }
 
-/* Keep the unparsed tail in the peer's own buffer, sized to need. */
+/*
+ * Keep the unparsed tail in the peer's own buffer, sized to need; a NULL
+ * tail is already at the front of that buffer (realloc may move it).
+ */
 static int
 peer_keep(struct peer *p, const char *tail, size_t len)
 {
@@ -401,8 +405,8 @@ peer_keep(struct peer *p, const char *tail, size_t len)
 	char *nb;
 	int more;
 
-	if (len >= FRAME_HDR &&
-	    frame_chunk(tail, len, p->max_frame, &n, &more) == 0)
+	if (len >= FRAME_HDR && frame_chunk(tail != NULL ? tail : p->rbuf,
+	    len, p->max_frame, &n, &more) == 0)
 		need = FRAME_HDR + n;
 	if (need < 4096)
 		need = 4096;
@@ -412,7 +416,8 @@ peer_keep(struct peer *p, const char *tail, size_t len)
 		p->rbuf = nb;
 		p->rcap = need;
 	}
-	memmove(p->rbuf, tail, len);
+	if (tail != NULL)
+		memmove(p->rbuf, tail, len);
 	p->rlen = len;
 	return 0;
 }
@@ -446,9 +451,16 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		r = read(p->fd, p->rbuf + p->rlen, p->rcap - p->rlen);
 		if (r > 0) {
 			p->rlen += (size_t)r;
-			if (frame_chunk(p->rbuf, p->rlen, p->max_frame, &n,
-			    &more) != 1)
-				return;		/* still partial */
+			switch (frame_chunk(p->rbuf, p->rlen, p->max_frame, &n,
+			    &more)) {
+			case -1:	/* a header that came in pieces */
+				peer_die(p, "frame larger than the limit");
+				return;
+			case 0:		/* still partial: make room for it all */
+				if (peer_keep(p, NULL, p->rlen) == -1)
+					peer_die(p, "out of memory");
+				return;
+			}
 			if ((used = peer_parse(p, p->rbuf, p->rlen)) == -1)
 				return;
 			p->rlen -= (size_t)used;
@@ -456,8 +468,11 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 				free(p->rbuf);
 				p->rbuf = NULL;
 				p->rcap = 0;
-			} else if (peer_keep(p, p->rbuf + used, p->rlen) == -1)
-				peer_die(p, "out of memory");
+			} else {
+				memmove(p->rbuf, p->rbuf + used, p->rlen);
+				if (peer_keep(p, NULL, p->rlen) == -1)
+					peer_die(p, "out of memory");
+			}
 			return;
 		}
 	}

@@ -142,7 +142,7 @@ mp_find(const msgpack_object *map, const char *key)
 		const msgpack_object *k = &map->via.map.ptr[i].key;
 
 		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
-		    memcmp(k->via.str.ptr, key, klen) == 0)
+		    (klen == 0 || memcmp(k->via.str.ptr, key, klen) == 0))
 			return &map->via.map.ptr[i].val;
 	}
 	return NULL;
@@ -176,7 +176,8 @@ mp_get_str(const msgpack_object *map, const char *key, const char **s,
 
 	if (!mp_is_str(o))
 		return -1;
-	*s = o->via.str.ptr;
+	/* msgpack-c gives an empty string a NULL pointer */
+	*s = o->via.str.size > 0 ? o->via.str.ptr : "";
 	*len = o->via.str.size;
 	return 0;
 }

@@ -105,13 +105,14 @@ req_str(const msgpack_object *m, const char *key, char *buf, size_t bufsz,
 		    mp_type_name(o->type));
 		return -1;
 	}
-	if (o->via.str.size >= bufsz ||
-	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL) {
+	if (o->via.str.size >= bufsz || (o->via.str.size > 0 &&
+	    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)) {
 		snprintf(err, errsz, "\"%s\" is longer than %zu bytes or "
 		    "holds a NUL", key, bufsz - 1);
 		return -1;
 	}
-	memcpy(buf, o->via.str.ptr, o->via.str.size);
+	if (o->via.str.size > 0)	/* else msgpack-c's pointer is NULL */
+		memcpy(buf, o->via.str.ptr, o->via.str.size);
 	buf[o->via.str.size] = '\0';
 	return 0;
 }
@@ -122,6 +123,7 @@ req_args(const msgpack_object *m, struct ctl_req *r, char *err,
     size_t errsz)
 {
 	const msgpack_object *args = mp_find(m, "args"), *a;
+	const char *s;
 	uint32_t i;
 
 	if (args == NULL) {
@@ -145,13 +147,15 @@ req_args(const msgpack_object *m, struct ctl_req *r, char *err,
 			    (unsigned)i + 1, mp_type_name(a->type));
 			return -1;
 		}
-		if (memchr(a->via.str.ptr, '\0', a->via.str.size) != NULL) {
+		/* msgpack-c gives an empty string a NULL pointer */
+		s = a->via.str.size > 0 ? a->via.str.ptr : "";
+		if (memchr(s, '\0', a->via.str.size) != NULL) {
 			snprintf(err, errsz, "argument %u holds a NUL byte",
 			    (unsigned)i + 1);
 			return -1;
 		}
-		if ((r->argv[r->argc] = strndup(a->via.str.ptr,
-		    a->via.str.size)) == NULL) {
+		if ((r->argv[r->argc] = strndup(s, a->via.str.size)) ==
+		    NULL) {
 			snprintf(err, errsz, "out of memory");
 			return -1;
 		}

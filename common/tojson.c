@@ -104,6 +104,8 @@ json_str(const char *s, size_t n)
 	char *fixed;
 	size_t len;
 
+	if (n == 0)		/* msgpack-c gives it a NULL pointer */
+		return json_string("");
 	if (utf8_invalid(s, n) == -1)
 		return json_stringn_nocheck(s, n);
 	if ((fixed = utf8_repair(s, n, &len)) == NULL)
@@ -120,6 +122,8 @@ json_set(json_t *o, const char *k, size_t n, json_t *v)
 	char *fixed;
 	size_t len;
 
+	if (n == 0)		/* msgpack-c gives it a NULL pointer */
+		k = "";
 	if (utf8_invalid(k, n) == -1) {
 		json_object_setn_new_nocheck(o, k, n, v);
 		return;

@@ -370,19 +370,26 @@ print_names(json_t *res, const char *key)
 	printf("\n");
 }
 
+/* A value as JSON on a line: a module's result may be any JSON value. */
+static void
+print_json(json_t *v, size_t flags)
+{
+	char *s = json_dumps(v, flags | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+
+	printf("%s\n", s != NULL ? s : "null");
+	free(s);
+}
+
 /* Human output for the verbs that have one; JSON for the rest. */
 static void
 print_result(const char *verb, json_t *res)
 {
 	json_t *t;
 	size_t i;
-	char *s;
 
 	if (json_out || res == NULL || json_is_null(res)) {
 		if (res != NULL && !json_is_null(res)) {
-			s = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			printf("%s\n", s ? s : "null");
-			free(s);
+			print_json(res, JSON_INDENT(2));
 		}
 		return;
 	}
@@ -446,9 +453,7 @@ print_result(const char *verb, json_t *res)
 	} else if (strcmp(verb, "events") == 0) {
 		/* the stream said it all */
 	} else {
-		s = json_dumps(res, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("%s\n", s ? s : "null");
-		free(s);
+		print_json(res, JSON_INDENT(2));
 	}
 }
 
@@ -463,9 +468,7 @@ print_event(json_t *e)
 	int lagged = json_is_string(json_object_get(e, "error"));
 
 	if (json_out || lagged || json_object_get(e, "gap") != NULL) {
-		s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		printf("%s\n", s ? s : "null");
-		free(s);
+		print_json(e, JSON_COMPACT);
 		if (lagged) {
 			fflush(stdout);
 			fprintf(stderr, "mobkitctl: events: %s; resume from "
@@ -476,7 +479,7 @@ print_event(json_t *e)
 		}
 	} else {
 		s = json_dumps(json_object_get(e, "payload"), JSON_COMPACT |
-		    JSON_PRESERVE_ORDER);
+		    JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 		printf("%6lld ", (long long)json_integer_value(
 		    json_object_get(e, "seq")));
 		print_time((long long)json_integer_value(json_object_get(e,

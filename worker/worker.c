@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mpack.h"
 #include "proto.h"
+#include "sse.h"
 #include "tojson.h"
 
 #define MAX_TOOL_ROUNDS	4
@@ -45,8 +46,7 @@ struct turn {
 	char		*out;		/* assistant text so far */
 	size_t		 outlen;
 	struct http_req	*req;
-	char		*line;		/* partial SSE line */
-	size_t		 linelen;
+	struct sse	 sse;		/* the event stream's lines */
 	char		*body;		/* a non-stream (error) body */
 	size_t		 bodylen;
 	int		 done_seen;
@@ -173,7 +173,7 @@ turn_free(struct turn *t)
 	json_decref(t->usage);
 	free(t->text);
 	free(t->out);
-	free(t->line);
+	sse_free(&t->sse);
 	free(t->body);
 	free(t->finish);
 	free(t);
@@ -343,8 +343,9 @@ echo_turn(struct turn *t)
 
 /* One "data: {...}" chunk of the stream. */
 static void
-sse_data(struct turn *t, const char *data)
+sse_data(void *arg, const char *data)
 {
+	struct turn *t = arg;
 	json_t *j, *choice, *d, *tc, *u;
 	json_error_t jerr;
 	const char *s, *fr;
@@ -419,35 +420,16 @@ static void
 on_data(void *arg, const char *buf, size_t n)
 {
 	struct turn *t = arg;
-	size_t i, start = 0;
 
-	if (t->bodylen > 0 || (t->linelen == 0 && t->out == NULL &&
+	if (t->bodylen > 0 || (t->sse.len == 0 && t->out == NULL &&
 	    t->ncalls == 0 && n > 0 && buf[0] == '{')) {
 		append(&t->body, &t->bodylen, buf, n);	/* not a stream */
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		if (buf[i] != '\n')
-			continue;
-		append(&t->line, &t->linelen, buf + start, i - start);
-		if (t->linelen > 0 && t->line[t->linelen - 1] == '\r')
-			t->line[--t->linelen] = '\0';
-		if (t->line != NULL && strncmp(t->line, "data:", 5) == 0)
-			sse_data(t, t->line + 5 + (t->line[5] == ' '));
-		t->linelen = 0;
-		if (t->line)
-			t->line[0] = '\0';
-		start = i + 1;
-	}
-	if (start < n) {
-		if (t->linelen + (n - start) > SSE_LINE_MAX) {
-			snprintf(t->errmsg, sizeof(t->errmsg), "stream line "
-			    "longer than %d bytes", SSE_LINE_MAX);
-			t->stream_error = 1;
-			t->linelen = 0;
-			return;
-		}
-		append(&t->line, &t->linelen, buf + start, n - start);
+	if (sse_feed(&t->sse, buf, n, sse_data, t) == -1) {
+		snprintf(t->errmsg, sizeof(t->errmsg), "stream line "
+		    "longer than %d bytes", SSE_LINE_MAX);
+		t->stream_error = 1;
 	}
 }
 
@@ -572,6 +554,11 @@ turn_request(struct turn *t)
 		    "text", "type", "string", "required", "to", "text"));
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
+	if (body == NULL) {	/* json_pack refuses text that is not UTF-8 */
+		turn_finish(t, "failed", "the request is not valid JSON: is "
+		    "some text (input, system, instructions) not UTF-8?");
+		return;
+	}
 	snprintf(url, sizeof(url), "%s/chat/completions", W.base_url ?
 	    W.base_url : "http://127.0.0.1:8080/v1");
 	if (httpc_init(W.loop) == -1) {
@@ -589,7 +576,7 @@ turn_request(struct turn *t)
 	free(t->body);
 	t->body = NULL;
 	t->bodylen = 0;
-	t->linelen = 0;
+	sse_reset(&t->sse);
 	t->done_seen = 0;
 	free(t->finish);
 	t->finish = NULL;
@@ -676,6 +663,7 @@ on_run(const msgpack_object *m)
 	if ((t->text = mp_strdup(m, "text")) == NULL)
 		t->text = strdup("");
 	t->added = json_array();
+	sse_init(&t->sse, SSE_LINE_MAX);
 	W.turn = t;
 	agent_event("run_started", "text", t->text, NULL, NULL);
 	if (W.provider != NULL && strcmp(W.provider, "openai") == 0)
@@ -689,7 +677,7 @@ on_tool_result(const msgpack_object *m)
 {
 	struct turn *t = W.turn;
 	char call[128], *err, *input;
-	int ok = 0, i;
+	int ok = 0, i, matched = 0;
 
 	if (t == NULL || mp_copy_str(m, "call_id", call, sizeof(call)) == -1)
 		return;
@@ -703,6 +691,7 @@ on_tool_result(const msgpack_object *m)
 			continue;
 		c->pending = 0;
 		t->waiting--;
+		matched = 1;
 		free(c->result);
 		if (ok && asprintf(&c->result, "delivered (input %s)",
 		    input ? input : "?") == -1)
@@ -713,7 +702,9 @@ on_tool_result(const msgpack_object *m)
 	}
 	free(err);
 	free(input);
-	if (t->waiting > 0)
+	/* a result that answers no pending call must not run the turn on:
+	 * its request may be in flight */
+	if (!matched || t->waiting > 0)
 		return;
 	if (W.provider != NULL && strcmp(W.provider, "openai") == 0) {
 		for (i = 0; i < t->ncalls; i++)
