@@ -84,11 +84,19 @@ while [ "$(date +%s)" -lt "$end" ]; do
 		echo "$v" >>"$T/seen"
 		kill -9 "$v" 2>/dev/null && kills=$((kills + 1))
 	fi
-	if [ -z "$rss_mid" ] && [ "$(date +%s)" -ge "$half" ]; then
-		rss_mid=$(rss_kb)
+	# half-way: the least of the samples of a few seconds (a worker
+	# being handed its conversation is a passing peak, not growth)
+	now=$(date +%s)
+	if [ "$now" -ge "$half" ] && [ "$now" -lt $((half + 5)) ]; then
+		r=$(rss_kb)
+		if [ -z "$rss_mid" ] || [ "$r" -lt "$rss_mid" ]; then
+			rss_mid=$r
+		fi
 	fi
 	sleep 0.1
 done
+# the end: the load still on, no worker being restarted
+sleep 2
 rss_end=$(rss_kb)
 # a zombie that stays: reaped late would show twice, a second apart
 z1=$(ps -eo pid=,ppid=,stat= | awk -v p="$DPID" '$2 == p && $3 ~ /Z/ {print $1}' | sort)
