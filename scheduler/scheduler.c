@@ -135,13 +135,34 @@ table_free(void)
 }
 
 /*
+ * The latest due time in [from, now], from being one.  The look-back from
+ * now doubles from a second until its window holds a due time, so a long
+ * pause of a frequent schedule costs a few dozen when_next calls, not one
+ * per missed due time.
+ */
+static int64_t
+latest_due(const struct sched *s, int64_t from, int64_t now)
+{
+	int64_t step, d, last = from;
+
+	for (step = 1000; now - step > from; step *= 2)
+		if ((d = next_after(s, now - step)) >= 0 && d <= now) {
+			last = d;
+			break;
+		}
+	while ((d = next_after(s, last)) >= 0 && d <= now)
+		last = d;
+	return last;
+}
+
+/*
  * Where a schedule stands: after its last claim; a due time missed while
  * we were down fires once (the latest) with catch_up, else is skipped.
  */
 static int64_t
 first_due(struct sched *s, int64_t last, int64_t now)
 {
-	int64_t d, n;
+	int64_t d;
 
 	if (last < 0)
 		return next_after(s, now);
@@ -150,8 +171,7 @@ first_due(struct sched *s, int64_t last, int64_t now)
 		return d;
 	if (!s->catch_up)
 		return next_after(s, now);
-	while ((n = next_after(s, d)) >= 0 && n <= now)
-		d = n;
+	d = latest_due(s, d, now);
 	log_info("schedule %s: catching up with %lld", s->id, (long long)d);
 	return d;
 }
