@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,35 @@ ctl_request(int fd, const char *verb, int argc, const char **argv)
 		perror("bench: write");
 		exit(1);
 	}
+}
+
+int
+ctl_pump(int fd, struct rbuf *r, void (*fn)(void *, const msgpack_object *),
+    void *arg)
+{
+	size_t n;
+	ssize_t got;
+
+	if (r->cap - r->len < 65536) {
+		r->cap = r->cap ? r->cap * 2 : 262144;
+		if ((r->buf = realloc(r->buf, r->cap)) == NULL)
+			exit(1);
+	}
+	if ((got = read(fd, r->buf + r->len, r->cap - r->len)) <= 0)
+		return got == -1 && errno == EAGAIN ? 0 : -1;
+	r->len += (size_t)got;
+	while (frame_next(r->buf, r->len, 64 << 20, &n) == 1) {
+		msgpack_unpacked u;
+		const char *err;
+
+		msgpack_unpacked_init(&u);
+		if (frame_decode(r->buf + FRAME_HDR, n, &u, &err) == 0)
+			fn(arg, &u.data);
+		msgpack_unpacked_destroy(&u);
+		memmove(r->buf, r->buf + FRAME_HDR + n, r->len - FRAME_HDR - n);
+		r->len -= FRAME_HDR + n;
+	}
+	return 0;
 }
 
 long

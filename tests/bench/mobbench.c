@@ -51,8 +51,7 @@ struct rec {
 
 struct conn {
 	int	 fd;
-	char	*buf;
-	size_t	 len, cap;
+	struct rbuf r;
 	int	 busy;
 	uint64_t sent_us;
 };
@@ -62,34 +61,6 @@ static struct rec	*early;		/* consumed before its accept arrived */
 static uint64_t		*lat;
 static size_t		 nlat, caplat;
 static uint64_t		 consumed, last_consumed_us;
-
-/* Read what is there; call fn for each whole frame. */
-static int
-pump(struct conn *c, void (*fn)(struct conn *, const msgpack_object *))
-{
-	size_t n;
-	ssize_t r;
-
-	if (c->cap - c->len < 65536) {
-		c->cap = c->cap ? c->cap * 2 : 262144;
-		c->buf = realloc(c->buf, c->cap);
-	}
-	if ((r = read(c->fd, c->buf + c->len, c->cap - c->len)) <= 0)
-		return r == -1 && errno == EAGAIN ? 0 : -1;
-	c->len += (size_t)r;
-	while (frame_next(c->buf, c->len, 64 << 20, &n) == 1) {
-		msgpack_unpacked u;
-		const char *err;
-
-		msgpack_unpacked_init(&u);
-		if (frame_decode(c->buf + FRAME_HDR, n, &u, &err) == 0)
-			fn(c, &u.data);
-		msgpack_unpacked_destroy(&u);
-		memmove(c->buf, c->buf + FRAME_HDR + n, c->len - FRAME_HDR - n);
-		c->len -= FRAME_HDR + n;
-	}
-	return 0;
-}
 
 static void
 count(uint64_t latency, uint64_t at)
@@ -105,8 +76,9 @@ count(uint64_t latency, uint64_t at)
 }
 
 static void
-on_reply(struct conn *c, const msgpack_object *m)
+on_reply(void *arg, const msgpack_object *m)
 {
+	struct conn *c = arg;
 	const msgpack_object *res = mp_find(m, "result");
 	struct rec *r;
 	char id[64];
@@ -129,14 +101,14 @@ on_reply(struct conn *c, const msgpack_object *m)
 }
 
 static void
-on_event(struct conn *c, const msgpack_object *m)
+on_event(void *arg, const msgpack_object *m)
 {
 	const msgpack_object *item = mp_find(m, "item"), *p;
 	struct rec *r;
 	char id[64];
 	uint64_t now = mono_us();
 
-	(void)c;
+	(void)arg;
 	if (item == NULL || (p = mp_find(item, "payload")) == NULL ||
 	    mp_copy_str(p, "input_id", id, sizeof(id)) == -1)
 		return;
@@ -208,8 +180,9 @@ load(int total, double rate)
 			continue;
 		for (i = 0; i <= CONNS; i++)
 			if (pfd[i].revents & (POLLIN | POLLHUP))
-				if (pump(&conns[i], i == CONNS ? on_event :
-				    on_reply) == -1) {
+				if (ctl_pump(conns[i].fd, &conns[i].r,
+				    i == CONNS ? on_event : on_reply,
+				    &conns[i]) == -1) {
 					fprintf(stderr, "mobbench: connection "
 					    "%d closed\n", i);
 					exit(1);
@@ -217,7 +190,7 @@ load(int total, double rate)
 	}
 	for (i = 0; i <= CONNS; i++) {
 		close(conns[i].fd);
-		free(conns[i].buf);
+		free(conns[i].r.buf);
 	}
 	return (double)total / ((double)(last_consumed_us - t0) / 1e6);
 }
@@ -281,18 +254,18 @@ await_members(int n)
 		memset(&c, 0, sizeof(c));
 		c.fd = ctl_connect(sockpath);
 		ctl_request(c.fd, "members", 0, args);
-		c.cap = 1 << 22;
-		c.buf = malloc(c.cap);
+		c.r.cap = 1 << 22;
+		c.r.buf = malloc(c.r.cap);
 		usleep(50000);
-		while ((c.len += (size_t)read(c.fd, c.buf + c.len,
-		    c.cap - c.len)) < FRAME_HDR)
+		while ((c.r.len += (size_t)read(c.fd, c.r.buf + c.r.len,
+		    c.r.cap - c.r.len)) < FRAME_HDR)
 			;
 		healthy = 0;
-		for (p = c.buf; (p = memmem(p, c.len - (size_t)(p - c.buf),
+		for (p = c.r.buf; (p = memmem(p, c.r.len - (size_t)(p - c.r.buf),
 		    "healthy", 7)) != NULL; p += 7)
 			healthy++;
 		close(c.fd);
-		free(c.buf);
+		free(c.r.buf);
 		if (healthy >= n)
 			return;
 		usleep(100000);

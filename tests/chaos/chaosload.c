@@ -30,8 +30,7 @@
 
 struct conn {
 	int	 fd;
-	char	*buf;
-	size_t	 len, cap;
+	struct rbuf r;
 	int	 busy;
 	int	 dead;
 	long	 n;		/* the send in flight */
@@ -43,8 +42,9 @@ static long	 answered, accepted;
 
 /* Record one answer. */
 static void
-on_reply(struct conn *c, const msgpack_object *m)
+on_reply(void *arg, const msgpack_object *m)
 {
+	struct conn *c = arg;
 	const msgpack_object *res = mp_find(m, "result");
 	char outcome[32] = "error", id[64] = "-";
 
@@ -59,35 +59,6 @@ on_reply(struct conn *c, const msgpack_object *m)
 	if (strcmp(outcome, "accepted") == 0)
 		accepted++;
 	fprintf(out, "k%ld m%ld %s %s\n", c->n, c->n % members, outcome, id);
-}
-
-/* Read what is there; -1 when the connection is gone. */
-static int
-pump(struct conn *c)
-{
-	size_t n;
-	ssize_t r;
-
-	if (c->cap - c->len < 65536) {
-		c->cap = c->cap ? c->cap * 2 : 262144;
-		if ((c->buf = realloc(c->buf, c->cap)) == NULL)
-			exit(1);
-	}
-	if ((r = read(c->fd, c->buf + c->len, c->cap - c->len)) <= 0)
-		return r == -1 && errno == EAGAIN ? 0 : -1;
-	c->len += (size_t)r;
-	while (frame_next(c->buf, c->len, 64 << 20, &n) == 1) {
-		msgpack_unpacked u;
-		const char *err;
-
-		msgpack_unpacked_init(&u);
-		if (frame_decode(c->buf + FRAME_HDR, n, &u, &err) == 0)
-			on_reply(c, &u.data);
-		msgpack_unpacked_destroy(&u);
-		memmove(c->buf, c->buf + FRAME_HDR + n, c->len - FRAME_HDR - n);
-		c->len -= FRAME_HDR + n;
-	}
-	return 0;
 }
 
 int
@@ -157,7 +128,8 @@ main(int argc, char *argv[])
 			continue;
 		for (i = 0; i < CONNS; i++)
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-				if (pump(&conns[i]) == -1) {
+				if (ctl_pump(conns[i].fd, &conns[i].r,
+				    on_reply, &conns[i]) == -1) {
 					conns[i].dead = 1;
 					close(conns[i].fd);
 				}
