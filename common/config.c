@@ -1357,7 +1357,7 @@ check_schedule(struct config *cfg, struct schedule_conf *s)
 }
 
 /* Is s an http(s) URL with a host: no blanks, no controls? */
-static int
+int
 http_url(const char *s)
 {
 	const char *p;
@@ -1377,18 +1377,36 @@ http_url(const char *s)
 }
 
 /* A webhook route's target is an http(s) URL, an email one an address. */
+/*
+ * NULL when target suits sink (an http(s) URL for webhook, a plain
+ * address for email), else what is wrong, as "is not ...".
+ */
+const char *
+route_target_check(const char *sink, const char *target, char *buf,
+    size_t sz)
+{
+	const char *why;
+
+	if (strcmp(sink, "webhook") == 0 && !http_url(target))
+		return "is not an http:// or https:// URL";
+	if (strcmp(sink, "email") == 0 &&
+	    (why = mail_addr_check(target)) != NULL) {
+		snprintf(buf, sz, "is not an email address: %s", why);
+		return buf;
+	}
+	return NULL;
+}
+
 static void
 check_target(struct config *cfg, const struct route_conf *r)
 {
 	const char *why;
+	char buf[256];
 
-	if (strcmp(r->sink, "webhook") == 0 && !http_url(r->target))
+	if ((why = route_target_check(r->sink, r->target, buf,
+	    sizeof(buf))) != NULL)
 		cfg_error(cfg, cfg->path, r->line, "[route %s]: target: \"%s\" "
-		    "is not an http:// or https:// URL", r->id, r->target);
-	if (strcmp(r->sink, "email") == 0 &&
-	    (why = mail_addr_check(r->target)) != NULL)
-		cfg_error(cfg, cfg->path, r->line, "[route %s]: target: \"%s\" "
-		    "is not an email address: %s", r->id, r->target, why);
+		    "%s", r->id, r->target, why);
 }
 
 static void

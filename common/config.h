@@ -5,6 +5,7 @@
 #ifndef MOBKIT_CONFIG_H
 #define MOBKIT_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
@@ -180,5 +181,8 @@ int	strlist_add(struct strlist *, const char *);
 int	strlist_has(const struct strlist *, const char *);
 int	parse_ms(const char *s, int64_t *out);
 int	valid_name(const char *);
+
+int		 http_url(const char *);
+const char	*route_target_check(const char *, const char *, char *, size_t);
 
 #endif

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "frame.h"
 #include "log.h"
+#include "mail.h"
 #include "mpack.h"
 #include "proto.h"
 
@@ -134,15 +135,11 @@ match(const char *recipient, const char *channel)
 static const char *
 sink_by_form(const char *recipient)
 {
-	const char *at = strchr(recipient, '@');
-
 	if (strncmp(recipient, "mob.member.", 11) == 0 && recipient[11])
 		return "mob_member";
-	if (strncmp(recipient, "http://", 7) == 0 ||
-	    strncmp(recipient, "https://", 8) == 0)
+	if (http_url(recipient))
 		return "webhook";
-	if (at != NULL && at != recipient && at[1] != '\0' &&
-	    strchr(at + 1, '@') == NULL && strpbrk(recipient, " \t<>") == NULL)
+	if (mail_addr_check(recipient) == NULL)
 		return "email";
 	return NULL;
 }

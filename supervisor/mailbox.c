@@ -21,6 +21,10 @@
 #include "proto.h"
 #include "timeutil.h"
 
+/* The most of a conversation handed to a worker: a frame, less room for
+ * the rest of its config. */
+#define HANDOVER_MAX	(FRAME_MSG_MAX - 4 * 1024 * 1024)
+
 #define RETRY_BASE_MS	200
 #define RETRY_MAX_MS	10000
 
@@ -259,13 +263,14 @@ recall(struct mbox *mb, const char *key, struct input **inp)
 
 /* --- the conversation without state_dir ------------------------------- */
 
-/* The profile's history_max_bytes. */
+/* The profile's history_max_bytes, at most what one hand-over holds. */
 static int64_t
 history_max(const struct mbox *mb)
 {
 	const struct profile_conf *p = config_profile(D->cfg, mb->profile);
+	int64_t max = p != NULL ? p->history_max_bytes : 1048576;
 
-	return p != NULL ? p->history_max_bytes : 1048576;
+	return max < (int64_t)HANDOVER_MAX ? max : (int64_t)HANDOVER_MAX;
 }
 
 /* Forget the whole conversation. */
@@ -710,7 +715,9 @@ config_send(struct child *c, const char *snapshot)
 	peers_pack(&pk, mb->id);
 	mp_kstr_or_nil(&pk, "snapshot", snapshot);
 	mp_kint(&pk, "protocol", PROTO_VERSION);
-	(void)worker_send(c, &sb);
+	if (worker_send(c, &sb) == -1)
+		log_warnx("%s: cannot hand the worker its config (%zu bytes)",
+		    mb->id, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }
 
@@ -728,7 +735,8 @@ hello_later(void *arg, const char *err)
 	    !mb->hello_pending)
 		return;
 	mb->hello_pending = 0;
-	snap = mb->hello_reset ? NULL : store_history(mb->id);
+	snap = mb->hello_reset ? NULL : store_history(mb->id,
+	    HANDOVER_MAX);
 	config_send(c, snap);
 	free(snap);
 }

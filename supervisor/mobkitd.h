@@ -374,7 +374,7 @@ int	 v_route(struct client *, int, char **, msgpack_packer *);
 int	 v_resolve(struct client *, int, char **, msgpack_packer *);
 
 /* schedules.c */
-void	 claim_note(const char *schedule, int64_t due_ms);
+int64_t	 claim_note(const char *schedule, int64_t due_ms);
 const char *schedule_fire(const char *id, int64_t due_ms, char *input_id,
 	    size_t idsz);
 void	 schedules_push(void);
@@ -392,7 +392,8 @@ void	 delivery_restore(const void *blob, size_t len);
 
 /* store.c */
 typedef void (*store_done_cb)(void *arg, const char *err);
-void	 store_claim(const char *schedule, int64_t due_ms);
+void	 store_claim(const char *schedule, int64_t due_ms,
+	    int64_t forget_before);
 void	 store_delivery(const char *id, const char *blob, size_t len);
 void	 store_delivery_forget(const char *id);
 int	 store_verify(const char *dir);
@@ -403,7 +404,7 @@ void	 store_input(struct mbox *, struct input *);
 void	 store_input_drop(struct input *);
 void	 store_snapshot_append(struct mbox *, const char *messages);
 void	 store_snapshot_clear(struct mbox *);
-char	*store_history(const char *member);
+char	*store_history(const char *member, size_t max);
 int	 store_recall(const char *member, const char *key, int64_t since_ms,
 	    struct input *);
 typedef void (*store_row_cb)(void *, const char *id, int state,

@@ -229,6 +229,8 @@ v_route(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	static const char *const sinks[] = { "webhook", "email", "mob_member",
 	    "file", NULL };
 	struct route *r;
+	const char *why;
+	char buf[256];
 	int64_t v;
 	int i, k;
 
@@ -310,6 +312,12 @@ v_route(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 
 		route_free(r);
 		return ctl_fail("route add: \"%s\" is required", missing);
+	}
+	if ((why = route_target_check(r->sink, r->target, buf,
+	    sizeof(buf))) != NULL) {
+		k = ctl_fail("target: \"%s\" %s", r->target, why);
+		route_free(r);
+		return k;
 	}
 	TAILQ_INSERT_TAIL(&routes, r, entry);
 	routes_push();

@@ -19,19 +19,20 @@
 #include "proto.h"
 #include "timeutil.h"
 
-struct claim {
-	char		*key;
-	UT_hash_handle	 hh;
-};
-
-struct last {
+/*
+ * The claims of one schedule, due times ascending.  They are forgotten as
+ * inputs are (a claim is its input's key): beyond input_retention_max,
+ * and those due more than input_retention_ms before the latest; never the
+ * latest, which is where the scheduler resumes.
+ */
+struct claims {
 	char		*id;
-	int64_t		 due_ms;
+	int64_t		*due;
+	size_t		 n, cap;
 	UT_hash_handle	 hh;
 };
 
-static struct claim	*claims;
-static struct last	*lasts;
+static struct claims	*claims;
 
 static struct schedule_conf *
 sched_find(const char *id)
@@ -44,49 +45,99 @@ sched_find(const char *id)
 	return NULL;
 }
 
+static struct claims *
+claims_of(const char *id, int create)
+{
+	struct claims *cs;
+
+	HASH_FIND_STR(claims, id, cs);
+	if (cs == NULL && create) {
+		if ((cs = calloc(1, sizeof(*cs))) == NULL ||
+		    (cs->id = strdup(id)) == NULL)
+			fatal("calloc");
+		HASH_ADD_KEYPTR(hh, claims, cs->id, strlen(cs->id), cs);
+	}
+	return cs;
+}
+
+/* The index of the first claim at or after due_ms. */
+static size_t
+claims_find(const struct claims *cs, int64_t due_ms)
+{
+	size_t lo = 0, hi = cs->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (cs->due[mid] < due_ms)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int64_t
 last_due(const char *id)
 {
-	struct last *l;
+	struct claims *cs = claims_of(id, 0);
 
-	HASH_FIND_STR(lasts, id, l);
-	return l != NULL ? l->due_ms : -1;
+	return cs != NULL && cs->n > 0 ? cs->due[cs->n - 1] : -1;
 }
 
-/* Remember a claim (loading from the store, or firing). */
-void
+/* Forget the oldest claims past the limits; the due time below which
+ * none is kept any more (0: none forgotten). */
+static int64_t
+claims_prune(struct claims *cs)
+{
+	int64_t keep_ms = D->cfg != NULL ? D->cfg->input_retention_ms : 0;
+	size_t max = D->cfg != NULL && D->cfg->input_retention_max > 0 ?
+	    (size_t)D->cfg->input_retention_max : 1;
+	int64_t horizon = cs->due[cs->n - 1] - keep_ms;
+	size_t drop = 0;
+
+	if (cs->n > max)
+		drop = cs->n - max;
+	while (drop + 1 < cs->n && keep_ms > 0 && cs->due[drop] < horizon)
+		drop++;
+	if (drop == 0)
+		return 0;
+	memmove(cs->due, cs->due + drop, (cs->n - drop) * sizeof(*cs->due));
+	cs->n -= drop;
+	return cs->due[0];
+}
+
+/* Remember a claim (loading from the store, or firing); the due time
+ * below which claims of this schedule were forgotten, or 0. */
+int64_t
 claim_note(const char *schedule, int64_t due_ms)
 {
-	struct claim *c;
-	struct last *l;
-	char key[256];
+	struct claims *cs = claims_of(schedule, 1);
+	size_t i = claims_find(cs, due_ms);
 
-	snprintf(key, sizeof(key), "%s:%lld", schedule, (long long)due_ms);
-	HASH_FIND_STR(claims, key, c);
-	if (c == NULL) {
-		if ((c = calloc(1, sizeof(*c))) == NULL ||
-		    (c->key = strdup(key)) == NULL)
-			fatal("calloc");
-		HASH_ADD_KEYPTR(hh, claims, c->key, strlen(c->key), c);
+	if (i < cs->n && cs->due[i] == due_ms)
+		return 0;
+	if (cs->n == cs->cap) {
+		cs->cap = cs->cap ? cs->cap * 2 : 8;
+		if ((cs->due = reallocarray(cs->due, cs->cap,
+		    sizeof(*cs->due))) == NULL)
+			fatal("reallocarray");
 	}
-	HASH_FIND_STR(lasts, schedule, l);
-	if (l == NULL) {
-		if ((l = calloc(1, sizeof(*l))) == NULL ||
-		    (l->id = strdup(schedule)) == NULL)
-			fatal("calloc");
-		l->due_ms = due_ms;
-		HASH_ADD_KEYPTR(hh, lasts, l->id, strlen(l->id), l);
-	} else if (due_ms > l->due_ms)
-		l->due_ms = due_ms;
+	memmove(cs->due + i + 1, cs->due + i, (cs->n - i) * sizeof(*cs->due));
+	cs->due[i] = due_ms;
+	cs->n++;
+	return claims_prune(cs);
 }
 
 static int
-claimed(const char *key)
+claimed(const char *schedule, int64_t due_ms)
 {
-	struct claim *c;
+	struct claims *cs = claims_of(schedule, 0);
+	size_t i;
 
-	HASH_FIND_STR(claims, key, c);
-	return c != NULL;
+	if (cs == NULL)
+		return 0;
+	i = claims_find(cs, due_ms);
+	return i < cs->n && cs->due[i] == due_ms;
 }
 
 /* The schedule as a struct when; -1 if it does not parse (cannot happen
@@ -125,10 +176,9 @@ schedule_fire(const char *id, int64_t due_ms, char *input_id, size_t idsz)
 	snprintf(key, sizeof(key), "%s:%lld", id, (long long)due_ms);
 	if (s == NULL)
 		return "failed";
-	if (claimed(key))
+	if (claimed(id, due_ms))
 		return "skipped";
-	claim_note(id, due_ms);
-	store_claim(id, due_ms);
+	store_claim(id, due_ms, claim_note(id, due_ms));
 	r = mbox_accept(child_find(s->member), s->message, key, &in, &reason);
 	if (r == SEND_REJECTED) {
 		evb_begin(&b, 5);

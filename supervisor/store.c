@@ -97,7 +97,7 @@ static sqlite3		*rdb;		/* the loop's, read only */
 static sqlite3_stmt	*st_upsert, *st_final, *st_insfinal, *st_snap;
 static sqlite3_stmt	*st_nosnap, *st_claim, *st_delivery, *st_nodelivery;
 static sqlite3_stmt	*st_keeptime, *st_keepmax, *st_probe, *st_peer;
-static sqlite3_stmt	*st_nopeers;
+static sqlite3_stmt	*st_nopeers, *st_noclaim;
 static sqlite3_stmt	*rd_recall, *rd_finished, *rd_history;
 static ev_prepare	 committer;
 static ev_async		 committed;
@@ -525,6 +525,8 @@ prepare_all(void)
 	    prepare("DELETE FROM messages WHERE member = ?", &st_nosnap) == -1 ||
 	    prepare("INSERT OR IGNORE INTO claims (schedule, due_ms) VALUES "
 	    "(?, ?)", &st_claim) == -1 ||
+	    prepare("DELETE FROM claims WHERE schedule = ?1 AND due_ms < ?2",
+	    &st_noclaim) == -1 ||
 	    prepare("INSERT OR REPLACE INTO deliveries (id, record) VALUES "
 	    "(?, ?)", &st_delivery) == -1 ||
 	    prepare("DELETE FROM deliveries WHERE id = ?", &st_nodelivery) ==
@@ -606,7 +608,7 @@ reader_open(void)
 	    "member = ?1 AND fin IS NOT NULL AND fin >= ?2 ORDER BY fin DESC, "
 	    "seq DESC LIMIT ?3", &rd_finished) == -1 ||
 	    prepare_on(rdb, "SELECT data FROM messages WHERE member = ? ORDER "
-	    "BY seq", &rd_history) == -1)
+	    "BY seq DESC", &rd_history) == -1)
 		return -1;
 	return 0;
 }
@@ -750,7 +752,7 @@ store_delivery_forget(const char *id)
 
 /* A schedule's due time was claimed: it must never fire again. */
 void
-store_claim(const char *schedule, int64_t due_ms)
+store_claim(const char *schedule, int64_t due_ms, int64_t forget_before)
 {
 	struct row *r;
 
@@ -759,6 +761,7 @@ store_claim(const char *schedule, int64_t due_ms)
 	r = row_add(R_CLAIM);
 	r->member = dup_or_null(schedule);
 	r->seq = due_ms;
+	r->fin = forget_before;
 }
 
 /* The peer graph changed: it is written whole with the next batch. */
@@ -1183,7 +1186,11 @@ write_row(const struct row *w)
 	case R_CLAIM:
 		bind_text(st_claim, 1, w->member);
 		sqlite3_bind_int64(st_claim, 2, w->seq);
-		return step(st_claim);
+		if (step(st_claim) == -1 || w->fin == 0)
+			return w->fin == 0 ? 0 : -1;
+		bind_text(st_noclaim, 1, w->member);
+		sqlite3_bind_int64(st_noclaim, 2, w->fin);
+		return step(st_noclaim);
 	case R_DELIVERY:
 		bind_text(st_delivery, 1, w->id);
 		sqlite3_bind_blob(st_delivery, 2, w->text, (int)w->len,
@@ -1287,6 +1294,7 @@ transaction(struct batch *first)
 		sqlite3_reset(st_snap);
 		sqlite3_reset(st_nosnap);
 		sqlite3_reset(st_claim);
+		sqlite3_reset(st_noclaim);
 		sqlite3_reset(st_delivery);
 		sqlite3_reset(st_nodelivery);
 		sqlite3_reset(st_keeptime);
@@ -1384,6 +1392,7 @@ store_close(void)
 	sqlite3_finalize(st_snap);
 	sqlite3_finalize(st_nosnap);
 	sqlite3_finalize(st_claim);
+	sqlite3_finalize(st_noclaim);
 	sqlite3_finalize(st_delivery);
 	sqlite3_finalize(st_nodelivery);
 	sqlite3_finalize(st_keeptime);
@@ -1481,6 +1490,7 @@ store_finished(const char *member, int64_t since_ms, int max,
 struct hist {
 	char	*s;
 	size_t	 len, cap;
+	int	 cleared;	/* a clear among the pending rows */
 };
 
 /* "[a,b]" + "[c]" -> "[a,b,c]"; an empty turn adds nothing. */
@@ -1521,33 +1531,82 @@ hist_rows(struct hist *h, const struct batch *b, const char *member)
 			continue;
 		if (r->kind == R_APPEND)
 			hist_add(h, r->text);
-		else if (r->kind == R_CLEAR)
+		else if (r->kind == R_CLEAR) {
 			h->len = 0;
+			h->cleared = 1;
+		}
 	}
 }
 
 /*
+ * The turns on disk, newest first, that fit in max bytes besides what is
+ * pending; they are added to h oldest first.  Returns how many turns were
+ * left out, or -1 on a read error.
+ */
+static int64_t
+hist_disk(struct hist *h, const char *member, size_t max, size_t pending)
+{
+	char **turns = NULL;
+	size_t n = 0, cap = 0, used = pending, len;
+	int64_t left = 0;
+	int r;
+
+	bind_text(rd_history, 1, member);
+	while ((r = sqlite3_step(rd_history)) == SQLITE_ROW) {
+		len = (size_t)sqlite3_column_bytes(rd_history, 0);
+		if (left > 0 || used + len + 1 > max) {
+			left++;
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((turns = reallocarray(turns, cap,
+			    sizeof(*turns))) == NULL)
+				fatal("reallocarray");
+		}
+		if ((turns[n++] = strdup(col_text(rd_history, 0))) == NULL)
+			fatal("strdup");
+		used += len + 1;
+	}
+	if (r != SQLITE_DONE) {
+		log_warnx("store: %s: reading the conversation of %s: %s",
+		    dbpath, member, sqlite3_errmsg(rdb));
+		left = -1;
+	}
+	sqlite3_reset(rd_history);
+	while (n > 0) {
+		hist_add(h, turns[--n]);
+		free(turns[n]);
+	}
+	free(turns);
+	return left;
+}
+
+/*
  * A member's conversation for its restarting worker, as one JSON array
- * (NULL when empty): what is on disk, then what is still to be written.
- * The caller frees it once handed over.
+ * (NULL when empty): what is on disk, then what is still to be written;
+ * of a conversation longer than max bytes, the newest whole turns that
+ * fit (the rest stays on disk).  The caller frees it once handed over.
  */
 char *
-store_history(const char *member)
+store_history(const char *member, size_t max)
 {
-	struct hist h = { NULL, 0, 0 };
-	int r;
+	struct hist h = { NULL, 0, 0, 0 }, pend = { NULL, 0, 0, 0 };
+	int64_t left = 0;
 
 	if (rdb == NULL)
 		return NULL;
-	bind_text(rd_history, 1, member);
-	while ((r = sqlite3_step(rd_history)) == SQLITE_ROW)
-		hist_add(&h, col_text(rd_history, 0));
-	if (r != SQLITE_DONE)
-		log_warnx("store: %s: reading the conversation of %s: %s",
-		    dbpath, member, sqlite3_errmsg(rdb));
-	sqlite3_reset(rd_history);
-	hist_rows(&h, redo, member);
-	hist_rows(&h, cur, member);
+	hist_rows(&pend, redo, member);
+	hist_rows(&pend, cur, member);
+	if (!pend.cleared)
+		left = hist_disk(&h, member, max, pend.len);
+	if (left > 0)
+		log_warnx("%s: the conversation is over %zu bytes: the worker "
+		    "is handed its newest turns, %lld older ones stay on disk",
+		    member, max, (long long)left);
+	if (pend.len > 0)
+		hist_add(&h, pend.s);
+	free(pend.s);
 	if (h.len == 0) {
 		free(h.s);
 		return NULL;
@@ -1658,10 +1717,12 @@ load_rest(void)
 		delivery_restore(sqlite3_column_blob(st, 0),
 		    (size_t)sqlite3_column_bytes(st, 0));
 	if (load_done(st, r, "the deliveries") == -1 ||
-	    prepare("SELECT schedule, due_ms FROM claims", &st) == -1)
+	    prepare("SELECT schedule, due_ms FROM claims ORDER BY schedule, "
+	    "due_ms", &st) == -1)
 		return -1;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		claim_note(col_text(st, 0), sqlite3_column_int64(st, 1));
+		(void)claim_note(col_text(st, 0), sqlite3_column_int64(st,
+		    1));
 	return load_done(st, r, "the claims");
 }
 

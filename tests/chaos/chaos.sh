@@ -95,9 +95,18 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	fi
 	sleep 0.1
 done
-# the end: the load still on, no worker being restarted
-sleep 2
-rss_end=$(rss_kb)
+# the end: the load still on, the kills stopped; the least of the
+# samples of five seconds, as half-way (a worker killed last may still be
+# being handed its whole conversation: a passing peak, not growth)
+sleep 1
+rss_end=
+for _ in $(seq 1 25); do
+	r=$(rss_kb)
+	if [ -z "$rss_end" ] || [ "$r" -lt "$rss_end" ]; then
+		rss_end=$r
+	fi
+	sleep 0.2
+done
 # a zombie that stays: reaped late would show twice, a second apart
 z1=$(ps -eo pid=,ppid=,stat= | awk -v p="$DPID" '$2 == p && $3 ~ /Z/ {print $1}' | sort)
 sleep 1

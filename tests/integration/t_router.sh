@@ -74,6 +74,14 @@ out=$(jctl route add ops recipient=ops channel=* sink=file target=/tmp/ops.log r
 err=$(ctl route add bad sink=pigeon target=x 2>&1); [ $? = 1 ] && echo "$err" | grep -q 'sink: bad value "pigeon"' || fail "$err"
 err=$(ctl route add bad2 sink=file 2>&1); [ $? = 1 ] && echo "$err" | grep -q '"target" is required' || fail "$err"
 err=$(ctl route add bad3 sink=file target=x color=red 2>&1); [ $? = 1 ] && echo "$err" | grep -q 'unknown route key "color"' || fail "$err"
+# targets are checked as the INI's are: a URL for webhook, an address for email
+err=$(ctl route add bad4 sink=webhook target=ftp://x 2>&1); [ $? = 1 ] && echo "$err" | grep -q 'target: "ftp://x" is not an http:// or https:// URL' || fail "$err"
+err=$(ctl route add bad5 sink=email 'target=a b@x.org' 2>&1); [ $? = 1 ] && echo "$err" | grep -q 'target: "a b@x.org" is not an email address' || fail "$err"
+err=$(ctl route add bad6 sink=email "$(printf 'target=ops@x.org\r\nBcc: e@x.org')" 2>&1); [ $? = 1 ] && echo "$err" | grep -q 'is not an email address: holds CR or LF' || fail "$err"
+jctl routes | jq -e 'map(select(.id | startswith("bad"))) | length == 0' >/dev/null || fail "a bad route was added: $(jctl routes)"
+# a recipient that only looks like an address names no sink
+err=$(ctl resolve 'bob@-bad-.example' 2>&1); [ $? = 1 ] && echo "$err" | grep -q 'no route matches and its form names no sink' || fail "bad domain resolved: $err"
+err=$(ctl resolve 'b"o"b@x.org' 2>&1); [ $? = 1 ] || fail "quoted local part resolved: $err"
 ctl route rm mob.member.m1 >/dev/null 2>&1 && fail "roster route removed"
 jctl route rm ops >/dev/null || fail "route rm"
 ctl resolve ops >/dev/null 2>&1 && fail "removed route still used"
