@@ -14,12 +14,14 @@ CPPFLAGS += -D_GNU_SOURCE -Icommon -Isupervisor $(shell pkg-config --cflags $(PK
 # libcurl is loaded at run time (dlopen) by the processes that speak HTTP;
 # its headers are needed to build, its library only to run them
 LDLIBS	 = $(shell pkg-config --libs msgpack inih jansson) -lev -lm
+# mobkitctl's start-up is most of a round trip: it loads only these
+CTL_LIBS = $(shell pkg-config --libs msgpack jansson)
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
-	   common/frame.c common/config.c common/child.c common/budget.c \
+	   common/frame.c common/peer.c common/config.c common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
-	   common/mail.c common/sse.c
+	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
 	   supervisor/mailbox.c supervisor/members.c \
@@ -52,7 +54,7 @@ $(BINDIR)/mobkitd: $(call obj,$(SUPER)) $(BUILD)/libcommon.a
 
 $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(CTL_LIBS)
 
 $(BINDIR)/mobkit-worker: $(call obj,worker/worker.c) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)

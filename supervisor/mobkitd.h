@@ -341,18 +341,6 @@ int	 member_retire(struct child *);
 void	 waiters_terminate_all(void);
 struct child *member_spawn(const char *id, const char *profile, int dynamic,
 	    const char **err);
-typedef int (*verb_fn)(struct client *, int, char **, msgpack_packer *);
-int	 v_members(struct client *, int, char **, msgpack_packer *);
-int	 v_spawn(struct client *, int, char **, msgpack_packer *);
-int	 v_retire(struct client *, int, char **, msgpack_packer *);
-int	 v_destroy(struct client *, int, char **, msgpack_packer *);
-int	 v_reset(struct client *, int, char **, msgpack_packer *);
-int	 v_interrupt(struct client *, int, char **, msgpack_packer *);
-int	 v_reconcile(struct client *, int, char **, msgpack_packer *);
-int	 v_send(struct client *, int, char **, msgpack_packer *);
-int	 v_inputs(struct client *, int, char **, msgpack_packer *);
-int	 v_wire(struct client *, int, char **, msgpack_packer *);
-int	 v_unwire(struct client *, int, char **, msgpack_packer *);
 void	 reconcile_pack(msgpack_packer *);
 
 /* modules.c */
@@ -369,9 +357,8 @@ void	 module_hello(struct child *);
 void	 module_ready(struct child *);
 void	 module_gone(struct child *);
 int	 module_result(struct child *, const msgpack_object *);
-int	 v_routes(struct client *, int, char **, msgpack_packer *);
-int	 v_route(struct client *, int, char **, msgpack_packer *);
-int	 v_resolve(struct client *, int, char **, msgpack_packer *);
+struct ctl_deliver_args;
+void	 resolve_args_pack(msgpack_packer *, const struct ctl_deliver_args *);
 
 /* schedules.c */
 int64_t	 claim_note(const char *schedule, int64_t due_ms);
@@ -379,15 +366,11 @@ const char *schedule_fire(const char *id, int64_t due_ms, char *input_id,
 	    size_t idsz);
 void	 schedules_push(void);
 int	 schedule_fire_msg(struct child *, const msgpack_object *);
-int	 v_schedules(struct client *, int, char **, msgpack_packer *);
-int	 v_tick(struct client *, int, char **, msgpack_packer *);
 
 /* deliveries.c */
 void	 deliveries_ready(struct child *);
 void	 deliveries_gone(struct child *);
 int	 delivery_attempt_msg(struct child *, const msgpack_object *);
-int	 v_deliver(struct client *, int, char **, msgpack_packer *);
-int	 v_deliveries(struct client *, int, char **, msgpack_packer *);
 void	 delivery_restore(const void *blob, size_t len);
 
 /* store.c */

@@ -18,6 +18,7 @@
 #include "mpack.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "verbs.h"
 
 /*
  * The claims of one schedule, due times ascending.  They are forgotten as
@@ -293,16 +294,15 @@ due_at_or_before(const struct when *w, int64_t at_ms)
 	return -1;
 }
 
-int
-v_schedules(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_schedules(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	int i, n = D->cfg->nschedules;
 	int64_t now = (int64_t)(wall_ms() / 1000), next, last;
 	struct when w;
 
 	(void)cl;
-	(void)argc;
-	(void)argv;
+	(void)a;
 	msgpack_pack_array(pk, (size_t)n);
 	for (i = 0; i < n; i++) {
 		struct schedule_conf *s = D->cfg->schedules[i];
@@ -334,25 +334,19 @@ v_schedules(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 
 /* tick [--at EPOCH_MS]: dispatch every enabled schedule's due time at or
  * before that instant, unless it was claimed already. */
-int
-v_tick(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_tick(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct strlist skipped = { 0 };
 	msgpack_sbuffer db;
 	msgpack_packer dp;
-	int64_t at = (int64_t)wall_ms(), due;
+	int64_t at = a->tick.at.set ? a->tick.at.v : (int64_t)wall_ms(), due;
 	char input[INPUT_ID_MAX], key[256];
 	const char *st;
 	struct when w;
 	int i, nd = 0;
 
 	(void)cl;
-	if (argc == 2 && strcmp(argv[0], "--at") == 0) {
-		if (parse_ms(argv[1], &at) == -1)
-			return ctl_fail("--at: bad value \"%s\": expected epoch "
-			    "milliseconds", argv[1]);
-	} else if (argc != 0)
-		return ctl_fail("usage: tick [--at EPOCH_MS]");
 	msgpack_sbuffer_init(&db);
 	msgpack_packer_init(&dp, &db, msgpack_sbuffer_write);
 	for (i = 0; i < D->cfg->nschedules; i++) {
@@ -390,3 +384,9 @@ v_tick(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	strlist_free(&skipped);
 	return 0;
 }
+
+static const struct ctl_handler schedule_verbs[] = {
+	{ "schedules", v_schedules },
+	{ "tick", v_tick },
+};
+CTL_VERBS(schedule_verbs)
