@@ -608,8 +608,8 @@ wire_str(const struct ctl_verb *v, const struct ctl_field *f,
 	size_t len;
 
 	if (o->type != MSGPACK_OBJECT_STR) {
-		snprintf(err, errsz, "%s: \"%s\" %s is %s, not a string",
-		    v->name, f->name, f->type == CT_STRS ? "item" : "",
+		snprintf(err, errsz, "%s: \"%s\"%s is %s, not a string",
+		    v->name, f->name, f->type == CT_STRS ? " item" : "",
 		    mp_type_name(o->type));
 		return -1;
 	}

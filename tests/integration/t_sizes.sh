@@ -119,7 +119,8 @@ out=$(ctl deliver someone --payload "$(printf '{"text":"\300\257"}')" 2>&1); rc=
 # ...and by mobkitd, whatever the client
 python3 - "$SOCK" >"$T/raw" <<'EOF' || fail "raw request: $(cat "$T/raw")"
 import socket, struct, sys
-req = b"\x84\xa1t\x64\xa7version\x01\xa4verb\xa4send\xa4args\x92\xa1m\xa4ab\xffc"
+req = (b"\x84\xa1t\x64\xa7version\x01\xa4verb\xa4send\xa4args\x82"
+       b"\xa6member\xa1m\xa4text\xa4ab\xffc")
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 s.sendall(struct.pack(">I", len(req)) + req)

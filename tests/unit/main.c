@@ -33,6 +33,7 @@ main(void)
 	sr = srunner_create(frame_suite());
 	srunner_add_suite(sr, mpack_suite());
 	srunner_add_suite(sr, proto_suite());
+	srunner_add_suite(sr, ctlverbs_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, budget_suite());
 	srunner_add_suite(sr, table_suite());

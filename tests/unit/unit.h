@@ -7,6 +7,7 @@
 Suite	*frame_suite(void);
 Suite	*mpack_suite(void);
 Suite	*proto_suite(void);
+Suite	*ctlverbs_suite(void);
 Suite	*config_suite(void);
 Suite	*budget_suite(void);
 Suite	*table_suite(void);
