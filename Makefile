@@ -14,8 +14,10 @@ CPPFLAGS += -D_GNU_SOURCE -Icommon -Isupervisor $(shell pkg-config --cflags $(PK
 # libcurl is loaded at run time (dlopen) by the processes that speak HTTP;
 # its headers are needed to build, its library only to run them
 LDLIBS	 = $(shell pkg-config --libs msgpack inih jansson) -lev -lm
-# mobkitctl's start-up is most of a round trip: it loads only these
+# mobkitctl's start-up is most of a round trip: it links only these, and
+# statically (no dynamic loader at start) unless a sanitizer is on
 CTL_LIBS = $(shell pkg-config --libs msgpack jansson)
+CTL_LDFLAGS ?= $(if $(findstring -fsanitize,$(CFLAGS)),,-static)
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
@@ -34,7 +36,7 @@ PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
-	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench
+	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench
 UNIT	 = $(BUILD)/tests/unit_tests
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -54,7 +56,7 @@ $(BINDIR)/mobkitd: $(call obj,$(SUPER)) $(BUILD)/libcommon.a
 
 $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
-	$(CC) $(CFLAGS) -o $@ $^ $(CTL_LIBS)
+	$(CC) $(CFLAGS) $(CTL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 $(BINDIR)/mobkit-worker: $(call obj,worker/worker.c) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
