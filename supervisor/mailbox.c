@@ -25,6 +25,8 @@
 /* The most of a conversation handed to a worker: a frame, less room for
  * the rest of its config. */
 #define HANDOVER_MAX	(FRAME_MSG_MAX - 4 * 1024 * 1024)
+/* Past this, a hand-over extends the worker's readiness deadline. */
+#define HANDOVER_SLOW	(4 * 1024 * 1024)
 
 #define RETRY_BASE_MS	200
 #define RETRY_MAX_MS	10000
@@ -734,6 +736,12 @@ config_send(struct child *c, const char *snapshot)
 	if (worker_send(c, &sb) == -1)
 		log_warnx("%s: cannot hand the worker its config (%zu bytes)",
 		    mb->id, sb.size);
+	else if (sb.size > HANDOVER_SLOW) {
+		/* a second per 2 MiB to carry and parse it, on top */
+		log_info("%s: handing over %zu bytes of conversation: %zu ms "
+		    "more to become ready", mb->id, sb.size, sb.size / 2048);
+		child_deadline_extend(c, sb.size / 2048);
+	}
 	msgpack_sbuffer_destroy(&sb);
 }
 
