@@ -236,6 +236,7 @@ void	 child_mark_removing(struct child *);
 struct child *tree_add(const struct child_conf *);
 void	 tree_sweep(void);
 void	 shutdown_drain_check(void);
+void	 child_deadline_extend(struct child *, uint64_t ms);
 
 /* watchdog.c */
 void	 watchdog_init(struct child *);

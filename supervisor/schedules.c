@@ -21,10 +21,10 @@
 #include "verbs.h"
 
 /*
- * The claims of one schedule, due times ascending.  They are forgotten as
- * inputs are (a claim is its input's key): beyond input_retention_max,
- * and those due more than input_retention_ms before the latest; never the
- * latest, which is where the scheduler resumes.
+ * The claims of one schedule, due times ascending.  The oldest are
+ * forgotten beyond input_retention_max (a claim is its input's key); the
+ * latest, where the scheduler resumes, always stays.  Not by time: a
+ * tick --at a past instant must stay claimed however old it is.
  */
 struct claims {
 	char		*id;
@@ -85,23 +85,18 @@ last_due(const char *id)
 	return cs != NULL && cs->n > 0 ? cs->due[cs->n - 1] : -1;
 }
 
-/* Forget the oldest claims past the limits; the due time below which
- * none is kept any more (0: none forgotten). */
+/* Forget the oldest claims past input_retention_max; the due time below
+ * which none is kept any more (0: none forgotten). */
 static int64_t
 claims_prune(struct claims *cs)
 {
-	int64_t keep_ms = D->cfg != NULL ? D->cfg->input_retention_ms : 0;
 	size_t max = D->cfg != NULL && D->cfg->input_retention_max > 0 ?
 	    (size_t)D->cfg->input_retention_max : 1;
-	int64_t horizon = cs->due[cs->n - 1] - keep_ms;
-	size_t drop = 0;
+	size_t drop;
 
-	if (cs->n > max)
-		drop = cs->n - max;
-	while (drop + 1 < cs->n && keep_ms > 0 && cs->due[drop] < horizon)
-		drop++;
-	if (drop == 0)
+	if (cs->n <= max)
 		return 0;
+	drop = cs->n - max;
 	memmove(cs->due, cs->due + drop, (cs->n - drop) * sizeof(*cs->due));
 	cs->n -= drop;
 	return cs->due[0];

@@ -1540,14 +1540,16 @@ hist_rows(struct hist *h, const struct batch *b, const char *member)
 
 /*
  * The turns on disk, newest first, that fit in max bytes besides what is
- * pending; they are added to h oldest first.  Returns how many turns were
- * left out, or -1 on a read error.
+ * pending; they are added to h oldest first.  Read into one buffer with
+ * an array of offsets (no allocation per turn: a hand-over of a long
+ * conversation must not leave the heap fragmented).  Returns how many
+ * turns were left out, or -1 on a read error.
  */
 static int64_t
 hist_disk(struct hist *h, const char *member, size_t max, size_t pending)
 {
-	char **turns = NULL;
-	size_t n = 0, cap = 0, used = pending, len;
+	struct hist all = { NULL, 0, 0, 0 };
+	size_t *off = NULL, n = 0, cap = 0, used = pending, len;
 	int64_t left = 0;
 	int r;
 
@@ -1559,13 +1561,21 @@ hist_disk(struct hist *h, const char *member, size_t max, size_t pending)
 			continue;
 		}
 		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((turns = reallocarray(turns, cap,
-			    sizeof(*turns))) == NULL)
+			cap = cap ? cap * 2 : 1024;
+			if ((off = reallocarray(off, cap, sizeof(*off))) ==
+			    NULL)
 				fatal("reallocarray");
 		}
-		if ((turns[n++] = strdup(col_text(rd_history, 0))) == NULL)
-			fatal("strdup");
+		if (all.len + len + 1 > all.cap) {
+			while (all.len + len + 1 > all.cap)
+				all.cap = all.cap ? all.cap * 2 : 65536;
+			if ((all.s = realloc(all.s, all.cap)) == NULL)
+				fatal("realloc");
+		}
+		off[n++] = all.len;
+		memcpy(all.s + all.len, col_text(rd_history, 0), len);
+		all.s[all.len + len] = '\0';
+		all.len += len + 1;
 		used += len + 1;
 	}
 	if (r != SQLITE_DONE) {
@@ -1574,11 +1584,10 @@ hist_disk(struct hist *h, const char *member, size_t max, size_t pending)
 		left = -1;
 	}
 	sqlite3_reset(rd_history);
-	while (n > 0) {
-		hist_add(h, turns[--n]);
-		free(turns[n]);
-	}
-	free(turns);
+	while (n > 0)
+		hist_add(h, all.s + off[--n]);
+	free(off);
+	free(all.s);
 	return left;
 }
 
