@@ -232,5 +232,6 @@ main(int argc, char *argv[])
 		kill(d2, SIGTERM);
 		waitpid(d2, NULL, 0);
 	}
-	return 0;
+	snprintf(cfg, sizeof(cfg), "rm -rf %s", dir);
+	return system(cfg) == 0 ? 0 : 1;
 }
