@@ -23,7 +23,10 @@ COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
 	   supervisor/mailbox.c supervisor/members.c \
-	   supervisor/store.c supervisor/modules.c \
+	   supervisor/store.c supervisor/store_mem.c \
+	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
+	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c \
+	   supervisor/modules.c \
 	   supervisor/schedules.c supervisor/deliveries.c \
 	   supervisor/watchdog.c supervisor/trust.c
 CTL	 = supervisor/mobkitctl.c
