@@ -25,6 +25,8 @@
 #include "store_sqlite.h"
 #include "timeutil.h"
 
+#define TX_ROWS		8192	/* rows in one transaction, about */
+
 /* Finished inputs on disk per member: the writer's own count. */
 struct mcount {
 	char		*member;
@@ -84,8 +86,9 @@ static pthread_t	 writer;
 static pthread_mutex_t	 mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 cv = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t	 idle_cv = PTHREAD_COND_INITIALIZER;
-static TAILQ_HEAD(, batch) todo = TAILQ_HEAD_INITIALIZER(todo);
-static TAILQ_HEAD(, batch) done = TAILQ_HEAD_INITIALIZER(done);
+TAILQ_HEAD(batchq, batch);
+static struct batchq	 todo = TAILQ_HEAD_INITIALIZER(todo);
+static struct batchq	 done = TAILQ_HEAD_INITIALIZER(done);
 static int		 writing, quit;
 static int		 halted;	/* writer: fail until a retry */
 static char		*halt_err;
@@ -328,7 +331,27 @@ transaction(struct batch *first)
 }
 
 /*
- * The writer: take every batch waiting and commit them in one
+ * The batches for one transaction, oldest first: every one waiting (by
+ * time: all that came while the last commit was syncing), but not much
+ * over TX_ROWS rows (by size: a backlog is committed in parts, the first
+ * answers do not wait for the whole of it).  Called with mtx held.
+ */
+static void
+take_some(struct batchq *mine)
+{
+	struct batch *b;
+	size_t rows = 0;
+
+	while ((b = TAILQ_FIRST(&todo)) != NULL &&
+	    (rows == 0 || rows + b->n <= TX_ROWS)) {
+		TAILQ_REMOVE(&todo, b, entry);
+		TAILQ_INSERT_TAIL(mine, b, entry);
+		rows += b->n + 1;
+	}
+}
+
+/*
+ * The writer: take the batches waiting and commit them in one
  * transaction, so the longer a commit takes, the more the next one
  * carries (group commit), and the loop never waits for the disk.  After
  * a failure every batch fails unwritten (order is kept) until the loop
@@ -337,7 +360,7 @@ transaction(struct batch *first)
 static void *
 writer_main(void *arg)
 {
-	TAILQ_HEAD(, batch) mine = TAILQ_HEAD_INITIALIZER(mine);
+	struct batchq mine = TAILQ_HEAD_INITIALIZER(mine);
 	struct batch *b;
 	char *err;
 
@@ -348,7 +371,7 @@ writer_main(void *arg)
 			pthread_cond_wait(&cv, &mtx);
 		if (TAILQ_EMPTY(&todo) && quit)
 			break;
-		TAILQ_CONCAT(&mine, &todo, entry);
+		take_some(&mine);
 		writing = 1;
 		pthread_mutex_unlock(&mtx);
 		err = transaction(TAILQ_FIRST(&mine));
