@@ -17,7 +17,8 @@ LDLIBS	 = $(shell pkg-config --libs msgpack inih jansson) -lev -lm
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
-	   common/frame.c common/config.c common/child.c common/budget.c \
+	   common/frame.c common/config.c common/config_sections.c \
+	   common/config_read.c common/config_check.c common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
 	   common/mail.c common/sse.c
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
