@@ -166,6 +166,48 @@ signal_name(int sig)
 }
 
 /*
+ * One word's character (or quoted part) at *sp into *pp, both advanced
+ * past it; -1 with *err set when a quote or an escape is unfinished.
+ */
+static int
+word_part(const char **sp, char **pp, const char **err)
+{
+	const char *s = *sp;
+	char *p = *pp;
+
+	if (*s == '\'') {
+		while (*++s != '\'') {
+			if (*s == '\0') {
+				*err = "unterminated single quote";
+				return -1;
+			}
+			*p++ = *s;
+		}
+	} else if (*s == '"') {
+		while (*++s != '"') {
+			if (*s == '\0') {
+				*err = "unterminated double quote";
+				return -1;
+			}
+			if (*s == '\\' && s[1] != '\0' &&
+			    strchr("\"\\$`", s[1]) != NULL)
+				s++;
+			*p++ = *s;
+		}
+	} else if (*s == '\\') {
+		if (*++s == '\0') {
+			*err = "trailing backslash";
+			return -1;
+		}
+		*p++ = *s;
+	} else
+		*p++ = *s;
+	*sp = s + 1;
+	*pp = p;
+	return 0;
+}
+
+/*
  * Split a string into words like a shell would: blanks separate, single
  * quotes keep everything, double quotes keep all but \" \\ \$ \`, and a
  * backslash outside quotes escapes the next character.  No expansion.
@@ -182,51 +224,25 @@ split_args(const char *s, struct strlist *out, const char **err)
 		return -1;
 	}
 	p = w;
-	for (; *s != '\0'; s++) {
+	while (*s != '\0') {
 		if (*s == ' ' || *s == '\t' || *s == '\n') {
-			if (inword) {
-				*p = '\0';
-				if (strlist_add(out, w) == -1)
-					goto nomem;
-				p = w;
-				inword = 0;
-			}
+			s++;
+			if (!inword)
+				continue;
+			*p = '\0';
+			if (strlist_add(out, w) == -1)
+				goto nomem;
+			p = w;
+			inword = 0;
 			continue;
 		}
 		inword = 1;
-		if (*s == '\'') {
-			while (*++s != '\'') {
-				if (*s == '\0') {
-					*err = "unterminated single quote";
-					goto fail;
-				}
-				*p++ = *s;
-			}
-		} else if (*s == '"') {
-			while (*++s != '"') {
-				if (*s == '\0') {
-					*err = "unterminated double quote";
-					goto fail;
-				}
-				if (*s == '\\' && s[1] != '\0' &&
-				    strchr("\"\\$`", s[1]) != NULL)
-					s++;
-				*p++ = *s;
-			}
-		} else if (*s == '\\') {
-			if (*++s == '\0') {
-				*err = "trailing backslash";
-				goto fail;
-			}
-			*p++ = *s;
-		} else
-			*p++ = *s;
+		if (word_part(&s, &p, err) == -1)
+			goto fail;
 	}
-	if (inword) {
-		*p = '\0';
-		if (strlist_add(out, w) == -1)
-			goto nomem;
-	}
+	*p = '\0';
+	if (inword && strlist_add(out, w) == -1)
+		goto nomem;
 	free(w);
 	return 0;
 nomem:
@@ -236,7 +252,6 @@ fail:
 	strlist_free(out);
 	return -1;
 }
-
 
 /* A child's keys all unset, to be filled by its section and defaults. */
 void
@@ -270,18 +285,10 @@ push(void *arrp, int *n, void *p)
 	return 0;
 }
 
-/* Parse and validate a config file; problems land in cfg->errors. */
-struct config *
-config_load(const char *path)
+/* The [mobkitd] defaults, before the file is read. */
+static void
+config_defaults(struct config *cfg)
 {
-	struct config *cfg;
-	struct parse ps;
-	char *rp, *tmp;
-	int r;
-
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
-		return NULL;
-	cfg->path = strdup(path);
 	cfg->log_level = LOG_L_INFO;
 	cfg->start_timeout_ms = 5000;
 	cfg->stop_timeout_ms = 5000;
@@ -296,6 +303,14 @@ config_load(const char *path)
 	cfg->delivery_retention_max = 100000;
 	cfg->event_buffer_bytes = 8388608;
 	cfg->client_buffer_bytes = 4194304;
+}
+
+/* The directory relative paths in the file are taken from. */
+static void
+config_dir(struct config *cfg, const char *path)
+{
+	char *rp, *tmp;
+
 	if ((rp = realpath(path, NULL)) != NULL) {
 		tmp = strdup(rp);
 		cfg->dir = strdup(dirname(tmp));
@@ -306,6 +321,21 @@ config_load(const char *path)
 		cfg->dir = strdup(dirname(tmp));
 		free(tmp);
 	}
+}
+
+/* Parse and validate a config file; problems land in cfg->errors. */
+struct config *
+config_load(const char *path)
+{
+	struct config *cfg;
+	struct parse ps;
+	int r;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return NULL;
+	cfg->path = strdup(path);
+	config_defaults(cfg);
+	config_dir(cfg, path);
 	memset(&ps, 0, sizeof(ps));
 	ps.cfg = cfg;
 	ps.file = path;
@@ -471,6 +501,48 @@ child_conf_free(struct child_conf *c)
 	free(c);
 }
 
+/* A [profile] and what it holds. */
+static void
+profile_conf_free(struct profile_conf *p)
+{
+	free(p->name);
+	free(p->provider);
+	free(p->model);
+	free(p->base_url);
+	free(p->api_key_env);
+	free(p->system);
+	free(p->system_file);
+	free(p->tmpl.cwd);
+	free(p->tmpl.user);
+	strlist_free(&p->tmpl.env);
+	strlist_free(&p->tmpl.pass_env);
+	free(p);
+}
+
+/* A [route] and a [schedule], and what they hold. */
+static void
+route_schedule_free(struct route_conf *r, struct schedule_conf *s)
+{
+	if (r != NULL) {
+		free(r->id);
+		free(r->recipient);
+		free(r->channel);
+		free(r->sink);
+		free(r->target);
+		free(r);
+	}
+	if (s != NULL) {
+		free(s->id);
+		free(s->interval);
+		free(s->cron);
+		free(s->timezone);
+		free(s->member);
+		free(s->message);
+		free(s);
+	}
+}
+
+/* A loaded config and everything in it. */
 void
 config_free(struct config *cfg)
 {
@@ -487,45 +559,14 @@ config_free(struct config *cfg)
 		free(cfg->groups[i]);
 	}
 	free(cfg->groups);
-	for (i = 0; i < cfg->nprofiles; i++) {
-		struct profile_conf *p = cfg->profiles[i];
-
-		free(p->name);
-		free(p->provider);
-		free(p->model);
-		free(p->base_url);
-		free(p->api_key_env);
-		free(p->system);
-		free(p->system_file);
-		free(p->tmpl.cwd);
-		free(p->tmpl.user);
-		strlist_free(&p->tmpl.env);
-		strlist_free(&p->tmpl.pass_env);
-		free(p);
-	}
+	for (i = 0; i < cfg->nprofiles; i++)
+		profile_conf_free(cfg->profiles[i]);
 	free(cfg->profiles);
-	for (i = 0; i < cfg->nroutes; i++) {
-		struct route_conf *r = cfg->routes[i];
-
-		free(r->id);
-		free(r->recipient);
-		free(r->channel);
-		free(r->sink);
-		free(r->target);
-		free(r);
-	}
+	for (i = 0; i < cfg->nroutes; i++)
+		route_schedule_free(cfg->routes[i], NULL);
 	free(cfg->routes);
-	for (i = 0; i < cfg->nschedules; i++) {
-		struct schedule_conf *s = cfg->schedules[i];
-
-		free(s->id);
-		free(s->interval);
-		free(s->cron);
-		free(s->timezone);
-		free(s->member);
-		free(s->message);
-		free(s);
-	}
+	for (i = 0; i < cfg->nschedules; i++)
+		route_schedule_free(NULL, cfg->schedules[i]);
 	free(cfg->schedules);
 	free(cfg->path);
 	free(cfg->dir);

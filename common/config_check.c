@@ -576,11 +576,30 @@ order_children(struct config *cfg)
 	cfg->children = v;
 }
 
+/* No module depends on itself through others. */
+static void
+check_cycles(struct config *cfg)
+{
+	int i, *mark;
+
+	if ((mark = calloc((size_t)cfg->nchildren + 1, sizeof(int))) == NULL)
+		fatal("config");
+	for (i = 0; i < cfg->nchildren; i++) {
+		memset(mark, 0, sizeof(int) * (size_t)cfg->nchildren);
+		if (cfg->children[i]->kind == KIND_MODULE &&
+		    depends_cycle(cfg, cfg->children[i], mark))
+			cfg_error(cfg, cfg->path, cfg->children[i]->depends_line,
+			    "[module %s]: depends: dependency cycle",
+			    cfg->children[i]->name);
+	}
+	free(mark);
+}
+
 /* Validate everything and fill defaults. */
 void
 config_finish(struct config *cfg)
 {
-	int i, *mark;
+	int i;
 
 	if (cfg->control_socket == NULL &&
 	    (cfg->control_socket = strdup(DEF_CONTROL_SOCKET)) == NULL)
@@ -609,17 +628,7 @@ config_finish(struct config *cfg)
 			check_member(cfg, c);
 		check_child(cfg, c);
 	}
-	if ((mark = calloc((size_t)cfg->nchildren + 1, sizeof(int))) == NULL)
-		fatal("config");
-	for (i = 0; i < cfg->nchildren; i++) {
-		memset(mark, 0, sizeof(int) * (size_t)cfg->nchildren);
-		if (cfg->children[i]->kind == KIND_MODULE &&
-		    depends_cycle(cfg, cfg->children[i], mark))
-			cfg_error(cfg, cfg->path, cfg->children[i]->depends_line,
-			    "[module %s]: depends: dependency cycle",
-			    cfg->children[i]->name);
-	}
-	free(mark);
+	check_cycles(cfg);
 	for (i = 0; i < cfg->nroutes; i++)
 		check_route(cfg, cfg->routes[i]);
 	for (i = 0; i < cfg->nschedules; i++)

@@ -18,6 +18,80 @@
 #include "config_int.h"
 #include "log.h"
 
+/* A section header line: begun here; inih sees a dummy one. */
+static char *
+reader_header(struct parse *ps, char *t, char *str, int num)
+{
+	char *end;
+
+	if ((end = strchr(t, ']')) == NULL) {
+		cfg_error(ps->cfg, ps->file, ps->lineno,
+		    "section header without ']'");
+		ps->sect = S_SKIP;
+	} else {
+		*end = '\0';
+		begin_section(ps, t + 1);
+	}
+	ps->cont = 0;
+	/* inih still needs to see it to reset its state */
+	snprintf(str, (size_t)num, "[x]\n");
+	return str;
+}
+
+/* The next line without its end, counted; NULL at the end of the file. */
+static char *
+reader_line(struct parse *ps, char **line, size_t *cap, ssize_t *len)
+{
+	ssize_t n;
+
+	errno = 0;
+	if ((n = getline(line, cap, ps->fp)) == -1) {
+		if (ferror(ps->fp))
+			cfg_error(ps->cfg, ps->file, ps->lineno + 1,
+			    "read error: %s", strerror(errno));
+		return NULL;
+	}
+	ps->lineno++;
+	while (n > 0 && ((*line)[n - 1] == '\n' || (*line)[n - 1] == '\r'))
+		(*line)[--n] = '\0';
+	*len = n;
+	return *line;
+}
+
+/*
+ * One line read: what inih is to see of it (in str), or NULL when it is
+ * not for inih (refused, said) and the next line must be read.
+ */
+static char *
+reader_one(struct parse *ps, char *line, ssize_t n, char *str, int num)
+{
+	char *t;
+
+	if (n > LINE_LIMIT || n >= num - 2) {
+		cfg_error(ps->cfg, ps->file, ps->lineno, "line is %zd "
+		    "characters long, the limit is %d: continue the value on "
+		    "indented lines, or use a *_file key", n, LINE_LIMIT);
+		ps->last = NULL;
+		return NULL;
+	}
+	t = line + strspn(line, " \t");
+	if (*t == '\0' || *t == ';' || *t == '#') {
+		snprintf(str, (size_t)num, "\n");
+		ps->cont = 0;
+		return str;
+	}
+	if (*t == '[')
+		return reader_header(ps, t, str, num);
+	ps->cont = (t != line);
+	if (!ps->cont && strchr(t, '=') == NULL && strchr(t, ':') == NULL) {
+		cfg_error(ps->cfg, ps->file, ps->lineno, "expected \"key = "
+		    "value\", got \"%s\"", t);
+		return NULL;
+	}
+	snprintf(str, (size_t)num, "%s\n", line);
+	return str;
+}
+
 /*
  * The reader inih calls for each line: count it, refuse an over-long one,
  * handle section headers and note whether it is an indented continuation.
@@ -26,64 +100,79 @@ char *
 cfg_reader(char *str, int num, void *arg)
 {
 	struct parse *ps = arg;
-	char *line = NULL, *t, *end;
+	char *line = NULL, *r = NULL;
 	size_t cap = 0;
 	ssize_t n;
 
-	for (;;) {
-		errno = 0;
-		n = getline(&line, &cap, ps->fp);
-		if (n == -1) {
-			if (ferror(ps->fp))
-				cfg_error(ps->cfg, ps->file, ps->lineno + 1,
-				    "read error: %s", strerror(errno));
-			free(line);
-			return NULL;
-		}
-		ps->lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n > LINE_LIMIT || n >= num - 2) {
-			cfg_error(ps->cfg, ps->file, ps->lineno, "line is %zd "
-			    "characters long, the limit is %d: continue the "
-			    "value on indented lines, or use a *_file key",
-			    n, LINE_LIMIT);
-			ps->last = NULL;
-			continue;
-		}
-		t = line + strspn(line, " \t");
-		if (*t == '\0' || *t == ';' || *t == '#') {
-			snprintf(str, (size_t)num, "\n");
-			free(line);
-			ps->cont = 0;
-			return str;
-		}
-		if (*t == '[') {
-			if ((end = strchr(t, ']')) == NULL) {
-				cfg_error(ps->cfg, ps->file, ps->lineno,
-				    "section header without ']'");
-				ps->sect = S_SKIP;
-			} else {
-				*end = '\0';
-				begin_section(ps, t + 1);
-			}
-			ps->cont = 0;
-			free(line);
-			/* inih still needs to see it to reset its state */
-			snprintf(str, (size_t)num, "[x]\n");
-			return str;
-		}
-		ps->cont = (t != line);
-		if (!ps->cont && strchr(t, '=') == NULL &&
-		    strchr(t, ':') == NULL) {
-			cfg_error(ps->cfg, ps->file, ps->lineno, "expected "
-			    "\"key = value\", got \"%s\"", t);
-			continue;
-		}
-		snprintf(str, (size_t)num, "%s\n", line);
-		free(line);
-		return str;
+	while (r == NULL && reader_line(ps, &line, &cap, &n) != NULL)
+		r = reader_one(ps, line, n, str, num);
+	free(line);
+	return r;
+}
+
+/* A string field takes a copy of value. */
+static void
+set_str(char **field, const char *value)
+{
+	free(*field);
+	if ((*field = strdup(value)) == NULL)
+		fatal("config");
+}
+
+/* One of k->names: its index (K_ENUM) or the word (K_CHOICE). */
+static int
+set_enum(struct parse *ps, const struct keydef *k, const char *value)
+{
+	char *base = ps->obj, all[256];
+	size_t o = 0;
+	int i;
+
+	for (i = 0; k->names[i] != NULL; i++)
+		if (strcmp(value, k->names[i]) == 0)
+			break;
+	if (k->names[i] == NULL) {
+		all[0] = '\0';
+		for (i = 0; k->names[i] != NULL && o < sizeof(all); i++)
+			o += (size_t)snprintf(all + o, sizeof(all) - o,
+			    "%s%s", i ? " | " : "", k->names[i]);
+		cfg_error(ps->cfg, ps->file, ps->lineno, "%s: bad value "
+		    "\"%s\": expected %s", k->name, value, all);
+		return -1;
 	}
+	if (k->type == K_ENUM)
+		*(int *)(base + k->off) = i;
+	else
+		set_str((char **)(base + k->off), value);
+	return 0;
+}
+
+/* A list of words, split like a shell would. */
+static int
+set_list(struct parse *ps, const struct keydef *k, const char *value)
+{
+	struct strlist *l = (struct strlist *)((char *)ps->obj + k->off);
+	const char *err;
+
+	strlist_free(l);
+	if (split_args(value, l, &err) == -1) {
+		cfg_error(ps->cfg, ps->file, ps->lineno, "%s: %s in \"%s\"",
+		    k->name, err, value);
+		return -1;
+	}
+	return 0;
+}
+
+/* true/yes/1 or false/no/0; -1 for anything else. */
+static int
+parse_bool(const char *value)
+{
+	if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+	    strcmp(value, "1") == 0)
+		return 1;
+	if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+	    strcmp(value, "0") == 0)
+		return 0;
+	return -1;
 }
 
 /* Store one value into the field a keydef names. */
@@ -92,78 +181,38 @@ set_value(struct parse *ps, const struct keydef *k, const char *value)
 {
 	char *base = ps->obj;
 	int64_t v;
-	int i, sig;
+	int b, sig;
 
 	switch (k->type) {
 	case K_STR:
-		free(*(char **)(base + k->off));
-		if ((*(char **)(base + k->off) = strdup(value)) == NULL)
-			fatal("config");
+		set_str((char **)(base + k->off), value);
 		return 0;
 	case K_MS:
 		if (parse_ms(value, &v) == -1)
-			goto bad;
+			break;
 		*(int64_t *)(base + k->off) = v;
 		return 0;
 	case K_INT:
 		if (parse_ms(value, &v) == -1 || v > INT_MAX)
-			goto bad;
+			break;
 		*(int *)(base + k->off) = (int)v;
 		return 0;
 	case K_BOOL:
-		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
-		    strcmp(value, "1") == 0)
-			*(int *)(base + k->off) = 1;
-		else if (strcmp(value, "false") == 0 ||
-		    strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
-			*(int *)(base + k->off) = 0;
-		else
-			goto bad;
+		if ((b = parse_bool(value)) == -1)
+			break;
+		*(int *)(base + k->off) = b;
 		return 0;
 	case K_ENUM:
 	case K_CHOICE:
-		for (i = 0; k->names[i] != NULL; i++)
-			if (strcmp(value, k->names[i]) == 0)
-				break;
-		if (k->names[i] == NULL) {
-			char all[256];
-			size_t o = 0;
-
-			all[0] = '\0';
-			for (i = 0; k->names[i] != NULL && o < sizeof(all); i++)
-				o += (size_t)snprintf(all + o, sizeof(all) - o,
-				    "%s%s", i ? " | " : "", k->names[i]);
-			cfg_error(ps->cfg, ps->file, ps->lineno, "%s: bad value "
-			    "\"%s\": expected %s", k->name, value, all);
-			return -1;
-		}
-		if (k->type == K_ENUM)
-			*(int *)(base + k->off) = i;
-		else {
-			free(*(char **)(base + k->off));
-			if ((*(char **)(base + k->off) = strdup(value)) == NULL)
-				fatal("config");
-		}
-		return 0;
+		return set_enum(ps, k, value);
 	case K_SIGNAL:
 		if ((sig = signal_parse(value)) == -1)
-			goto bad;
+			break;
 		*(int *)(base + k->off) = sig;
 		return 0;
-	case K_LIST: {
-		struct strlist *l = (struct strlist *)(base + k->off);
-		const char *err;
-
-		strlist_free(l);
-		if (split_args(value, l, &err) == -1) {
-			cfg_error(ps->cfg, ps->file, ps->lineno, "%s: %s in "
-			    "\"%s\"", k->name, err, value);
-			return -1;
-		}
-		return 0;
+	case K_LIST:
+		return set_list(ps, k, value);
 	}
-	}
-bad:
 	cfg_error(ps->cfg, ps->file, ps->lineno, "%s: bad value \"%s\": %s",
 	    k->name, value, k->type == K_MS ? "expected milliseconds (a whole "
 	    "number >= 0)" : k->type == K_INT ? "expected a whole number >= 0" :

@@ -220,15 +220,185 @@ valid_name(const char *s)
 	return 1;
 }
 
+#define NSECTIONS	(sizeof(sections) / sizeof(sections[0]))
+
+/*
+ * Is the header [word name] one that may begin a section here?  Its index
+ * in sections[], or -1 with the problem recorded.
+ */
+static int
+header_check(struct parse *ps, const char *word, const char *name)
+{
+	struct config *cfg = ps->cfg;
+	size_t i;
+	int line;
+
+	for (i = 0; i < NSECTIONS; i++)
+		if (strcmp(word, sections[i].word) == 0)
+			break;
+	if (i == NSECTIONS) {
+		cfg_error(cfg, ps->file, ps->lineno,
+		    "unknown section [%s]: expected one of mobkitd, group, "
+		    "module, mob, profile, member, route, delivery, schedule",
+		    word);
+		return -1;
+	}
+	if (sections[i].named && *name == '\0') {
+		cfg_error(cfg, ps->file, ps->lineno, "[%s] needs a name: "
+		    "[%s NAME]", word, word);
+		return -1;
+	}
+	if (!sections[i].named && *name != '\0') {
+		cfg_error(cfg, ps->file, ps->lineno, "[%s] takes no name "
+		    "(got \"%s\")", word, name);
+		return -1;
+	}
+	if (sections[i].named && !valid_name(name)) {
+		cfg_error(cfg, ps->file, ps->lineno, "bad name \"%s\": use "
+		    "letters, digits, '.', '_' and '-' (at most 64)", name);
+		return -1;
+	}
+	if ((sections[i].sect == S_MODULE || sections[i].sect == S_MEMBER) &&
+	    (strcmp(name, "root") == 0 || strcmp(name, "mob") == 0)) {
+		cfg_error(cfg, ps->file, ps->lineno, "[%s %s]: \"%s\" is a "
+		    "reserved name (the group %s): choose another", word, name,
+		    name, name);
+		return -1;
+	}
+	if (sections[i].named && name_taken(cfg, sections[i].sect, name,
+	    &line)) {
+		cfg_error(cfg, ps->file, ps->lineno, "duplicate name \"%s\" "
+		    "(first defined at line %d)", name, line);
+		return -1;
+	}
+	return (int)i;
+}
+
+/* A new [group NAME], its keys unset. */
+static void *
+new_group(struct config *cfg, const char *name, int line)
+{
+	struct group_conf *g = calloc(1, sizeof(*g));
+
+	if (g == NULL || (g->name = strdup(name)) == NULL ||
+	    push(&cfg->groups, &cfg->ngroups, g) == -1)
+		fatal("config");
+	g->line = line;
+	g->strategy = UNSET;
+	g->max_restarts = UNSET;
+	g->restart_window_ms = UNSET;
+	return g;
+}
+
+/* A new [module NAME] or [member NAME], its keys unset. */
+static void *
+new_child(struct config *cfg, const char *name, int line, int kind)
+{
+	struct child_conf *c = calloc(1, sizeof(*c));
+
+	if (c == NULL || (c->name = strdup(name)) == NULL ||
+	    push(&cfg->children, &cfg->nchildren, c) == -1)
+		fatal("config");
+	child_conf_init(c);
+	c->line = line;
+	c->kind = kind;
+	return c;
+}
+
+/* A new [profile NAME], its keys unset. */
+static void *
+new_profile(struct config *cfg, const char *name, int line)
+{
+	struct profile_conf *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || (p->name = strdup(name)) == NULL ||
+	    push(&cfg->profiles, &cfg->nprofiles, p) == -1)
+		fatal("config");
+	p->line = line;
+	p->request_timeout_ms = UNSET;
+	p->max_attempts = UNSET;
+	p->mailbox_capacity = UNSET;
+	p->comms = UNSET;
+	p->history_max_bytes = UNSET;
+	child_conf_init(&p->tmpl);
+	return p;
+}
+
+/* A new [route ID], its keys unset. */
+static void *
+new_route(struct config *cfg, const char *name, int line)
+{
+	struct route_conf *r = calloc(1, sizeof(*r));
+
+	if (r == NULL || (r->id = strdup(name)) == NULL ||
+	    push(&cfg->routes, &cfg->nroutes, r) == -1)
+		fatal("config");
+	r->line = line;
+	r->retry_max = UNSET;
+	r->backoff_ms = UNSET;
+	r->rate_limit_per_minute = UNSET;
+	return r;
+}
+
+/* A new [schedule ID], its keys unset. */
+static void *
+new_schedule(struct config *cfg, const char *name, int line)
+{
+	struct schedule_conf *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || (s->id = strdup(name)) == NULL ||
+	    push(&cfg->schedules, &cfg->nschedules, s) == -1)
+		fatal("config");
+	s->line = line;
+	s->enabled = UNSET;
+	s->jitter_ms = UNSET;
+	s->catch_up = UNSET;
+	return s;
+}
+
+/*
+ * The struct a section's keys fill: the config itself for the unnamed
+ * sections (*seen then says where that section first was), else a new one.
+ */
+static void *
+section_object(struct parse *ps, int sect, const char *name, int **seen)
+{
+	struct config *cfg = ps->cfg;
+
+	*seen = NULL;
+	switch (sect) {
+	case S_MOBKITD:
+		*seen = &ps->seen_mobkitd;
+		return cfg;
+	case S_MOB:
+		*seen = &ps->seen_mob;
+		return cfg;
+	case S_DELIVERY:
+		*seen = &ps->seen_delivery;
+		return cfg;
+	case S_GROUP:
+		return new_group(cfg, name, ps->lineno);
+	case S_MODULE:
+		return new_child(cfg, name, ps->lineno, KIND_MODULE);
+	case S_MEMBER:
+		return new_child(cfg, name, ps->lineno, KIND_MEMBER);
+	case S_PROFILE:
+		return new_profile(cfg, name, ps->lineno);
+	case S_ROUTE:
+		return new_route(cfg, name, ps->lineno);
+	case S_SCHEDULE:
+		return new_schedule(cfg, name, ps->lineno);
+	}
+	return NULL;
+}
+
 /* Begin a section from its header text (inside the brackets). */
 void
 begin_section(struct parse *ps, char *text)
 {
-	struct config *cfg = ps->cfg;
 	char *word, *name, *sp;
-	size_t i;
-	int line, *seen = NULL;
-	void *obj = NULL;
+	int i, *seen;
+	void *obj;
 
 	strlist_free(&ps->seen);
 	ps->last = NULL;
@@ -238,130 +408,12 @@ begin_section(struct parse *ps, char *text)
 	sp = word + strcspn(word, " \t");
 	name = sp + strspn(sp, " \t");
 	*sp = '\0';
-	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-		if (strcmp(word, sections[i].word) == 0)
-			break;
-	if (i == sizeof(sections) / sizeof(sections[0])) {
-		cfg_error(cfg, ps->file, ps->lineno,
-		    "unknown section [%s]: expected one of mobkitd, group, "
-		    "module, mob, profile, member, route, delivery, schedule",
-		    word);
+	if ((i = header_check(ps, word, name)) == -1)
 		return;
-	}
-	if (sections[i].named && *name == '\0') {
-		cfg_error(cfg, ps->file, ps->lineno, "[%s] needs a name: "
-		    "[%s NAME]", word, word);
-		return;
-	}
-	if (!sections[i].named && *name != '\0') {
-		cfg_error(cfg, ps->file, ps->lineno, "[%s] takes no name "
-		    "(got \"%s\")", word, name);
-		return;
-	}
-	if (sections[i].named && !valid_name(name)) {
-		cfg_error(cfg, ps->file, ps->lineno, "bad name \"%s\": use "
-		    "letters, digits, '.', '_' and '-' (at most 64)", name);
-		return;
-	}
-	if ((sections[i].sect == S_MODULE || sections[i].sect == S_MEMBER) &&
-	    (strcmp(name, "root") == 0 || strcmp(name, "mob") == 0)) {
-		cfg_error(cfg, ps->file, ps->lineno, "[%s %s]: \"%s\" is a "
-		    "reserved name (the group %s): choose another", word, name,
-		    name, name);
-		return;
-	}
-	if (sections[i].named && name_taken(cfg, sections[i].sect, name,
-	    &line)) {
-		cfg_error(cfg, ps->file, ps->lineno, "duplicate name \"%s\" "
-		    "(first defined at line %d)", name, line);
-		return;
-	}
-	switch (sections[i].sect) {
-	case S_MOBKITD:
-		seen = &ps->seen_mobkitd;
-		obj = cfg;
-		break;
-	case S_MOB:
-		seen = &ps->seen_mob;
-		obj = cfg;
-		break;
-	case S_DELIVERY:
-		seen = &ps->seen_delivery;
-		obj = cfg;
-		break;
-	case S_GROUP: {
-		struct group_conf *g = calloc(1, sizeof(*g));
-
-		if (g == NULL || (g->name = strdup(name)) == NULL ||
-		    push(&cfg->groups, &cfg->ngroups, g) == -1)
-			fatal("config");
-		g->line = ps->lineno;
-		g->strategy = UNSET;
-		g->max_restarts = UNSET;
-		g->restart_window_ms = UNSET;
-		obj = g;
-		break;
-	}
-	case S_MODULE:
-	case S_MEMBER: {
-		struct child_conf *c = calloc(1, sizeof(*c));
-
-		if (c == NULL || (c->name = strdup(name)) == NULL ||
-		    push(&cfg->children, &cfg->nchildren, c) == -1)
-			fatal("config");
-		child_conf_init(c);
-		c->line = ps->lineno;
-		c->kind = sections[i].sect == S_MODULE ? KIND_MODULE :
-		    KIND_MEMBER;
-		obj = c;
-		break;
-	}
-	case S_PROFILE: {
-		struct profile_conf *p = calloc(1, sizeof(*p));
-
-		if (p == NULL || (p->name = strdup(name)) == NULL ||
-		    push(&cfg->profiles, &cfg->nprofiles, p) == -1)
-			fatal("config");
-		p->line = ps->lineno;
-		p->request_timeout_ms = UNSET;
-		p->max_attempts = UNSET;
-		p->mailbox_capacity = UNSET;
-		p->comms = UNSET;
-		p->history_max_bytes = UNSET;
-		child_conf_init(&p->tmpl);
-		obj = p;
-		break;
-	}
-	case S_ROUTE: {
-		struct route_conf *r = calloc(1, sizeof(*r));
-
-		if (r == NULL || (r->id = strdup(name)) == NULL ||
-		    push(&cfg->routes, &cfg->nroutes, r) == -1)
-			fatal("config");
-		r->line = ps->lineno;
-		r->retry_max = UNSET;
-		r->backoff_ms = UNSET;
-		r->rate_limit_per_minute = UNSET;
-		obj = r;
-		break;
-	}
-	case S_SCHEDULE: {
-		struct schedule_conf *s = calloc(1, sizeof(*s));
-
-		if (s == NULL || (s->id = strdup(name)) == NULL ||
-		    push(&cfg->schedules, &cfg->nschedules, s) == -1)
-			fatal("config");
-		s->line = ps->lineno;
-		s->enabled = UNSET;
-		s->jitter_ms = UNSET;
-		s->catch_up = UNSET;
-		obj = s;
-		break;
-	}
-	}
+	obj = section_object(ps, sections[i].sect, name, &seen);
 	if (seen != NULL) {
 		if (*seen) {
-			cfg_error(cfg, ps->file, ps->lineno, "duplicate "
+			cfg_error(ps->cfg, ps->file, ps->lineno, "duplicate "
 			    "section [%s] (first at line %d)", word, *seen);
 			return;
 		}
@@ -371,4 +423,3 @@ begin_section(struct parse *ps, char *text)
 	ps->keys = sections[i].keys;
 	ps->obj = obj;
 }
-

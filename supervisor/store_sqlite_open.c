@@ -105,6 +105,54 @@ wal_holds_data(const char *path, long long *size)
 	return 1;
 }
 
+/* No file: a fresh store (1), unless its write-ahead log holds data. */
+static int
+check_missing(const char *path, char *why, size_t sz)
+{
+	long long wal;
+
+	if (errno != ENOENT) {
+		snprintf(why, sz, "cannot stat: %s", strerror(errno));
+		return -1;
+	}
+	if (wal_holds_data(path, &wal)) {
+		snprintf(why, sz, "missing, but its write-ahead log (%s-wal) "
+		    "holds %lld bytes", path, wal);
+		return -1;
+	}
+	return 1;
+}
+
+/* The first 100 bytes of the file, the SQLite header; -1 (why set). */
+static int
+read_header(const char *path, unsigned char *h, size_t len, char *why,
+    size_t sz)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(why, sz, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	n = read(fd, h, len);
+	close(fd);
+	if (n == -1) {
+		snprintf(why, sz, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	if (n >= 16 && memcmp(h, "SQLite format 3", 16) != 0) {
+		snprintf(why, sz, "not a mobkit store: no SQLite header");
+		return -1;
+	}
+	if (n < (ssize_t)len) {
+		snprintf(why, sz, "truncated: %zd bytes, shorter than an "
+		    "SQLite header", n);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * What the file looks like before SQLite reads it: 1 when there is none
  * (a fresh store), 0 when it has an SQLite header that fits its size, -1
@@ -117,21 +165,9 @@ check_file(const char *path, char *why, size_t sz)
 	struct stat st;
 	long long wal;
 	uint32_t psz, pages;
-	ssize_t n;
-	int fd;
 
-	if (stat(path, &st) == -1) {
-		if (errno != ENOENT) {
-			snprintf(why, sz, "cannot stat: %s", strerror(errno));
-			return -1;
-		}
-		if (wal_holds_data(path, &wal)) {
-			snprintf(why, sz, "missing, but its write-ahead log "
-			    "(%s-wal) holds %lld bytes", path, wal);
-			return -1;
-		}
-		return 1;
-	}
+	if (stat(path, &st) == -1)
+		return check_missing(path, why, sz);
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(why, sz, "not a regular file");
 		return -1;
@@ -141,25 +177,8 @@ check_file(const char *path, char *why, size_t sz)
 		    "never empty); restore it or move it away");
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(why, sz, "cannot open: %s", strerror(errno));
+	if (read_header(path, h, sizeof(h), why, sz) == -1)
 		return -1;
-	}
-	n = read(fd, h, sizeof(h));
-	close(fd);
-	if (n == -1) {
-		snprintf(why, sz, "cannot read: %s", strerror(errno));
-		return -1;
-	}
-	if (n >= 16 && memcmp(h, "SQLite format 3", 16) != 0) {
-		snprintf(why, sz, "not a mobkit store: no SQLite header");
-		return -1;
-	}
-	if (n < (ssize_t)sizeof(h)) {
-		snprintf(why, sz, "truncated: %zd bytes, shorter than an "
-		    "SQLite header", n);
-		return -1;
-	}
 	psz = (uint32_t)h[16] << 8 | h[17];
 	if (psz == 1)
 		psz = 65536;
