@@ -39,20 +39,33 @@ store_strdup(const char *s)
 	return d;
 }
 
-/* -t: the store under dir is sound (or absent); say what is wrong. */
-int
-store_verify(const char *dir)
+/*
+ * The backend for a place to keep state: today a state_dir, SQLite.  A
+ * PostgreSQL backend (issue 13) is chosen here by "postgresql://".
+ */
+static const struct store_ops *
+backend_for(const char *where)
 {
-	return store_sqlite_ops.verify(dir);
+	(void)where;
+	return &store_sqlite_ops;
 }
 
-/* Open (or create) the store in dir, checked; -1 when it must not run. */
+/* -t: the store at where is sound (or absent); say what is wrong. */
 int
-store_open(const char *dir)
+store_verify(const char *where)
 {
-	if (store_sqlite_ops.open(dir) == -1)
+	return backend_for(where)->verify(where);
+}
+
+/* Open (or create) the store at where, checked; -1 when it must not run. */
+int
+store_open(const char *where)
+{
+	const struct store_ops *ops = backend_for(where);
+
+	if (ops->open(where) == -1)
 		return -1;
-	be = &store_sqlite_ops;
+	be = ops;
 	return 0;
 }
 

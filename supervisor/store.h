@@ -34,8 +34,8 @@ typedef void (*store_row_cb)(void *, const char *id, int state,
 	    int attempts, const char *key);
 
 /* Opening, loading, closing (mobkitd.c, tree.c). */
-int	 store_verify(const char *dir);
-int	 store_open(const char *dir);
+int	 store_verify(const char *where);
+int	 store_open(const char *where);
 int	 store_load(void);
 int	 store_commit(void);
 void	 store_close(void);

@@ -417,9 +417,10 @@ sq_commit(void)
 void
 sq_stop(void)
 {
-	struct ev_loop *loop = store_loop();
+	struct ev_loop *loop;
 
 	if (started) {
+		loop = store_loop();
 		(void)sq_commit();
 		if (failure != NULL)
 			log_warnx("store: %s: %zu change(s) could not be "
