@@ -21,13 +21,17 @@ CTL_LDFLAGS ?= $(if $(findstring -fsanitize,$(CFLAGS)),,-static)
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
-	   common/frame.c common/peer.c common/config.c common/child.c common/budget.c \
+	   common/frame.c common/peer.c common/config.c common/config_sections.c \
+	   common/config_read.c common/config_check.c common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
 	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
 	   supervisor/mailbox.c supervisor/members.c \
-	   supervisor/store.c supervisor/modules.c \
+	   supervisor/store.c supervisor/store_mem.c \
+	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
+	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c \
+	   supervisor/modules.c \
 	   supervisor/schedules.c supervisor/deliveries.c \
 	   supervisor/watchdog.c supervisor/trust.c
 CTL	 = supervisor/mobkitctl.c

@@ -14,5 +14,6 @@ Suite	*table_suite(void);
 Suite	*cron_suite(void);
 Suite	*fuzz_suite(void);
 Suite	*mail_suite(void);
+Suite	*store_suite(void);
 
 #endif
