@@ -343,7 +343,8 @@ long_options(const struct ctl_verb *v, const struct option *extra,
 	if ((lo = calloc((size_t)(nextra + v->nfields + 1), sizeof(*lo))) ==
 	    NULL)
 		return NULL;
-	memcpy(lo, extra, (size_t)nextra * sizeof(*lo));
+	if (nextra > 0)
+		memcpy(lo, extra, (size_t)nextra * sizeof(*lo));
 	shorts[k++] = ':';	/* a missing value returns ':' */
 	for (i = 0; i < nextra && k + 3 < shsz; i++)
 		if (extra[i].flag == NULL && extra[i].val < 256 &&
