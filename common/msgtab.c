@@ -478,6 +478,13 @@ msgv_obj(const struct msg_view *v, int key)
 	return v->o[key];
 }
 
+/* The value under key as it was sent (nil included), or NULL. */
+const msgpack_object *
+msgv_raw(const struct msg_view *v, int key)
+{
+	return v->have & ((uint64_t)1 << key) ? v->o[key] : NULL;
+}
+
 int
 msgv_has(const struct msg_view *v, int key)
 {
@@ -578,11 +585,15 @@ msgw_begin(struct msgw *w, int type)
 	msgw_int(w, K_T, type);
 }
 
+/*
+ * A record appended through pk, which must write to an sbuffer (its
+ * callback cannot be compared: msgpack_sbuffer_write is static inline).
+ */
 void
-msgw_rec(struct msgw *w, msgpack_sbuffer *sb, const struct msg_def *d)
+msgw_rec(struct msgw *w, msgpack_packer *pk, const struct msg_def *d)
 {
-	w->sb = sb;
-	msgpack_packer_init(&w->pk, sb, msgpack_sbuffer_write);
+	w->sb = pk->data;
+	msgpack_packer_init(&w->pk, w->sb, msgpack_sbuffer_write);
 	w->def = d;
 	open_map(w);
 }

@@ -107,6 +107,7 @@ char		*msgv_strdup(const struct msg_view *, int key);
 int		 msgv_copy(const struct msg_view *, int key, char *buf,
 		    size_t bufsz);
 const msgpack_object *msgv_obj(const struct msg_view *, int key);
+const msgpack_object *msgv_raw(const struct msg_view *, int key);
 
 /*
  * A writer: begin (a message of its own buffer, "t" packed) or rec (a
@@ -126,7 +127,8 @@ struct msgw {
 };
 
 void	msgw_begin(struct msgw *, int type);
-void	msgw_rec(struct msgw *, msgpack_sbuffer *, const struct msg_def *);
+/* pk must write to an sbuffer (msgpack_sbuffer_write). */
+void	msgw_rec(struct msgw *, msgpack_packer *, const struct msg_def *);
 void	msgw_int(struct msgw *, int key, int64_t);
 void	msgw_str(struct msgw *, int key, const char *);	/* NULL: nil */
 void	msgw_bool(struct msgw *, int key, int);

@@ -48,6 +48,7 @@ struct outpipe;
 struct mbox;
 struct done;
 struct turn;
+struct msg_view;	/* a message read against its table (msgtab.h) */
 
 enum input_state { IN_QUEUED, IN_RUNNING, IN_CONSUMED, IN_FAILED,
     IN_ABANDONED };
@@ -242,7 +243,7 @@ void	 watchdog_init(struct child *);
 void	 watchdog_healthy(struct child *);
 void	 watchdog_left(struct child *);
 void	 watchdog_gone(struct child *);
-int	 watchdog_pong(struct child *, const msgpack_object *);
+int	 watchdog_pong(struct child *, const struct msg_view *);
 void	 watchdog_notify(struct child *, const char *line);
 void	 watchdog_closed(struct child *);
 void	 watchdog_abort(struct child *);
@@ -316,7 +317,7 @@ int	 mbox_accept(struct child *, const char *text, const char *key,
 void	 mbox_worker_hello(struct child *);
 void	 mbox_worker_gone(struct child *);
 void	 mbox_kick(struct child *);
-int	 mbox_msg(struct child *, int type, const msgpack_object *);
+int	 mbox_msg(struct child *, int type, const struct msg_view *);
 int	 mbox_abandon_all(struct mbox *, const char *reason, int running_too);
 int	 mbox_interrupt(struct child *, char *id, size_t idsz);
 int	 mbox_reset(struct child *, int *abandoned);
@@ -368,7 +369,7 @@ int	 module_call_cb(const char *module, const char *verb,
 void	 module_hello(struct child *);
 void	 module_ready(struct child *);
 void	 module_gone(struct child *);
-int	 module_result(struct child *, const msgpack_object *);
+int	 module_result(struct child *, const struct msg_view *);
 int	 v_routes(struct client *, int, char **, msgpack_packer *);
 int	 v_route(struct client *, int, char **, msgpack_packer *);
 int	 v_resolve(struct client *, int, char **, msgpack_packer *);
@@ -378,14 +379,14 @@ int64_t	 claim_note(const char *schedule, int64_t due_ms);
 const char *schedule_fire(const char *id, int64_t due_ms, char *input_id,
 	    size_t idsz);
 void	 schedules_push(void);
-int	 schedule_fire_msg(struct child *, const msgpack_object *);
+int	 schedule_fire_msg(struct child *, const struct msg_view *);
 int	 v_schedules(struct client *, int, char **, msgpack_packer *);
 int	 v_tick(struct client *, int, char **, msgpack_packer *);
 
 /* deliveries.c */
 void	 deliveries_ready(struct child *);
 void	 deliveries_gone(struct child *);
-int	 delivery_attempt_msg(struct child *, const msgpack_object *);
+int	 delivery_attempt_msg(struct child *, const struct msg_view *);
 int	 v_deliver(struct client *, int, char **, msgpack_packer *);
 int	 v_deliveries(struct client *, int, char **, msgpack_packer *);
 void	 delivery_restore(const void *blob, size_t len);

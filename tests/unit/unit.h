@@ -13,5 +13,6 @@ Suite	*table_suite(void);
 Suite	*cron_suite(void);
 Suite	*fuzz_suite(void);
 Suite	*mail_suite(void);
+Suite	*msgtab_suite(void);
 
 #endif
