@@ -264,19 +264,29 @@ static const char *const ftype_names[] = {
 	[MF_ARRAY] = "an array", [MF_ANY] = "a value",
 };
 
-/* The field of d under this wire key, or NULL. */
+/*
+ * The field of d under this wire key, or NULL.  Writers pack fields in
+ * their table's order, so the one after the previous match (*next) is
+ * tried first: a message is read in one pass over its table.
+ */
 static const struct msg_field *
-field_of(const struct msg_def *d, const msgpack_object *k)
+field_of(const struct msg_def *d, const msgpack_object *k, int *next)
 {
 	uint32_t len = k->via.str.size;
-	int i;
+	int i, j;
 
 	for (i = 0; i < d->nfields; i++) {
-		const struct msg_field *f = &d->fields[i];
+		const struct msg_field *f;
 
+		j = *next + i;
+		if (j >= d->nfields)
+			j -= d->nfields;
+		f = &d->fields[j];
 		if (key_names[f->key].len == len &&
-		    memcmp(key_names[f->key].s, k->via.str.ptr, len) == 0)
+		    memcmp(key_names[f->key].s, k->via.str.ptr, len) == 0) {
+			*next = j + 1 < d->nfields ? j + 1 : 0;
 			return f;
+		}
 	}
 	return NULL;
 }
@@ -367,7 +377,7 @@ check_rec(const msgpack_object *m, const struct msg_def *d, uint64_t req,
 	const char *why;
 	char sub[240];
 	uint32_t i;
-	int key;
+	int key, next = 0;
 
 	v->def = d;
 	v->have = 0;
@@ -386,7 +396,7 @@ check_rec(const msgpack_object *m, const struct msg_def *d, uint64_t req,
 		if (d->type != 0 && k->via.str.size == 1 &&
 		    k->via.str.ptr[0] == 't')
 			key = K_T;
-		else if ((f = field_of(d, k)) != NULL)
+		else if ((f = field_of(d, k, &next)) != NULL)
 			key = f->key;
 		else {
 			snprintf(err, errsz, "%s: field \"%.*s\": unknown",
@@ -573,12 +583,43 @@ open_map(struct msgw *w)
 	w->bad = 0;
 }
 
+/*
+ * The writer's own buffer: its inline bytes first (no allocation for the
+ * common small message), the heap past them.
+ */
+static int
+own_write(void *data, const char *buf, size_t len)
+{
+	struct msgw *w = data;
+	msgpack_sbuffer *sb = &w->own;
+	size_t cap = sb->alloc;
+	char *p;
+
+	if (cap - sb->size < len) {
+		while (cap - sb->size < len)
+			cap *= 2;
+		if (sb->data != w->inl)
+			p = realloc(sb->data, cap);
+		else if ((p = malloc(cap)) != NULL)
+			memcpy(p, sb->data, sb->size);
+		if (p == NULL)
+			fatal("msgw: %zu bytes", cap);
+		sb->data = p;
+		sb->alloc = cap;
+	}
+	memcpy(sb->data + sb->size, buf, len);
+	sb->size += len;
+	return 0;
+}
+
 void
 msgw_begin(struct msgw *w, int type)
 {
-	msgpack_sbuffer_init(&w->own);
+	w->own.data = w->inl;
+	w->own.size = 0;
+	w->own.alloc = sizeof(w->inl);
 	w->sb = &w->own;
-	msgpack_packer_init(&w->pk, w->sb, msgpack_sbuffer_write);
+	msgpack_packer_init(&w->pk, w, own_write);
 	if ((w->def = msg_def_of(type)) == NULL)
 		fatalx("msgw_begin: message type %d has no table", type);
 	open_map(w);
@@ -586,14 +627,23 @@ msgw_begin(struct msgw *w, int type)
 }
 
 /*
- * A record appended through pk, which must write to an sbuffer (its
- * callback cannot be compared: msgpack_sbuffer_write is static inline).
+ * A record appended through pk: a writer's own packer, or one that writes
+ * to an sbuffer (msgpack_sbuffer_write cannot be compared: it is static
+ * inline).
  */
 void
 msgw_rec(struct msgw *w, msgpack_packer *pk, const struct msg_def *d)
 {
-	w->sb = pk->data;
-	msgpack_packer_init(&w->pk, w->sb, msgpack_sbuffer_write);
+	struct msgw *parent;
+
+	if (pk->callback == own_write) {
+		parent = pk->data;
+		w->sb = &parent->own;
+		msgpack_packer_init(&w->pk, parent, own_write);
+	} else {
+		w->sb = pk->data;
+		msgpack_packer_init(&w->pk, w->sb, msgpack_sbuffer_write);
+	}
 	w->def = d;
 	open_map(w);
 }
@@ -654,7 +704,7 @@ void
 msgw_raw(struct msgw *w, int key, const void *p, size_t len)
 {
 	msgw_key(w, key);
-	msgpack_sbuffer_write(w->sb, p, len);
+	(void)w->pk.callback(w->pk.data, p, len);
 }
 
 /* Write the map's size into its header; -1 if the table was broken. */
@@ -697,8 +747,8 @@ msgw_len(const struct msgw *w)
 void
 msgw_free(struct msgw *w)
 {
-	if (w->sb == &w->own)
-		msgpack_sbuffer_destroy(&w->own);
+	if (w->sb == &w->own && w->own.data != w->inl)
+		free(w->own.data);
 	w->sb = NULL;
 }
 

@@ -114,9 +114,11 @@ const msgpack_object *msgv_raw(const struct msg_view *, int key);
  * record appended to a caller's buffer), fields, end.  A key the table
  * does not declare, or a required one not written, makes end fail.
  */
+#define MSGW_INLINE	512
+
 struct msgw {
-	msgpack_sbuffer		 own;
-	msgpack_sbuffer		*sb;
+	msgpack_sbuffer		 own;	/* begin: inl, then the heap */
+	msgpack_sbuffer		*sb;	/* own, or a record's caller's */
 	msgpack_packer		 pk;
 	const struct msg_def	*def;
 	size_t			 hdr;	/* offset of the map header */
@@ -124,6 +126,7 @@ struct msgw {
 	uint64_t		 seen;
 	uint32_t		 n;
 	int			 bad;	/* a key the table does not declare */
+	char			 inl[MSGW_INLINE];
 };
 
 void	msgw_begin(struct msgw *, int type);

@@ -6,6 +6,7 @@
  * writer packs reads back the same.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mpack.h"
@@ -305,6 +306,23 @@ START_TEST(t_writer_round_trip)
 	ck_assert_uint_eq(msgv_obj(&v, K_SCHEDULES)->via.array.size, 1);
 	msgpack_unpacked_destroy(&u);
 	msgw_free(&w);
+
+	/* past the inline bytes, onto the heap */
+	{
+		static char big[100000];
+		char *back;
+
+		memset(big, 'b', sizeof(big) - 1);
+		msgw_begin(&w, MSG_RUN);
+		msgw_str(&w, K_INPUT_ID, "in-1");
+		msgw_str(&w, K_TEXT, big);
+		read_back(&w, &u, &v);
+		back = msgv_strdup(&v, K_TEXT);
+		ck_assert_str_eq(back, big);
+		free(back);
+		msgpack_unpacked_destroy(&u);
+		msgw_free(&w);
+	}
 }
 END_TEST
 
