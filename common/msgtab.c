@@ -47,6 +47,8 @@ static const struct {
 	K(K_DELIVERY_ID, "delivery_id"), K(K_KEY, "key"),
 	K(K_ATTEMPTS_DONE, "attempts_done"), K(K_SMTP_URL, "smtp_url"),
 	K(K_MAIL_FROM, "mail_from"), K(K_AT_MS, "at_ms"), K(K_FINAL, "final"),
+	K(K_ROUTE_ID, "route_id"), K(K_ROUTE, "route"),
+	K(K_TARGET_MODULE, "target_module"),
 #undef K
 };
 
@@ -111,6 +113,15 @@ static const struct msg_field f_route[] = {
 	FS(K_SOURCE, OPT, 0),
 };
 const struct msg_def msg_rec_route = DEF(0, "route", f_route);
+static const struct msg_field f_resolution[] = {
+	FS(K_ROUTE_ID, REQ, 0), FS(K_ROUTE, OPT | NIL, 0),
+	FS(K_RECIPIENT, REQ, 0), FS(K_CHANNEL, REQ, 0), FS(K_SINK, REQ, 0),
+	FS(K_TARGET, REQ, 0), FS(K_TARGET_MODULE, OPT, 0),
+	F(K_RETRY_MAX, MF_INT, REQ), F(K_BACKOFF_MS, MF_INT, REQ),
+	F(K_RATE_LIMIT, MF_INT, REQ),
+};
+const struct msg_def msg_rec_resolution = DEF(0, "resolution",
+    f_resolution);
 static const struct msg_field f_routes[] = {
 	FR(K_ROUTES, MF_ARRAY, REQ, &msg_rec_route),
 };

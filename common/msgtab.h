@@ -37,7 +37,7 @@ enum msg_key {
 	K_NOW_MS, K_SCHEDULES, K_KIND, K_EXPR, K_TIMEZONE, K_ENABLED,
 	K_JITTER_MS, K_CATCH_UP, K_LAST_DUE_MS, K_SCHEDULE_ID, K_DUE_MS,
 	K_DELIVERY_ID, K_KEY, K_ATTEMPTS_DONE, K_SMTP_URL, K_MAIL_FROM,
-	K_AT_MS, K_FINAL,
+	K_AT_MS, K_FINAL, K_ROUTE_ID, K_ROUTE, K_TARGET_MODULE,
 	K__N
 };
 
@@ -73,8 +73,10 @@ struct msg_def {
 	uint64_t		 req;	/* the required ones */
 };
 
-/* The records found inside messages. */
-extern const struct msg_def	msg_rec_route, msg_rec_schedule;
+/* The records found inside messages: a route (ROUTES), a schedule
+ * (SCHEDULES), the router's answer to resolve (MOD_RESULT's result). */
+extern const struct msg_def	msg_rec_route, msg_rec_schedule,
+				msg_rec_resolution;
 
 /* A key's spelling on the wire. */
 const char		*msg_key_name(int key);

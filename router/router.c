@@ -150,6 +150,7 @@ resolve(const msgpack_object *args, msgpack_packer *pk, char *err,
 	char recipient[512], channel[128], rid[64];
 	const char *sink, *target;
 	struct rroute *r;
+	struct msgw w;
 	int64_t retry = 1, backoff = 250, rate = 60;
 
 	if (mp_copy_str(args, "recipient", recipient, sizeof(recipient)) == -1
@@ -186,17 +187,21 @@ resolve(const msgpack_object *args, msgpack_packer *pk, char *err,
 		return -1;
 	snprintf(rid, sizeof(rid), "res-%d-%llu", (int)getpid(),
 	    (unsigned long long)++R.resolved);
-	msgpack_pack_map(pk, 10);
-	mp_kstr(pk, "route_id", rid);
-	mp_kstr_or_nil(pk, "route", r ? r->id : NULL);
-	mp_kstr(pk, "recipient", recipient);
-	mp_kstr(pk, "channel", channel);
-	mp_kstr(pk, "sink", sink);
-	mp_kstr(pk, "target", target);
-	mp_kstr(pk, "target_module", "delivery");
-	mp_kint(pk, "retry_max", retry);
-	mp_kint(pk, "backoff_ms", backoff);
-	mp_kint(pk, "rate_limit_per_minute", rate);
+	msgw_rec(&w, pk, &msg_rec_resolution);
+	msgw_str(&w, K_ROUTE_ID, rid);
+	msgw_str(&w, K_ROUTE, r ? r->id : NULL);
+	msgw_str(&w, K_RECIPIENT, recipient);
+	msgw_str(&w, K_CHANNEL, channel);
+	msgw_str(&w, K_SINK, sink);
+	msgw_str(&w, K_TARGET, target);
+	msgw_str(&w, K_TARGET_MODULE, "delivery");
+	msgw_int(&w, K_RETRY_MAX, retry);
+	msgw_int(&w, K_BACKOFF_MS, backoff);
+	msgw_int(&w, K_RATE_LIMIT, rate);
+	if (msgw_end(&w) == -1) {
+		snprintf(err, errsz, "the resolution breaks its table");
+		return -1;
+	}
 	return 0;
 }
 

@@ -163,6 +163,7 @@ START_TEST(t_every_table)
 	ck_assert_int_eq(n, 22);	/* HELLO ... ATTEMPT */
 	check_def(&msg_rec_route);
 	check_def(&msg_rec_schedule);
+	check_def(&msg_rec_resolution);
 }
 END_TEST
 
