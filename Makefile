@@ -19,7 +19,8 @@ ALL_CFLAGS = $(CFLAGS) $(WARN)
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/frame.c common/config.c common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
-	   common/mail.c common/sse.c common/msgtab.c
+	   common/mail.c common/sse.c common/msgtab.c \
+	   common/msgread.c common/msgwrite.c
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
 	   supervisor/mailbox.c supervisor/members.c \

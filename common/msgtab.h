@@ -1,5 +1,6 @@
 /*
- * msgtab.h: the typed messages between mobkitd and its children.
+ * msgtab.h: the typed messages between mobkitd and its children (the
+ * tables: msgtab.c; the reader: msgread.c; the writer: msgwrite.c).
  *
  * Every message type (proto.h, MSG_HELLO ... MSG_ATTEMPT) has one table:
  * its fields, their types, required or optional, nil allowed or not.  Key
@@ -79,7 +80,14 @@ extern const struct msg_def	msg_rec_route, msg_rec_schedule,
 				msg_rec_resolution;
 
 /* A key's spelling on the wire. */
+struct msg_keyname {
+	const char	*s;
+	uint8_t		 len;
+};
+extern const struct msg_keyname msg_keys[K__N];
 const char		*msg_key_name(int key);
+void			 msg_def_keys(const struct msg_def *, uint64_t *keys,
+			    uint64_t *req);
 /* The table of a message type, or NULL. */
 const struct msg_def	*msg_def_of(int64_t type);
 /* Every message type with a table, for tests: NULL-terminated. */
