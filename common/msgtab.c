@@ -235,3 +235,14 @@ msg_def_of(int64_t type)
 	msg_init();
 	return type >= 0 && type < 64 ? by_type[type] : NULL;
 }
+
+const struct msg_field *
+msg_field_of(const struct msg_def *d, int key)
+{
+	int i;
+
+	for (i = 0; d != NULL && i < d->nfields; i++)
+		if (d->fields[i].key == key)
+			return &d->fields[i];
+	return NULL;
+}

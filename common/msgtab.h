@@ -11,9 +11,10 @@
  * field of the wrong type and a field the table does not declare are
  * errors naming the message type and the field.
  *
- * Invariants: keys are fewer than 64 (a field set is one uint64_t); a
- * table has fewer than 16 fields with "t", so a map header is one byte.
- * Records (a route, a schedule) are tables too, packed inside a message.
+ * Invariants: keys are fewer than 64 (a field set is one uint64_t); the
+ * map header's size follows from the table (one byte under 16 fields), so
+ * it is reserved at begin and filled at end.  Records (a route, a
+ * schedule, a resolution) are tables too, packed inside a message.
  */
 #ifndef MOBKIT_MSGTAB_H
 #define MOBKIT_MSGTAB_H
@@ -90,6 +91,8 @@ void			 msg_def_keys(const struct msg_def *, uint64_t *keys,
 			    uint64_t *req);
 /* The table of a message type, or NULL. */
 const struct msg_def	*msg_def_of(int64_t type);
+/* The field of a table under key, or NULL. */
+const struct msg_field	*msg_field_of(const struct msg_def *, int key);
 /* Every message type with a table, for tests: NULL-terminated. */
 extern const struct msg_def *const msg_defs[];
 
@@ -122,7 +125,8 @@ const msgpack_object *msgv_raw(const struct msg_view *, int key);
 /*
  * A writer: begin (a message of its own buffer, "t" packed) or rec (a
  * record appended to a caller's buffer), fields, end.  A key the table
- * does not declare, or a required one not written, makes end fail.
+ * does not declare, or a required one not written, makes end fail.  A
+ * writer is never copied: its packer points at it.
  */
 #define MSGW_INLINE	512
 
@@ -135,12 +139,13 @@ struct msgw {
 	uint64_t		 keys, req;	/* of def */
 	uint64_t		 seen;
 	uint32_t		 n;
-	int			 bad;	/* a key the table does not declare */
+	int			 bad;	/* 1 + the first key that breaks def */
+	const char		*why;	/* how */
 	char			 inl[MSGW_INLINE];
 };
 
 void	msgw_begin(struct msgw *, int type);
-/* pk must write to an sbuffer (msgpack_sbuffer_write). */
+/* pk: a writer's own (&w.pk), or one writing to an sbuffer. */
 void	msgw_rec(struct msgw *, msgpack_packer *, const struct msg_def *);
 void	msgw_int(struct msgw *, int key, int64_t);
 void	msgw_str(struct msgw *, int key, const char *);	/* NULL: nil */

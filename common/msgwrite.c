@@ -101,8 +101,10 @@ msgw_key(struct msgw *w, int key)
 {
 	uint64_t bit = (uint64_t)1 << key;
 
-	if ((!(w->keys & bit) || (w->seen & bit)) && w->bad == 0)
+	if ((!(w->keys & bit) || (w->seen & bit)) && w->bad == 0) {
 		w->bad = key + 1;
+		w->why = "not in its table, or twice";
+	}
 	w->seen |= bit;
 	w->n++;
 	msgpack_pack_str(&w->pk, msg_keys[key].len);
@@ -120,6 +122,7 @@ void
 msgw_str(struct msgw *w, int key, const char *s)
 {
 	size_t len;
+	int i;
 
 	msgw_key(w, key);
 	if (s == NULL) {
@@ -127,6 +130,12 @@ msgw_str(struct msgw *w, int key, const char *s)
 		return;
 	}
 	len = strlen(s);
+	for (i = 0; i < w->def->nfields; i++)
+		if (w->def->fields[i].key == key && w->def->fields[i].max > 0 &&
+		    len > w->def->fields[i].max && w->bad == 0) {
+			w->bad = key + 1;
+			w->why = "longer than its table allows";
+		}
 	msgpack_pack_str(&w->pk, len);
 	msgpack_pack_str_body(&w->pk, s, len);
 }
@@ -161,8 +170,8 @@ msgw_end(struct msgw *w)
 	unsigned char *h = (unsigned char *)w->sb->data + w->hdr;
 
 	if (w->bad) {
-		log_warnx("%s: field \"%s\": not in its table, or twice",
-		    w->def->name, msg_keys[w->bad - 1].s);
+		log_warnx("%s: field \"%s\": %s", w->def->name,
+		    msg_keys[w->bad - 1].s, w->why);
 		return -1;
 	}
 	if (w->req & ~w->seen) {

@@ -257,9 +257,19 @@ static int
 tool_send(struct turn *t, struct toolcall *c, const char *to,
     const char *text)
 {
+	const struct msg_def *d = msg_def_of(MSG_TOOL_SEND);
 	struct msgw w;
 	int r;
 
+	/* the model names the call: an id too long for the table is
+	 * refused here, not sent for mobkitd to take as a bad message */
+	if (strlen(c->id) > msg_field_of(d, K_CALL_ID)->max ||
+	    strlen(to) > msg_field_of(d, K_TO)->max) {
+		if (asprintf(&c->result, "error: the call id or \"to\" is "
+		    "longer than %u bytes", msg_field_of(d, K_TO)->max) == -1)
+			fatal("asprintf");
+		return -1;
+	}
 	msgw_begin(&w, MSG_TOOL_SEND);
 	msgw_str(&w, K_CALL_ID, c->id);
 	msgw_str(&w, K_TO, to);

@@ -345,6 +345,11 @@ START_TEST(t_writer_refuses)
 	msgw_int(&w, K_SEQ, 2);
 	ck_assert_int_eq(msgw_end(&w), -1);
 	msgw_free(&w);
+	msgw_begin(&w, MSG_INTERRUPT);			/* longer than 63 */
+	msgw_str(&w, K_INPUT_ID, "0123456789012345678901234567890123456789"
+	    "012345678901234567890123");
+	ck_assert_int_eq(msgw_end(&w), -1);
+	msgw_free(&w);
 }
 END_TEST
 
