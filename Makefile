@@ -24,7 +24,8 @@ COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/frame.c common/peer.c common/config.c common/config_sections.c \
 	   common/config_read.c common/config_check.c common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
-	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c
+	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c \
+	   common/msgtab.c common/msgread.c common/msgwrite.c
 SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
 	   supervisor/control.c supervisor/events.c supervisor/output.c \
 	   supervisor/mailbox.c supervisor/members.c \

@@ -10,7 +10,7 @@
 #include "child.h"
 #include "frame.h"
 #include "log.h"
-#include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 
 /*
@@ -20,46 +20,51 @@
  * stops answering when it is stopped, stuck or looping.
  */
 static void
-pong(struct mkchild *mk, const msgpack_object *m)
+pong(struct mkchild *mk, const struct msg_view *v)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int64_t seq;
+	struct msgw w;
+	int64_t seq = msgv_int(v, K_SEQ, 0);
 
-	if (mp_get_int(m, "seq", &seq) == -1) {
-		log_warnx("PING from mobkitd without a seq");
-		return;
-	}
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	mp_kint(&pk, "t", MSG_PONG);
-	mp_kint(&pk, "seq", seq);
-	if (mk->peer != NULL && peer_send_sbuf(mk->peer, &sb) == -1)
+	msgw_begin(&w, MSG_PONG);
+	msgw_int(&w, K_SEQ, seq);
+	if (mk->peer != NULL && msgw_send(&w, mk->peer, 0) == -1)
 		log_warnx("PONG %lld not sent: mobkitd's queue is full",
 		    (long long)seq);
-	msgpack_sbuffer_destroy(&sb);
+	msgw_free(&w);
+}
+
+/*
+ * A message from the root, read against its table: 0, or -1 (logged,
+ * the message dropped) when it breaks it.
+ */
+static int
+read_msg(const msgpack_object *m, struct msg_view *v)
+{
+	char err[256];
+
+	if (msg_read(m, v, err, sizeof(err)) == 0)
+		return 0;
+	log_warnx("from mobkitd: %s: dropped", err);
+	return -1;
 }
 
 static int
 on_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
 	struct mkchild *mk = arg;
-	int64_t t;
+	struct msg_view v;
 
 	(void)p;
-	if (mp_get_int(m, "t", &t) == -1) {
-		log_warnx("message from mobkitd without a type");
+	if (read_msg(m, &v) == -1)
 		return 0;
-	}
-	if (t == MSG_PING)
-		pong(mk, m);
-	else if (t == MSG_STOP) {
+	if (v.type == MSG_PING)
+		pong(mk, &v);
+	else if (v.type == MSG_STOP) {
 		log_debug("STOP from mobkitd");
 		mk->on_stop(mk->arg);
 	} else
 		log_debug("ignored message %s from mobkitd",
-		    msg_type_name((int)t));
+		    msg_type_name((int)v.type));
 	return 0;
 }
 
@@ -83,27 +88,21 @@ on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	mk->on_stop(mk->arg);
 }
 
+/* HELLO (with the protocol version, name, pid) or READY. */
 static int
-send_simple(struct mkchild *mk, int type, int version)
+send_simple(struct mkchild *mk, int type)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int r;
+	struct msgw w;
 
 	if (mk->peer == NULL)
 		return 0;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, version ? 4 : 1);
-	mp_kint(&pk, "t", type);
-	if (version) {
-		mp_kint(&pk, "version", PROTO_VERSION);
-		mp_kstr(&pk, "name", mk->name);
-		mp_kint(&pk, "pid", getpid());
+	msgw_begin(&w, type);
+	if (type == MSG_HELLO) {
+		msgw_int(&w, K_VERSION, PROTO_VERSION);
+		msgw_str(&w, K_NAME, mk->name);
+		msgw_int(&w, K_PID, getpid());
 	}
-	r = peer_send_sbuf(mk->peer, &sb);
-	msgpack_sbuffer_destroy(&sb);
-	return r;
+	return msgw_send(&w, mk->peer, 0);
 }
 
 /* Connect to the root through MOBKIT_FD (if any) and say HELLO. */
@@ -136,13 +135,13 @@ mkchild_init(struct mkchild *mk, struct ev_loop *loop, const char *role,
 	if ((mk->peer = peer_new(loop, MOBKIT_FD, FRAME_MAX, 8 << 20, on_msg,
 	    on_gone, mk)) == NULL)
 		return -1;
-	return send_simple(mk, MSG_HELLO, 1);
+	return send_simple(mk, MSG_HELLO);
 }
 
 int
 mkchild_ready(struct mkchild *mk)
 {
-	return send_simple(mk, MSG_READY, 0);
+	return send_simple(mk, MSG_READY);
 }
 
 /* Send an event of the given type with a packed map as payload. */
@@ -150,25 +149,17 @@ int
 mkchild_event(struct mkchild *mk, const char *type,
     const msgpack_sbuffer *payload)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int r;
+	struct msgw w;
 
 	if (mk->peer == NULL)
 		return 0;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	mp_kint(&pk, "t", MSG_EVENT);
-	mp_kstr(&pk, "event_type", type);
-	mp_str(&pk, "payload");
+	msgw_begin(&w, MSG_EVENT);
+	msgw_str(&w, K_EVENT_TYPE, type);
 	if (payload != NULL && payload->size > 0)
-		msgpack_sbuffer_write(&sb, payload->data, payload->size);
+		msgw_raw(&w, K_PAYLOAD, payload->data, payload->size);
 	else
-		msgpack_pack_map(&pk, 0);
-	r = peer_send_sbuf(mk->peer, &sb);
-	msgpack_sbuffer_destroy(&sb);
-	return r;
+		msgpack_pack_map(msgw_key(&w, K_PAYLOAD), 0);
+	return msgw_send(&w, mk->peer, 0);
 }
 
 /* -V: print the version; 1 when the caller should exit. */
@@ -182,25 +173,28 @@ mkchild_version(const char *role, int argc, char *argv[])
 	return 0;
 }
 
-static peer_msg_cb	 serve_cb;
+static mkchild_msg_cb	 serve_cb;
 
 /* STOP ends the loop, PING is answered; the rest goes to the module. */
 static int
 serve_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
 	struct mkchild *mk = arg;
-	int64_t t = 0;
+	struct msg_view v;
 
-	if (mp_get_int(m, "t", &t) == 0 && t == MSG_STOP) {
+	(void)p;
+	if (read_msg(m, &v) == -1)
+		return 0;
+	if (v.type == MSG_STOP) {
 		log_debug("STOP from mobkitd");
 		ev_break(mk->loop, EVBREAK_ALL);
 		return 0;
 	}
-	if (t == MSG_PING) {
-		pong(mk, m);
+	if (v.type == MSG_PING) {
+		pong(mk, &v);
 		return 0;
 	}
-	return serve_cb(p, m, mk->user);
+	return serve_cb(&v, mk->user);
 }
 
 static void
@@ -228,7 +222,7 @@ serve_stop(void *arg)
  */
 int
 mkchild_serve(struct mkchild *mk, struct ev_loop *loop, const char *role,
-    peer_msg_cb cb, void *arg, int ready_now)
+    mkchild_msg_cb cb, void *arg, int ready_now)
 {
 	if (mkchild_init(mk, loop, role, serve_stop, mk) == -1)
 		return 1;

@@ -27,7 +27,10 @@ int	mkchild_ready(struct mkchild *);
 int	mkchild_event(struct mkchild *, const char *type,
 	    const msgpack_sbuffer *payload);
 int	mkchild_version(const char *role, int argc, char *argv[]);
+/* A message from the root, checked against its table (msgtab.h). */
+struct msg_view;
+typedef int (*mkchild_msg_cb)(const struct msg_view *, void *arg);
 int	mkchild_serve(struct mkchild *, struct ev_loop *, const char *role,
-	    peer_msg_cb, void *arg, int ready_now);
+	    mkchild_msg_cb, void *arg, int ready_now);
 
 #endif

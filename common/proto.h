@@ -3,6 +3,7 @@
  *
  * A frame is a 4-byte big-endian length and one msgpack map.  Every map
  * carries "t", one of the types below, numbered in ranges per concern.
+ * The fields of each root <-> child type are in its table (msgtab.h).
  */
 #ifndef MOBKIT_PROTO_H
 #define MOBKIT_PROTO_H

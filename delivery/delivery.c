@@ -27,7 +27,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "mail.h"
-#include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
 
@@ -78,23 +78,18 @@ dl_free(struct dl *d)
 static void
 report(struct dl *d, const char *status, const char *err, int final)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 7);
-	mp_kint(&pk, "t", MSG_ATTEMPT);
-	mp_kstr(&pk, "delivery_id", d->id);
-	mp_kint(&pk, "attempt", d->attempt);
-	mp_kstr(&pk, "status", status);
-	mp_kstr_or_nil(&pk, "error", err);
-	mp_kint(&pk, "at_ms", (int64_t)wall_ms());
-	mp_kbool(&pk, "final", final);
-	if (peer_send_sbuf(S.mk.peer, &sb) == -1)
+	msgw_begin(&w, MSG_ATTEMPT);
+	msgw_str(&w, K_DELIVERY_ID, d->id);
+	msgw_int(&w, K_ATTEMPT, d->attempt);
+	msgw_str(&w, K_STATUS, status);
+	msgw_str(&w, K_ERROR, err);
+	msgw_int(&w, K_AT_MS, (int64_t)wall_ms());
+	msgw_bool(&w, K_FINAL, final);
+	if (msgw_send(&w, S.mk.peer, 0) == -1)
 		log_warnx("mobkitd's queue is full: attempt %d of %s not "
 		    "reported", d->attempt, d->id);
-	msgpack_sbuffer_destroy(&sb);
 	if (final)
 		dl_free(d);
 }
@@ -277,32 +272,23 @@ attempt(struct dl *d)
 }
 
 static void
-on_deliver(const msgpack_object *m)
+on_deliver(const struct msg_view *m)
 {
 	struct dl *d;
-	int64_t done = 0;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		fatal("calloc");
-	if (mp_copy_str(m, "delivery_id", d->id, sizeof(d->id)) == -1 ||
-	    (d->sink = mp_strdup(m, "sink")) == NULL ||
-	    (d->target = mp_strdup(m, "target")) == NULL ||
-	    (d->payload = mp_strdup(m, "payload")) == NULL ||
-	    (d->key = mp_strdup(m, "key")) == NULL ||
-	    mp_get_int(m, "retry_max", &d->retry_max) == -1 ||
-	    mp_get_int(m, "backoff_ms", &d->backoff_ms) == -1) {
-		log_warnx("malformed DELIVER");
-		free(d->sink);
-		free(d->target);
-		free(d->payload);
-		free(d->key);
-		free(d);
-		return;
-	}
-	(void)mp_get_int(m, "attempts_done", &done);
-	d->attempt = (int)done;
-	d->smtp_url = mp_strdup(m, "smtp_url");
-	d->mail_from = mp_strdup(m, "mail_from");
+	/* msg_read has checked the required fields and the id's length */
+	(void)msgv_copy(m, K_DELIVERY_ID, d->id, sizeof(d->id));
+	d->sink = msgv_strdup(m, K_SINK);
+	d->target = msgv_strdup(m, K_TARGET);
+	d->payload = msgv_strdup(m, K_PAYLOAD);
+	d->key = msgv_strdup(m, K_KEY);
+	d->retry_max = msgv_int(m, K_RETRY_MAX, 0);
+	d->backoff_ms = msgv_int(m, K_BACKOFF_MS, 0);
+	d->attempt = (int)msgv_int(m, K_ATTEMPTS_DONE, 0);
+	d->smtp_url = msgv_strdup(m, K_SMTP_URL);
+	d->mail_from = msgv_strdup(m, K_MAIL_FROM);
 	mail_message_id(d->message_id, sizeof(d->message_id), d->id,
 	    d->mail_from);
 	ev_timer_init(&d->retry, retry_cb, 0., 0.);
@@ -313,13 +299,10 @@ on_deliver(const msgpack_object *m)
 }
 
 static int
-on_msg(struct peer *p, const msgpack_object *m, void *arg)
+on_msg(const struct msg_view *m, void *arg)
 {
-	int64_t t;
-
-	(void)p;
 	(void)arg;
-	if (mp_get_int(m, "t", &t) == 0 && t == MSG_DELIVER)
+	if (m->type == MSG_DELIVER)
 		on_deliver(m);
 	return 0;
 }

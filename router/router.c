@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mail.h"
 #include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 
 struct rroute {
@@ -51,40 +52,37 @@ table_free(void)
 }
 
 /* ROUTES: the whole table replaces ours. */
+/*
+ * ROUTES: the whole table replaces ours.  msg_read has checked every
+ * route against its record's table already.
+ */
 static void
-on_routes(const msgpack_object *m)
+on_routes(const struct msg_view *m)
 {
-	const msgpack_object *a = mp_find(m, "routes");
+	const msgpack_object *a = msgv_obj(m, K_ROUTES);
+	struct msg_view o;
+	char err[256];
 	uint32_t i;
 
-	if (a == NULL || a->type != MSGPACK_OBJECT_ARRAY) {
-		log_warnx("ROUTES without a routes array");
-		return;
-	}
 	table_free();
 	if ((R.v = calloc(a->via.array.size + 1, sizeof(*R.v))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < a->via.array.size; i++) {
-		const msgpack_object *o = &a->via.array.ptr[i];
 		struct rroute *r = &R.v[R.n];
 
-		if ((r->id = mp_strdup(o, "id")) == NULL ||
-		    (r->recipient = mp_strdup(o, "recipient")) == NULL ||
-		    (r->channel = mp_strdup(o, "channel")) == NULL ||
-		    (r->sink = mp_strdup(o, "sink")) == NULL ||
-		    (r->target = mp_strdup(o, "target")) == NULL ||
-		    mp_get_int(o, "retry_max", &r->retry_max) == -1 ||
-		    mp_get_int(o, "backoff_ms", &r->backoff_ms) == -1 ||
-		    mp_get_int(o, "rate_limit_per_minute", &r->rate) == -1) {
-			log_warnx("route %u is malformed: skipped", i);
-			free(r->id);
-			free(r->recipient);
-			free(r->channel);
-			free(r->sink);
-			free(r->target);
-			memset(r, 0, sizeof(*r));
+		if (msg_read_rec(&a->via.array.ptr[i], &msg_rec_route, &o,
+		    err, sizeof(err)) == -1) {
+			log_warnx("route %u: %s: skipped", i, err);
 			continue;
 		}
+		r->id = msgv_strdup(&o, K_ID);
+		r->recipient = msgv_strdup(&o, K_RECIPIENT);
+		r->channel = msgv_strdup(&o, K_CHANNEL);
+		r->sink = msgv_strdup(&o, K_SINK);
+		r->target = msgv_strdup(&o, K_TARGET);
+		r->retry_max = msgv_int(&o, K_RETRY_MAX, 1);
+		r->backoff_ms = msgv_int(&o, K_BACKOFF_MS, 250);
+		r->rate = msgv_int(&o, K_RATE_LIMIT, 60);
 		R.n++;
 	}
 	log_debug("%zu route(s)", R.n);
@@ -152,6 +150,7 @@ resolve(const msgpack_object *args, msgpack_packer *pk, char *err,
 	char recipient[512], channel[128], rid[64];
 	const char *sink, *target;
 	struct rroute *r;
+	struct msgw w;
 	int64_t retry = 1, backoff = 250, rate = 60;
 
 	if (mp_copy_str(args, "recipient", recipient, sizeof(recipient)) == -1
@@ -188,73 +187,65 @@ resolve(const msgpack_object *args, msgpack_packer *pk, char *err,
 		return -1;
 	snprintf(rid, sizeof(rid), "res-%d-%llu", (int)getpid(),
 	    (unsigned long long)++R.resolved);
-	msgpack_pack_map(pk, 10);
-	mp_kstr(pk, "route_id", rid);
-	mp_kstr_or_nil(pk, "route", r ? r->id : NULL);
-	mp_kstr(pk, "recipient", recipient);
-	mp_kstr(pk, "channel", channel);
-	mp_kstr(pk, "sink", sink);
-	mp_kstr(pk, "target", target);
-	mp_kstr(pk, "target_module", "delivery");
-	mp_kint(pk, "retry_max", retry);
-	mp_kint(pk, "backoff_ms", backoff);
-	mp_kint(pk, "rate_limit_per_minute", rate);
+	msgw_rec(&w, pk, &msg_rec_resolution);
+	msgw_str(&w, K_ROUTE_ID, rid);
+	msgw_str(&w, K_ROUTE, r ? r->id : NULL);
+	msgw_str(&w, K_RECIPIENT, recipient);
+	msgw_str(&w, K_CHANNEL, channel);
+	msgw_str(&w, K_SINK, sink);
+	msgw_str(&w, K_TARGET, target);
+	msgw_str(&w, K_TARGET_MODULE, "delivery");
+	msgw_int(&w, K_RETRY_MAX, retry);
+	msgw_int(&w, K_BACKOFF_MS, backoff);
+	msgw_int(&w, K_RATE_LIMIT, rate);
+	if (msgw_end(&w) == -1) {
+		snprintf(err, errsz, "the resolution breaks its table");
+		return -1;
+	}
 	return 0;
 }
 
 /* MOD_CALL: answer with MOD_RESULT carrying the same id. */
 static void
-on_call(const msgpack_object *m)
+on_call(const struct msg_view *m)
 {
-	const msgpack_object *args = mp_find(m, "args");
-	msgpack_sbuffer sb, res;
-	msgpack_packer pk, rp;
+	const msgpack_object *args = msgv_obj(m, K_ARGS);
+	msgpack_sbuffer res;
+	msgpack_packer rp;
+	struct msgw w;
 	char verb[32], err[600];
-	int64_t id;
+	int64_t id = msgv_int(m, K_ID, 0);
 	int r = -1;
 
-	if (mp_get_int(m, "id", &id) == -1 ||
-	    mp_copy_str(m, "verb", verb, sizeof(verb)) == -1) {
-		log_warnx("MOD_CALL without id or verb");
-		return;
-	}
+	if (msgv_copy(m, K_VERB, verb, sizeof(verb)) == -1)
+		return;		/* not after msg_read: at most 31 bytes */
 	msgpack_sbuffer_init(&res);
 	msgpack_packer_init(&rp, &res, msgpack_sbuffer_write);
 	snprintf(err, sizeof(err), "the router has no verb \"%s\"", verb);
 	if (strcmp(verb, "resolve") == 0)
 		r = resolve(args, &rp, err, sizeof(err));
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 4);
-	mp_kint(&pk, "t", MSG_MOD_RESULT);
-	mp_kint(&pk, "id", id);
-	mp_kbool(&pk, "ok", r == 0);
-	if (r == 0) {
-		mp_str(&pk, "result");
-		msgpack_sbuffer_write(&sb, res.data, res.size);
-	} else
-		mp_kstr(&pk, "error", err);
-	if (peer_send_sbuf(R.mk.peer, &sb) == -1)
+	msgw_begin(&w, MSG_MOD_RESULT);
+	msgw_int(&w, K_ID, id);
+	msgw_bool(&w, K_OK, r == 0);
+	if (r == 0)
+		msgw_raw(&w, K_RESULT, res.data, res.size);
+	else
+		msgw_str(&w, K_ERROR, err);
+	if (msgw_send(&w, R.mk.peer, 0) == -1)
 		log_warnx("mobkitd's queue is full: a result was dropped");
-	msgpack_sbuffer_destroy(&sb);
 	msgpack_sbuffer_destroy(&res);
 }
 
 static int
-on_msg(struct peer *p, const msgpack_object *m, void *arg)
+on_msg(const struct msg_view *m, void *arg)
 {
-	int64_t t;
-
-	(void)p;
 	(void)arg;
-	if (mp_get_int(m, "t", &t) == -1)
-		return 0;
-	if (t == MSG_ROUTES)
+	if (m->type == MSG_ROUTES)
 		on_routes(m);
-	else if (t == MSG_MOD_CALL)
+	else if (m->type == MSG_MOD_CALL)
 		on_call(m);
 	else
-		log_debug("ignored %s", msg_type_name((int)t));
+		log_debug("ignored %s", msg_type_name((int)m->type));
 	return 0;
 }
 

@@ -18,7 +18,7 @@
 #include "cron.h"
 #include "frame.h"
 #include "log.h"
-#include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
 
@@ -89,18 +89,13 @@ rearm(void)
 static void
 fire(struct sched *s)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	mp_kint(&pk, "t", MSG_FIRE);
-	mp_kstr(&pk, "schedule_id", s->id);
-	mp_kint(&pk, "due_ms", s->next_ms);
-	if (peer_send_sbuf(S.mk.peer, &sb) == 0)
+	msgw_begin(&w, MSG_FIRE);
+	msgw_str(&w, K_SCHEDULE_ID, s->id);
+	msgw_int(&w, K_DUE_MS, s->next_ms);
+	if (msgw_send(&w, S.mk.peer, 0) == 0)
 		s->inflight = 1;
-	msgpack_sbuffer_destroy(&sb);
 }
 
 static void
@@ -178,35 +173,32 @@ first_due(struct sched *s, int64_t last, int64_t now)
 
 /* SCHEDULES: the whole set, with the last claim of each. */
 static void
-on_schedules(const msgpack_object *m)
+on_schedules(const struct msg_view *m)
 {
-	const msgpack_object *a = mp_find(m, "schedules");
-	int64_t now = (int64_t)wall_ms(), last, j;
+	const msgpack_object *a = msgv_obj(m, K_SCHEDULES);
+	int64_t now = (int64_t)wall_ms(), last;
 	char kind[16], expr[256], tz[64], err[256];
+	struct msg_view o;
 	uint32_t i;
-	int b;
 
-	if (a == NULL || a->type != MSGPACK_OBJECT_ARRAY) {
-		log_warnx("SCHEDULES without a schedules array");
-		return;
-	}
 	table_free();
 	if ((S.v = calloc(a->via.array.size + 1, sizeof(*S.v))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < a->via.array.size; i++) {
-		const msgpack_object *o = &a->via.array.ptr[i];
 		struct sched *s = &S.v[S.n];
 		int r;
 
 		memset(s, 0, sizeof(*s));
-		if ((s->id = mp_strdup(o, "id")) == NULL ||
-		    mp_copy_str(o, "kind", kind, sizeof(kind)) == -1 ||
-		    mp_copy_str(o, "expr", expr, sizeof(expr)) == -1 ||
-		    mp_copy_str(o, "timezone", tz, sizeof(tz)) == -1) {
-			free(s->id);
-			log_warnx("schedule %u is malformed: skipped", i);
+		/* msg_read has checked each against its record's table */
+		if (msg_read_rec(&a->via.array.ptr[i], &msg_rec_schedule, &o,
+		    err, sizeof(err)) == -1) {
+			log_warnx("schedule %u: %s: skipped", i, err);
 			continue;
 		}
+		s->id = msgv_strdup(&o, K_ID);
+		(void)msgv_copy(&o, K_KIND, kind, sizeof(kind));
+		(void)msgv_copy(&o, K_EXPR, expr, sizeof(expr));
+		(void)msgv_copy(&o, K_TIMEZONE, tz, sizeof(tz));
 		s->w.is_cron = strcmp(kind, "cron") == 0;
 		r = s->w.is_cron ? cron_parse(expr, &s->w.cron, err,
 		    sizeof(err)) : interval_parse(expr, &s->w.every_s, err,
@@ -216,12 +208,10 @@ on_schedules(const msgpack_object *m)
 			free(s->id);
 			continue;
 		}
-		s->enabled = mp_get_bool(o, "enabled", &b) == 0 ? b : 1;
-		s->catch_up = mp_get_bool(o, "catch_up", &b) == 0 ? b : 0;
-		s->jitter_ms = jitter_of(s->id, mp_get_int(o, "jitter_ms", &j)
-		    == 0 ? j : 0);
-		if (mp_get_int(o, "last_due_ms", &last) == -1)
-			last = -1;
+		s->enabled = msgv_bool(&o, K_ENABLED, 1);
+		s->catch_up = msgv_bool(&o, K_CATCH_UP, 0);
+		s->jitter_ms = jitter_of(s->id, msgv_int(&o, K_JITTER_MS, 0));
+		last = msgv_int(&o, K_LAST_DUE_MS, -1);
 		s->next_ms = first_due(s, last, now);
 		S.n++;
 	}
@@ -232,16 +222,15 @@ on_schedules(const msgpack_object *m)
 
 /* FIRED: the root has claimed (or skipped) it; move on. */
 static void
-on_fired(const msgpack_object *m)
+on_fired(const struct msg_view *m)
 {
 	char id[128], status[16];
-	int64_t due, now = (int64_t)wall_ms();
+	int64_t due = msgv_int(m, K_DUE_MS, -1), now = (int64_t)wall_ms();
 	int i;
 
-	if (mp_copy_str(m, "schedule_id", id, sizeof(id)) == -1 ||
-	    mp_get_int(m, "due_ms", &due) == -1 ||
-	    mp_copy_str(m, "status", status, sizeof(status)) == -1)
-		return;
+	if (msgv_copy(m, K_SCHEDULE_ID, id, sizeof(id)) == -1 ||
+	    msgv_copy(m, K_STATUS, status, sizeof(status)) == -1)
+		return;		/* not after msg_read */
 	for (i = 0; i < S.n; i++) {
 		struct sched *s = &S.v[i];
 
@@ -259,20 +248,15 @@ on_fired(const msgpack_object *m)
 }
 
 static int
-on_msg(struct peer *p, const msgpack_object *m, void *arg)
+on_msg(const struct msg_view *m, void *arg)
 {
-	int64_t t;
-
-	(void)p;
 	(void)arg;
-	if (mp_get_int(m, "t", &t) == -1)
-		return 0;
-	if (t == MSG_SCHEDULES)
+	if (m->type == MSG_SCHEDULES)
 		on_schedules(m);
-	else if (t == MSG_FIRED)
+	else if (m->type == MSG_FIRED)
 		on_fired(m);
 	else
-		log_debug("ignored %s", msg_type_name((int)t));
+		log_debug("ignored %s", msg_type_name((int)m->type));
 	return 0;
 }
 

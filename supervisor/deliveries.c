@@ -29,6 +29,7 @@
 #include "log.h"
 #include "mobkitd.h"
 #include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
 #include "verbs.h"
@@ -399,29 +400,24 @@ static void
 send_to_module(struct delivery *d)
 {
 	struct child *c = child_find("delivery");
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
 	if (d->sent_to_module || c == NULL || c->peer == NULL ||
 	    c->state != CS_HEALTHY)
 		return;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 11);
-	mp_kint(&pk, "t", MSG_DELIVER);
-	mp_kstr(&pk, "delivery_id", d->id);
-	mp_kstr(&pk, "sink", d->sink);
-	mp_kstr(&pk, "target", d->target);
-	mp_kstr(&pk, "payload", d->payload);
-	mp_kstr(&pk, "key", d->key ? d->key : d->id);
-	mp_kint(&pk, "retry_max", d->retry_max);
-	mp_kint(&pk, "backoff_ms", d->backoff_ms);
-	mp_kint(&pk, "attempts_done", d->natt);
-	mp_kstr(&pk, "smtp_url", D->cfg->smtp_url);
-	mp_kstr(&pk, "mail_from", D->cfg->mail_from);
-	if (peer_send_sbuf(c->peer, &sb) == 0)
+	msgw_begin(&w, MSG_DELIVER);
+	msgw_str(&w, K_DELIVERY_ID, d->id);
+	msgw_str(&w, K_SINK, d->sink);
+	msgw_str(&w, K_TARGET, d->target);
+	msgw_str(&w, K_PAYLOAD, d->payload);
+	msgw_str(&w, K_KEY, d->key ? d->key : d->id);
+	msgw_int(&w, K_RETRY_MAX, d->retry_max);
+	msgw_int(&w, K_BACKOFF_MS, d->backoff_ms);
+	msgw_int(&w, K_ATTEMPTS_DONE, d->natt);
+	msgw_str(&w, K_SMTP_URL, D->cfg->smtp_url);
+	msgw_str(&w, K_MAIL_FROM, D->cfg->mail_from);
+	if (msgw_send(&w, c->peer, 0) == 0)
 		d->sent_to_module = 1;
-	msgpack_sbuffer_destroy(&sb);
 }
 
 /* A record from the store (start-up): as it was, pending ones resume. */
@@ -530,24 +526,21 @@ deliveries_gone(struct child *c)
 
 /* ATTEMPT from the module. */
 int
-delivery_attempt_msg(struct child *c, const msgpack_object *m)
+delivery_attempt_msg(struct child *c, const struct msg_view *m)
 {
 	char id[48], status[16], *err;
 	struct delivery *d;
-	int64_t n, at;
-	int final = 0;
+	int64_t n = msgv_int(m, K_ATTEMPT, 0), at = msgv_int(m, K_AT_MS, 0);
+	int final = msgv_bool(m, K_FINAL, 0);
 
 	(void)c;
-	if (mp_copy_str(m, "delivery_id", id, sizeof(id)) == -1 ||
-	    mp_copy_str(m, "status", status, sizeof(status)) == -1 ||
-	    mp_get_int(m, "attempt", &n) == -1 ||
-	    mp_get_int(m, "at_ms", &at) == -1)
+	if (msgv_copy(m, K_DELIVERY_ID, id, sizeof(id)) == -1 ||
+	    msgv_copy(m, K_STATUS, status, sizeof(status)) == -1)
 		return -1;
-	(void)mp_get_bool(m, "final", &final);
 	HASH_FIND(hh, by_id, id, strlen(id), d);
 	if (d == NULL || d->status != DL_PENDING || n <= d->natt)
 		return 0;	/* late, or a repeat after a restart */
-	err = mp_strdup(m, "error");
+	err = msgv_strdup(m, K_ERROR);
 	add_attempt(d, (int)n, status, err, at);
 	free(err);
 	if (!final)

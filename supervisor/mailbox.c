@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mobkitd.h"
 #include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
 
@@ -682,11 +683,13 @@ mbox_child(struct mbox *mb)
 
 /* A message to the member's worker; -1 when it has no peer. */
 static int
-worker_send(struct child *c, msgpack_sbuffer *sb)
+worker_send(struct child *c, struct msgw *w)
 {
-	if (c == NULL || c->peer == NULL)
+	if (c == NULL || c->peer == NULL) {
+		msgw_free(w);
 		return -1;
-	return peer_send_sbuf(c->peer, sb);
+	}
+	return msgw_send(w, c->peer, 0);
 }
 
 /*
@@ -710,39 +713,35 @@ config_send(struct child *c, const char *snapshot)
 {
 	const struct profile_conf *p = config_profile(D->cfg, c->mbox->profile);
 	struct mbox *mb = c->mbox;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 	const char *key;
+	size_t len;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 14);
-	mp_kint(&pk, "t", MSG_CONFIG);
-	mp_kstr(&pk, "id", mb->id);
-	mp_kstr(&pk, "mob", D->cfg->mob_id);
-	mp_kstr(&pk, "provider", p ? p->provider : "echo");
-	mp_kstr_or_nil(&pk, "model", p ? p->model : NULL);
-	mp_kstr_or_nil(&pk, "base_url", p ? p->base_url : NULL);
+	msgw_begin(&w, MSG_CONFIG);
+	msgw_str(&w, K_ID, mb->id);
+	msgw_str(&w, K_MOB, D->cfg->mob_id);
+	msgw_str(&w, K_PROVIDER, p ? p->provider : "echo");
+	msgw_str(&w, K_MODEL, p ? p->model : NULL);
+	msgw_str(&w, K_BASE_URL, p ? p->base_url : NULL);
 	key = p && p->api_key_env ? getenv(p->api_key_env) : NULL;
-	mp_kstr_or_nil(&pk, "api_key", key);
-	mp_kstr_or_nil(&pk, "system", p ? p->system : NULL);
-	mp_kstr_or_nil(&pk, "instructions", c->conf->instructions);
-	mp_kint(&pk, "request_timeout_ms", p ? p->request_timeout_ms : 60000);
-	mp_kbool(&pk, "comms", mb->comms);
-	mp_str(&pk, "peers");
-	peers_pack(&pk, mb->id);
-	mp_kstr_or_nil(&pk, "snapshot", snapshot);
-	mp_kint(&pk, "protocol", PROTO_VERSION);
-	if (worker_send(c, &sb) == -1)
+	msgw_str(&w, K_API_KEY, key);
+	msgw_str(&w, K_SYSTEM, p ? p->system : NULL);
+	msgw_str(&w, K_INSTRUCTIONS, c->conf->instructions);
+	msgw_int(&w, K_REQUEST_TIMEOUT_MS, p ? p->request_timeout_ms : 60000);
+	msgw_bool(&w, K_COMMS, mb->comms);
+	peers_pack(msgw_key(&w, K_PEERS), mb->id);
+	msgw_str(&w, K_SNAPSHOT, snapshot);
+	msgw_int(&w, K_PROTOCOL, PROTO_VERSION);
+	len = msgw_len(&w);
+	if (worker_send(c, &w) == -1)
 		log_warnx("%s: cannot hand the worker its config (%zu bytes)",
-		    mb->id, sb.size);
-	else if (sb.size > HANDOVER_SLOW) {
+		    mb->id, len);
+	else if (len > HANDOVER_SLOW) {
 		/* a second per 2 MiB to carry and parse it, on top */
 		log_info("%s: handing over %zu bytes of conversation: %zu ms "
-		    "more to become ready", mb->id, sb.size, sb.size / 2048);
-		child_deadline_extend(c, sb.size / 2048);
+		    "more to become ready", mb->id, len, len / 2048);
+		child_deadline_extend(c, len / 2048);
 	}
-	msgpack_sbuffer_destroy(&sb);
 }
 
 /* Everything before the HELLO is on disk: read the conversation, send. */
@@ -795,8 +794,7 @@ dispatch(struct mbox *mb)
 	struct child *c = mbox_child(mb);
 	struct input *in, *next_due = NULL;
 	uint64_t now = mono_ms(), wait = 0;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
 	if (c == NULL || c->state != CS_HEALTHY || c->peer == NULL ||
 	    mb->busy || mb->running != NULL || D->shutting_down)
@@ -825,19 +823,15 @@ dispatch(struct mbox *mb)
 	in->attempts++;
 	mb->running = in;
 	mb->busy = 1;		/* not stored: recovery queues it again */
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 4);
-	mp_kint(&pk, "t", MSG_RUN);
-	mp_kstr(&pk, "input_id", in->id);
-	mp_kstr(&pk, "text", in->text);
-	mp_kint(&pk, "attempt", in->attempts);
-	if (worker_send(c, &sb) == -1) {
+	msgw_begin(&w, MSG_RUN);
+	msgw_str(&w, K_INPUT_ID, in->id);
+	msgw_str(&w, K_TEXT, in->text);
+	msgw_int(&w, K_ATTEMPT, in->attempts);
+	if (worker_send(c, &w) == -1) {
 		log_warnx("%s: cannot hand %s to the worker", mb->id, in->id);
 		requeue(mb, in, RETRY_BASE_MS);
 		mb->busy = 0;
 	}
-	msgpack_sbuffer_destroy(&sb);
 }
 
 /* A delayed retry is due. */
@@ -880,18 +874,18 @@ mbox_worker_gone(struct child *c)
 
 /* RUN_DONE: completed, failed (retry or fail) or interrupted. */
 static void
-run_done(struct child *c, const msgpack_object *m)
+run_done(struct child *c, const struct msg_view *m)
 {
 	struct mbox *mb = c->mbox;
 	char id[INPUT_ID_MAX], status[16];
-	char *text = mp_strdup(m, "text"), *err = mp_strdup(m, "error");
-	char *added = mp_strdup(m, "messages");
+	char *text = msgv_strdup(m, K_TEXT), *err = msgv_strdup(m, K_ERROR);
+	char *added = msgv_strdup(m, K_MESSAGES);
 	struct input *in;
 	uint64_t delay;
 
 	mb->busy = 0;
-	if (mp_copy_str(m, "input_id", id, sizeof(id)) == -1 ||
-	    mp_copy_str(m, "status", status, sizeof(status)) == -1) {
+	if (msgv_copy(m, K_INPUT_ID, id, sizeof(id)) == -1 ||
+	    msgv_copy(m, K_STATUS, status, sizeof(status)) == -1) {
 		log_warnx("%s: RUN_DONE without input_id or status", mb->id);
 		goto out;
 	}
@@ -937,19 +931,14 @@ static void
 tool_result(struct child *c, const char *call, const char *err,
     const char *input_id)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 5);
-	mp_kint(&pk, "t", MSG_TOOL_RESULT);
-	mp_kstr(&pk, "call_id", call);
-	mp_kbool(&pk, "ok", err == NULL);
-	mp_kstr_or_nil(&pk, "error", err);
-	mp_kstr_or_nil(&pk, "input_id", err == NULL ? input_id : NULL);
-	(void)worker_send(c, &sb);
-	msgpack_sbuffer_destroy(&sb);
+	msgw_begin(&w, MSG_TOOL_RESULT);
+	msgw_str(&w, K_CALL_ID, call);
+	msgw_bool(&w, K_OK, err == NULL);
+	msgw_str(&w, K_ERROR, err);
+	msgw_str(&w, K_INPUT_ID, err == NULL ? input_id : NULL);
+	(void)worker_send(c, &w);
 }
 
 struct tool_ack {
@@ -972,18 +961,18 @@ tool_saved(void *arg, const char *err)
 
 /* send_message(to, text) from a worker's model. */
 static void
-tool_send(struct child *c, const msgpack_object *m)
+tool_send(struct child *c, const struct msg_view *m)
 {
 	struct mbox *mb = c->mbox;
 	char call[128], to[128];
-	char *text = mp_strdup(m, "text");
+	char *text = msgv_strdup(m, K_TEXT);
 	const char *err = NULL, *reason;
 	struct input *in = NULL;
 	struct child *peer;
 	struct tool_ack *t;
 
-	if (mp_copy_str(m, "call_id", call, sizeof(call)) == -1 ||
-	    mp_copy_str(m, "to", to, sizeof(to)) == -1 || text == NULL) {
+	if (msgv_copy(m, K_CALL_ID, call, sizeof(call)) == -1 ||
+	    msgv_copy(m, K_TO, to, sizeof(to)) == -1 || text == NULL) {
 		free(text);
 		log_warnx("%s: malformed TOOL_SEND", mb->id);
 		return;
@@ -1013,7 +1002,7 @@ tool_send(struct child *c, const msgpack_object *m)
 
 /* A mailbox message from a worker; -1 when it is not one. */
 int
-mbox_msg(struct child *c, int type, const msgpack_object *m)
+mbox_msg(struct child *c, int type, const struct msg_view *m)
 {
 	if (c->mbox == NULL)
 		return -1;
@@ -1054,19 +1043,14 @@ mbox_interrupt(struct child *c, char *id, size_t idsz)
 {
 	struct mbox *mb = c->mbox;
 	struct input *in = mb->running;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
 	if (in == NULL)
 		return -1;
 	snprintf(id, idsz, "%s", in->id);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	mp_kint(&pk, "t", MSG_INTERRUPT);
-	mp_kstr(&pk, "input_id", in->id);
-	(void)worker_send(c, &sb);
-	msgpack_sbuffer_destroy(&sb);
+	msgw_begin(&w, MSG_INTERRUPT);
+	msgw_str(&w, K_INPUT_ID, in->id);
+	(void)worker_send(c, &w);
 	/* abandoned now; the worker stays busy until it says it stopped */
 	input_finish(mb, in, IN_ABANDONED, NULL, "interrupted");
 	return 0;
@@ -1077,8 +1061,7 @@ int
 mbox_reset(struct child *c, int *abandoned)
 {
 	struct mbox *mb = c->mbox;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
 	if (mb->running != NULL || mb->busy)
 		return -1;
@@ -1088,12 +1071,8 @@ mbox_reset(struct child *c, int *abandoned)
 	store_snapshot_clear(mb);
 	if (mb->hello_pending)
 		mb->hello_reset = 1;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 1);
-	mp_kint(&pk, "t", MSG_RESET);
-	(void)worker_send(c, &sb);
-	msgpack_sbuffer_destroy(&sb);
+	msgw_begin(&w, MSG_RESET);
+	(void)worker_send(c, &w);
 	return 0;
 }
 

@@ -48,6 +48,7 @@ struct outpipe;
 struct mbox;
 struct done;
 struct turn;
+struct msg_view;	/* a message read against its table (msgtab.h) */
 
 enum input_state { IN_QUEUED, IN_RUNNING, IN_CONSUMED, IN_FAILED,
     IN_ABANDONED };
@@ -243,7 +244,7 @@ void	 watchdog_init(struct child *);
 void	 watchdog_healthy(struct child *);
 void	 watchdog_left(struct child *);
 void	 watchdog_gone(struct child *);
-int	 watchdog_pong(struct child *, const msgpack_object *);
+int	 watchdog_pong(struct child *, const struct msg_view *);
 void	 watchdog_notify(struct child *, const char *line);
 void	 watchdog_closed(struct child *);
 void	 watchdog_abort(struct child *);
@@ -317,7 +318,7 @@ int	 mbox_accept(struct child *, const char *text, const char *key,
 void	 mbox_worker_hello(struct child *);
 void	 mbox_worker_gone(struct child *);
 void	 mbox_kick(struct child *);
-int	 mbox_msg(struct child *, int type, const msgpack_object *);
+int	 mbox_msg(struct child *, int type, const struct msg_view *);
 int	 mbox_abandon_all(struct mbox *, const char *reason, int running_too);
 int	 mbox_interrupt(struct child *, char *id, size_t idsz);
 int	 mbox_reset(struct child *, int *abandoned);
@@ -357,7 +358,7 @@ int	 module_call_cb(const char *module, const char *verb,
 void	 module_hello(struct child *);
 void	 module_ready(struct child *);
 void	 module_gone(struct child *);
-int	 module_result(struct child *, const msgpack_object *);
+int	 module_result(struct child *, const struct msg_view *);
 struct ctl_deliver_args;
 void	 resolve_args_pack(msgpack_packer *, const struct ctl_deliver_args *);
 
@@ -366,12 +367,12 @@ int64_t	 claim_note(const char *schedule, int64_t due_ms);
 const char *schedule_fire(const char *id, int64_t due_ms, char *input_id,
 	    size_t idsz);
 void	 schedules_push(void);
-int	 schedule_fire_msg(struct child *, const msgpack_object *);
+int	 schedule_fire_msg(struct child *, const struct msg_view *);
 
 /* deliveries.c */
 void	 deliveries_ready(struct child *);
 void	 deliveries_gone(struct child *);
-int	 delivery_attempt_msg(struct child *, const msgpack_object *);
+int	 delivery_attempt_msg(struct child *, const struct msg_view *);
 void	 delivery_restore(const void *blob, size_t len);
 
 /* store.c: the store interface */

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mobkitd.h"
 #include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "verbs.h"
 
@@ -135,21 +136,25 @@ routes_from_config(struct config *cfg)
 	routes_push();
 }
 
+/* A route record (msgtab.c), in ROUTES and in the routes verb. */
 static void
 pack_route(msgpack_packer *pk, const char *id, const char *recipient,
     const char *channel, const char *sink, const char *target, int retry,
     int64_t backoff, int rate, const char *source)
 {
-	msgpack_pack_map(pk, 9);
-	mp_kstr(pk, "id", id);
-	mp_kstr(pk, "recipient", recipient);
-	mp_kstr(pk, "channel", channel);
-	mp_kstr(pk, "sink", sink);
-	mp_kstr(pk, "target", target);
-	mp_kint(pk, "retry_max", retry);
-	mp_kint(pk, "backoff_ms", backoff);
-	mp_kint(pk, "rate_limit_per_minute", rate);
-	mp_kstr(pk, "source", source);
+	struct msgw w;
+
+	msgw_rec(&w, pk, &msg_rec_route);
+	msgw_str(&w, K_ID, id);
+	msgw_str(&w, K_RECIPIENT, recipient);
+	msgw_str(&w, K_CHANNEL, channel);
+	msgw_str(&w, K_SINK, sink);
+	msgw_str(&w, K_TARGET, target);
+	msgw_int(&w, K_RETRY_MAX, retry);
+	msgw_int(&w, K_BACKOFF_MS, backoff);
+	msgw_int(&w, K_RATE_LIMIT, rate);
+	msgw_str(&w, K_SOURCE, source);
+	(void)msgw_end(&w);
 }
 
 /* Every route: the table's, then one per member (mob.member.ID). */
@@ -185,21 +190,15 @@ void
 routes_push(void)
 {
 	struct child *c = child_find("router");
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
 	if (c == NULL || c->peer == NULL || !c->hello)
 		return;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	mp_kint(&pk, "t", MSG_ROUTES);
-	mp_str(&pk, "routes");
-	routes_pack(&pk);
-	if (peer_send_sbuf(c->peer, &sb) == -1)
+	msgw_begin(&w, MSG_ROUTES);
+	routes_pack(msgw_key(&w, K_ROUTES));
+	if (msgw_send(&w, c->peer, 0) == -1)
 		log_warnx("router: its queue is full; the route table was "
 		    "not sent");
-	msgpack_sbuffer_destroy(&sb);
 }
 
 static int
@@ -322,22 +321,16 @@ static void
 call_send(struct call *k)
 {
 	struct child *c = child_find(k->module);
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
 	if (k->sent || c == NULL || c->peer == NULL || c->state != CS_HEALTHY)
 		return;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 4);
-	mp_kint(&pk, "t", MSG_MOD_CALL);
-	mp_kint(&pk, "id", (int64_t)k->id);
-	mp_kstr(&pk, "verb", k->verb);
-	mp_str(&pk, "args");
-	msgpack_sbuffer_write(&sb, k->args.data, k->args.size);
-	if (peer_send_sbuf(c->peer, &sb) == 0)
+	msgw_begin(&w, MSG_MOD_CALL);
+	msgw_int(&w, K_ID, (int64_t)k->id);
+	msgw_str(&w, K_VERB, k->verb);
+	msgw_raw(&w, K_ARGS, k->args.data, k->args.size);
+	if (msgw_send(&w, c->peer, 0) == 0)
 		k->sent = 1;
-	msgpack_sbuffer_destroy(&sb);
 }
 
 static void
@@ -441,36 +434,34 @@ module_gone(struct child *c)
 
 /* MOD_RESULT from a module: answer the client. */
 int
-module_result(struct child *c, const msgpack_object *m)
+module_result(struct child *c, const struct msg_view *m)
 {
 	const msgpack_object *res;
 	struct call *k;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	int64_t id;
-	int ok;
+	int64_t id = msgv_int(m, K_ID, -1);
+	int ok = msgv_bool(m, K_OK, 0);
 	char *err;
 
-	if (mp_get_int(m, "id", &id) == -1 || mp_get_bool(m, "ok", &ok) == -1)
-		return -1;
 	TAILQ_FOREACH(k, &calls, entry)
 		if (k->id == (uint64_t)id && strcmp(k->module, c->name) == 0)
 			break;
 	if (k == NULL)
 		return 0;	/* answered already, or timed out */
 	if (k->done != NULL) {
-		err = ok ? NULL : mp_strdup(m, "error");
-		k->done(k->arg, ok ? mp_find(m, "result") : NULL, ok ? NULL :
+		err = ok ? NULL : msgv_strdup(m, K_ERROR);
+		k->done(k->arg, ok ? msgv_raw(m, K_RESULT) : NULL, ok ? NULL :
 		    err ? err : "refused");
 		free(err);
 	} else if (!ok) {
-		err = mp_strdup(m, "error");
+		err = msgv_strdup(m, K_ERROR);
 		reply_error(k->cid, err ? err : "refused");
 		free(err);
 	} else {
 		msgpack_sbuffer_init(&sb);
 		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-		if ((res = mp_find(m, "result")) != NULL)
+		if ((res = msgv_raw(m, K_RESULT)) != NULL)
 			msgpack_pack_object(&pk, *res);
 		else
 			msgpack_pack_nil(&pk);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mobkitd.h"
 #include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
 #include "verbs.h"
@@ -204,66 +205,55 @@ void
 schedules_push(void)
 {
 	struct child *c = child_find("scheduler");
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w, r;
 	int i, n;
 
 	if (c == NULL || c->peer == NULL || !c->hello || D->cfg == NULL)
 		return;
 	n = D->cfg->nschedules;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	mp_kint(&pk, "t", MSG_SCHEDULES);
-	mp_kint(&pk, "now_ms", (int64_t)wall_ms());
-	mp_str(&pk, "schedules");
-	msgpack_pack_array(&pk, (size_t)n);
+	msgw_begin(&w, MSG_SCHEDULES);
+	msgw_int(&w, K_NOW_MS, (int64_t)wall_ms());
+	msgpack_pack_array(msgw_key(&w, K_SCHEDULES), (size_t)n);
 	for (i = 0; i < n; i++) {
 		struct schedule_conf *s = D->cfg->schedules[i];
 		int64_t last = last_due(s->id);
 
-		msgpack_pack_map(&pk, 8);
-		mp_kstr(&pk, "id", s->id);
-		mp_kstr(&pk, "kind", s->cron ? "cron" : "interval");
-		mp_kstr(&pk, "expr", s->cron ? s->cron : s->interval);
-		mp_kstr(&pk, "timezone", s->timezone);
-		mp_kbool(&pk, "enabled", s->enabled);
-		mp_kint(&pk, "jitter_ms", s->jitter_ms);
-		mp_kbool(&pk, "catch_up", s->catch_up);
+		msgw_rec(&r, &w.pk, &msg_rec_schedule);
+		msgw_str(&r, K_ID, s->id);
+		msgw_str(&r, K_KIND, s->cron ? "cron" : "interval");
+		msgw_str(&r, K_EXPR, s->cron ? s->cron : s->interval);
+		msgw_str(&r, K_TIMEZONE, s->timezone);
+		msgw_bool(&r, K_ENABLED, s->enabled);
+		msgw_int(&r, K_JITTER_MS, s->jitter_ms);
+		msgw_bool(&r, K_CATCH_UP, s->catch_up);
 		if (last >= 0)
-			mp_kint(&pk, "last_due_ms", last);
+			msgw_int(&r, K_LAST_DUE_MS, last);
 		else
-			mp_knil(&pk, "last_due_ms");
+			msgw_nil(&r, K_LAST_DUE_MS);
+		(void)msgw_end(&r);
 	}
-	if (peer_send_sbuf(c->peer, &sb) == -1)
+	if (msgw_send(&w, c->peer, 0) == -1)
 		log_warnx("scheduler: its queue is full; schedules not sent");
-	msgpack_sbuffer_destroy(&sb);
 }
 
 /* FIRE from the scheduler: claim, inject, answer FIRED. */
 int
-schedule_fire_msg(struct child *c, const msgpack_object *m)
+schedule_fire_msg(struct child *c, const struct msg_view *m)
 {
 	char id[128], input[INPUT_ID_MAX];
 	const char *status;
-	int64_t due;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	int64_t due = msgv_int(m, K_DUE_MS, -1);
+	struct msgw w;
 
-	if (mp_copy_str(m, "schedule_id", id, sizeof(id)) == -1 ||
-	    mp_get_int(m, "due_ms", &due) == -1)
+	if (msgv_copy(m, K_SCHEDULE_ID, id, sizeof(id)) == -1)
 		return -1;
 	status = D->shutting_down ? "failed" : schedule_fire(id, due, input,
 	    sizeof(input));
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 4);
-	mp_kint(&pk, "t", MSG_FIRED);
-	mp_kstr(&pk, "schedule_id", id);
-	mp_kint(&pk, "due_ms", due);
-	mp_kstr(&pk, "status", status);
-	(void)peer_send_sbuf(c->peer, &sb);
-	msgpack_sbuffer_destroy(&sb);
+	msgw_begin(&w, MSG_FIRED);
+	msgw_str(&w, K_SCHEDULE_ID, id);
+	msgw_int(&w, K_DUE_MS, due);
+	msgw_str(&w, K_STATUS, status);
+	(void)msgw_send(&w, c->peer, 0);
 	return 0;
 }
 

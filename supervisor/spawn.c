@@ -26,6 +26,7 @@
 #include "log.h"
 #include "mobkitd.h"
 #include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
 
@@ -195,32 +196,41 @@ child_bad(struct child *c, const char *why)
 	child_condemn(c, "bad_message", SIGKILL);
 }
 
+/*
+ * A message from a child: its type is trusted from that child (trust.c),
+ * then it is read against its table (msgtab.c); a message that breaks
+ * it is bad, and the error names the type and the field.
+ */
 static int
 child_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
 	struct child *c = arg;
 	const msgpack_object *payload;
-	int64_t t, v;
-	char type[128];
+	struct msg_view mv;
+	const struct msg_view *v = &mv;
+	int64_t t, ver;
+	char type[128], err[256];
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	int r;
 
 	(void)p;
-	if (mp_get_int(m, "t", &t) == -1) {
+	r = msg_read(m, &mv, err, sizeof(err));
+	if ((t = mv.type) == -1) {
 		child_bad(c, "message without a type");
 		return 0;
 	}
 	if (trust_check(c, t) == -1)
 		return 0;
+	if (r == -1) {
+		child_bad(c, err);
+		return 0;
+	}
 	switch (t) {
 	case MSG_HELLO:
-		if (mp_get_int(m, "version", &v) == -1) {
-			child_bad(c, "HELLO without a version");
-			return 0;
-		}
-		if (v != PROTO_VERSION) {
+		if ((ver = msgv_int(v, K_VERSION, -1)) != PROTO_VERSION) {
 			log_warnx("%s: speaks protocol %lld, mobkitd speaks %d",
-			    c->name, (long long)v, PROTO_VERSION);
+			    c->name, (long long)ver, PROTO_VERSION);
 			child_bad(c, "protocol version mismatch");
 			return 0;
 		}
@@ -241,18 +251,15 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 	case MSG_HEARTBEAT:
 		return 0;
 	case MSG_PONG:
-		if (watchdog_pong(c, m) == -1)
+		if (watchdog_pong(c, v) == -1)
 			child_bad(c, "PONG without a seq");
 		return 0;
 	case MSG_EVENT:
-		if (mp_copy_str(m, "event_type", type, sizeof(type)) == -1) {
-			child_bad(c, "EVENT without an event_type");
-			return 0;
-		}
-		payload = mp_find(m, "payload");
+		(void)msgv_copy(v, K_EVENT_TYPE, type, sizeof(type));
+		payload = msgv_obj(v, K_PAYLOAD);
 		msgpack_sbuffer_init(&sb);
 		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-		if (payload != NULL && payload->type == MSGPACK_OBJECT_MAP)
+		if (payload != NULL)
 			msgpack_pack_object(&pk, *payload);
 		else
 			msgpack_pack_map(&pk, 0);
@@ -261,19 +268,19 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 		msgpack_sbuffer_destroy(&sb);
 		return 0;
 	case MSG_ATTEMPT:
-		if (!c->hello || delivery_attempt_msg(c, m) == -1)
+		if (!c->hello || delivery_attempt_msg(c, v) == -1)
 			child_bad(c, "malformed ATTEMPT");
 		return 0;
 	case MSG_FIRE:
-		if (!c->hello || schedule_fire_msg(c, m) == -1)
+		if (!c->hello || schedule_fire_msg(c, v) == -1)
 			child_bad(c, "malformed FIRE");
 		return 0;
 	case MSG_MOD_RESULT:
-		if (!c->hello || module_result(c, m) == -1)
+		if (!c->hello || module_result(c, v) == -1)
 			child_bad(c, "malformed MOD_RESULT");
 		return 0;
 	default:
-		if (!c->hello || mbox_msg(c, (int)t, m) == -1)
+		if (!c->hello || mbox_msg(c, (int)t, v) == -1)
 			child_bad(c, "unexpected message type");
 		return 0;
 	}

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mobkitd.h"
 #include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
 
@@ -288,17 +289,12 @@ a_reaped(struct child *c)
 static void
 a_stop(struct child *c)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
 	timer_cancel(c);
 	if (c->peer != NULL) {
-		msgpack_sbuffer_init(&sb);
-		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-		msgpack_pack_map(&pk, 1);
-		mp_kint(&pk, "t", MSG_STOP);
-		(void)peer_send_sbuf(c->peer, &sb);
-		msgpack_sbuffer_destroy(&sb);
+		msgw_begin(&w, MSG_STOP);
+		(void)msgw_send(&w, c->peer, 0);
 	}
 	if (c->pid > 0 && kill(c->pid, c->conf->stop_signal) == -1)
 		log_warn("%s: kill %d %s", c->name, (int)c->pid,

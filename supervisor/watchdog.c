@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mobkitd.h"
 #include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
 
@@ -114,11 +115,9 @@ watchdog_gone(struct child *c)
 
 /* A PONG (any seq: each one is a sign of life); -1 when malformed. */
 int
-watchdog_pong(struct child *c, const msgpack_object *m)
+watchdog_pong(struct child *c, const struct msg_view *m)
 {
-	int64_t seq;
-
-	if (mp_get_int(m, "seq", &seq) == -1)
+	if (!msgv_has(m, K_SEQ))
 		return -1;
 	c->wd_seen = mono_ms();
 	return 0;
@@ -199,23 +198,18 @@ watchdog_abort(struct child *c)
 static void
 ping_tick(struct child *c, uint64_t now, int late)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 
 	if (!late && now - c->wd_seen >= (uint64_t)c->conf->watchdog_ms) {
 		wd_expire(c, "watchdog");
 		return;
 	}
 	if (c->peer != NULL) {
-		msgpack_sbuffer_init(&sb);
-		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-		msgpack_pack_map(&pk, 2);
-		mp_kint(&pk, "t", MSG_PING);
-		mp_kint(&pk, "seq", ++c->wd_seq);
-		if (peer_send_sbuf(c->peer, &sb) == -1)
+		msgw_begin(&w, MSG_PING);
+		msgw_int(&w, K_SEQ, ++c->wd_seq);
+		if (msgw_send(&w, c->peer, 0) == -1)
 			log_warnx("%s: PING not sent: its queue is full",
 			    c->name);
-		msgpack_sbuffer_destroy(&sb);
 	}
 	wd_arm(c, WD_PING, next_ping(c));
 }

@@ -23,6 +23,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "mpack.h"
+#include "msgtab.h"
 #include "proto.h"
 #include "sse.h"
 #include "tojson.h"
@@ -84,48 +85,49 @@ static void	turn_finish(struct turn *, const char *status,
  * may be (EMSGSIZE) or mobkitd is gone.
  */
 static int
-send_sb(msgpack_sbuffer *sb)
+send_msg(struct msgw *w)
 {
+	size_t len;
 	int e;
 
-	if (W.mk.peer == NULL)
+	if (W.mk.peer == NULL || msgw_end(w) == -1) {
+		msgw_free(w);
+		return W.mk.peer == NULL ? 0 : -1;
+	}
+	len = msgw_len(w);
+	if (peer_send_flags(W.mk.peer, msgw_data(w), len, PEER_FORCE) == 0) {
+		msgw_free(w);
 		return 0;
-	if (peer_send_flags(W.mk.peer, sb->data, sb->size, PEER_FORCE) == 0)
-		return 0;
+	}
 	e = errno;
-	log_warnx("a message of %zu bytes could not be sent: %s", sb->size,
+	log_warnx("a message of %zu bytes could not be sent: %s", len,
 	    strerror(e));
+	msgw_free(w);
 	errno = e;
 	return -1;
 }
 
 /* Pack RUN_DONE: how a turn ended. */
 static void
-pack_done(msgpack_sbuffer *sb, const char *input_id, const char *status,
+pack_done(struct msgw *w, const char *input_id, const char *status,
     const char *text, const char *error, const char *messages)
 {
-	msgpack_packer pk;
-
-	msgpack_sbuffer_init(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 6);
-	mp_kint(&pk, "t", MSG_RUN_DONE);
-	mp_kstr(&pk, "input_id", input_id);
-	mp_kstr(&pk, "status", status);
-	mp_kstr_or_nil(&pk, "text", text);
-	mp_kstr_or_nil(&pk, "error", error);
-	mp_kstr_or_nil(&pk, "messages", messages);
+	msgw_begin(w, MSG_RUN_DONE);
+	msgw_str(w, K_INPUT_ID, input_id);
+	msgw_str(w, K_STATUS, status);
+	msgw_str(w, K_TEXT, text);
+	msgw_str(w, K_ERROR, error);
+	msgw_str(w, K_MESSAGES, messages);
 }
 
 /* Send a RUN_DONE without a result. */
 static void
 send_done(const char *input_id, const char *status, const char *error)
 {
-	msgpack_sbuffer sb;
+	struct msgw w;
 
-	pack_done(&sb, input_id, status, NULL, error, NULL);
-	(void)send_sb(&sb);
-	msgpack_sbuffer_destroy(&sb);
+	pack_done(&w, input_id, status, NULL, error, NULL);
+	(void)send_msg(&w);
 }
 
 /* An agent event: run_started, text_delta, run_completed, run_failed. */
@@ -200,7 +202,7 @@ append(char **buf, size_t *len, const char *s, size_t n)
 static void
 turn_finish(struct turn *t, const char *status, const char *error)
 {
-	msgpack_sbuffer sb;
+	struct msgw w;
 	char *added = NULL, msg[160];
 	size_t i;
 	json_t *m;
@@ -208,14 +210,14 @@ turn_finish(struct turn *t, const char *status, const char *error)
 	/* only what this turn adds goes up: mobkitd appends it */
 	if (strcmp(status, "completed") == 0)
 		added = json_dumps(t->added, JSON_COMPACT);
-	pack_done(&sb, t->input_id, status, t->out ? t->out : "", error,
+	pack_done(&w, t->input_id, status, t->out ? t->out : "", error,
 	    added);
-	if (W.mk.peer != NULL && sb.size > W.mk.peer->max_msg) {
+	if (W.mk.peer != NULL && msgw_len(&w) > W.mk.peer->max_msg) {
 		snprintf(msg, sizeof(msg), "the turn's result (%zu bytes) is "
-		    "larger than the largest message (%zu bytes)", sb.size,
-		    W.mk.peer->max_msg);
-		msgpack_sbuffer_destroy(&sb);
-		pack_done(&sb, t->input_id, "failed", NULL, msg, NULL);
+		    "larger than the largest message (%zu bytes)",
+		    msgw_len(&w), W.mk.peer->max_msg);
+		msgw_free(&w);
+		pack_done(&w, t->input_id, "failed", NULL, msg, NULL);
 		status = "failed";
 		error = msg;
 	}
@@ -226,8 +228,7 @@ turn_finish(struct turn *t, const char *status, const char *error)
 		    "usage", t->usage);
 	} else if (strcmp(status, "failed") == 0)
 		agent_event("run_failed", "error", error, NULL, NULL);
-	(void)send_sb(&sb);
-	msgpack_sbuffer_destroy(&sb);
+	(void)send_msg(&w);
 	free(added);
 	if (W.turn == t)
 		W.turn = NULL;
@@ -256,24 +257,29 @@ static int
 tool_send(struct turn *t, struct toolcall *c, const char *to,
     const char *text)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	const struct msg_def *d = msg_def_of(MSG_TOOL_SEND);
+	struct msgw w;
 	int r;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 4);
-	mp_kint(&pk, "t", MSG_TOOL_SEND);
-	mp_kstr(&pk, "call_id", c->id);
-	mp_kstr(&pk, "to", to);
-	mp_kstr(&pk, "text", text);
-	if ((r = send_sb(&sb)) == 0) {
+	/* the model names the call: an id too long for the table is
+	 * refused here, not sent for mobkitd to take as a bad message */
+	if (strlen(c->id) > msg_field_of(d, K_CALL_ID)->max ||
+	    strlen(to) > msg_field_of(d, K_TO)->max) {
+		if (asprintf(&c->result, "error: the call id or \"to\" is "
+		    "longer than %u bytes", msg_field_of(d, K_TO)->max) == -1)
+			fatal("asprintf");
+		return -1;
+	}
+	msgw_begin(&w, MSG_TOOL_SEND);
+	msgw_str(&w, K_CALL_ID, c->id);
+	msgw_str(&w, K_TO, to);
+	msgw_str(&w, K_TEXT, text);
+	if ((r = send_msg(&w)) == 0) {
 		c->pending = 1;
 		t->waiting++;
 	} else if (asprintf(&c->result, "error: the message (%zu bytes) "
 	    "could not be sent: %s", strlen(text), strerror(errno)) == -1)
 		fatal("asprintf");
-	msgpack_sbuffer_destroy(&sb);
 	return r;
 }
 
@@ -604,30 +610,27 @@ openai_turn(struct turn *t)
 /* --- messages from mobkitd ------------------------------------------------ */
 
 static void
-set_str(char **dst, const msgpack_object *m, const char *key)
+set_str(char **dst, const struct msg_view *m, int key)
 {
 	free(*dst);
-	*dst = mp_strdup(m, key);
+	*dst = msgv_strdup(m, key);
 }
 
 static void
-on_config(const msgpack_object *m)
+on_config(const struct msg_view *m)
 {
-	int64_t v;
-	int b;
 	char *snap = NULL;
 
-	set_str(&W.id, m, "id");
-	set_str(&W.provider, m, "provider");
-	set_str(&W.model, m, "model");
-	set_str(&W.base_url, m, "base_url");
-	set_str(&W.api_key, m, "api_key");
-	set_str(&W.system, m, "system");
-	set_str(&W.instructions, m, "instructions");
-	W.timeout_ms = mp_get_int(m, "request_timeout_ms", &v) == 0 ? (long)v :
-	    60000;
-	W.comms = mp_get_bool(m, "comms", &b) == 0 ? b : 1;
-	set_str(&snap, m, "snapshot");
+	set_str(&W.id, m, K_ID);
+	set_str(&W.provider, m, K_PROVIDER);
+	set_str(&W.model, m, K_MODEL);
+	set_str(&W.base_url, m, K_BASE_URL);
+	set_str(&W.api_key, m, K_API_KEY);
+	set_str(&W.system, m, K_SYSTEM);
+	set_str(&W.instructions, m, K_INSTRUCTIONS);
+	W.timeout_ms = (long)msgv_int(m, K_REQUEST_TIMEOUT_MS, 60000);
+	W.comms = msgv_bool(m, K_COMMS, 1);
+	set_str(&snap, m, K_SNAPSHOT);
 	json_decref(W.history);
 	W.history = snap ? json_loads(snap, 0, NULL) : NULL;
 	if (!json_is_array(W.history)) {
@@ -644,15 +647,13 @@ on_config(const msgpack_object *m)
 }
 
 static void
-on_run(const msgpack_object *m)
+on_run(const struct msg_view *m)
 {
 	struct turn *t;
 	char id[64];
 
-	if (mp_copy_str(m, "input_id", id, sizeof(id)) == -1) {
-		log_warnx("RUN without an input_id");
-		return;
-	}
+	if (msgv_copy(m, K_INPUT_ID, id, sizeof(id)) == -1)
+		return;		/* not after msg_read: its table says 63 */
 	if (W.turn != NULL) {
 		log_warnx("RUN %s while %s runs: refused", id, W.turn->input_id);
 		return;
@@ -660,7 +661,7 @@ on_run(const msgpack_object *m)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		fatal("calloc");
 	snprintf(t->input_id, sizeof(t->input_id), "%s", id);
-	if ((t->text = mp_strdup(m, "text")) == NULL)
+	if ((t->text = msgv_strdup(m, K_TEXT)) == NULL)
 		t->text = strdup("");
 	t->added = json_array();
 	sse_init(&t->sse, SSE_LINE_MAX);
@@ -673,17 +674,17 @@ on_run(const msgpack_object *m)
 }
 
 static void
-on_tool_result(const msgpack_object *m)
+on_tool_result(const struct msg_view *m)
 {
 	struct turn *t = W.turn;
 	char call[128], *err, *input;
-	int ok = 0, i, matched = 0;
+	int ok, i, matched = 0;
 
-	if (t == NULL || mp_copy_str(m, "call_id", call, sizeof(call)) == -1)
+	if (t == NULL || msgv_copy(m, K_CALL_ID, call, sizeof(call)) == -1)
 		return;
-	(void)mp_get_bool(m, "ok", &ok);
-	err = mp_strdup(m, "error");
-	input = mp_strdup(m, "input_id");
+	ok = msgv_bool(m, K_OK, 0);
+	err = msgv_strdup(m, K_ERROR);
+	input = msgv_strdup(m, K_INPUT_ID);
 	for (i = 0; i < t->ncalls; i++) {
 		struct toolcall *c = &t->calls[i];
 
@@ -718,16 +719,12 @@ on_tool_result(const msgpack_object *m)
 }
 
 static int
-on_msg(struct peer *p, const msgpack_object *m, void *arg)
+on_msg(const struct msg_view *m, void *arg)
 {
 	char id[64];
-	int64_t t;
 
-	(void)p;
 	(void)arg;
-	if (mp_get_int(m, "t", &t) == -1)
-		return 0;
-	switch (t) {
+	switch (m->type) {
 	case MSG_CONFIG:
 		on_config(m);
 		break;
@@ -741,7 +738,7 @@ on_msg(struct peer *p, const msgpack_object *m, void *arg)
 		if (W.turn != NULL) {
 			log_info("%s: interrupted", W.turn->input_id);
 			turn_finish(W.turn, "interrupted", "interrupted");
-		} else if (mp_copy_str(m, "input_id", id, sizeof(id)) == 0)
+		} else if (msgv_copy(m, K_INPUT_ID, id, sizeof(id)) == 0)
 			/* a turn we never had: still free mobkitd's side */
 			send_done(id, "interrupted", "interrupted");
 		break;
@@ -751,7 +748,7 @@ on_msg(struct peer *p, const msgpack_object *m, void *arg)
 		log_info("conversation reset");
 		break;
 	default:
-		log_debug("ignored %s", msg_type_name((int)t));
+		log_debug("ignored %s", msg_type_name((int)m->type));
 	}
 	return 0;
 }

@@ -59,8 +59,11 @@ void	fuzz_http_reset(void);
 
 /* The processes of the msg target (m_*.c). */
 struct mkchild;
-/* A message from mobkitd through child.c's dispatch (PING: PONG). */
-void	fuzz_child_msg(struct mkchild *, peer_msg_cb, const msgpack_object *);
+struct msg_view;
+/* A message from mobkitd through child.c's dispatch (read against its
+ * table; PING: PONG). */
+void	fuzz_child_msg(struct mkchild *,
+	    int (*)(const struct msg_view *, void *), const msgpack_object *);
 void	fuzz_root_init(void);
 void	fuzz_root_msg(int child, const msgpack_object *);
 void	fuzz_root_stdout(int child, const char *line);

@@ -10,7 +10,7 @@
 
 /* One message from mobkitd to a child process served by cb. */
 void
-fuzz_child_msg(struct mkchild *mk, peer_msg_cb cb, const msgpack_object *m)
+fuzz_child_msg(struct mkchild *mk, mkchild_msg_cb cb, const msgpack_object *m)
 {
 	serve_cb = cb;
 	(void)serve_msg(mk->peer, m, mk);

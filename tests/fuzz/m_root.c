@@ -228,12 +228,17 @@ void
 fuzz_root_msg(int i, const msgpack_object *m)
 {
 	struct child *c = kids[i % nkids];
+	struct msg_view v;
+	char err[256];
 	int64_t t;
 
 	if (c->peer == NULL)
 		return;		/* its socket died: nothing reads it */
 	(void)child_msg(c->peer, m, c);
 	if (mp_get_int(m, "t", &t) == -1 || !allowed(c, t))
+		FUZZ_ASSERT(c->condemned);
+	/* a message that breaks its table (msgtab.c) is bad: killed */
+	if (msg_read(m, &v, err, sizeof(err)) == -1)
 		FUZZ_ASSERT(c->condemned);
 }
 

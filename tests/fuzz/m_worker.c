@@ -68,19 +68,25 @@ fuzz_worker_reset(void)
 	W.history = json_array();
 }
 
-/* Decode one packed map and hand it to on_msg. */
+/* End a message, read it against its table and hand it to on_msg. */
 static void
-deliver(msgpack_sbuffer *sb)
+deliver(struct msgw *w)
 {
 	msgpack_unpacked u;
+	struct msg_view v;
 	const char *err;
+	char why[256];
 
+	if (msgw_end(w) == -1)
+		fuzz_fail("worker: a message breaks its table");
 	msgpack_unpacked_init(&u);
-	if (frame_decode(sb->data, sb->size, &u, &err) == -1)
+	if (frame_decode(msgw_data(w), msgw_len(w), &u, &err) == -1)
 		fuzz_fail("worker: %s", err);
-	(void)on_msg(W.mk.peer, &u.data, NULL);
+	if (msg_read(&u.data, &v, why, sizeof(why)) == -1)
+		fuzz_fail("worker: %s", why);
+	(void)on_msg(&v, NULL);
 	msgpack_unpacked_destroy(&u);
-	msgpack_sbuffer_clear(sb);
+	msgw_free(w);
 }
 
 /*
@@ -90,26 +96,22 @@ deliver(msgpack_sbuffer *sb)
 void
 fuzz_worker_stream(const char *body, size_t len, unsigned chunk, long status)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct msgw w;
 	int round, i;
 
 	fuzz_worker_reset();
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 6);
-	mp_kint(&pk, "t", MSG_CONFIG);
-	mp_kstr(&pk, "id", "m1");
-	mp_kstr(&pk, "provider", "openai");
-	mp_kstr(&pk, "model", "fuzz");
-	mp_kbool(&pk, "comms", 1);
-	mp_kstr(&pk, "snapshot", "[{\"role\":\"user\",\"content\":\"hi\"}]");
-	deliver(&sb);
-	msgpack_pack_map(&pk, 3);
-	mp_kint(&pk, "t", MSG_RUN);
-	mp_kstr(&pk, "input_id", "in-1");
-	mp_kstr(&pk, "text", "hello");
-	deliver(&sb);
+	msgw_begin(&w, MSG_CONFIG);
+	msgw_str(&w, K_ID, "m1");
+	msgw_str(&w, K_MOB, "fuzz");
+	msgw_str(&w, K_PROVIDER, "openai");
+	msgw_str(&w, K_MODEL, "fuzz");
+	msgw_bool(&w, K_COMMS, 1);
+	msgw_str(&w, K_SNAPSHOT, "[{\"role\":\"user\",\"content\":\"hi\"}]");
+	deliver(&w);
+	msgw_begin(&w, MSG_RUN);
+	msgw_str(&w, K_INPUT_ID, "in-1");
+	msgw_str(&w, K_TEXT, "hello");
+	deliver(&w);
 	for (round = 0; round <= MAX_TOOL_ROUNDS + 1 && W.turn != NULL;
 	    round++) {
 		if (fuzz_http_pending() > 0) {
@@ -119,17 +121,15 @@ fuzz_worker_stream(const char *body, size_t len, unsigned chunk, long status)
 		for (i = 0; W.turn != NULL && i < W.turn->ncalls; i++) {
 			if (!W.turn->calls[i].pending)
 				continue;
-			msgpack_pack_map(&pk, 4);
-			mp_kint(&pk, "t", MSG_TOOL_RESULT);
-			mp_kstr(&pk, "call_id", W.turn->calls[i].id);
-			mp_kbool(&pk, "ok", 1);
-			mp_kstr(&pk, "input_id", "in-2");
-			deliver(&sb);
+			msgw_begin(&w, MSG_TOOL_RESULT);
+			msgw_str(&w, K_CALL_ID, W.turn->calls[i].id);
+			msgw_bool(&w, K_OK, 1);
+			msgw_str(&w, K_INPUT_ID, "in-2");
+			deliver(&w);
 		}
 		if (fuzz_http_pending() == 0)
 			break;
 	}
-	msgpack_sbuffer_destroy(&sb);
 	fuzz_worker_reset();
 	fuzz_http_reset();
 	fuzz_sinks_drain();

@@ -260,7 +260,7 @@ def seeds_msg(streams):
         rec(7, 0, streams["after_tool"][1]))
     write("msg", "worker_interrupt", rec(2, 0, oa) + rec(2, 0, {
         "t": RUN, "input_id": "in-1", "text": "x"}) +
-        rec(2, 0, {"t": INTERRUPT}))
+        rec(2, 0, {"t": INTERRUPT, "input_id": "in-1"}))
     routes = {"t": ROUTES, "routes": [
         {"id": "audit", "recipient": "audit", "channel": "*", "sink": "file",
          "target": "/tmp/a.jsonl", "retry_max": 1, "backoff_ms": 250,
@@ -300,6 +300,23 @@ def seeds_msg(streams):
         payload='{"subject":"s","body":"b"}',
         smtp_url="smtp://127.0.0.1:25", mail_from="mob@example.com")) +
         rec(7, 250, b""))
+    # messages that break their tables (msgtab.c): a required field
+    # missing, a field of the wrong type, one the table does not declare,
+    # a string too long, a bad record inside ROUTES and SCHEDULES
+    write("msg", "typed_bad", rec(0, M1, {"t": HELLO}) +
+          rec(0, M2, {"t": PONG, "seq": 1, "extra": 2}) +
+          rec(0, PLAIN, {"t": EVENT, "event_type": "x", "payload": 5}) +
+          rec(0, M1, {"t": RUN_DONE, "input_id": "i" * 64,
+                      "status": "completed"}) +
+          rec(0, DELIVERY, {"t": ATTEMPT, "delivery_id": "dl-1",
+                            "attempt": "1", "status": "sent",
+                            "at_ms": 1}) +
+          rec(2, 0, {"t": RUN, "text": "no id"}) +
+          rec(2, 0, dict(config, extra=1)) +
+          rec(3, 0, {"t": ROUTES, "routes": [{"id": "r"}]}) +
+          rec(4, 0, {"t": SCHEDULES, "schedules": [{"id": "s",
+                                                    "kind": 1}]}) +
+          rec(5, 0, dict(dl, retry_max=None)))
     status = {"daemon": {"pid": 1, "uptime_ms": 123456, "state": "running",
                          "config": "/etc/mobkit.ini"},
               "groups": [{"name": "root", "strategy": "one_for_one",

@@ -15,5 +15,6 @@ Suite	*cron_suite(void);
 Suite	*fuzz_suite(void);
 Suite	*mail_suite(void);
 Suite	*store_suite(void);
+Suite	*msgtab_suite(void);
 
 #endif
