@@ -18,50 +18,17 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "store.h"
+#include "control.h"
+#include "engine/kind.h"
+#include "mob/register.h"
 
 #define MOBKIT_VERSION	"0.1.0"
 #define LOG_QUEUE_BYTES	(1024 * 1024)	/* log lines waiting for stderr */
-
-static char	*parent_notify;	/* systemd's NOTIFY_SOCKET, if any */
-
-/*
- * A command that cannot be found, or is not an executable file, is a
- * config error (at -t, at start and at reload), not a child that fails
- * forever.
- */
-int
-config_check_commands(struct config *cfg)
-{
-	struct stat st;
-	char *p, msg[512];
-	int i, bad = 0;
-
-	for (i = 0; i < cfg->nchildren; i++) {
-		struct child_conf *c = cfg->children[i];
-
-		if (c->command == NULL)
-			continue;
-		if ((p = command_path(c->command)) != NULL &&
-		    stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(p, X_OK) == 0) {
-			free(p);
-			continue;
-		}
-		snprintf(msg, sizeof(msg), "%s:%d: [%s %s]: command \"%s\" %s",
-		    cfg->path, c->line, kind_names[c->kind], c->name,
-		    c->command, p != NULL && stat(p, &st) == 0 &&
-		    !S_ISREG(st.st_mode) ? "is not a file" :
-		    strchr(c->command, '/') ? "not found or not executable" :
-		    "not found next to mobkitd or in PATH");
-		free(p);
-		(void)strlist_add(&cfg->errors, msg);
-		bad++;
-	}
-	return bad;
-}
 
 static void __attribute__((noreturn))
 usage(void)
@@ -70,34 +37,11 @@ usage(void)
 	exit(1);
 }
 
-/* Tell our own supervisor (systemd Type=notify) how we are. */
-void
-sd_notify_parent(const char *msg)
-{
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd;
-
-	if (parent_notify == NULL)
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(parent_notify) >= sizeof(sun.sun_path))
-		return;
-	strncpy(sun.sun_path, parent_notify, sizeof(sun.sun_path) - 1);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    strlen(parent_notify));
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';
-	else
-		len++;
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, len) == -1)
-		log_warn("sd_notify %s", parent_notify);
-	close(fd);
-}
+/* The control socket owes the shutdown report to those who asked. */
+static const struct domain_ops control_domain = {
+	.name = "control",
+	.shutdown_complete = control_finish_shutdown,
+};
 
 static void
 child_cb(struct ev_loop *loop, ev_child *w, int revents)
@@ -386,10 +330,7 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&D->children);
 	TAILQ_INIT(&D->groups);
 	TAILQ_INIT(&D->stoppers);
-	if (getenv("NOTIFY_SOCKET") != NULL) {
-		parent_notify = strdup(getenv("NOTIFY_SOCKET"));
-		unsetenv("NOTIFY_SOCKET");
-	}
+	sd_notify_init();
 	if (D->pid != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("cannot become a child subreaper");
 	D->loop = ev_default_loop(EVFLAG_AUTO);
@@ -419,6 +360,8 @@ main(int argc, char *argv[])
 	}
 	log_info("mobkitd %s started (pid %d, config %s, %d children)",
 	    MOBKIT_VERSION, (int)D->pid, D->cfg_path, cfg->nchildren);
+	mob_register();
+	domain_register(&control_domain);
 	tree_build(cfg);
 	ev_run(D->loop, 0);
 	store_close();

@@ -43,9 +43,15 @@
 #include <uthash.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "timeutil.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "mob/mailbox.h"
+#include "mob/members.h"
+#include "mob/schedules.h"
+#include "mob/deliveries.h"
+#include "store.h"
 
 #define STORE_APP_ID	0x6d6b6974	/* "mkit" */
 #define STORE_VERSION	1

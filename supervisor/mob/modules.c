@@ -16,9 +16,13 @@
 #include <string.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "proto.h"
+#include "engine/engine.h"
+#include "engine/client.h"
+#include "mob/modules.h"
+#include "mob/schedules.h"
+#include "mob/deliveries.h"
 
 #define CALLS_MAX	1024
 #define CALL_TIMEOUT	30.0	/* seconds */

@@ -27,10 +27,16 @@
 #include <uthash.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "engine/client.h"
+#include "mob/mailbox.h"
+#include "mob/modules.h"
+#include "mob/deliveries.h"
+#include "store.h"
 
 enum { DL_PENDING, DL_SENT, DL_FAILED };
 static const char *const dl_status[] = { "pending", "sent", "failed" };

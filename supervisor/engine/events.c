@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "log.h"
-#include "mobkitd.h"
+#include "engine/client.h"
+#include "engine/events.h"
+#include "engine/internal.h"
 #include "mpack.h"
 #include "proto.h"
 #include "timeutil.h"

@@ -14,10 +14,15 @@
 
 #include "cron.h"
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "engine/client.h"
+#include "mob/mailbox.h"
+#include "mob/schedules.h"
+#include "store.h"
 
 /*
  * The claims of one schedule, due times ascending.  They are forgotten as

@@ -1,0 +1,22 @@
+/*
+ * control.h: the control socket and the verbs (control.c).  What the
+ * engine needs of a client is engine/client.h.
+ */
+#ifndef CONTROL_H
+#define CONTROL_H
+
+#include <msgpack.h>
+
+#include "config.h"
+#include "engine/client.h"
+
+struct client;
+
+int	 instance_lock(const char *path, const char *what);
+int	 control_listen(const char *path);
+void	 control_close(void);
+void	 control_finish_shutdown(void);
+int	 control_reload(msgpack_packer *);
+typedef int (*verb_fn)(struct client *, int, char **, msgpack_packer *);
+
+#endif
