@@ -28,7 +28,7 @@
 #include "tojson.h"
 #include "engine/engine.h"
 #include "engine/events.h"
-#include "engine/client.h"
+#include "client.h"
 #include "mob/members.h"
 #include "mob/modules.h"
 #include "mob/schedules.h"
@@ -161,6 +161,17 @@ client_watch_drain(struct client *cl, size_t lowat)
 {
 	peer_set_drain(cl->peer, client_drained, lowat);
 }
+
+/* How the event ring reaches a client (engine/events.h). */
+const struct event_client_ops control_event_ops = {
+	.send = client_send,
+	.queued = client_queued,
+	.drop = client_drop,
+	.close = client_close,
+	.watch_drain = client_watch_drain,
+	.id = client_id,
+	.reply_ok = reply_ok_packed,
+};
 
 /*
  * What is queued is the client's last output: read nothing more from it,

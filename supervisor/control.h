@@ -8,9 +8,12 @@
 #include <msgpack.h>
 
 #include "config.h"
-#include "engine/client.h"
+#include "client.h"
 
 struct client;
+struct event_client_ops;
+
+extern const struct event_client_ops control_event_ops;
 
 int	 instance_lock(const char *path, const char *what);
 int	 control_listen(const char *path);

@@ -43,21 +43,38 @@ static const struct domain_ops control_domain = {
 	.shutdown_complete = control_finish_shutdown,
 };
 
+/* A process of ours has ended: the child it was, or an adopted one. */
 static void
-child_cb(struct ev_loop *loop, ev_child *w, int revents)
+child_gone(pid_t pid, int status)
 {
 	struct child *c;
 
-	(void)loop;
-	(void)revents;
-	if (!WIFEXITED(w->rstatus) && !WIFSIGNALED(w->rstatus))
+	if (!WIFEXITED(status) && !WIFSIGNALED(status))
 		return;
 	TAILQ_FOREACH(c, &D->children, entry)
-		if (c->pid == w->rpid) {
-			child_exited(c, w->rstatus);
+		if (c->pid == pid) {
+			child_exited(c, status);
 			return;
 		}
-	log_debug("reaped adopted process %d", (int)w->rpid);
+	log_debug("reaped adopted process %d", (int)pid);
+}
+
+/*
+ * SIGCHLD, through libev, which reaps one process per loop iteration:
+ * reap the others that have ended as well, so that a thousand exits (a
+ * shutdown) are not a thousand turns of the loop.
+ */
+static void
+child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	pid_t pid;
+	int status;
+
+	(void)loop;
+	(void)revents;
+	child_gone(w->rpid, w->rstatus);
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		child_gone(pid, status);
 }
 
 /* What a signal does to mobkitd; mobkitd(8) says which and why. */
@@ -348,6 +365,7 @@ main(int argc, char *argv[])
 			return 1;
 	}
 	events_init(8192);
+	events_set_client_ops(&control_event_ops);
 	if (control_listen(cfg->control_socket) == -1) {
 		log_warnx("cannot listen on %s", cfg->control_socket);
 		return 1;

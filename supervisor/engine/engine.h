@@ -95,6 +95,7 @@ struct child {
 	int			 condemned;	/* being killed: not heard */
 	const char		*kill_reason;	/* why we are killing it */
 	const char		*exit_reason;	/* of last_exit, or NULL */
+	int			 gone_noted;	/* in D->stopped_order */
 };
 
 struct stopper;
@@ -123,6 +124,12 @@ struct stopper {
 	int			 keep_failed;	/* leave FAILED children be */
 	int			 done_called;
 	struct stop_levels	*lv;		/* STOP_LEVELS: the graph */
+};
+
+/* A pass that may be asked for again while it runs (start.c: rerun). */
+struct rerun {
+	int	 busy;
+	int	 again;
 };
 
 struct daemon {
@@ -156,6 +163,8 @@ struct daemon {
 	ev_timer		 drain_timer;
 	int			 exit_holds;	/* engine_hold_exit() count */
 	int			 finished;	/* shutdown complete */
+	struct rerun		 kick;		/* tree_kick */
+	struct rerun		 poke;		/* stoppers_poke */
 };
 
 extern struct daemon *D;

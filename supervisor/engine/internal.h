@@ -24,6 +24,7 @@ void	 child_timer_cb(struct ev_loop *, ev_timer *, int);
 void	 handle_failure(struct child *, int clean, int was_healthy);
 
 /* start.c */
+void	 rerun(struct rerun *, int (*pass)(void));
 void	 boot_progress(void);
 int	 deps_healthy(struct child *);
 

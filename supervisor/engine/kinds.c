@@ -127,22 +127,28 @@ domains_inflight(void)
 	return n;
 }
 
+/* Call the hook at offset off of struct domain_ops in every domain. */
+static void
+domains_notify(size_t off)
+{
+	void (*fn)(void);
+	int i;
+
+	for (i = 0; i < ndomains; i++) {
+		memcpy(&fn, (const char *)domains[i] + off, sizeof(fn));
+		if (fn != NULL)
+			fn();
+	}
+}
+
 void
 domains_members_stopped(void)
 {
-	int i;
-
-	for (i = 0; i < ndomains; i++)
-		if (domains[i]->members_stopped != NULL)
-			domains[i]->members_stopped();
+	domains_notify(offsetof(struct domain_ops, members_stopped));
 }
 
 void
 domains_shutdown_complete(void)
 {
-	int i;
-
-	for (i = 0; i < ndomains; i++)
-		if (domains[i]->shutdown_complete != NULL)
-			domains[i]->shutdown_complete();
+	domains_notify(offsetof(struct domain_ops, shutdown_complete));
 }

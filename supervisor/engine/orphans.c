@@ -5,10 +5,12 @@
  * for what was killed to be reaped), never by sleeping: the loop goes on
  * serving clients meanwhile.
  */
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +94,22 @@ static struct {
 	ev_timer	 tick;
 } sw;
 
+/*
+ * Can there be no descendant left?  A subreaper (or pid 1) adopts every
+ * orphan below it, so with no child of its own it has no descendant, and
+ * /proc need not be read.
+ */
+static int
+no_descendant(void)
+{
+	int sub = 0;
+
+	if (D->pid != 1 && (prctl(PR_GET_CHILD_SUBREAPER, &sub) == -1 ||
+	    !sub))
+		return 0;
+	return waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD;
+}
+
 /* Kill every descendant alive now; 1 if there was any. */
 static int
 sweep_kill(void)
@@ -100,6 +118,8 @@ sweep_kill(void)
 	char key[32];
 	int n, i, any = 0;
 
+	if (no_descendant())
+		return 0;
 	if ((v = proc_table(&n)) == NULL)
 		return 0;
 	for (i = 0; i < n; i++) {

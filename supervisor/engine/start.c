@@ -29,34 +29,52 @@ deps_healthy(struct child *c)
 	return 1;
 }
 
+/* One pass of tree_kick over the children. */
+static int
+kick_pass(void)
+{
+	struct child *c;
+
+	TAILQ_FOREACH(c, &D->children, entry) {
+		if (D->shutting_down)
+			break;
+		if (!c->want_run || c->held || c->pid != 0 || c->removing)
+			continue;
+		if (c->state != CS_STOPPED && c->state != CS_FAILED)
+			continue;
+		if (c->timer_kind == CT_BACKOFF || !deps_healthy(c))
+			continue;
+		child_event(c, CE_START);
+	}
+	return 0;
+}
+
 /* Start every child that should run and may: deps healthy, no backoff. */
 void
 tree_kick(void)
 {
-	static int busy, again;
-	struct child *c;
+	rerun(&D->kick, kick_pass);
+}
 
-	if (busy) {
-		again = 1;
+/*
+ * Run pass until it has nothing more to do.  A start or a stop calls back
+ * into its caller (a child ready at once kicks the tree again): a nested
+ * call only asks for one more pass, so passes never nest.
+ */
+void
+rerun(struct rerun *r, int (*pass)(void))
+{
+	if (r->busy) {
+		r->again = 1;
 		return;
 	}
-	busy = 1;
+	r->busy = 1;
 	do {
-		again = 0;
-		TAILQ_FOREACH(c, &D->children, entry) {
-			if (D->shutting_down)
-				break;
-			if (!c->want_run || c->held || c->pid != 0 ||
-			    c->removing)
-				continue;
-			if (c->state != CS_STOPPED && c->state != CS_FAILED)
-				continue;
-			if (c->timer_kind == CT_BACKOFF || !deps_healthy(c))
-				continue;
-			child_event(c, CE_START);
-		}
-	} while (again);
-	busy = 0;
+		r->again = 0;
+		if (pass())
+			r->again = 1;
+	} while (r->again);
+	r->busy = 0;
 }
 
 /* Operator start: a fresh budget and a first start. */

@@ -107,8 +107,10 @@ reap_group(struct child *c)
 static void
 note_gone(struct child *c)
 {
-	if (D->shutting_down && !strlist_has(&D->stopped_order, c->name))
+	if (D->shutting_down && !c->gone_noted) {
+		c->gone_noted = 1;
 		(void)strlist_add(&D->stopped_order, c->name);
+	}
 }
 
 /* The event child.exited, with its status. */

@@ -259,30 +259,26 @@ stopper_advance(struct stopper *s)
 	return fin;
 }
 
+/* One pass over the stoppers; 1 when one finished (the list changed). */
+static int
+poke_pass(void)
+{
+	struct stopper *s, *t;
+
+	TAILQ_FOREACH_SAFE(s, &D->stoppers, entry, t)
+		if (stopper_advance(s)) {
+			if (s->done != NULL)
+				s->done(s, s->arg);
+			return 1;	/* the callback may change the list */
+		}
+	return 0;
+}
+
 /* Something stopped: move every stopper along. */
 void
 stoppers_poke(void)
 {
-	static int busy, again;
-	struct stopper *s, *t;
-
-	if (busy) {
-		again = 1;
-		return;
-	}
-	busy = 1;
-	do {
-		again = 0;
-		TAILQ_FOREACH_SAFE(s, &D->stoppers, entry, t) {
-			if (stopper_advance(s)) {
-				if (s->done != NULL)
-					s->done(s, s->arg);
-				again = 1;
-				break;	/* the callback may change the list */
-			}
-		}
-	} while (again);
-	busy = 0;
+	rerun(&D->poke, poke_pass);
 }
 
 /* Free removed children that nothing refers to any more. */

@@ -13,7 +13,7 @@
 #include "timeutil.h"
 #include "engine/engine.h"
 #include "engine/events.h"
-#include "engine/client.h"
+#include "client.h"
 #include "mob/mailbox.h"
 #include "mob/members.h"
 #include "mob/modules.h"

@@ -19,7 +19,7 @@
 #include "mpack.h"
 #include "proto.h"
 #include "engine/engine.h"
-#include "engine/client.h"
+#include "client.h"
 #include "mob/modules.h"
 #include "mob/schedules.h"
 #include "mob/deliveries.h"

@@ -19,7 +19,7 @@
 #include "timeutil.h"
 #include "engine/engine.h"
 #include "engine/events.h"
-#include "engine/client.h"
+#include "client.h"
 #include "mob/mailbox.h"
 #include "mob/schedules.h"
 #include "store.h"

@@ -1,11 +1,11 @@
 /*
- * client.h: replying to control clients: what the engine needs to stream
- * events (events.c) and what the domains' verbs need to answer.
- * control.c implements it; neither sees how a request is read or a verb
- * dispatched.
+ * client.h: replying to control clients, as the domains' verbs do.
+ * control.c implements it; a verb never sees how a request is read or
+ * dispatched.  (The engine's event ring reaches clients through the
+ * struct event_client_ops control.c gives it, engine/events.h.)
  */
-#ifndef ENGINE_CLIENT_H
-#define ENGINE_CLIENT_H
+#ifndef CLIENT_H
+#define CLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>
