@@ -25,6 +25,7 @@ static int			 nhandlers;
 static const struct domain_ops	*domains[DOMAINS];
 static int			 ndomains;
 
+/* The operations of one kind of child. */
 void
 kind_register(int kind, const struct kind_ops *ops)
 {
@@ -46,6 +47,7 @@ msg_register(int lo, int hi, msg_handler_fn fn, const char *bad)
 	nhandlers++;
 }
 
+/* A domain's hooks; called in registration order. */
 void
 domain_register(const struct domain_ops *ops)
 {
@@ -93,6 +95,7 @@ msg_dispatch(struct child *c, int type, const msgpack_object *m,
 	return handlers[i].fn(c, type, m);
 }
 
+/* A config is applied (at start, or reload = 1). */
 void
 domains_configure(struct config *cfg, int reload)
 {
@@ -141,12 +144,14 @@ domains_notify(size_t off)
 	}
 }
 
+/* Shutdown: every member is down. */
 void
 domains_members_stopped(void)
 {
 	domains_notify(offsetof(struct domain_ops, members_stopped));
 }
 
+/* Shutdown: complete; the report is due. */
 void
 domains_shutdown_complete(void)
 {

@@ -59,6 +59,7 @@ engine_hold_exit(void)
 	D->exit_holds++;
 }
 
+/* Let go of the exit; the loop ends if nothing else holds it. */
 void
 engine_release_exit(void)
 {
@@ -136,6 +137,7 @@ drain_done(void)
 	stop_kind(KIND_MEMBER, STOP_PARALLEL, members_stopped);
 }
 
+/* drain_timeout_ms is over with turns still running. */
 static void
 drain_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {

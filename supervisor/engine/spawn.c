@@ -209,6 +209,7 @@ child_env(struct child *c, const char *notify, const struct passwd *pw)
 	return env.v;
 }
 
+/* Free an environment from child_env. */
 static void
 free_env(char **v)
 {
@@ -233,6 +234,10 @@ child_bad(struct child *c, const char *why)
 	child_condemn(c, "bad_message", SIGKILL);
 }
 
+/*
+ * A message from a child on fd 3: the engine's types here, others to their
+ * handler.
+ */
 static int
 child_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
@@ -303,6 +308,7 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 	}
 }
 
+/* The child's socket closed or broke: a broken one condemns it. */
 static void
 child_peer_gone(struct peer *p, const char *why, void *arg)
 {

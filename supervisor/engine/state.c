@@ -46,6 +46,7 @@ set_state(struct child *c, int to)
 	    cstate_names[to]);
 }
 
+/* Cancel the child's timer (and its pending restart). */
 void
 timer_cancel(struct child *c)
 {
@@ -54,6 +55,7 @@ timer_cancel(struct child *c)
 	c->next_restart_at = 0;
 }
 
+/* Arm the child's one timer for kind, in ms. */
 void
 timer_arm(struct child *c, int kind, uint64_t ms)
 {
@@ -82,6 +84,7 @@ child_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		child_event(c, CE_KILL);
 }
 
+/* Has the child a process? */
 int
 child_running(const struct child *c)
 {
@@ -162,6 +165,7 @@ spawn_retry_later(struct child *c)
 
 /* --- actions of the state table ------------------------------------- */
 
+/* START: fork and exec it; a spawn that fails is a failure (exit 127). */
 static void
 a_spawn(struct child *c)
 {
@@ -197,6 +201,7 @@ a_spawn(struct child *c)
 		timer_arm(c, CT_DEADLINE, (uint64_t)c->conf->start_timeout_ms);
 }
 
+/* READY: healthy; dependants may start, its kind is told. */
 static void
 a_ready(struct child *c)
 {
@@ -208,6 +213,7 @@ a_ready(struct child *c)
 	KIND_CALL(c, ready, c);
 }
 
+/* EXIT while it should run: reap, then the policy decides. */
 static void
 a_failed(struct child *c)
 {
@@ -223,6 +229,7 @@ a_failed(struct child *c)
 	tree_kick();
 }
 
+/* DEADLINE: not ready in start_timeout_ms: kill it, a failure. */
 static void
 a_deadline(struct child *c)
 {
@@ -259,6 +266,7 @@ a_reaped(struct child *c)
 	tree_kick();
 }
 
+/* STOP: the stop message, stop_signal, and the KILL timer. */
 static void
 a_stop(struct child *c)
 {
@@ -290,6 +298,7 @@ a_drop(struct child *c)
 	stoppers_poke();
 }
 
+/* EXIT while stopping: reaped, stopped. */
 static void
 a_stopped(struct child *c)
 {
@@ -302,6 +311,7 @@ a_stopped(struct child *c)
 	tree_kick();
 }
 
+/* KILL: stop_timeout_ms is over: SIGKILL to it and its group. */
 static void
 a_kill(struct child *c)
 {
@@ -314,6 +324,7 @@ a_kill(struct child *c)
 	}
 }
 
+/* BACKOFF: the delay is over: tree_kick starts it. */
 static void
 a_backoff(struct child *c)
 {

@@ -75,18 +75,19 @@ static struct stop_levels *
 levels_new(struct child **v, int n)
 {
 	struct stop_levels *lv;
-	int *idx = index_by_order(v, n), i, j, m, cap = 0;
+	int *idx = index_by_order(v, n), *a, i, j, m, cap = 0;
 
-	if ((lv = calloc(1, sizeof(*lv))) == NULL ||
-	    (lv->waiting = calloc((size_t)n + 1, sizeof(int))) == NULL ||
-	    (lv->asked = calloc((size_t)n + 1, sizeof(int))) == NULL ||
-	    (lv->down = calloc((size_t)n + 1, sizeof(int))) == NULL ||
-	    (lv->doff = calloc((size_t)n + 2, sizeof(int))) == NULL)
-		fatal("calloc");
 	for (i = 0; i < n; i++)
 		cap += v[i]->conf->depends.n + 1;
-	if ((lv->dep = calloc((size_t)cap + 1, sizeof(int))) == NULL)
+	/* waiting, asked, down: n each; doff: n + 1; dep: cap */
+	if ((lv = calloc(1, sizeof(*lv))) == NULL ||
+	    (a = calloc((size_t)(4 * n + 1 + cap), sizeof(int))) == NULL)
 		fatal("calloc");
+	lv->waiting = a;
+	lv->asked = a + n;
+	lv->down = a + 2 * n;
+	lv->doff = a + 3 * n;
+	lv->dep = a + 4 * n + 1;
 	for (i = 0, m = 0; i < n; i++) {
 		lv->doff[i] = m;
 		m += deps_of(v, n, i, idx, lv->dep + m);
@@ -101,16 +102,12 @@ levels_new(struct child **v, int n)
 static void
 levels_free(struct stop_levels *lv)
 {
-	if (lv == NULL)
-		return;
-	free(lv->waiting);
-	free(lv->asked);
-	free(lv->down);
-	free(lv->doff);
-	free(lv->dep);
+	if (lv != NULL)
+		free(lv->waiting);	/* every array of it, in one block */
 	free(lv);
 }
 
+/* A stopper over a copy of v; the caller pokes it (stoppers_poke). */
 struct stopper *
 stopper_new(struct child **v, int n, int mode, stopper_done_cb done,
     void *arg)

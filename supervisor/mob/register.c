@@ -21,6 +21,7 @@
 
 /* --- members: a mailbox each -------------------------------------- */
 
+/* A member gets its mailbox when it enters the table. */
 static void
 member_created(struct child *c)
 {
@@ -52,6 +53,7 @@ member_unlisted(struct child *c)
 	return 1;
 }
 
+/* Reload: the mailbox takes its (new) profile's limits. */
 static void
 member_reconfigured(struct child *c, struct config *ncfg)
 {
@@ -60,6 +62,7 @@ member_reconfigured(struct child *c, struct config *ncfg)
 		    c->next_conf ? c->next_conf->profile : c->conf->profile));
 }
 
+/* The profile whose api_key_env a member gets. */
 static const char *
 member_profile(struct child *c)
 {
@@ -86,6 +89,7 @@ static const struct kind_ops module_ops = {
 
 /* --- messages from children --------------------------------------- */
 
+/* MOD_RESULT: the result of a call to a module. */
 static int
 on_mod_result(struct child *c, int type, const msgpack_object *m)
 {
@@ -93,6 +97,7 @@ on_mod_result(struct child *c, int type, const msgpack_object *m)
 	return module_result(c, m);
 }
 
+/* FIRE: a schedule is due. */
 static int
 on_fire(struct child *c, int type, const msgpack_object *m)
 {
@@ -100,6 +105,7 @@ on_fire(struct child *c, int type, const msgpack_object *m)
 	return schedule_fire_msg(c, m);
 }
 
+/* ATTEMPT: an attempt of a delivery. */
 static int
 on_attempt(struct child *c, int type, const msgpack_object *m)
 {
@@ -109,6 +115,7 @@ on_attempt(struct child *c, int type, const msgpack_object *m)
 
 /* --- the daemon's life -------------------------------------------- */
 
+/* Who may talk to whom, from the config. */
 static void
 members_configure(struct config *cfg, int reload)
 {
@@ -116,6 +123,7 @@ members_configure(struct config *cfg, int reload)
 	peers_from_config(cfg);
 }
 
+/* The route table from the config (and the roster). */
 static void
 routes_configure(struct config *cfg, int reload)
 {
@@ -140,6 +148,7 @@ store_configure(struct config *cfg, int reload)
 		fatalx("cannot load the store in %s", cfg->state_dir);
 }
 
+/* The store cannot write: the daemon is degraded. */
 static int
 store_degraded(void)
 {
