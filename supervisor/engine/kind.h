@@ -54,6 +54,5 @@ struct domain_ops {
 void	 kind_register(int kind, const struct kind_ops *);
 void	 msg_register(int lo, int hi, msg_handler_fn, const char *bad);
 void	 domain_register(const struct domain_ops *);
-void	 kinds_reset(void);
 
 #endif

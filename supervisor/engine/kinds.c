@@ -56,14 +56,6 @@ domain_register(const struct domain_ops *ops)
 	domains[ndomains++] = ops;
 }
 
-/* Forget every registration (tests that build more than one tree). */
-void
-kinds_reset(void)
-{
-	memset(kinds, 0, sizeof(kinds));
-	nhandlers = ndomains = 0;
-}
-
 /* The operations of c's kind; an empty table when none registered. */
 const struct kind_ops *
 kind_of(const struct child *c)
