@@ -274,14 +274,96 @@ mkdirs(const char *path)
 		fatal("mkdir %s", buf);
 }
 
+/* Read the config; with -t, or when it is bad, say so and exit. */
+static struct config *
+config_read(const char *path, int check)
+{
+	struct config *cfg;
+	int i;
+
+	if ((cfg = config_load(path)) == NULL)
+		fatal("config_load");
+	if (cfg->errors.n == 0)
+		(void)config_check_commands(cfg);
+	for (i = 0; i < cfg->warnings.n; i++)
+		if (check || cfg->errors.n > 0)
+			fprintf(stderr, "%s\n", cfg->warnings.v[i]);
+		else
+			log_warnx("%s", cfg->warnings.v[i]);
+	if (cfg->errors.n > 0) {
+		for (i = 0; i < cfg->errors.n; i++)
+			fprintf(stderr, "%s\n", cfg->errors.v[i]);
+		config_free(cfg);
+		exit(1);
+	}
+	if (check) {
+		/* the store too: a damaged one is named, never started over */
+		i = cfg->state_dir != NULL && store_verify(cfg->state_dir) == -1;
+		config_free(cfg);
+		exit(i);
+	}
+	return cfg;
+}
+
+/* The daemon's state, its loop, signals and the log queue's watchers. */
+static void
+daemon_init(const char *path, int verbose)
+{
+	D->verbose = verbose;
+	D->pid = getpid();
+	D->start_mono = mono_ms();
+	if ((D->cfg_path = realpath(path, NULL)) == NULL &&
+	    (D->cfg_path = strdup(path)) == NULL)
+		fatal("strdup");
+	TAILQ_INIT(&D->children);
+	TAILQ_INIT(&D->groups);
+	TAILQ_INIT(&D->stoppers);
+	sd_notify_init();
+	if (D->pid != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("cannot become a child subreaper");
+	D->loop = ev_default_loop(EVFLAG_AUTO);
+	signals_init();
+	ev_io_init(&log_io, log_io_cb, STDERR_FILENO, EV_WRITE);
+	ev_prepare_init(&log_prep, log_prep_cb);
+	ev_prepare_start(D->loop, &log_prep);
+	spawn_limits_init();
+}
+
+/* The lock, the event ring, the control socket, reaping, the store. */
+static int
+daemon_open(struct config *cfg)
+{
+	static ev_child wchild;
+	char lock[PATH_MAX];
+
+	if (cfg->state_dir != NULL) {
+		mkdirs(cfg->state_dir);
+		snprintf(lock, sizeof(lock), "%s/lock", cfg->state_dir);
+		if (instance_lock(lock, "state_dir") == -1)
+			return -1;
+	}
+	events_init(8192);
+	events_set_client_ops(&control_event_ops);
+	if (control_listen(cfg->control_socket) == -1) {
+		log_warnx("cannot listen on %s", cfg->control_socket);
+		return -1;
+	}
+	ev_child_init(&wchild, child_cb, 0, 0);
+	ev_child_start(D->loop, &wchild);
+	if (cfg->state_dir != NULL && store_open(cfg->state_dir) == -1) {
+		log_warnx("cannot open the store in %s", cfg->state_dir);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct daemon d;
-	static ev_child wchild;
 	const char *path = DEF_CONFIG;
 	struct config *cfg;
-	int ch, check = 0, verbose = 0, i;
+	int ch, check = 0, verbose = 0;
 
 	/*
 	 * Large transient buffers (a conversation handed to a restarting
@@ -314,68 +396,13 @@ main(int argc, char *argv[])
 	log_init("mobkitd", verbose ? LOG_L_DEBUG : LOG_L_INFO);
 	D = &d;
 	find_self_dir();
-	if ((cfg = config_load(path)) == NULL)
-		fatal("config_load");
-	if (cfg->errors.n == 0)
-		(void)config_check_commands(cfg);
-	for (i = 0; i < cfg->warnings.n; i++)
-		if (check || cfg->errors.n > 0)
-			fprintf(stderr, "%s\n", cfg->warnings.v[i]);
-		else
-			log_warnx("%s", cfg->warnings.v[i]);
-	if (cfg->errors.n > 0) {
-		for (i = 0; i < cfg->errors.n; i++)
-			fprintf(stderr, "%s\n", cfg->errors.v[i]);
-		config_free(cfg);
-		return 1;
-	}
-	if (check) {
-		/* the store too: a damaged one is named, never started over */
-		i = cfg->state_dir != NULL && store_verify(cfg->state_dir) == -1;
-		config_free(cfg);
-		return i;
-	}
+	cfg = config_read(path, check);
 	log_queue_start(LOG_QUEUE_BYTES);
 	if (!verbose)
 		log_setlevel(cfg->log_level);
-	D->verbose = verbose;
-	D->pid = getpid();
-	D->start_mono = mono_ms();
-	if ((D->cfg_path = realpath(path, NULL)) == NULL &&
-	    (D->cfg_path = strdup(path)) == NULL)
-		fatal("strdup");
-	TAILQ_INIT(&D->children);
-	TAILQ_INIT(&D->groups);
-	TAILQ_INIT(&D->stoppers);
-	sd_notify_init();
-	if (D->pid != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
-		log_warn("cannot become a child subreaper");
-	D->loop = ev_default_loop(EVFLAG_AUTO);
-	signals_init();
-	ev_io_init(&log_io, log_io_cb, STDERR_FILENO, EV_WRITE);
-	ev_prepare_init(&log_prep, log_prep_cb);
-	ev_prepare_start(D->loop, &log_prep);
-	spawn_limits_init();
-	if (cfg->state_dir != NULL) {
-		char lock[PATH_MAX];
-
-		mkdirs(cfg->state_dir);
-		snprintf(lock, sizeof(lock), "%s/lock", cfg->state_dir);
-		if (instance_lock(lock, "state_dir") == -1)
-			return 1;
-	}
-	events_init(8192);
-	events_set_client_ops(&control_event_ops);
-	if (control_listen(cfg->control_socket) == -1) {
-		log_warnx("cannot listen on %s", cfg->control_socket);
+	daemon_init(path, verbose);
+	if (daemon_open(cfg) == -1)
 		return 1;
-	}
-	ev_child_init(&wchild, child_cb, 0, 0);
-	ev_child_start(D->loop, &wchild);
-	if (cfg->state_dir != NULL && store_open(cfg->state_dir) == -1) {
-		log_warnx("cannot open the store in %s", cfg->state_dir);
-		return 1;
-	}
 	log_info("mobkitd %s started (pid %d, config %s, %d children)",
 	    MOBKIT_VERSION, (int)D->pid, D->cfg_path, cfg->nchildren);
 	mob_register();

@@ -38,6 +38,7 @@ void	 reorder(struct config *);
 const struct kind_ops *kind_of(const struct child *);
 int	 msg_dispatch(struct child *, int type, const msgpack_object *,
 	    const char **bad);
+int	 msg_sender_ok(const struct child *, int type);
 void	 domains_configure(struct config *, int reload);
 int	 domains_degraded(void);
 int	 domains_inflight(void);

@@ -36,6 +36,8 @@ struct kind_ops {
 	void	 (*reconfigured)(struct child *, struct config *);
 	/* the profile whose api_key_env it gets, or NULL */
 	const char *(*profile)(struct child *);
+	/* its role in logs and events (default: the kind's name) */
+	const char *(*role)(const struct child *);
 };
 
 /* A message of a registered type; -1 if malformed (the child is killed). */
@@ -52,7 +54,15 @@ struct domain_ops {
 };
 
 void	 kind_register(int kind, const struct kind_ops *);
-void	 msg_register(int lo, int hi, msg_handler_fn, const char *bad);
+/* Who may send a registered type: children of kind, only the one named
+ * name if not NULL.  Anyone else sending it violates the protocol. */
+struct msg_sender {
+	int		 kind;
+	const char	*name;
+};
+
+void	 msg_register(int lo, int hi, msg_handler_fn, const char *bad,
+	    struct msg_sender);
 void	 domain_register(const struct domain_ops *);
 
 #endif

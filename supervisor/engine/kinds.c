@@ -19,6 +19,7 @@ static struct {
 	int		 lo, hi;
 	msg_handler_fn	 fn;
 	const char	*bad;
+	struct msg_sender sender;
 } handlers[MSG_HANDLERS];
 static int			 nhandlers;
 
@@ -34,9 +35,13 @@ kind_register(int kind, const struct kind_ops *ops)
 	kinds[kind] = ops;
 }
 
-/* Types lo..hi go to fn; bad names a message fn refuses, in the log. */
+/*
+ * Types lo..hi go to fn, from sender only; bad names a message fn
+ * refuses, in the log.
+ */
 void
-msg_register(int lo, int hi, msg_handler_fn fn, const char *bad)
+msg_register(int lo, int hi, msg_handler_fn fn, const char *bad,
+    struct msg_sender sender)
 {
 	if (nhandlers == MSG_HANDLERS)
 		fatalx("msg_register: too many handlers");
@@ -44,6 +49,7 @@ msg_register(int lo, int hi, msg_handler_fn fn, const char *bad)
 	handlers[nhandlers].hi = hi;
 	handlers[nhandlers].fn = fn;
 	handlers[nhandlers].bad = bad;
+	handlers[nhandlers].sender = sender;
 	nhandlers++;
 }
 
@@ -65,6 +71,29 @@ kind_of(const struct child *c)
 	return k >= 0 && k < KIND_COUNT && kinds[k] != NULL ? kinds[k] : &no_ops;
 }
 
+/* The handler registered for a type, or -1. */
+static int
+msg_find(int type)
+{
+	int i;
+
+	for (i = 0; i < nhandlers; i++)
+		if (type >= handlers[i].lo && type <= handlers[i].hi)
+			return i;
+	return -1;
+}
+
+/* May c send this registered type? */
+int
+msg_sender_ok(const struct child *c, int type)
+{
+	int i = msg_find(type);
+
+	return i != -1 && c->conf->kind == handlers[i].sender.kind &&
+	    (handlers[i].sender.name == NULL ||
+	    strcmp(c->name, handlers[i].sender.name) == 0);
+}
+
 /*
  * A message of a type that is not the engine's: to its handler once the
  * child said HELLO.  -1 with *bad set when there is none, or it refuses.
@@ -76,10 +105,7 @@ msg_dispatch(struct child *c, int type, const msgpack_object *m,
 	int i;
 
 	*bad = "unexpected message type";
-	for (i = 0; i < nhandlers; i++)
-		if (type >= handlers[i].lo && type <= handlers[i].hi)
-			break;
-	if (i == nhandlers)
+	if ((i = msg_find(type)) == -1)
 		return -1;
 	*bad = handlers[i].bad;
 	if (!c->hello)

@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "proto.h"
@@ -81,10 +82,26 @@ static const struct kind_ops member_ops = {
 	.profile = member_profile,
 };
 
+/* The well-known modules, known by their configured names. */
+static const char *const well_known[] = { "router", "delivery", "scheduler" };
+
+/* A module's role in logs and events: its name if well known. */
+static const char *
+module_role(const struct child *c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(well_known) / sizeof(well_known[0]); i++)
+		if (strcmp(c->name, well_known[i]) == 0)
+			return well_known[i];
+	return "module";
+}
+
 static const struct kind_ops module_ops = {
 	.hello = module_hello,
 	.ready = module_ready,
 	.gone = module_gone,
+	.role = module_role,
 };
 
 /* --- messages from children --------------------------------------- */
@@ -173,13 +190,16 @@ mob_register(void)
 
 	kind_register(KIND_MEMBER, &member_ops);
 	kind_register(KIND_MODULE, &module_ops);
-	msg_register(MSG_CONFIG, MSG_TOOL_RESULT, mbox_msg,
-	    "unexpected message type");
+	/* a member's turn ends, or it sends to a peer */
+	msg_register(MSG_RUN_DONE, MSG_TOOL_SEND, mbox_msg,
+	    "unexpected message type", (struct msg_sender){ KIND_MEMBER, NULL });
+	/* matched to a call to that module */
 	msg_register(MSG_MOD_RESULT, MSG_MOD_RESULT, on_mod_result,
-	    "malformed MOD_RESULT");
-	msg_register(MSG_FIRE, MSG_FIRE, on_fire, "malformed FIRE");
+	    "malformed MOD_RESULT", (struct msg_sender){ KIND_MODULE, NULL });
+	msg_register(MSG_FIRE, MSG_FIRE, on_fire, "malformed FIRE",
+	    (struct msg_sender){ KIND_MODULE, "scheduler" });
 	msg_register(MSG_ATTEMPT, MSG_ATTEMPT, on_attempt,
-	    "malformed ATTEMPT");
+	    "malformed ATTEMPT", (struct msg_sender){ KIND_MODULE, "delivery" });
 	for (i = 0; i < sizeof(mob_domains) / sizeof(mob_domains[0]); i++)
 		domain_register(&mob_domains[i]);
 }
