@@ -14,12 +14,17 @@ CPPFLAGS += -D_GNU_SOURCE -Icommon -Isupervisor $(shell pkg-config --cflags $(PK
 # libcurl is loaded at run time (dlopen) by the processes that speak HTTP;
 # its headers are needed to build, its library only to run them
 LDLIBS	 = $(shell pkg-config --libs msgpack inih jansson) -lev -lm
+# mobkitctl's start-up is most of a round trip: it links only these, and
+# statically (no dynamic loader at start) unless a sanitizer is on
+CTL_LIBS = $(shell pkg-config --libs msgpack jansson)
+CTL_LDFLAGS ?= $(if $(findstring -fsanitize,$(CFLAGS)),,-static)
 ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
-	   common/frame.c common/config.c common/child.c common/budget.c \
+	   common/frame.c common/peer.c common/config.c common/config_sections.c \
+	   common/config_read.c common/config_check.c common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
-	   common/mail.c common/sse.c
+	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c
 # the engine below (it includes no domain header), the mob's domains above
 ENGINE	 = supervisor/engine/state.c supervisor/engine/policy.c \
 	   supervisor/engine/stopper.c supervisor/engine/start.c \
@@ -33,7 +38,10 @@ MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/inputs.c supervisor/mob/members.c \
 	   supervisor/mob/modules.c supervisor/mob/schedules.c \
 	   supervisor/mob/deliveries.c supervisor/mob/register.c
-SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/store.c \
+STORE	 = supervisor/store.c supervisor/store_mem.c \
+	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
+	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c
+SUPER	 = supervisor/mobkitd.c supervisor/control.c $(STORE) \
 	   $(ENGINE) $(MOB)
 CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
@@ -41,7 +49,7 @@ PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
-	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench
+	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench
 UNIT	 = $(BUILD)/tests/unit_tests
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -61,7 +69,7 @@ $(BINDIR)/mobkitd: $(call obj,$(SUPER)) $(BUILD)/libcommon.a
 
 $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(CTL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
 $(BINDIR)/mobkit-worker: $(call obj,worker/worker.c) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)

@@ -29,6 +29,7 @@ int	frame_next(const char *buf, size_t len, size_t max, size_t *plen);
 int	frame_chunk(const char *buf, size_t len, size_t max, size_t *plen,
 	    int *more);
 void	frame_header(char hdr[FRAME_HDR], uint32_t len);
+size_t	frame_chunk_size(size_t max_frame);
 /* Blocking I/O of whole messages (mobkitctl, tests); errno says why. */
 int	frame_write(int fd, const char *msg, size_t len, size_t chunk);
 ssize_t	frame_read(int fd, char **buf, size_t *cap, size_t chunk,

@@ -1,6 +1,7 @@
 /*
  * proto.c: names of the message types, for logs and errors, and the
- * parser of control requests (every check a client's bytes go through).
+ * parser of control requests' envelope (t, version, verb, an args map);
+ * the args are checked against the verb table in ctlverbs.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include <msgpack.h>
 
+#include "ctlverbs.h"
 #include "mpack.h"
 #include "proto.h"
 
@@ -54,17 +56,8 @@ msg_type_name(int type)
 	return "unknown";
 }
 
-/* Free the arguments of a parsed request (and make it empty). */
-void
-ctl_req_free(struct ctl_req *r)
-{
-	while (r->argc > 0)
-		free(r->argv[--r->argc]);
-	r->argv[0] = NULL;
-}
-
 /* The name of a msgpack type, for errors. */
-static const char *
+const char *
 mp_type_name(int type)
 {
 	switch (type) {
@@ -117,53 +110,6 @@ req_str(const msgpack_object *m, const char *key, char *buf, size_t bufsz,
 	return 0;
 }
 
-/* The arguments: an array of at most CTL_ARGS_MAX strings without NUL. */
-static int
-req_args(const msgpack_object *m, struct ctl_req *r, char *err,
-    size_t errsz)
-{
-	const msgpack_object *args = mp_find(m, "args"), *a;
-	const char *s;
-	uint32_t i;
-
-	if (args == NULL) {
-		snprintf(err, errsz, "no \"args\"");
-		return -1;
-	}
-	if (args->type != MSGPACK_OBJECT_ARRAY) {
-		snprintf(err, errsz, "\"args\" is %s, not an array",
-		    mp_type_name(args->type));
-		return -1;
-	}
-	if (args->via.array.size > CTL_ARGS_MAX) {
-		snprintf(err, errsz, "%u arguments, at most %d",
-		    (unsigned)args->via.array.size, CTL_ARGS_MAX);
-		return -1;
-	}
-	for (i = 0; i < args->via.array.size; i++) {
-		a = &args->via.array.ptr[i];
-		if (a->type != MSGPACK_OBJECT_STR) {
-			snprintf(err, errsz, "argument %u is %s, not a string",
-			    (unsigned)i + 1, mp_type_name(a->type));
-			return -1;
-		}
-		/* msgpack-c gives an empty string a NULL pointer */
-		s = a->via.str.size > 0 ? a->via.str.ptr : "";
-		if (memchr(s, '\0', a->via.str.size) != NULL) {
-			snprintf(err, errsz, "argument %u holds a NUL byte",
-			    (unsigned)i + 1);
-			return -1;
-		}
-		if ((r->argv[r->argc] = strndup(s, a->via.str.size)) ==
-		    NULL) {
-			snprintf(err, errsz, "out of memory");
-			return -1;
-		}
-		r->argv[++r->argc] = NULL;
-	}
-	return 0;
-}
-
 /*
  * Check a decoded request and fill r; -1 with what is wrong in err (the
  * caller answers "bad request: " and that).  Nothing is allocated on error.
@@ -199,31 +145,45 @@ ctl_req_parse(const msgpack_object *m, struct ctl_req *r, char *err,
 	}
 	if (req_str(m, "verb", r->verb, sizeof(r->verb), err, errsz) == -1)
 		return -1;
-	if (req_args(m, r, err, errsz) == -1) {
-		ctl_req_free(r);
+	if ((r->args = mp_find(m, "args")) == NULL) {
+		snprintf(err, errsz, "no \"args\"");
+		return -1;
+	}
+	if (r->args->type != MSGPACK_OBJECT_MAP) {
+		snprintf(err, errsz, "\"args\" is %s, not a map",
+		    mp_type_name(r->args->type));
 		return -1;
 	}
 	return 0;
 }
 
-/* The same from the bytes of one frame's payload (for fuzzing, tests). */
+/*
+ * The same from the bytes of one frame's payload, then the verb looked up
+ * and its args decoded (*vp, a: free a with ctl_args_free).  Nothing is
+ * left allocated on error.
+ */
 int
-ctl_req_decode(const char *buf, size_t len, struct ctl_req *r, char *err,
-    size_t errsz)
+ctl_req_decode(const char *buf, size_t len, struct ctl_req *r,
+    const struct ctl_verb **vp, union ctl_args *a, char *err, size_t errsz)
 {
 	msgpack_unpacked u;
 	const char *why;
-	int rc;
+	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
+	memset(a, 0, sizeof(*a));
 	r->version = -1;
+	*vp = NULL;
 	msgpack_unpacked_init(&u);
-	if (frame_decode(buf, len, &u, &why) == -1) {
+	if (frame_decode(buf, len, &u, &why) == -1)
 		snprintf(err, errsz, "%s", why);
-		msgpack_unpacked_destroy(&u);
-		return -1;
+	else if (ctl_req_parse(&u.data, r, err, errsz) == 0) {
+		if ((*vp = ctl_verb_find(r->verb)) == NULL)
+			snprintf(err, errsz, "unknown verb \"%s\"", r->verb);
+		else
+			rc = ctl_args_decode(*vp, r->args, a, err, errsz);
 	}
-	rc = ctl_req_parse(&u.data, r, err, errsz);
+	r->args = NULL;		/* it was in u */
 	msgpack_unpacked_destroy(&u);
 	return rc;
 }

@@ -54,24 +54,29 @@ const char	*msg_type_name(int);
 
 /*
  * A control request, as the root reads it:
- * {t: CTL_REQUEST, version: PROTO_VERSION, verb: str, args: [str, ...]}.
- * "version" is required in a connection's first request.
+ * {t: CTL_REQUEST, version: PROTO_VERSION, verb: str, args: {...}}.
+ * "version" is required in a connection's first request.  The args map
+ * is checked against the verb's fields by ctl_args_decode (ctlverbs.h).
  */
-#define CTL_ARGS_MAX	64
 #define CTL_VERB_MAX	32
 
+struct msgpack_object;
 struct ctl_req {
 	int64_t		 version;	/* -1 when not given */
 	char		 verb[CTL_VERB_MAX];
-	int		 argc;
-	char		*argv[CTL_ARGS_MAX + 1];	/* NULL-terminated */
+	const struct msgpack_object *args;	/* a map, in the message */
 };
 
-struct msgpack_object;
 int	ctl_req_parse(const struct msgpack_object *, struct ctl_req *,
 	    char *err, size_t errsz);
+/* The name of a msgpack type ("a string", "an integer"), for errors. */
+const char	*mp_type_name(int);
+
+union ctl_args;
+struct ctl_verb;
+/* The whole check mobkitd makes, from a frame's payload (fuzz, tests). */
 int	ctl_req_decode(const char *buf, size_t len, struct ctl_req *,
-	    char *err, size_t errsz);
-void	ctl_req_free(struct ctl_req *);
+	    const struct ctl_verb **, union ctl_args *, char *err,
+	    size_t errsz);
 
 #endif

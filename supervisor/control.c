@@ -1,7 +1,9 @@
 /*
- * control.c: the control socket (0600, peer uid checked with SO_PEERCRED)
- * and the verbs mobkitctl sends.  A malformed or oversized request drops
- * that client only.  Dropped clients are freed just before the loop
+ * control.c: the control socket (0600, peer uid checked with SO_PEERCRED),
+ * the dispatch of requests to the verbs the domains register (verbs.h),
+ * and the supervision verbs.  Each request is checked once against its
+ * verb's fields (ctlverbs.c) before a handler sees it.  A malformed or
+ * oversized request drops that client only.  Dropped clients are freed just before the loop
  * blocks, never under a caller's feet.
  */
 #include <sys/file.h>
@@ -34,12 +36,13 @@
 #include "mob/schedules.h"
 #include "mob/deliveries.h"
 #include "control.h"
+#include "verbs.h"
 
 #define CTL_HWM		(32 * 1024 * 1024)	/* unused: replies are forced,
 						   followers capped in events.c */
 #define CLIENT_LINGER_MS 10000	/* a closing client's time to read its last */
 #define SHUTDOWN_FLUSH_MS 100	/* at exit, for all clients together */
-#define MAX_ARGS	64
+#define HANDLERS_MAX	64	/* verbs served */
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
@@ -327,13 +330,13 @@ pack_child(msgpack_packer *pk, struct child *c)
 }
 
 static int
-v_status(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_status(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c, *one = NULL;
 	int n = 0;
 
 	(void)cl;
-	if (argc > 0 && (one = need_child(argv[0])) == NULL)
+	if (a->name.name != NULL && (one = need_child(a->name.name)) == NULL)
 		return -1;
 	msgpack_pack_map(pk, 3);
 	mp_str(pk, "daemon");
@@ -387,13 +390,12 @@ pack_brief(msgpack_packer *pk, struct child *c)
 /* --- start, stop, restart, kill ------------------------------------- */
 
 static int
-v_start(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_start(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
 
 	(void)cl;
-	(void)argc;
-	if ((c = need_child(argv[0])) == NULL)
+	if ((c = need_child(a->name.name)) == NULL)
 		return -1;
 	if (D->shutting_down)
 		return fail("mobkitd is shutting down");
@@ -472,30 +474,29 @@ stop_or_restart(struct client *cl, const char *name, int restart,
 }
 
 static int
-v_stop(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_stop(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
-	(void)argc;
-	return stop_or_restart(cl, argv[0], 0, pk);
+	return stop_or_restart(cl, a->name.name, 0, pk);
 }
 
 static int
-v_restart(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_restart(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
-	(void)argc;
-	return stop_or_restart(cl, argv[0], 1, pk);
+	return stop_or_restart(cl, a->name.name, 1, pk);
 }
 
 static int
-v_kill(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_kill(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
 	int sig = SIGTERM;
 
 	(void)cl;
-	if ((c = need_child(argv[0])) == NULL)
+	if ((c = need_child(a->kill.name)) == NULL)
 		return -1;
-	if (argc > 1 && (sig = signal_parse(argv[1])) == -1)
-		return fail("bad signal \"%s\"", argv[1]);
+	if (a->kill.signal != NULL &&
+	    (sig = signal_parse(a->kill.signal)) == -1)
+		return fail("bad signal \"%s\"", a->kill.signal);
 	if (c->pid == 0)
 		return fail("%s is not running (%s)", c->name,
 		    cstate_names[c->state]);
@@ -511,39 +512,22 @@ v_kill(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 /* --- transitions, events, reload, shutdown -------------------------- */
 
 static int
-v_transitions(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_transitions(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	(void)cl;
-	return transitions_pack(pk, argc > 0 ? argv[0] : NULL);
+	return transitions_pack(pk, a->name.name);
 }
 
 static int
-v_events(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_events(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
-	const char *source = NULL, *type = NULL;
-	int64_t since = 0;
-	int i, follow = 0, since_given = 0;
+	const struct ctl_events_args *e = &a->events;
 
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--follow") == 0 ||
-		    strcmp(argv[i], "-f") == 0)
-			follow = 1;
-		else if (strcmp(argv[i], "--since") == 0 && i + 1 < argc) {
-			if (parse_ms(argv[++i], &since) == -1)
-				return fail("--since: bad sequence number "
-				    "\"%s\"", argv[i]);
-			since_given = 1;
-		} else if (strcmp(argv[i], "--source") == 0 && i + 1 < argc)
-			source = argv[++i];
-		else if (strcmp(argv[i], "--type") == 0 && i + 1 < argc)
-			type = argv[++i];
-		else
-			return fail("events: unknown option \"%s\"", argv[i]);
-	}
 	(void)pk;
-	cl->following = follow;
+	cl->following = e->follow;
 	/* replayed as the client drains; answered {last_seq} at the end */
-	events_start(cl, (uint64_t)since, since_given, source, type, follow);
+	events_start(cl, (uint64_t)e->since.v, e->since.set, e->source,
+	    e->type, e->follow);
 	return 1;
 }
 
@@ -581,58 +565,70 @@ control_reload(msgpack_packer *pk)
 }
 
 static int
-v_reload(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_reload(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	(void)cl;
-	(void)argc;
-	(void)argv;
+	(void)a;
 	return control_reload(pk);
 }
 
 static int
-v_shutdown(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+v_shutdown(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
-	(void)argc;
-	(void)argv;
+	(void)a;
 	(void)pk;
 	cl->wants_report = 1;
 	daemon_shutdown(0);
 	return 1;
 }
 
-static const struct verb {
-	const char	*name;
-	int		 min, max;
-	int		 (*fn)(struct client *, int, char **, msgpack_packer *);
-} verbs[] = {
-	{ "status", 0, 1, v_status },
-	{ "start", 1, 1, v_start },
-	{ "stop", 1, 1, v_stop },
-	{ "restart", 1, 1, v_restart },
-	{ "kill", 1, 2, v_kill },
-	{ "transitions", 0, 1, v_transitions },
-	{ "events", 0, 16, v_events },
-	{ "reload", 0, 0, v_reload },
-	{ "shutdown", 0, 0, v_shutdown },
-	{ "members", 0, 0, v_members },
-	{ "spawn", 2, 2, v_spawn },
-	{ "retire", 1, 1, v_retire },
-	{ "destroy", 1, 1, v_destroy },
-	{ "reset", 1, 1, v_reset },
-	{ "interrupt", 1, 1, v_interrupt },
-	{ "reconcile", 0, 0, v_reconcile },
-	{ "send", 2, 8, v_send },
-	{ "inputs", 1, 1, v_inputs },
-	{ "wire", 2, 2, v_wire },
-	{ "unwire", 2, 2, v_unwire },
-	{ "routes", 0, 0, v_routes },
-	{ "route", 2, 32, v_route },
-	{ "resolve", 1, 9, v_resolve },
-	{ "schedules", 0, 0, v_schedules },
-	{ "tick", 0, 2, v_tick },
-	{ "deliver", 3, 15, v_deliver },
-	{ "deliveries", 0, 0, v_deliveries },
+static const struct ctl_handler supervision_verbs[] = {
+	{ "status", v_status },
+	{ "start", v_start },
+	{ "stop", v_stop },
+	{ "restart", v_restart },
+	{ "kill", v_kill },
+	{ "transitions", v_transitions },
+	{ "events", v_events },
+	{ "reload", v_reload },
+	{ "shutdown", v_shutdown },
 };
+CTL_VERBS(supervision_verbs)
+
+static const struct ctl_handler *handlers[HANDLERS_MAX];
+static size_t nhandlers;
+
+/*
+ * A domain's verbs, registered before main() (CTL_VERBS): a verb that is
+ * not in the table of ctlverbs.c, or served twice, is a bug.
+ */
+void
+ctl_verbs_register(const struct ctl_handler *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ctl_verb_find(t[i].verb) == NULL ||
+		    ctl_handler_find(t[i].verb) != NULL ||
+		    nhandlers == HANDLERS_MAX) {
+			fprintf(stderr, "mobkitd: verb \"%s\" is not declared "
+			    "in ctlverbs.c, or is served twice\n", t[i].verb);
+			abort();
+		}
+		handlers[nhandlers++] = &t[i];
+	}
+}
+
+ctl_verb_fn
+ctl_handler_find(const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < nhandlers; i++)
+		if (strcmp(handlers[i]->verb, verb) == 0)
+			return handlers[i]->fn;
+	return NULL;
+}
 
 /* Pack the shutdown report for every client waiting for it. */
 void
@@ -806,55 +802,73 @@ client_version(struct client *cl, const struct ctl_req *req)
 	return 0;
 }
 
-/* The verb of a request, or NULL after refusing the client. */
-static const struct verb *
-client_verb(struct client *cl, const struct ctl_req *req)
+/* The verb of a request and its handler, or NULL after refusing. */
+static const struct ctl_verb *
+client_verb(struct client *cl, const struct ctl_req *req, ctl_verb_fn *fn)
 {
-	size_t i;
+	const struct ctl_verb *v;
 
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(verbs[i].name, req->verb) == 0)
-			break;
-	if (i == sizeof(verbs) / sizeof(verbs[0])) {
+	if ((v = ctl_verb_find(req->verb)) == NULL ||
+	    (*fn = ctl_handler_find(req->verb)) == NULL) {
 		client_refuse(cl, "bad request: unknown verb \"%s\"",
 		    req->verb);
 		return NULL;
 	}
-	if (req->argc < verbs[i].min || req->argc > verbs[i].max) {
-		client_refuse(cl, "bad request: %s takes %d to %d "
-		    "argument(s), not %d", req->verb, verbs[i].min,
-		    verbs[i].max, req->argc);
-		return NULL;
-	}
-	return &verbs[i];
+	return v;
 }
 
-/* One request (see ctl_req_parse); anything wrong refuses the client. */
-/* Every argument of a request is text: refuse one that is not UTF-8. */
+/* Every string of a request is text: refuse one that is not UTF-8. */
 static int
-args_utf8(const char *verb, int argc, char **argv)
+args_utf8(const struct ctl_verb *v, const union ctl_args *a)
 {
-	ssize_t at;
-	int i;
+	const char *field;
+	size_t at;
 
-	for (i = 0; i < argc; i++)
-		if ((at = utf8_invalid(argv[i], strlen(argv[i]))) != -1)
-			return fail("%s: argument %d is not valid UTF-8 at "
-			    "byte %zd", verb, i + 1, at);
-	return 0;
+	if (ctl_args_utf8(v, a, &field, &at) == -1)
+		return 0;
+	return fail("%s: the %s is not valid UTF-8 at byte %zu", v->name,
+	    field, at);
 }
 
-/* One request: {t: CTL_REQUEST, verb: str, args: [str, ...]}. */
+/* Run a verb with its checked arguments; answer unless it will later. */
+static void
+client_run(struct client *cl, const struct ctl_verb *v, ctl_verb_fn fn,
+    const union ctl_args *a)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int r;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	errbuf[0] = '\0';
+	if (args_utf8(v, a) == -1)
+		r = -1;
+	else {
+		cl->busy = 1;
+		r = fn(cl, a, &pk);
+	}
+	if (r == 0)
+		reply_ok_packed(cl->id, sb.data, sb.size);
+	else if (r == -1)
+		reply_error(cl->id, errbuf);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/*
+ * One request: {t: CTL_REQUEST, version, verb: str, args: {...}}, its
+ * args checked against the verb's fields; anything wrong refuses the
+ * client with what and which field.
+ */
 static int
 client_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
 	struct client *cl = arg;
-	const struct verb *v;
+	const struct ctl_verb *v;
 	struct ctl_req req;
+	union ctl_args a;
+	ctl_verb_fn fn;
 	char why[256];
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int r;
 
 	(void)p;
 	if (cl->dead)
@@ -864,30 +878,20 @@ client_msg(struct peer *p, const msgpack_object *m, void *arg)
 		return 0;
 	}
 	if (client_version(cl, &req) == -1)
-		goto out;
+		return 0;
 	if (cl->busy || cl->following) {
 		client_refuse(cl, "bad request: %s while another request is "
 		    "in progress on this connection", req.verb);
-		goto out;
+		return 0;
 	}
-	if ((v = client_verb(cl, &req)) == NULL)
-		goto out;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	errbuf[0] = '\0';
-	if (args_utf8(req.verb, req.argc, req.argv) == -1)
-		r = -1;
-	else {
-		cl->busy = 1;
-		r = v->fn(cl, req.argc, req.argv, &pk);
+	if ((v = client_verb(cl, &req, &fn)) == NULL)
+		return 0;
+	if (ctl_args_decode(v, req.args, &a, why, sizeof(why)) == -1) {
+		client_refuse(cl, "bad request: %s", why);
+		return 0;
 	}
-	if (r == 0)
-		reply_ok_packed(cl->id, sb.data, sb.size);
-	else if (r == -1)
-		reply_error(cl->id, errbuf);
-	msgpack_sbuffer_destroy(&sb);
-out:
-	ctl_req_free(&req);
+	client_run(cl, v, fn, &a);
+	ctl_args_free(v, &a);
 	return 0;
 }
 

@@ -20,6 +20,5 @@ int	 control_listen(const char *path);
 void	 control_close(void);
 void	 control_finish_shutdown(void);
 int	 control_reload(msgpack_packer *);
-typedef int (*verb_fn)(struct client *, int, char **, msgpack_packer *);
 
 #endif

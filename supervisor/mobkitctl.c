@@ -15,11 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ini.h>
 #include <jansson.h>
 
 #include "config.h"
+#include "ctlverbs.h"
 #include "frame.h"
+#include "inikey.h"
 #include "mpack.h"
 #include "proto.h"
 #include "tojson.h"
@@ -28,103 +29,70 @@
 #define EX_USAGE	2
 #define EX_UNREACHABLE	3
 
-static const struct {
-	const char	*name;
-	int		 min, max;	/* arguments after the verb */
-	int		 stream;	/* replies with stream items first */
-	const char	*usage;
-} verbs[] = {
-	{ "status", 0, 1, 0, "status [NAME]" },
-	{ "start", 1, 1, 0, "start NAME" },
-	{ "stop", 1, 1, 0, "stop NAME" },
-	{ "restart", 1, 1, 0, "restart NAME" },
-	{ "kill", 1, 2, 0, "kill NAME [SIGNAL]" },
-	{ "transitions", 0, 1, 0, "transitions [NAME]" },
-	{ "events", 0, 7, 1, "events [--follow] [--since SEQ] [--source S] "
-	    "[--type T]" },
-	{ "reload", 0, 0, 0, "reload" },
-	{ "shutdown", 0, 0, 0, "shutdown" },
-	{ "members", 0, 0, 0, "members" },
-	{ "spawn", 2, 2, 0, "spawn ID PROFILE" },
-	{ "retire", 1, 1, 0, "retire ID" },
-	{ "destroy", 1, 1, 0, "destroy ID" },
-	{ "reset", 1, 1, 0, "reset ID" },
-	{ "interrupt", 1, 1, 0, "interrupt ID" },
-	{ "reconcile", 0, 0, 0, "reconcile" },
-	{ "send", 2, 8, 0, "send ID TEXT [--key KEY] [--wait] "
-	    "[--timeout-ms N]" },
-	{ "inputs", 1, 1, 0, "inputs ID" },
-	{ "wire", 2, 2, 0, "wire A B" },
-	{ "unwire", 2, 2, 0, "unwire A B" },
-	{ "routes", 0, 0, 0, "routes" },
-	{ "route", 2, 32, 0, "route add ID KEY=VALUE... | route rm ID" },
-	{ "deliveries", 0, 0, 0, "deliveries" },
-	{ "resolve", 1, 11, 0, "resolve RECIPIENT [--channel C] "
-	    "[--retry-max N] [--backoff-ms N] [--rate-limit N]" },
-	{ "deliver", 3, 15, 0, "deliver RECIPIENT --payload JSON [--key KEY] "
-	    "[resolve options]" },
-	{ "schedules", 0, 0, 0, "schedules" },
-	{ "tick", 0, 2, 0, "tick [--at EPOCH_MS]" },
-};
-
 static int json_out;
 /* kept in statics: every exit path may leave them to the process exit */
-static char *g_sock, *g_buf, **g_args, *g_text;
+static const char *cfgpath, *sockpath;
+static char *g_sock, *g_buf, **g_argv;
 static size_t g_cap;
+static union ctl_args g_args;
+
+/* The usage of every verb, or of those whose name starts with prefix. */
+static void
+usage_verbs(FILE *fp, const char *prefix)
+{
+	char buf[256];
+	size_t i, n = prefix != NULL ? strlen(prefix) : 0;
+
+	for (i = 0; i < ctl_nverbs; i++)
+		if (prefix == NULL || (strncmp(ctl_verbs[i].name, prefix, n) ==
+		    0 && ctl_verbs[i].name[n] == ' '))
+			fprintf(fp, "  %s\n", ctl_verb_usage(&ctl_verbs[i], buf,
+			    sizeof(buf)));
+}
 
 static void __attribute__((noreturn))
 usage(const char *why)
 {
-	size_t i;
-
 	if (why != NULL)
 		fprintf(stderr, "mobkitctl: %s\n", why);
 	fprintf(stderr, "usage: mobkitctl [-c FILE | -s SOCKET] [--json] VERB "
-	    "[ARGS...]\nverbs:\n");
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(stderr, "  %s\n", verbs[i].usage);
+	    "[ARGS...]\n(options may stand anywhere; -- ends them)\nverbs:\n");
+	usage_verbs(stderr, NULL);
 	exit(EX_USAGE);
 }
 
-struct sockfind {
-	char	*value;
-	int	 in_mobkitd;
-};
-
-static int
-find_socket_key(void *arg, const char *section, const char *name,
-    const char *value)
+/* A usage error of one verb: what is wrong, then how the verb goes. */
+static void __attribute__((noreturn))
+usage_verb(const struct ctl_verb *v, const char *why)
 {
-	struct sockfind *sf = arg;
+	char buf[256];
 
-	if (strcmp(section, "mobkitd") == 0 &&
-	    strcmp(name, "control_socket") == 0 && sf->value == NULL)
-		sf->value = strdup(value);
-	return 1;
+	fprintf(stderr, "mobkitctl: %s\nusage: mobkitctl %s\n", why,
+	    ctl_verb_usage(v, buf, sizeof(buf)));
+	exit(EX_USAGE);
 }
 
 /*
- * The control_socket of a config file, read leniently: a reload of a
- * broken file must still reach the daemon so that it can refuse it.
+ * The control_socket of a config file, read leniently (that one key, not
+ * the whole file validated): a reload of a broken file must still reach
+ * the daemon so that it can refuse it.  Relative to the file's directory.
  */
 static char *
 socket_from_config(const char *path)
 {
-	struct sockfind sf = { NULL, 0 };
-	char *rp, *dir, *abs;
+	char *value, *rp, *dir, *abs;
 
-	(void)ini_parse(path, find_socket_key, &sf);
-	if (sf.value == NULL)
+	if ((value = ini_key(path, "mobkitd", "control_socket")) == NULL)
 		return strdup(DEF_CONTROL_SOCKET);
-	if (sf.value[0] == '/')
-		return sf.value;
+	if (value[0] == '/')
+		return value;
 	if ((rp = realpath(path, NULL)) == NULL)
-		return sf.value;
+		return value;
 	dir = dirname(rp);
-	if (asprintf(&abs, "%s/%s", dir, sf.value) == -1)
+	if (asprintf(&abs, "%s/%s", dir, value) == -1)
 		abs = NULL;
 	free(rp);
-	free(sf.value);
+	free(value);
 	return abs;
 }
 
@@ -155,7 +123,7 @@ connect_to(const char *path)
  * 128 KiB).  It must fit one message and hold no NUL byte.
  */
 static char *
-read_stdin_text(void)
+read_stdin_text(const char *verb)
 {
 	size_t len = 0, cap = 65536, max = FRAME_MSG_MAX - 65536;
 	char *buf, *nb;
@@ -166,9 +134,9 @@ read_stdin_text(void)
 	for (;;) {
 		if (len == cap) {
 			if (cap >= max) {
-				fprintf(stderr, "mobkitctl: send: standard "
+				fprintf(stderr, "mobkitctl: %s: standard "
 				    "input holds more than %zu bytes, the "
-				    "largest input\n", max);
+				    "largest input\n", verb, max);
 				exit(EX_REFUSED);
 			}
 			cap = cap * 2 > max ? max : cap * 2;
@@ -179,8 +147,8 @@ read_stdin_text(void)
 		if ((n = read(STDIN_FILENO, buf + len, cap - len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			fprintf(stderr, "mobkitctl: send: standard input: "
-			    "%s\n", strerror(errno));
+			fprintf(stderr, "mobkitctl: %s: standard input: "
+			    "%s\n", verb, strerror(errno));
 			exit(EX_REFUSED);
 		}
 		if (n == 0)
@@ -189,31 +157,49 @@ read_stdin_text(void)
 	}
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
-		fprintf(stderr, "mobkitctl: send: the text holds a NUL byte at "
-		    "byte %zu\n", strlen(buf));
+		fprintf(stderr, "mobkitctl: %s: the text holds a NUL byte at "
+		    "byte %zu\n", verb, strlen(buf));
 		exit(EX_REFUSED);
 	}
 	return buf;
 }
 
+/* A field that may be "-" is read from standard input then. */
+static void
+stdin_fields(const struct ctl_verb *v)
+{
+	const struct ctl_field *f;
+	char **p;
+	int i;
+
+	for (i = 0; i < v->nfields; i++) {
+		f = &v->fields[i];
+		if (!(f->flags & CF_STDIN) || f->type != CT_STR)
+			continue;
+		p = (char **)(void *)((char *)&g_args + f->off);
+		if (*p == NULL || strcmp(*p, "-") != 0)
+			continue;
+		free(*p);
+		if ((*p = read_stdin_text(v->name)) == NULL) {
+			fprintf(stderr, "mobkitctl: %s: out of memory\n",
+			    v->name);
+			exit(EX_REFUSED);
+		}
+	}
+}
+
 /* Every argument is text: refuse (exit 1) one that is not UTF-8. */
 static void
-check_utf8(int nargs)
+check_utf8(const struct ctl_verb *v)
 {
-	ssize_t at;
-	int j;
+	const char *field;
+	size_t at;
 
-	for (j = 1; j < nargs; j++) {
-		if ((at = utf8_invalid(g_args[j], strlen(g_args[j]))) == -1)
-			continue;
-		if (strcmp(g_args[0], "send") == 0 && j == 2)
-			fprintf(stderr, "mobkitctl: send: the text is not "
-			    "valid UTF-8 at byte %zd\n", at);
-		else
-			fprintf(stderr, "mobkitctl: %s: argument %d is not "
-			    "valid UTF-8 at byte %zd\n", g_args[0], j, at);
-		exit(EX_REFUSED);
-	}
+	if (ctl_args_utf8(v, &g_args, &field, &at) == -1)
+		return;
+	fprintf(stderr, "mobkitctl: %s: the %s is not valid UTF-8 at byte "
+	    "%zu\n", v->name, field, at);
+	exit(EX_REFUSED);
 }
 
 static void
@@ -491,93 +477,204 @@ print_event(json_t *e)
 	fflush(stdout);
 }
 
-int
-main(int argc, char *argv[])
-{
-	const char *cfgpath = NULL, *sockpath = NULL;
-	size_t i;
-	int nargs = 0, fd, j, verb = -1;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	static msgpack_unpacked u;
-	ssize_t n;
+/* mobkitctl's own options, taken anywhere on the line like a verb's. */
+#define OPT_JSON	300
+static const struct option globals[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "socket", required_argument, NULL, 's' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+};
+#define NGLOBALS	(int)(sizeof(globals) / sizeof(globals[0]))
 
-	signal(SIGPIPE, SIG_IGN);
-	if ((g_args = calloc((size_t)argc + 1, sizeof(*g_args))) == NULL)
-		return EX_REFUSED;
-	for (j = 1; j < argc; j++) {
-		if (strcmp(argv[j], "--json") == 0)
-			json_out = 1;
-		else if (nargs == 0 && strcmp(argv[j], "-c") == 0 &&
-		    j + 1 < argc)
-			cfgpath = argv[++j];
-		else if (nargs == 0 && strcmp(argv[j], "-s") == 0 &&
-		    j + 1 < argc)
-			sockpath = argv[++j];
-		else if (nargs == 0 && (strcmp(argv[j], "-h") == 0 ||
-		    strcmp(argv[j], "--help") == 0))
+static void
+global_option(int c, const char *value, void *arg)
+{
+	(void)arg;
+	if (c == 'c')
+		cfgpath = value;
+	else if (c == 's')
+		sockpath = value;
+	else if (c == OPT_JSON)
+		json_out = 1;
+	else
+		usage(NULL);
+}
+
+/* Does the option word w ("--key", "-c") take the next word as value? */
+static int
+takes_value(const char *w)
+{
+	const struct ctl_field *f;
+	size_t i, n;
+	int k;
+
+	if (w[1] != '-')	/* -c FILE, -s PATH; -cFILE holds its value */
+		return (w[1] == 'c' || w[1] == 's') && w[2] == '\0';
+	w += 2;
+	if (strchr(w, '=') != NULL)
+		return 0;
+	n = strlen(w);
+	for (k = 0; k < NGLOBALS; k++)
+		if (globals[k].has_arg && strncmp(globals[k].name, w, n) == 0)
+			return 1;
+	for (i = 0; i < ctl_nverbs; i++)
+		for (k = 0; k < ctl_verbs[i].nfields; k++) {
+			f = &ctl_verbs[i].fields[k];
+			if (f->opt != NULL && f->type != CT_BOOL &&
+			    strncmp(f->opt, w, n) == 0)
+				return 1;
+		}
+	return 0;
+}
+
+/* Where the verb is: the first word that is neither option nor value. */
+static int
+find_verb(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1 < argc ? i + 1 : -1;
+		if (argv[i][0] != '-' || argv[i][1] == '\0')
+			return i;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
 			usage(NULL);
-		else if (nargs == 0 && argv[j][0] == '-')
-			usage("unknown option");
-		else
-			g_args[nargs++] = argv[j];
+		if (takes_value(argv[i]))
+			i++;
 	}
-	if (nargs == 0)
+	return -1;
+}
+
+/* The command line into the verb and g_args, with the global options. */
+static const struct ctl_verb *
+parse_line(int argc, char **argv)
+{
+	const struct ctl_verb *v;
+	char err[512];
+	int vi, used, i, n = 0, bad_usage;
+
+	if ((vi = find_verb(argc, argv)) == -1)
 		usage("no verb given");
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strcmp(verbs[i].name, g_args[0]) == 0)
-			verb = (int)i;
-	if (verb == -1) {
-		fprintf(stderr, "mobkitctl: unknown verb \"%s\"\n", g_args[0]);
+	if ((v = ctl_verb_lookup(argc - vi, argv + vi, &used)) == NULL) {
+		for (i = 0; i < (int)ctl_nverbs; i++)
+			if (strncmp(ctl_verbs[i].name, argv[vi],
+			    strlen(argv[vi])) == 0 &&
+			    ctl_verbs[i].name[strlen(argv[vi])] == ' ')
+				break;
+		if (i < (int)ctl_nverbs) {	/* "route": say its verbs */
+			fprintf(stderr, "mobkitctl: %s: which one?\nusage:\n",
+			    argv[vi]);
+			usage_verbs(stderr, argv[vi]);
+			exit(EX_USAGE);
+		}
+		fprintf(stderr, "mobkitctl: unknown verb \"%s\"\n", argv[vi]);
 		usage(NULL);
 	}
-	if (nargs - 1 < verbs[verb].min || nargs - 1 > verbs[verb].max) {
-		fprintf(stderr, "usage: mobkitctl %s\n", verbs[verb].usage);
-		return EX_USAGE;
+	/* the line without the verb's words, for getopt_long */
+	if ((g_argv = calloc((size_t)argc + 1, sizeof(*g_argv))) == NULL)
+		exit(EX_REFUSED);
+	for (i = 0; i < argc; i++)
+		if (i < vi || i >= vi + used)
+			g_argv[n++] = argv[i];
+	if (ctl_args_parse_opts(v, n, g_argv, &g_args, globals, NGLOBALS,
+	    global_option, NULL, err, sizeof(err), &bad_usage) == -1) {
+		if (bad_usage)
+			usage_verb(v, err);
+		fprintf(stderr, "mobkitctl: %s\n", err);
+		exit(EX_REFUSED);
 	}
-	if (strcmp(g_args[0], "send") == 0 && strcmp(g_args[2], "-") == 0) {
-		if ((g_text = read_stdin_text()) == NULL) {
-			fprintf(stderr, "mobkitctl: send: out of memory\n");
-			return EX_REFUSED;
-		}
-		g_args[2] = g_text;
-	}
-	check_utf8(nargs);
+	return v;
+}
+
+/* The socket: -s, else $MOBKIT_SOCKET, else -c FILE's, else the default. */
+static char *
+socket_path(void)
+{
 	if (sockpath != NULL)
-		g_sock = strdup(sockpath);
-	else if (getenv("MOBKIT_SOCKET") != NULL)
-		g_sock = strdup(getenv("MOBKIT_SOCKET"));
-	else if (cfgpath != NULL)
-		g_sock = socket_from_config(cfgpath);
-	else
-		g_sock = socket_from_config(DEF_CONFIG);
-	if (g_sock == NULL)
-		return EX_REFUSED;
-	fd = connect_to(g_sock);
+		return strdup(sockpath);
+	if (getenv("MOBKIT_SOCKET") != NULL)
+		return strdup(getenv("MOBKIT_SOCKET"));
+	return socket_from_config(cfgpath != NULL ? cfgpath : DEF_CONFIG);
+}
+
+/* Send the typed request. */
+static void
+send_request(int fd, const struct ctl_verb *v)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 4);
-	mp_kint(&pk, "t", MSG_CTL_REQUEST);
-	mp_kint(&pk, "version", PROTO_VERSION);
-	mp_kstr(&pk, "verb", g_args[0]);
-	mp_str(&pk, "args");
-	msgpack_pack_array(&pk, (size_t)nargs - 1);
-	for (j = 1; j < nargs; j++)
-		mp_str(&pk, g_args[j]);
-	/* on EPIPE the daemon may have said why: read it below */
+	ctl_request_pack(v, &g_args, &pk);
+	/* on EPIPE the daemon may have said why: read it next */
 	if (frame_write(fd, sb.data, sb.size, FRAME_MAX) == -1 &&
 	    errno != EPIPE) {
 		fprintf(stderr, "mobkitctl: cannot send to mobkitd at %s: %s\n",
 		    g_sock, strerror(errno));
-		return EX_UNREACHABLE;
+		exit(EX_UNREACHABLE);
 	}
 	msgpack_sbuffer_destroy(&sb);
-	for (;;) {
-		const char *err;
-		const msgpack_object *o;
-		int64_t t;
-		int ok;
+}
 
+/* send: a rejection, or a wait that did not complete, exits 1. */
+static int
+send_failed(json_t *res)
+{
+	const char *st;
+
+	if ((st = json_string_value(json_object_get(res, "outcome"))) ==
+	    NULL || strcmp(st, "rejected") == 0)
+		return 1;
+	st = json_string_value(json_object_get(json_object_get(res,
+	    "result"), "status"));
+	return st != NULL && strcmp(st, "completed") != 0;
+}
+
+/* The reply: print it (a refusal on stderr); the exit status. */
+static int
+print_reply(const struct ctl_verb *v, const msgpack_object *m)
+{
+	const msgpack_object *o;
+	json_t *res;
+	char *msg;
+	int ok, rc = 0;
+
+	if (mp_get_bool(m, "ok", &ok) == -1) {
+		fprintf(stderr, "mobkitctl: bad answer from mobkitd\n");
+		return EX_REFUSED;
+	}
+	if (!ok) {
+		msg = mp_strdup(m, "error");
+		fprintf(stderr, "mobkitctl: %s\n", msg ? msg : "refused");
+		free(msg);
+		return EX_REFUSED;
+	}
+	if ((o = mp_find(m, "result")) == NULL || v->stream)
+		return 0;
+	res = mp_to_json(o);
+	print_result(v->name, res);
+	if (strcmp(v->name, "send") == 0 && send_failed(res))
+		rc = EX_REFUSED;
+	json_decref(res);
+	return rc;
+}
+
+/* Read stream items, then the reply; the exit status. */
+static int
+read_answer(int fd, const struct ctl_verb *v)
+{
+	static msgpack_unpacked u;
+	const msgpack_object *o;
+	const char *err;
+	int64_t t;
+	ssize_t n;
+	json_t *e;
+	int rc;
+
+	for (;;) {
 		if ((n = frame_read(fd, &g_buf, &g_cap, FRAME_MAX,
 		    FRAME_MSG_MAX)) <= 0) {
 			if (n == -1 && errno == EMSGSIZE)
@@ -591,56 +688,43 @@ main(int argc, char *argv[])
 		}
 		msgpack_unpacked_init(&u);
 		if (frame_decode(g_buf, (size_t)n, &u, &err) == -1 ||
-		    mp_get_int(&u.data, "t", &t) == -1) {
+		    mp_get_int(&u.data, "t", &t) == -1 ||
+		    (t != MSG_CTL_STREAM && t != MSG_CTL_REPLY)) {
 			fprintf(stderr, "mobkitctl: bad answer from mobkitd\n");
 			return EX_REFUSED;
 		}
-		if (t == MSG_CTL_STREAM) {
-			json_t *e = (o = mp_find(&u.data, "item")) ?
-			    mp_to_json(o) : json_null();
-
-			print_event(e);
-			json_decref(e);
-			msgpack_unpacked_destroy(&u);
-			continue;
-		}
-		if (t != MSG_CTL_REPLY || mp_get_bool(&u.data, "ok", &ok) == -1) {
-			fprintf(stderr, "mobkitctl: bad answer from mobkitd\n");
-			return EX_REFUSED;
-		}
-		if (!ok) {
-			char *msg = mp_strdup(&u.data, "error");
-
-			fprintf(stderr, "mobkitctl: %s\n", msg ? msg :
-			    "refused");
-			free(msg);
-			return EX_REFUSED;
-		}
-		if ((o = mp_find(&u.data, "result")) != NULL &&
-		    !verbs[verb].stream) {
-			json_t *res = mp_to_json(o);
-			const char *st;
-
-			print_result(g_args[0], res);
-			/* send: a rejection, or a wait that did not complete */
-			if (strcmp(g_args[0], "send") == 0 && ((st =
-			    json_string_value(json_object_get(res, "outcome")))
-			    == NULL || strcmp(st, "rejected") == 0 ||
-			    ((st = json_string_value(json_object_get(
-			    json_object_get(res, "result"), "status"))) != NULL
-			    && strcmp(st, "completed") != 0))) {
-				json_decref(res);
-				return EX_REFUSED;
-			}
-			json_decref(res);
-		}
+		if (t == MSG_CTL_REPLY)
+			break;
+		e = (o = mp_find(&u.data, "item")) ? mp_to_json(o) :
+		    json_null();
+		print_event(e);
+		json_decref(e);
 		msgpack_unpacked_destroy(&u);
-		break;
 	}
+	rc = print_reply(v, &u.data);
+	msgpack_unpacked_destroy(&u);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const struct ctl_verb *v;
+	int fd, rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	v = parse_line(argc, argv);
+	stdin_fields(v);
+	check_utf8(v);
+	if ((g_sock = socket_path()) == NULL)
+		return EX_REFUSED;
+	fd = connect_to(g_sock);
+	send_request(fd, v);
+	rc = read_answer(fd, v);
 	close(fd);
 	free(g_buf);
 	free(g_sock);
-	free(g_args);
-	free(g_text);
-	return 0;
+	free(g_argv);
+	ctl_args_free(v, &g_args);
+	return rc;
 }

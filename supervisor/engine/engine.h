@@ -175,6 +175,7 @@ void	 child_exited(struct child *, int status);
 void	 child_ready(struct child *, const char *how);
 int	 child_running(const struct child *);
 const char *child_action_name(int state, int event);
+void	 child_deadline_extend(struct child *, uint64_t ms);
 
 /* start.c: starting children, lookups */
 void	 tree_kick(void);

@@ -201,6 +201,21 @@ a_spawn(struct child *c)
 		timer_arm(c, CT_DEADLINE, (uint64_t)c->conf->start_timeout_ms);
 }
 
+/*
+ * A starting child is being handed a large state (a member's long
+ * conversation): its readiness deadline moves ms later.
+ */
+void
+child_deadline_extend(struct child *c, uint64_t ms)
+{
+	double left;
+
+	if (c->timer_kind != CT_DEADLINE || !ev_is_active(&c->timer))
+		return;
+	left = ev_timer_remaining(D->loop, &c->timer);
+	timer_arm(c, CT_DEADLINE, (uint64_t)(left * 1000.0) + ms);
+}
+
 /* READY: healthy; dependants may start, its kind is told. */
 static void
 a_ready(struct child *c)

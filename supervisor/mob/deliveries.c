@@ -37,6 +37,7 @@
 #include "mob/modules.h"
 #include "mob/deliveries.h"
 #include "store.h"
+#include "verbs.h"
 
 enum { DL_PENDING, DL_SENT, DL_FAILED };
 static const char *const dl_status[] = { "pending", "sent", "failed" };
@@ -728,42 +729,22 @@ out:
 }
 
 /* deliver RECIPIENT --payload JSON [--key KEY] [resolve options] */
-int
-v_deliver(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_deliver(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
-	const char *payload = NULL, *key = NULL;
+	const struct ctl_deliver_args *da = &a->deliver;
 	struct pending_deliver *p;
 	msgpack_sbuffer sb;
 	msgpack_packer ap;
 	json_error_t jerr;
 	json_t *j;
-	int i, n = 1;
 
 	(void)pk;
-	for (i = 1; i < argc; i += 2) {
-		if (i + 1 >= argc)
-			return ctl_fail("deliver: \"%s\" needs a value",
-			    argv[i]);
-		if (strcmp(argv[i], "--payload") == 0)
-			payload = argv[i + 1];
-		else if (strcmp(argv[i], "--key") == 0)
-			key = argv[i + 1];
-		else if (strcmp(argv[i], "--channel") == 0 ||
-		    strcmp(argv[i], "--retry-max") == 0 ||
-		    strcmp(argv[i], "--backoff-ms") == 0 ||
-		    strcmp(argv[i], "--rate-limit") == 0)
-			n++;
-		else
-			return ctl_fail("deliver: unknown option \"%s\"",
-			    argv[i]);
-	}
-	if (payload == NULL)
-		return ctl_fail("deliver: --payload JSON is required");
-	if ((j = json_loads(payload, JSON_DECODE_ANY, &jerr)) == NULL)
+	if ((j = json_loads(da->payload, JSON_DECODE_ANY, &jerr)) == NULL)
 		return ctl_fail("--payload: not JSON (%s at column %d)",
 		    jerr.text, jerr.column);
 	json_decref(j);
-	if (key != NULL && *key == '\0')
+	if (da->key != NULL && *da->key == '\0')
 		return ctl_fail("--key: empty");
 	if (D->shutting_down)
 		return ctl_fail("mobkitd is shutting down");
@@ -771,23 +752,12 @@ v_deliver(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 		return ctl_fail("%s", store_failure());
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&ap, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&ap, (size_t)n);
-	mp_kstr(&ap, "recipient", argv[0]);
-	for (i = 1; i < argc; i += 2) {
-		if (strcmp(argv[i], "--channel") == 0)
-			mp_kstr(&ap, "channel", argv[i + 1]);
-		else if (strcmp(argv[i], "--retry-max") == 0)
-			mp_kstr(&ap, "retry_max", argv[i + 1]);
-		else if (strcmp(argv[i], "--backoff-ms") == 0)
-			mp_kstr(&ap, "backoff_ms", argv[i + 1]);
-		else if (strcmp(argv[i], "--rate-limit") == 0)
-			mp_kstr(&ap, "rate_limit_per_minute", argv[i + 1]);
-	}
+	resolve_args_pack(&ap, da);
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		fatal("calloc");
 	p->cid = client_id(cl);
-	p->payload = strdup(payload);
-	p->key = key ? strdup(key) : NULL;
+	p->payload = strdup(da->payload);
+	p->key = da->key ? strdup(da->key) : NULL;
 	if (module_call_cb("router", "resolve", &sb, resolved, p) == -1) {
 		msgpack_sbuffer_destroy(&sb);
 		free(p->payload);
@@ -800,17 +770,22 @@ v_deliver(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 }
 
 /* deliveries: the records remembered, newest first. */
-int
-v_deliveries(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_deliveries(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct delivery *d;
 
 	(void)cl;
-	(void)argc;
-	(void)argv;
+	(void)a;
 	keep_trim();
 	msgpack_pack_array(pk, (size_t)nall);
 	TAILQ_FOREACH_REVERSE(d, &all, dlq, entry)
 		pack_delivery(pk, d, 0);
 	return 0;
 }
+
+static const struct ctl_handler delivery_verbs[] = {
+	{ "deliver", v_deliver },
+	{ "deliveries", v_deliveries },
+};
+CTL_VERBS(delivery_verbs)

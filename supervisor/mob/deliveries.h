@@ -17,8 +17,6 @@ struct client;
 void	 deliveries_ready(struct child *);
 void	 deliveries_gone(struct child *);
 int	 delivery_attempt_msg(struct child *, const msgpack_object *);
-int	 v_deliver(struct client *, int, char **, msgpack_packer *);
-int	 v_deliveries(struct client *, int, char **, msgpack_packer *);
 void	 delivery_restore(const void *blob, size_t len);
 
 

@@ -9,6 +9,7 @@
  */
 #include <sys/queue.h>
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +407,21 @@ mbox_worker_send(struct child *c, msgpack_sbuffer *sb)
 	return peer_send_sbuf(c->peer, sb);
 }
 
+/*
+ * Free a conversation once handed over.  A long one leaves the heap in
+ * pieces (the reads and the frame around it): give those back at once,
+ * rather than keep the peak of the last hand-over resident.
+ */
+static void
+handover_free(char *snap)
+{
+	size_t n = snap != NULL ? strlen(snap) : 0;
+
+	free(snap);
+	if (n > 1024 * 1024)
+		(void)malloc_trim(0);
+}
+
 /* The profile, the member's text, its peers and the conversation. */
 static void
 config_send(struct child *c, const char *snapshot)
@@ -438,6 +454,12 @@ config_send(struct child *c, const char *snapshot)
 	if (mbox_worker_send(c, &sb) == -1)
 		log_warnx("%s: cannot hand the worker its config (%zu bytes)",
 		    mb->id, sb.size);
+	else if (sb.size > HANDOVER_SLOW) {
+		/* a second per 2 MiB to carry and parse it, on top */
+		log_info("%s: handing over %zu bytes of conversation: %zu ms "
+		    "more to become ready", mb->id, sb.size, sb.size / 2048);
+		child_deadline_extend(c, sb.size / 2048);
+	}
 	msgpack_sbuffer_destroy(&sb);
 }
 
@@ -458,7 +480,7 @@ hello_later(void *arg, const char *err)
 	snap = mb->hello_reset ? NULL : store_history(mb->id,
 	    HANDOVER_MAX);
 	config_send(c, snap);
-	free(snap);
+	handover_free(snap);
 }
 
 /*
@@ -481,7 +503,7 @@ mbox_worker_hello(struct child *c)
 	}
 	snap = history_join(mb);
 	config_send(c, snap);
-	free(snap);
+	handover_free(snap);
 }
 
 /* Hand the next due input to an idle, healthy worker. */

@@ -20,6 +20,8 @@ struct mbox;
 /* The most of a conversation handed to a worker: a frame, less room for
  * the rest of its config. */
 #define HANDOVER_MAX	(FRAME_MSG_MAX - 4 * 1024 * 1024)
+/* Past this, a hand-over extends the worker's readiness deadline. */
+#define HANDOVER_SLOW	(4 * 1024 * 1024)
 
 /*
  * A finished input remembered without state_dir: its id, key, state and

@@ -18,6 +18,7 @@
 #include "mob/members.h"
 #include "mob/modules.h"
 #include "store.h"
+#include "verbs.h"
 
 #define INPUT_ENVELOPE	(64 * 1024)	/* a RUN message besides its text */
 
@@ -336,34 +337,23 @@ input_too_big(const char *text)
 }
 
 /* send ID TEXT [--key KEY] [--wait] [--timeout-ms N] */
-int
-v_send(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_send(struct client *cl, const union ctl_args *args, msgpack_packer *pk)
 {
-	const char *key = NULL, *reason = NULL;
-	int64_t timeout = 0;
-	int i, wait = 0, r;
+	const struct ctl_send_args *sa = &args->send;
+	const char *reason = NULL;
 	struct input *in;
 	struct ack *a;
+	int r;
 
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc)
-			key = argv[++i];
-		else if (strcmp(argv[i], "--wait") == 0)
-			wait = 1;
-		else if (strcmp(argv[i], "--timeout-ms") == 0 && i + 1 < argc) {
-			if (parse_ms(argv[++i], &timeout) == -1)
-				return ctl_fail("--timeout-ms: bad value \"%s\"",
-				    argv[i]);
-		} else
-			return ctl_fail("send: unknown option \"%s\"", argv[i]);
-	}
-	if (key != NULL && *key == '\0')
+	if (sa->key != NULL && *sa->key == '\0')
 		return ctl_fail("--key: empty");
-	if ((reason = input_too_big(argv[1])) != NULL) {
+	if ((reason = input_too_big(sa->text)) != NULL) {
 		pack_send(pk, SEND_REJECTED, NULL, reason, NULL);
 		return 0;
 	}
-	r = mbox_accept(child_find(argv[0]), argv[1], key, &in, &reason);
+	r = mbox_accept(child_find(sa->member), sa->text, sa->key, &in,
+	    &reason);
 	if (r == SEND_REJECTED) {
 		pack_send(pk, r, NULL, reason, NULL);
 		return 0;
@@ -372,8 +362,8 @@ v_send(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 		pack_send(pk, r, in, NULL, terminal_status(in));
 		return 0;
 	}
-	if (wait) {
-		waiter_add(in, client_id(cl), r, timeout);
+	if (sa->wait) {
+		waiter_add(in, client_id(cl), r, sa->timeout_ms.v);
 		return 1;
 	}
 	if (!in->durable) {	/* answered once committed, or not */
@@ -403,15 +393,14 @@ need_member(const char *id)
 	return c;
 }
 
-int
-v_members(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_members(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
 	int n = 0;
 
 	(void)cl;
-	(void)argc;
-	(void)argv;
+	(void)a;
 	TAILQ_FOREACH(c, &D->children, entry)
 		if (c->mbox != NULL && !c->removing)
 			n++;
@@ -422,14 +411,13 @@ v_members(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	return 0;
 }
 
-int
-v_inputs(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_inputs(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
 
 	(void)cl;
-	(void)argc;
-	if ((c = need_member(argv[0])) == NULL)
+	if ((c = need_member(a->name.name)) == NULL)
 		return -1;
 	mbox_pack_inputs(pk, c->mbox);
 	return 0;
@@ -476,18 +464,18 @@ member_spawn(const char *id, const char *profile, int dynamic,
 	return c;
 }
 
-int
-v_spawn(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_spawn(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	const char *err;
 	struct child *c;
 
 	(void)cl;
-	(void)argc;
 	if (D->shutting_down)
 		return ctl_fail("mobkitd is shutting down");
-	if ((c = member_spawn(argv[0], argv[1], 1, &err)) == NULL)
-		return ctl_fail("spawn %s: %s", argv[0], err);
+	if ((c = member_spawn(a->spawn.id, a->spawn.profile, 1, &err)) ==
+	    NULL)
+		return ctl_fail("spawn %s: %s", a->spawn.id, err);
 	msgpack_pack_map(pk, 3);
 	mp_kstr(pk, "id", c->name);
 	mp_kstr(pk, "profile", c->mbox->profile);
@@ -545,15 +533,14 @@ member_retire(struct child *c)
 	return pending;
 }
 
-int
-v_retire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_retire(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
 	int pending;
 
 	(void)cl;
-	(void)argc;
-	if ((c = need_member(argv[0])) == NULL)
+	if ((c = need_member(a->name.name)) == NULL)
 		return -1;
 	pending = member_retire(c);
 	msgpack_pack_map(pk, 2);
@@ -562,15 +549,14 @@ v_retire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	return 0;
 }
 
-int
-v_destroy(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_destroy(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
 	int n;
 
 	(void)cl;
-	(void)argc;
-	if ((c = need_member(argv[0])) == NULL)
+	if ((c = need_member(a->name.name)) == NULL)
 		return -1;
 	if (c->mbox->destroying)
 		return ctl_fail("%s is already going away", c->name);
@@ -580,20 +566,19 @@ v_destroy(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	retire_progress(c);
 	event_simple("supervisor", c->name, "member.destroyed");
 	msgpack_pack_map(pk, 2);
-	mp_kstr(pk, "id", argv[0]);
+	mp_kstr(pk, "id", a->name.name);
 	mp_kint(pk, "inputs_abandoned", n);
 	return 0;
 }
 
-int
-v_reset(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_reset(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
 	int n;
 
 	(void)cl;
-	(void)argc;
-	if ((c = need_member(argv[0])) == NULL)
+	if ((c = need_member(a->name.name)) == NULL)
 		return -1;
 	if (mbox_reset(c, &n) == -1)
 		return ctl_fail("%s is running a turn; interrupt it first, or "
@@ -604,15 +589,14 @@ v_reset(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	return 0;
 }
 
-int
-v_interrupt(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_interrupt(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
 	char id[INPUT_ID_MAX];
 
 	(void)cl;
-	(void)argc;
-	if ((c = need_member(argv[0])) == NULL)
+	if ((c = need_member(a->name.name)) == NULL)
 		return -1;
 	if (mbox_interrupt(c, id, sizeof(id)) == -1)
 		return ctl_fail("%s is not running a turn", c->name);
@@ -675,12 +659,11 @@ reconcile_pack(msgpack_packer *pk)
 	strlist_free(&retained);
 }
 
-int
-v_reconcile(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_reconcile(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	(void)cl;
-	(void)argc;
-	(void)argv;
+	(void)a;
 	if (D->shutting_down)
 		return ctl_fail("mobkitd is shutting down");
 	reconcile_pack(pk);
@@ -688,45 +671,58 @@ v_reconcile(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 }
 
 static int
-wire_args(char **argv)
+wire_args(const struct ctl_wire_args *w)
 {
-	if (need_member(argv[0]) == NULL || need_member(argv[1]) == NULL)
+	if (need_member(w->a) == NULL || need_member(w->b) == NULL)
 		return -1;
-	if (strcmp(argv[0], argv[1]) == 0)
+	if (strcmp(w->a, w->b) == 0)
 		return ctl_fail("a member cannot be wired to itself");
 	return 0;
 }
 
 /* wire and unwire: one edge added or removed. */
 static int
-wire_verb(char **argv, int add, msgpack_packer *pk)
+wire_verb(const struct ctl_wire_args *w, int add, msgpack_packer *pk)
 {
 	int r;
 
-	if (wire_args(argv) == -1)
+	if (wire_args(w) == -1)
 		return -1;
-	r = add ? peers_add(argv[0], argv[1]) : peers_remove(argv[0], argv[1]);
+	r = add ? peers_add(w->a, w->b) : peers_remove(w->a, w->b);
 	msgpack_pack_map(pk, 2);
 	mp_str(pk, add ? "wired" : "unwired");
 	msgpack_pack_array(pk, 2);
-	mp_str(pk, argv[0]);
-	mp_str(pk, argv[1]);
+	mp_str(pk, w->a);
+	mp_str(pk, w->b);
 	mp_kbool(pk, "changed", r == 0);
 	return 0;
 }
 
-int
-v_wire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_wire(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	(void)cl;
-	(void)argc;
-	return wire_verb(argv, 1, pk);
+	return wire_verb(&a->wire, 1, pk);
 }
 
-int
-v_unwire(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_unwire(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	(void)cl;
-	(void)argc;
-	return wire_verb(argv, 0, pk);
+	return wire_verb(&a->wire, 0, pk);
 }
+
+static const struct ctl_handler member_verbs[] = {
+	{ "members", v_members },
+	{ "spawn", v_spawn },
+	{ "retire", v_retire },
+	{ "destroy", v_destroy },
+	{ "reset", v_reset },
+	{ "interrupt", v_interrupt },
+	{ "reconcile", v_reconcile },
+	{ "send", v_send },
+	{ "inputs", v_inputs },
+	{ "wire", v_wire },
+	{ "unwire", v_unwire },
+};
+CTL_VERBS(member_verbs)

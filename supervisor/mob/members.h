@@ -27,17 +27,6 @@ int	 member_retire(struct child *);
 void	 waiters_terminate_all(void);
 struct child *member_spawn(const char *id, const char *profile, int dynamic,
 	    const char **err);
-int	 v_members(struct client *, int, char **, msgpack_packer *);
-int	 v_spawn(struct client *, int, char **, msgpack_packer *);
-int	 v_retire(struct client *, int, char **, msgpack_packer *);
-int	 v_destroy(struct client *, int, char **, msgpack_packer *);
-int	 v_reset(struct client *, int, char **, msgpack_packer *);
-int	 v_interrupt(struct client *, int, char **, msgpack_packer *);
-int	 v_reconcile(struct client *, int, char **, msgpack_packer *);
-int	 v_send(struct client *, int, char **, msgpack_packer *);
-int	 v_inputs(struct client *, int, char **, msgpack_packer *);
-int	 v_wire(struct client *, int, char **, msgpack_packer *);
-int	 v_unwire(struct client *, int, char **, msgpack_packer *);
 void	 reconcile_pack(msgpack_packer *);
 
 

@@ -23,6 +23,7 @@
 #include "mob/modules.h"
 #include "mob/schedules.h"
 #include "mob/deliveries.h"
+#include "verbs.h"
 
 #define CALLS_MAX	1024
 #define CALL_TIMEOUT	30.0	/* seconds */
@@ -205,132 +206,107 @@ routes_push(void)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-int
-v_routes(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_routes(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	(void)cl;
-	(void)argc;
-	(void)argv;
+	(void)a;
 	routes_pack(pk);
 	return 0;
 }
 
-/* Parse a whole number for a route key, naming the field when it is bad. */
+/* A route key's whole number in [lo, hi], naming the key when it is not. */
 static int
-route_int(const char *key, const char *v, int64_t lo, int64_t hi,
-    int64_t *out)
+route_int(const char *key, const struct ctl_int *n, int64_t lo, int64_t hi)
 {
-	if (parse_ms(v, out) == -1 || *out < lo || *out > hi)
-		return ctl_fail("%s: bad value \"%s\": expected a whole number "
-		    "from %lld to %lld", key, v, (long long)lo, (long long)hi);
+	if (n->set && (n->v < lo || n->v > hi))
+		return ctl_fail("%s: bad value \"%lld\": expected a whole "
+		    "number from %lld to %lld", key, (long long)n->v,
+		    (long long)lo, (long long)hi);
 	return 0;
 }
 
-/* route add ID KEY=VALUE... | route rm ID */
-int
-v_route(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+/* What route add is given, checked as the INI's [route] is. */
+static int
+route_add_check(const struct ctl_route_args *ra)
 {
 	static const char *const sinks[] = { "webhook", "email", "mob_member",
 	    "file", NULL };
-	struct route *r;
 	const char *why;
 	char buf[256];
-	int64_t v;
-	int i, k;
+	int k;
+
+	if (!valid_name(ra->id) || strncmp(ra->id, "mob.member.", 11) == 0)
+		return ctl_fail("bad route id \"%s\"", ra->id);
+	if (route_find(ra->id) != NULL)
+		return ctl_fail("route \"%s\" exists", ra->id);
+	for (k = 0; ra->sink != NULL && sinks[k] != NULL; k++)
+		if (strcmp(ra->sink, sinks[k]) == 0)
+			break;
+	if (ra->sink != NULL && sinks[k] == NULL)
+		return ctl_fail("sink: bad value \"%s\": expected webhook | "
+		    "email | mob_member | file", ra->sink);
+	if (route_int("retry_max", &ra->retry_max, 0, 10) == -1 ||
+	    route_int("backoff_ms", &ra->backoff_ms, 0, 3600000) == -1 ||
+	    route_int("rate_limit_per_minute", &ra->rate_limit_per_minute, 1,
+	    1000000) == -1)
+		return -1;
+	if (ra->sink == NULL || ra->target == NULL)
+		return ctl_fail("route add: \"%s\" is required",
+		    ra->sink == NULL ? "sink" : "target");
+	if ((why = route_target_check(ra->sink, ra->target, buf,
+	    sizeof(buf))) != NULL)
+		return ctl_fail("target: \"%s\" %s", ra->target, why);
+	return 0;
+}
+
+/* route add ID KEY=VALUE...: the keys of a [route] section. */
+static int
+v_route_add(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
+{
+	const struct ctl_route_args *ra = &a->route;
+	struct route *r;
 
 	(void)cl;
-	if (strcmp(argv[0], "rm") == 0) {
-		if (argc != 2)
-			return ctl_fail("usage: route rm ID");
-		if (strncmp(argv[1], "mob.member.", 11) == 0)
-			return ctl_fail("%s is a roster route: it goes when the "
-			    "member does", argv[1]);
-		if ((r = route_find(argv[1])) == NULL)
-			return ctl_fail("no route \"%s\"", argv[1]);
-		TAILQ_REMOVE(&routes, r, entry);
-		route_free(r);
-		routes_push();
-		msgpack_pack_map(pk, 1);
-		mp_kstr(pk, "removed", argv[1]);
-		return 0;
-	}
-	if (strcmp(argv[0], "add") != 0 || argc < 3)
-		return ctl_fail("usage: route add ID KEY=VALUE... | route rm ID");
-	if (!valid_name(argv[1]) || strncmp(argv[1], "mob.member.", 11) == 0)
-		return ctl_fail("bad route id \"%s\"", argv[1]);
-	if (route_find(argv[1]) != NULL)
-		return ctl_fail("route \"%s\" exists", argv[1]);
-	r = route_new(argv[1], ROUTE_ADDED);
-	for (i = 2; i < argc; i++) {
-		char *eq = strchr(argv[i], '='), *key = argv[i], *val;
-
-		if (eq == NULL) {
-			route_free(r);
-			return ctl_fail("\"%s\": expected KEY=VALUE", argv[i]);
-		}
-		*eq = '\0';
-		val = eq + 1;
-		if (strcmp(key, "recipient") == 0) {
-			free(r->recipient);
-			r->recipient = xstrdup(val);
-		} else if (strcmp(key, "channel") == 0) {
-			free(r->channel);
-			r->channel = xstrdup(val);
-		} else if (strcmp(key, "target") == 0) {
-			free(r->target);
-			r->target = xstrdup(val);
-		} else if (strcmp(key, "sink") == 0) {
-			for (k = 0; sinks[k] != NULL; k++)
-				if (strcmp(val, sinks[k]) == 0)
-					break;
-			if (sinks[k] == NULL) {
-				route_free(r);
-				return ctl_fail("sink: bad value \"%s\": expected "
-				    "webhook | email | mob_member | file", val);
-			}
-			free(r->sink);
-			r->sink = xstrdup(val);
-		} else if (strcmp(key, "retry_max") == 0) {
-			if (route_int(key, val, 0, 10, &v) == -1)
-				goto bad;
-			r->retry_max = (int)v;
-		} else if (strcmp(key, "backoff_ms") == 0) {
-			if (route_int(key, val, 0, 3600000, &v) == -1)
-				goto bad;
-			r->backoff_ms = v;
-		} else if (strcmp(key, "rate_limit_per_minute") == 0) {
-			if (route_int(key, val, 1, 1000000, &v) == -1)
-				goto bad;
-			r->rate = (int)v;
-		} else {
-			route_free(r);
-			return ctl_fail("unknown route key \"%s\"", key);
-		}
-	}
-	if (r->recipient == NULL)
-		r->recipient = xstrdup("*");
-	if (r->channel == NULL)
-		r->channel = xstrdup("*");
-	if (r->sink == NULL || r->target == NULL) {
-		const char *missing = r->sink == NULL ? "sink" : "target";
-
-		route_free(r);
-		return ctl_fail("route add: \"%s\" is required", missing);
-	}
-	if ((why = route_target_check(r->sink, r->target, buf,
-	    sizeof(buf))) != NULL) {
-		k = ctl_fail("target: \"%s\" %s", r->target, why);
-		route_free(r);
-		return k;
-	}
+	if (route_add_check(ra) == -1)
+		return -1;
+	r = route_new(ra->id, ROUTE_ADDED);
+	r->recipient = xstrdup(ra->recipient != NULL ? ra->recipient : "*");
+	r->channel = xstrdup(ra->channel != NULL ? ra->channel : "*");
+	r->sink = xstrdup(ra->sink);
+	r->target = xstrdup(ra->target);
+	if (ra->retry_max.set)
+		r->retry_max = (int)ra->retry_max.v;
+	if (ra->backoff_ms.set)
+		r->backoff_ms = ra->backoff_ms.v;
+	if (ra->rate_limit_per_minute.set)
+		r->rate = (int)ra->rate_limit_per_minute.v;
 	TAILQ_INSERT_TAIL(&routes, r, entry);
 	routes_push();
 	pack_route(pk, r->id, r->recipient, r->channel, r->sink, r->target,
 	    r->retry_max, r->backoff_ms, r->rate, route_sources[r->source]);
 	return 0;
-bad:
+}
+
+/* route rm ID */
+static int
+v_route_rm(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
+{
+	const char *id = a->route.id;
+	struct route *r;
+
+	(void)cl;
+	if (strncmp(id, "mob.member.", 11) == 0)
+		return ctl_fail("%s is a roster route: it goes when the member "
+		    "does", id);
+	if ((r = route_find(id)) == NULL)
+		return ctl_fail("no route \"%s\"", id);
+	TAILQ_REMOVE(&routes, r, entry);
 	route_free(r);
-	return -1;
+	routes_push();
+	msgpack_pack_map(pk, 1);
+	mp_kstr(pk, "removed", id);
+	return 0;
 }
 
 /* --- calls to modules ---------------------------------------------------- */
@@ -509,43 +485,60 @@ module_result(struct child *c, const msgpack_object *m)
 	return 0;
 }
 
-/* resolve RECIPIENT [--channel C] [--retry-max N] [--backoff-ms N]
- *     [--rate-limit N]: forwarded to the router as a map of strings. */
-int
-v_resolve(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+/*
+ * resolve RECIPIENT [--channel C] [--retry-max N] [--backoff-ms N]
+ * [--rate-limit N]: forwarded to the router, which takes a map of
+ * strings (and checks the ranges).
+ */
+void
+resolve_args_pack(msgpack_packer *pk, const struct ctl_deliver_args *d)
 {
-	static const struct {
-		const char	*opt, *key;
-	} opts[] = {
-		{ "--channel", "channel" },
-		{ "--retry-max", "retry_max" },
-		{ "--backoff-ms", "backoff_ms" },
-		{ "--rate-limit", "rate_limit_per_minute" },
+	const struct {
+		const char		*key;
+		const struct ctl_int	*n;
+	} ints[] = {
+		{ "retry_max", &d->retry_max },
+		{ "backoff_ms", &d->backoff_ms },
+		{ "rate_limit_per_minute", &d->rate_limit_per_minute },
 	};
+	char buf[32];
+	size_t i;
+	int n = 1 + (d->channel != NULL);
+
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+		n += ints[i].n->set;
+	msgpack_pack_map(pk, (size_t)n);
+	mp_kstr(pk, "recipient", d->recipient);
+	if (d->channel != NULL)
+		mp_kstr(pk, "channel", d->channel);
+	for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		if (!ints[i].n->set)
+			continue;
+		snprintf(buf, sizeof(buf), "%lld", (long long)ints[i].n->v);
+		mp_kstr(pk, ints[i].key, buf);
+	}
+}
+
+static int
+v_resolve(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
+{
 	msgpack_sbuffer sb;
 	msgpack_packer ap;
-	size_t k;
-	int i, n = 1, r;
+	int r;
 
 	(void)pk;
-	for (i = 1; i < argc; i += 2) {
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
-			if (strcmp(argv[i], opts[k].opt) == 0)
-				break;
-		if (k == sizeof(opts) / sizeof(opts[0]) || i + 1 >= argc)
-			return ctl_fail("resolve: unknown or incomplete option "
-			    "\"%s\"", argv[i]);
-		n++;
-	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&ap, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&ap, (size_t)n);
-	mp_kstr(&ap, "recipient", argv[0]);
-	for (i = 1; i < argc; i += 2)
-		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
-			if (strcmp(argv[i], opts[k].opt) == 0)
-				mp_kstr(&ap, opts[k].key, argv[i + 1]);
+	resolve_args_pack(&ap, &a->deliver);
 	r = module_call(cl, "router", "resolve", &sb);
 	msgpack_sbuffer_destroy(&sb);
 	return r;
 }
+
+static const struct ctl_handler module_verbs[] = {
+	{ "routes", v_routes },
+	{ "route add", v_route_add },
+	{ "route rm", v_route_rm },
+	{ "resolve", v_resolve },
+};
+CTL_VERBS(module_verbs)

@@ -28,9 +28,8 @@ void	 module_hello(struct child *);
 void	 module_ready(struct child *);
 void	 module_gone(struct child *);
 int	 module_result(struct child *, const msgpack_object *);
-int	 v_routes(struct client *, int, char **, msgpack_packer *);
-int	 v_route(struct client *, int, char **, msgpack_packer *);
-int	 v_resolve(struct client *, int, char **, msgpack_packer *);
+struct ctl_deliver_args;
+void	 resolve_args_pack(msgpack_packer *, const struct ctl_deliver_args *);
 
 
 #endif

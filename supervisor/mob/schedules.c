@@ -23,12 +23,13 @@
 #include "mob/mailbox.h"
 #include "mob/schedules.h"
 #include "store.h"
+#include "verbs.h"
 
 /*
- * The claims of one schedule, due times ascending.  They are forgotten as
- * inputs are (a claim is its input's key): beyond input_retention_max,
- * and those due more than input_retention_ms before the latest; never the
- * latest, which is where the scheduler resumes.
+ * The claims of one schedule, due times ascending.  The oldest are
+ * forgotten beyond input_retention_max (a claim is its input's key); the
+ * latest, where the scheduler resumes, always stays.  Not by time: a
+ * tick --at a past instant must stay claimed however old it is.
  */
 struct claims {
 	char		*id;
@@ -89,23 +90,18 @@ last_due(const char *id)
 	return cs != NULL && cs->n > 0 ? cs->due[cs->n - 1] : -1;
 }
 
-/* Forget the oldest claims past the limits; the due time below which
- * none is kept any more (0: none forgotten). */
+/* Forget the oldest claims past input_retention_max; the due time below
+ * which none is kept any more (0: none forgotten). */
 static int64_t
 claims_prune(struct claims *cs)
 {
-	int64_t keep_ms = D->cfg != NULL ? D->cfg->input_retention_ms : 0;
 	size_t max = D->cfg != NULL && D->cfg->input_retention_max > 0 ?
 	    (size_t)D->cfg->input_retention_max : 1;
-	int64_t horizon = cs->due[cs->n - 1] - keep_ms;
-	size_t drop = 0;
+	size_t drop;
 
-	if (cs->n > max)
-		drop = cs->n - max;
-	while (drop + 1 < cs->n && keep_ms > 0 && cs->due[drop] < horizon)
-		drop++;
-	if (drop == 0)
+	if (cs->n <= max)
 		return 0;
+	drop = cs->n - max;
 	memmove(cs->due, cs->due + drop, (cs->n - drop) * sizeof(*cs->due));
 	cs->n -= drop;
 	return cs->due[0];
@@ -298,16 +294,15 @@ due_at_or_before(const struct when *w, int64_t at_ms)
 	return -1;
 }
 
-int
-v_schedules(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_schedules(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	int i, n = D->cfg->nschedules;
 	int64_t now = (int64_t)(wall_ms() / 1000), next, last;
 	struct when w;
 
 	(void)cl;
-	(void)argc;
-	(void)argv;
+	(void)a;
 	msgpack_pack_array(pk, (size_t)n);
 	for (i = 0; i < n; i++) {
 		struct schedule_conf *s = D->cfg->schedules[i];
@@ -339,25 +334,19 @@ v_schedules(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 
 /* tick [--at EPOCH_MS]: dispatch every enabled schedule's due time at or
  * before that instant, unless it was claimed already. */
-int
-v_tick(struct client *cl, int argc, char **argv, msgpack_packer *pk)
+static int
+v_tick(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct strlist skipped = { 0 };
 	msgpack_sbuffer db;
 	msgpack_packer dp;
-	int64_t at = (int64_t)wall_ms(), due;
+	int64_t at = a->tick.at.set ? a->tick.at.v : (int64_t)wall_ms(), due;
 	char input[INPUT_ID_MAX], key[256];
 	const char *st;
 	struct when w;
 	int i, nd = 0;
 
 	(void)cl;
-	if (argc == 2 && strcmp(argv[0], "--at") == 0) {
-		if (parse_ms(argv[1], &at) == -1)
-			return ctl_fail("--at: bad value \"%s\": expected epoch "
-			    "milliseconds", argv[1]);
-	} else if (argc != 0)
-		return ctl_fail("usage: tick [--at EPOCH_MS]");
 	msgpack_sbuffer_init(&db);
 	msgpack_packer_init(&dp, &db, msgpack_sbuffer_write);
 	for (i = 0; i < D->cfg->nschedules; i++) {
@@ -395,3 +384,9 @@ v_tick(struct client *cl, int argc, char **argv, msgpack_packer *pk)
 	strlist_free(&skipped);
 	return 0;
 }
+
+static const struct ctl_handler schedule_verbs[] = {
+	{ "schedules", v_schedules },
+	{ "tick", v_tick },
+};
+CTL_VERBS(schedule_verbs)

@@ -19,8 +19,6 @@ const char *schedule_fire(const char *id, int64_t due_ms, char *input_id,
 	    size_t idsz);
 void	 schedules_push(void);
 int	 schedule_fire_msg(struct child *, const msgpack_object *);
-int	 v_schedules(struct client *, int, char **, msgpack_packer *);
-int	 v_tick(struct client *, int, char **, msgpack_packer *);
 
 
 #endif

@@ -3,6 +3,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,12 @@
 #include <msgpack.h>
 
 #include "benchlib.h"
+#include "ctlverbs.h"
 #include "frame.h"
 #include "mpack.h"
 #include "proto.h"
+
+#define CTL_WORDS	32
 
 static int
 cmp_u64(const void *a, const void *b)
@@ -52,24 +56,33 @@ ctl_connect(const char *path)
 	exit(1);
 }
 
+/* The words after the verb, parsed as mobkitctl parses them, then sent. */
 int
 ctl_send_request(int fd, const char *verb, int argc, const char **argv)
 {
+	const struct ctl_verb *v;
+	union ctl_args a;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	char hdr[FRAME_HDR];
-	int i, r = 0;
+	char hdr[FRAME_HDR], *words[CTL_WORDS + 1], err[256];
+	int i, r = 0, usage;
 
+	if ((v = ctl_verb_find(verb)) == NULL || argc >= CTL_WORDS) {
+		fprintf(stderr, "bench: no verb %s, or too many words\n", verb);
+		exit(1);
+	}
+	words[0] = (char *)(uintptr_t)verb;
+	for (i = 0; i < argc; i++)
+		words[i + 1] = (char *)(uintptr_t)argv[i];
+	if (ctl_args_parse(v, argc + 1, words, &a, err, sizeof(err),
+	    &usage) == -1) {
+		fprintf(stderr, "bench: %s\n", err);
+		exit(1);
+	}
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 4);
-	mp_kint(&pk, "t", MSG_CTL_REQUEST);
-	mp_kint(&pk, "version", PROTO_VERSION);
-	mp_kstr(&pk, "verb", verb);
-	mp_str(&pk, "args");
-	msgpack_pack_array(&pk, (size_t)argc);
-	for (i = 0; i < argc; i++)
-		mp_str(&pk, argv[i]);
+	ctl_request_pack(v, &a, &pk);
+	ctl_args_free(v, &a);
 	frame_header(hdr, (uint32_t)sb.size);
 	if (write(fd, hdr, FRAME_HDR) != FRAME_HDR ||
 	    write(fd, sb.data, sb.size) != (ssize_t)sb.size)

@@ -484,7 +484,7 @@ int
 main(int argc, char *argv[])
 {
 	int total = 100000, durable;
-	double base, base_half, rate;
+	double base = 1, base_half, rate;
 	uint64_t b50, b99;
 	pid_t pid;
 
@@ -508,6 +508,8 @@ main(int argc, char *argv[])
 
 	if (getenv("MOBBENCH_MEMBERS_ONLY") != NULL)
 		goto members;
+	if (getenv("MOBBENCH_DURABLE_ONLY") != NULL)
+		goto inputs;
 	base = relay_baseline(total, 0);
 	base_half = relay_baseline(total / 4, base / 2);
 	b50 = pct(lat, nlat, .5);
@@ -518,7 +520,10 @@ main(int argc, char *argv[])
 	    (unsigned long long)b99);
 	(void)base_half;
 
-	for (durable = 0; durable <= 1; durable++) {
+inputs:
+	/* MOBBENCH_DURABLE_ONLY: the state_dir pass alone (profiling) */
+	durable = getenv("MOBBENCH_DURABLE_ONLY") != NULL;
+	for (; durable <= 1; durable++) {
 		char cmd[256];
 
 		snprintf(cmd, sizeof(cmd), "rm -rf %s/state", dir);
@@ -536,6 +541,8 @@ main(int argc, char *argv[])
 		    (unsigned long long)pct(lat, nlat, .99));
 		stop(pid);
 	}
+	if (getenv("MOBBENCH_DURABLE_ONLY") != NULL)
+		return 0;
 
 members:
 	{

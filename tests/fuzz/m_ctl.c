@@ -55,7 +55,7 @@ fuzz_ctl_msg(int v, const msgpack_object *m)
 	json_t *volatile j = NULL;
 
 	json_out = (v & 0x80) != 0;
-	v = (v & 0x7f) % (int)(sizeof(verbs) / sizeof(verbs[0]));
+	v = (v & 0x7f) % (int)ctl_nverbs;
 	ctl_jmp_set = 1;
 	if (setjmp(ctl_jmp) != 0)
 		goto out;	/* it exited: the rest is not read */
@@ -67,7 +67,7 @@ fuzz_ctl_msg(int v, const msgpack_object *m)
 	}
 	if ((o = mp_find(m, "result")) != NULL) {
 		j = mp_to_json(o);
-		print_result(verbs[v].name, j);
+		print_result(ctl_verbs[v].name, j);
 		json_decref(j);
 		j = NULL;
 	}

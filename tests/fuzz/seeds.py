@@ -350,35 +350,56 @@ def seeds_msg(streams):
 
 
 def seeds_ctlreq():
-    def req(verb, *args, **kw):
-        m = {"t": CTL_REQUEST, "verb": verb, "args": list(args)}
+    def req(verb, args=None, **kw):
+        m = {"t": CTL_REQUEST, "verb": verb,
+             "args": {} if args is None else args}
         m.update(kw)
         return frame(mp(m))
     write("ctlreq", "status", req("status"))
-    write("ctlreq", "status_one", req("status", "router"))
-    write("ctlreq", "send_wait", req("send", "m1", "hello", "--key", "K1",
-                                     "--wait", "--timeout-ms", "5000"))
-    write("ctlreq", "events", req("events", "--follow", "--since", "0",
-                                  "--source", "module"))
-    write("ctlreq", "route_add", req("route", "add", "r1", "recipient=ops",
-                                     "sink=webhook", "target=http://x/"))
-    write("ctlreq", "deliver", req("deliver", "ops", "--payload",
-                                   '{"a":[1,2,{"b":null}]}', "--key", "k"))
-    write("ctlreq", "bad_args", frame(mp({"t": CTL_REQUEST, "verb": "kill",
-                                          "args": ["x", 9]})))
-    write("ctlreq", "nul_arg", req("send", "m1", "a\x00b"))
-    write("ctlreq", "too_many", req("events", *["a"] * 65))
+    write("ctlreq", "status_one", req("status", {"name": "router"}))
+    write("ctlreq", "send_wait", req("send", {
+        "member": "m1", "text": "hello", "key": "K1", "wait": True,
+        "timeout_ms": 5000}))
+    write("ctlreq", "events", req("events", {
+        "follow": True, "since": 0, "source": "module", "type": "x.*"}))
+    write("ctlreq", "route_add", req("route add", {
+        "id": "r1", "recipient": "ops", "sink": "webhook",
+        "target": "http://x/", "retry_max": 2, "backoff_ms": 10,
+        "rate_limit_per_minute": 60}))
+    write("ctlreq", "route_rm", req("route rm", {"id": "r1"}))
+    write("ctlreq", "deliver", req("deliver", {
+        "recipient": "ops", "payload": '{"a":[1,2,{"b":null}]}', "key": "k",
+        "channel": "c", "retry_max": 1}))
+    write("ctlreq", "tick", req("tick", {"at": 2**63 - 1}))
+    write("ctlreq", "tick_huge", req("tick", {"at": 2**64 - 1}))
+    write("ctlreq", "tick_negative", req("tick", {"at": -5}))
+    write("ctlreq", "bad_args", req("kill", {"name": "x", "signal": 9}))
+    write("ctlreq", "missing_field", req("kill"))
+    write("ctlreq", "unknown_field", req("status", {"colour": "red"}))
+    write("ctlreq", "twice", frame(b"\x84" + mp("t") + mp(CTL_REQUEST) +
+                                   mp("version") + mp(1) + mp("verb") +
+                                   mp("status") + mp("args") + b"\x82" +
+                                   mp("name") + mp("a") + mp("name") +
+                                   mp("b")))
+    write("ctlreq", "key_not_str", frame(mp({"t": CTL_REQUEST,
+                                             "verb": "status",
+                                             "args": {1: "a"}})))
+    write("ctlreq", "nul_arg", req("send", {"member": "m1",
+                                            "text": "a\x00b"}))
+    write("ctlreq", "args_array", frame(mp({"t": CTL_REQUEST,
+                                            "verb": "events",
+                                            "args": ["a"] * 65})))
     write("ctlreq", "long_verb", req("v" * 40))
     write("ctlreq", "no_args", frame(mp({"t": CTL_REQUEST, "verb": "x"})))
     write("ctlreq", "versioned", req("status", version=1))
     write("ctlreq", "version_wrong", req("status", version=99))
     write("ctlreq", "version_str", req("status", version="1"))
-    write("ctlreq", "empty_strings", req("", "", "a", ""))
-    write("ctlreq", "not_utf8", req("send", "m1", b"caf\xe9 \xed\xa0\x80",
-                                    version=1))
+    write("ctlreq", "empty_strings", req("", {"": ""}))
+    write("ctlreq", "not_utf8", req("send", {
+        "member": "m1", "text": b"caf\xe9 \xed\xa0\x80"}, version=1))
     write("ctlreq", "not_a_map", frame(mp(["status"])))
     write("ctlreq", "wrong_type", frame(mp({"t": CTL_REPLY, "verb": "x",
-                                            "args": []})))
+                                            "args": {}})))
 
 
 def seeds_ini():
@@ -510,6 +531,22 @@ def dict_line(b):
                          else "\\x%02x" % c for c in b) + '"'
 
 
+# the verbs and fields of common/ctlverbs.c
+CTL_WORDS = ["t", "version", "verb", "args", "status", "kill", "events",
+             "send", "route add", "route rm", "resolve", "deliver", "tick",
+             "name", "signal", "follow", "since", "source", "type", "id",
+             "profile", "member", "text", "key", "wait", "timeout_ms", "a",
+             "b", "recipient", "channel", "sink", "target", "retry_max",
+             "backoff_ms", "rate_limit_per_minute", "payload", "at"]
+
+
+def dict_ctlreq():
+    with open(os.path.join(DICT, "ctlreq.dict"), "w") as f:
+        for w in CTL_WORDS:
+            f.write(dict_line(mp(w)) + "\n")
+        f.write('"\\xc3"\n"\\xc2"\n"\\xc0"\n"\\x80"\n"\\x81"\n"\\xcf"\n')
+
+
 def dicts():
     os.makedirs(DICT, exist_ok=True)
     with open(os.path.join(DICT, "msg.dict"), "w") as f:
@@ -519,6 +556,7 @@ def dicts():
                   41, 42, 43, 44, 45, 46, 47, 100, 101, 102]:
             f.write(dict_line(b"\xa1t" + mp(t)) + "\n")
         f.write('"\\xc3"\n"\\xc2"\n"\\xc0"\n')
+    dict_ctlreq()
     with open(os.path.join(DICT, "json.dict"), "w") as f:
         for w in ['{', '}', '[', ']', ':', ',', '"', 'true', 'false', 'null',
                   '\\u', '1e', '-0', '"event_type"', '"payload"']:

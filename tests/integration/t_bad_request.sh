@@ -1,6 +1,8 @@
 # Control requests: whatever is wrong with a request (bytes that are not
-# msgpack, a frame over the limit, fields of the wrong type, an unknown
-# verb, no protocol version or another one), the client gets the error
+# msgpack, a frame over the limit, fields of the wrong type, an argument
+# of the wrong type, missing or unknown (named), arguments as an argv
+# array, an unknown verb, no protocol version or another one), the client
+# gets the error
 # before it is dropped, and the daemon goes on serving everybody else.
 . "$(dirname "$0")/lib.sh"
 { header; cat <<EOT
@@ -28,7 +30,10 @@ check oversized "bad request: frame larger than the limit"
 check notmap "bad request: message is not a map"
 check notrequest "bad request: message type 44 (FIRE) is not a request"
 check wrongtypes 'bad request: "verb" is an integer, not a string'
-check badargs "bad request: argument 1 is an integer, not a string"
+check badargs 'bad request: status: "name" is an integer, not a string'
+check missingarg 'bad request: kill: "name" is required'
+check unknownarg 'bad request: status: unknown field "colour"'
+check argsarray 'bad request: "args" is an array, not a map'
 check unknownverb 'bad request: unknown verb "frobnicate"'
 check noversion "bad request: the first request carries no protocol version (mobkitd speaks 1)"
 check badversion "protocol version 2, expected 1"

@@ -2,6 +2,10 @@
 # worker is handed its newest whole turns that fit, comes up healthy and
 # goes on from there; the older turns stay on disk, and the log says so.
 . "$(dirname "$0")/lib.sh"
+# carrying and parsing 250 MiB takes long on a loaded machine or under
+# AddressSanitizer: generous deadlines (mobkitd gives the worker a second
+# per 2 MiB handed over on top of its start_timeout_ms)
+BIG_WAIT=300
 { header; cat <<EOT
 state_dir = $T/state
 
@@ -31,8 +35,8 @@ with db:
                    ("m", json.dumps(turn)))
 PY
 start_daemon
-wait_for "m healthy with a 300 MiB conversation" is_state m healthy
-out=$(jctl send m "after" --wait) || fail "after: $out"
+TIMEOUT=$BIG_WAIT wait_for "m healthy with a 300 MiB conversation" is_state m healthy
+out=$(jctl send m "after" --wait --timeout-ms 300000) || fail "after: $out"
 text=$(echo "$out" | jq -r .result.text)
 # the newest 240-260 turns fit in a hand-over (the first one does not)
 n=$(echo "$text" | sed -n 's/^echo (turn \([0-9]*\)): after$/\1/p')
@@ -43,10 +47,5 @@ grep -q "m: the conversation is over .* bytes: the worker is handed its newest t
 # nothing was deleted from disk
 rows=$(python3 -c "import glob,sqlite3; print(sqlite3.connect(glob.glob('$T/state/*.db')[0]).execute(\"SELECT COUNT(*) FROM messages WHERE member = 'm'\").fetchone()[0])")
 [ "$rows" = 302 ] || fail "$rows turns on disk, 302 expected"
-# and kill -9 once more: the same again
-p=$(pid_of m)
-kill -9 "$p"
-wait_for "m restarted" sh -c "[ \"\$($BIN/mobkitctl -s $SOCK --json status m | jq -r '.children[0].pid')\" != $p ]"
-wait_for "m healthy again" is_state m healthy
-out=$(jctl send m "again" --wait) || fail "again: $out"
-echo "$out" | jq -r .result.text | grep -q '^echo (turn [0-9]*): again$' || fail "again: $out"
+grep -q "m: handing over [0-9]* bytes of conversation: [0-9]* ms more to become ready" \
+    "$T/daemon.log" || fail "no word in the log of the longer deadline"

@@ -15,12 +15,14 @@ main(void)
 	sr = srunner_create(frame_suite());
 	srunner_add_suite(sr, mpack_suite());
 	srunner_add_suite(sr, proto_suite());
+	srunner_add_suite(sr, ctlverbs_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, budget_suite());
 	srunner_add_suite(sr, table_suite());
 	srunner_add_suite(sr, cron_suite());
 	srunner_add_suite(sr, fuzz_suite());
 	srunner_add_suite(sr, mail_suite());
+	srunner_add_suite(sr, store_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -4,14 +4,15 @@
 
 #include <msgpack.h>
 
+#include "ctlverbs.h"
 #include "mpack.h"
 #include "proto.h"
 #include "unit.h"
 
-/* Pack {t, version?, verb, args} with the args given as strings. */
+/* Pack {t, version?, verb, args} with the args a map of strings. */
 static void
 pack_req(msgpack_sbuffer *sb, int64_t t, int64_t version, const char *verb,
-    int argc, const char **argv)
+    int n, const char **kv)
 {
 	msgpack_packer pk;
 	int i;
@@ -24,35 +25,39 @@ pack_req(msgpack_sbuffer *sb, int64_t t, int64_t version, const char *verb,
 		mp_kint(&pk, "version", version);
 	mp_kstr(&pk, "verb", verb);
 	mp_str(&pk, "args");
-	msgpack_pack_array(&pk, (size_t)argc);
-	for (i = 0; i < argc; i++)
-		mp_str(&pk, argv[i]);
+	msgpack_pack_map(&pk, (size_t)n);
+	for (i = 0; i < n; i++)
+		mp_kstr(&pk, kv[2 * i], kv[2 * i + 1]);
 }
 
 START_TEST(t_ctl_req_good)
 {
-	const char *argv[] = { "w", "hello" };
+	const char *kv[] = { "member", "w", "text", "hello" };
+	const struct ctl_verb *v;
 	struct ctl_req r;
+	union ctl_args a;
 	msgpack_sbuffer sb;
 	char err[256];
 
-	pack_req(&sb, MSG_CTL_REQUEST, PROTO_VERSION, "send", 2, argv);
-	ck_assert_int_eq(ctl_req_decode(sb.data, sb.size, &r, err,
+	pack_req(&sb, MSG_CTL_REQUEST, PROTO_VERSION, "send", 2, kv);
+	ck_assert_int_eq(ctl_req_decode(sb.data, sb.size, &r, &v, &a, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(r.version, PROTO_VERSION);
 	ck_assert_str_eq(r.verb, "send");
-	ck_assert_int_eq(r.argc, 2);
-	ck_assert_str_eq(r.argv[1], "hello");
-	ck_assert_ptr_null(r.argv[2]);
-	ctl_req_free(&r);
-	ck_assert_int_eq(r.argc, 0);
+	ck_assert_str_eq(v->name, "send");
+	ck_assert_str_eq(a.send.member, "w");
+	ck_assert_str_eq(a.send.text, "hello");
+	ck_assert_ptr_null(a.send.key);
+	ctl_args_free(v, &a);
+	ck_assert_ptr_null(a.send.text);
 	msgpack_sbuffer_destroy(&sb);
 	/* no version: parsed, version -1 (the connection decides) */
 	pack_req(&sb, MSG_CTL_REQUEST, -1, "status", 0, NULL);
-	ck_assert_int_eq(ctl_req_decode(sb.data, sb.size, &r, err,
+	ck_assert_int_eq(ctl_req_decode(sb.data, sb.size, &r, &v, &a, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(r.version, -1);
-	ctl_req_free(&r);
+	ck_assert_ptr_null(a.name.name);
+	ctl_args_free(v, &a);
 	msgpack_sbuffer_destroy(&sb);
 }
 END_TEST
@@ -75,13 +80,17 @@ START_TEST(t_ctl_req_bad)
 		{ "82a17464a46172677390", "no \"verb\"" },
 		{ "82a17464a476657262a173", "no \"args\"" },
 		{ "83a17464a476657262a173a461726773a178",
-		    "\"args\" is a string, not an array" },
+		    "\"args\" is a string, not a map" },
 		{ "83a17464a476657262a173a46172677391c0",
-		    "argument 1 is nil, not a string" },
-		{ "83a17464a476657262a173a46172677392a178a20061",
-		    "argument 2 holds a NUL byte" },
+		    "\"args\" is an array, not a map" },
+		{ "83a17464a476657262a173a46172677380", "unknown verb \"s\"" },
+		/* {t, verb: kill, args: {name: nil}} */
+		{ "83a17464a476657262a46b696c6ca46172677381a46e616d65c0",
+		    "kill: \"name\" is nil, not a string" },
 	};
+	const struct ctl_verb *v;
 	struct ctl_req r;
+	union ctl_args a;
 	char buf[64], err[256];
 	size_t i, j, n;
 
@@ -90,35 +99,28 @@ START_TEST(t_ctl_req_bad)
 		for (j = 0; j < n; j++)
 			buf[j] = (char)strtol((char[]){ bad[i].hex[2 * j],
 			    bad[i].hex[2 * j + 1], 0 }, NULL, 16);
-		ck_assert_msg(ctl_req_decode(buf, n, &r, err, sizeof(err)) ==
-		    -1, "%s accepted", bad[i].hex);
+		ck_assert_msg(ctl_req_decode(buf, n, &r, &v, &a, err,
+		    sizeof(err)) == -1, "%s accepted", bad[i].hex);
 		ck_assert_msg(strcmp(err, bad[i].err) == 0, "%s: \"%s\", "
 		    "want \"%s\"", bad[i].hex, err, bad[i].err);
-		ck_assert_int_eq(r.argc, 0);
+		ck_assert_ptr_null(a.kill.name);
 	}
 }
 END_TEST
 
-/* Too many arguments, and a verb too long, are refused. */
+/* A verb too long is refused. */
 START_TEST(t_ctl_req_limits)
 {
-	const char *argv[CTL_ARGS_MAX + 1];
 	char verb[CTL_VERB_MAX + 8], err[256];
+	const struct ctl_verb *v;
 	struct ctl_req r;
+	union ctl_args a;
 	msgpack_sbuffer sb;
-	int i;
 
-	for (i = 0; i <= CTL_ARGS_MAX; i++)
-		argv[i] = "x";
-	pack_req(&sb, MSG_CTL_REQUEST, 1, "send", CTL_ARGS_MAX + 1, argv);
-	ck_assert_int_eq(ctl_req_decode(sb.data, sb.size, &r, err,
-	    sizeof(err)), -1);
-	ck_assert_str_eq(err, "65 arguments, at most 64");
-	msgpack_sbuffer_destroy(&sb);
 	memset(verb, 'v', sizeof(verb) - 1);
 	verb[sizeof(verb) - 1] = '\0';
 	pack_req(&sb, MSG_CTL_REQUEST, 1, verb, 0, NULL);
-	ck_assert_int_eq(ctl_req_decode(sb.data, sb.size, &r, err,
+	ck_assert_int_eq(ctl_req_decode(sb.data, sb.size, &r, &v, &a, err,
 	    sizeof(err)), -1);
 	ck_assert_str_eq(err, "\"verb\" is longer than 31 bytes or holds a "
 	    "NUL");
