@@ -31,10 +31,6 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "client.h"
-#include "mob/members.h"
-#include "mob/modules.h"
-#include "mob/schedules.h"
-#include "mob/deliveries.h"
 #include "control.h"
 #include "verbs.h"
 
