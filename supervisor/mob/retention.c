@@ -17,6 +17,7 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "mob/mailbox.h"
+#include "mob/hash.h"
 #include "mob/mailbox_int.h"
 #include "mob/members.h"
 #include "store.h"
@@ -39,24 +40,11 @@ retain_since(void)
 	return (int64_t)wall_ms() - D->cfg->input_retention_ms;
 }
 
-/* FNV-1a of a key. */
-static uint64_t
-key_hash(const char *k)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*k != '\0') {
-		h ^= (unsigned char)*k++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* The bucket of a key in a table of sz (a power of two). */
 static struct done **
 done_slot(struct done **tab, size_t sz, const char *key)
 {
-	return &tab[key_hash(key) & (sz - 1)];
+	return &tab[str_fnv1a(key) & (sz - 1)];
 }
 
 /* Double the key table (load factor at most 1). */
