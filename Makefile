@@ -26,15 +26,24 @@ COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/httpc.c common/tojson.c common/cron.c \
 	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c \
 	   common/msgtab.c common/msgread.c common/msgwrite.c
-SUPER	 = supervisor/mobkitd.c supervisor/tree.c supervisor/spawn.c \
-	   supervisor/control.c supervisor/events.c supervisor/output.c \
-	   supervisor/mailbox.c supervisor/members.c \
-	   supervisor/store.c supervisor/store_mem.c \
+# the engine below (it includes no domain header), the mob's domains above
+ENGINE	 = supervisor/engine/state.c supervisor/engine/policy.c \
+	   supervisor/engine/stopper.c supervisor/engine/start.c \
+	   supervisor/engine/build.c supervisor/engine/reload.c \
+	   supervisor/engine/shutdown.c supervisor/engine/orphans.c \
+	   supervisor/engine/kinds.c supervisor/engine/notify.c \
+	   supervisor/engine/spawn.c supervisor/engine/watchdog.c \
+	   supervisor/engine/output.c supervisor/engine/events.c \
+	   supervisor/engine/trust.c
+MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
+	   supervisor/mob/inputs.c supervisor/mob/members.c \
+	   supervisor/mob/modules.c supervisor/mob/schedules.c \
+	   supervisor/mob/deliveries.c supervisor/mob/register.c
+STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
-	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c \
-	   supervisor/modules.c \
-	   supervisor/schedules.c supervisor/deliveries.c \
-	   supervisor/watchdog.c supervisor/trust.c
+	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c
+SUPER	 = supervisor/mobkitd.c supervisor/control.c $(STORE) \
+	   $(ENGINE) $(MOB)
 CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler
@@ -48,7 +57,7 @@ obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 all: $(addprefix $(BINDIR)/,$(PROGS))
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h)
+$(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -123,7 +132,7 @@ FUZZ_ROLES = tests/fuzz/fuzz_httpc.c tests/fuzz/m_root.c tests/fuzz/m_worker.c \
 FUZZ_SRC_frame = tests/fuzz/f_frame.c $(FUZZ_UTIL)
 # m_root.c includes spawn.c to reach child_msg
 FUZZ_SRC_msg = tests/fuzz/f_msg.c $(FUZZ_UTIL) $(FUZZ_ROLES) \
-	   $(filter-out supervisor/spawn.c,$(UNIT_SUPER))
+	   $(filter-out supervisor/engine/spawn.c,$(UNIT_SUPER))
 FUZZ_SRC_ctlreq = tests/fuzz/f_ctlreq.c $(FUZZ_UTIL)
 FUZZ_SRC_ini = tests/fuzz/f_ini.c $(FUZZ_UTIL)
 FUZZ_SRC_cron = tests/fuzz/f_cron.c $(FUZZ_UTIL)
@@ -136,6 +145,7 @@ FUZZ_SRC_json = tests/fuzz/f_json.c $(FUZZ_UTIL)
 # the harnesses include the processes' own .c files
 $(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h \
 	    $(wildcard common/*.h common/*.c supervisor/*.h supervisor/*.c \
+	    supervisor/*/*.h supervisor/*/*.c \
 	    worker/*.c router/*.c scheduler/*.c delivery/*.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CPPFLAGS) -c -o $@ $<

@@ -24,11 +24,14 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "proto.h"
 #include "timeutil.h"
 #include "tojson.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "client.h"
+#include "control.h"
 #include "verbs.h"
 
 #define CTL_HWM		(32 * 1024 * 1024)	/* unused: replies are forced,
@@ -157,6 +160,17 @@ client_watch_drain(struct client *cl, size_t lowat)
 {
 	peer_set_drain(cl->peer, client_drained, lowat);
 }
+
+/* How the event ring reaches a client (engine/events.h). */
+const struct event_client_ops control_event_ops = {
+	.send = client_send,
+	.queued = client_queued,
+	.drop = client_drop,
+	.close = client_close,
+	.watch_drain = client_watch_drain,
+	.id = client_id,
+	.reply_ok = reply_ok_packed,
+};
 
 /*
  * What is queued is the client's last output: read nothing more from it,
@@ -646,35 +660,73 @@ control_finish_shutdown(void)
 	control_flush_all(SHUTDOWN_FLUSH_MS);
 }
 
+static ev_timer	 flush_deadline;
+static ev_check	 flush_watch;
+
+/* Has every client been given all it is owed? */
+static int
+clients_flushed(void)
+{
+	struct client *cl;
+
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (!cl->dead && peer_queued(cl->peer) > 0)
+			return 0;
+	return 1;
+}
+
+/* The last output is written, or its time is up: the loop may end. */
+static void
+flush_end(void)
+{
+	ev_timer_stop(D->loop, &flush_deadline);
+	ev_check_stop(D->loop, &flush_watch);
+	engine_release_exit();
+}
+
+static void
+flush_watch_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (clients_flushed())
+		flush_end();
+}
+
+static void
+flush_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	flush_end();
+}
+
 /*
- * At exit: give clients what they are owed, those waiting for the report
- * first, within timeout_ms in all, however many of them do not read.
+ * At exit: give clients what they are owed, within timeout_ms in all,
+ * however many of them do not read.  The loop writes to them all at once
+ * (it never waits on one) and ends once all is out or the time is up;
+ * nothing more is read or accepted meanwhile.
  */
 static void
 control_flush_all(int timeout_ms)
 {
-	uint64_t end = mono_ms() + (uint64_t)timeout_ms, now, slice;
 	struct client *cl;
-	int pass, left;
 
-	for (pass = 0; pass < 2; pass++) {
-		left = 0;
-		TAILQ_FOREACH(cl, &clients, entry)
-			if (!cl->dead && cl->wants_report == (pass == 0) &&
-			    peer_queued(cl->peer) > 0)
-				left++;
-		TAILQ_FOREACH(cl, &clients, entry) {
-			if (cl->dead || cl->wants_report != (pass == 0) ||
-			    peer_queued(cl->peer) == 0)
-				continue;
-			if ((now = mono_ms()) >= end)
-				return;
-			/* a fair share of what is left, so all get a try */
-			slice = (end - now) / (uint64_t)(left > 0 ? left : 1);
-			(void)peer_flush(cl->peer, slice > 0 ? (int)slice : 1);
-			left--;
-		}
-	}
+	if (listen_fd != -1)
+		ev_io_stop(D->loop, &accept_io);
+	TAILQ_FOREACH(cl, &clients, entry)
+		if (!cl->dead)
+			peer_pause(cl->peer, 1);
+	if (clients_flushed())
+		return;
+	engine_hold_exit();
+	ev_timer_init(&flush_deadline, flush_deadline_cb,
+	    (double)timeout_ms / 1000.0, 0.);
+	ev_timer_start(D->loop, &flush_deadline);
+	ev_check_init(&flush_watch, flush_watch_cb);
+	ev_check_start(D->loop, &flush_watch);
 }
 
 /* Write a refusal now, without blocking: a dropped client gets no more. */
@@ -940,8 +992,7 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		    "is neither root nor mobkitd's uid %d", (int)cred.uid,
 		    (int)geteuid());
 		reply_error(cl->id, errbuf);
-		(void)peer_flush(cl->peer, 100);
-		client_drop(cl, "uid refused");
+		client_close(cl, "uid refused");	/* once that is out */
 		return;
 	}
 	cl->uid = cred.uid;

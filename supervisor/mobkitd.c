@@ -18,50 +18,17 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "store.h"
+#include "control.h"
+#include "engine/kind.h"
+#include "mob/register.h"
 
 #define MOBKIT_VERSION	"0.1.0"
 #define LOG_QUEUE_BYTES	(1024 * 1024)	/* log lines waiting for stderr */
-
-static char	*parent_notify;	/* systemd's NOTIFY_SOCKET, if any */
-
-/*
- * A command that cannot be found, or is not an executable file, is a
- * config error (at -t, at start and at reload), not a child that fails
- * forever.
- */
-int
-config_check_commands(struct config *cfg)
-{
-	struct stat st;
-	char *p, msg[512];
-	int i, bad = 0;
-
-	for (i = 0; i < cfg->nchildren; i++) {
-		struct child_conf *c = cfg->children[i];
-
-		if (c->command == NULL)
-			continue;
-		if ((p = command_path(c->command)) != NULL &&
-		    stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(p, X_OK) == 0) {
-			free(p);
-			continue;
-		}
-		snprintf(msg, sizeof(msg), "%s:%d: [%s %s]: command \"%s\" %s",
-		    cfg->path, c->line, kind_names[c->kind], c->name,
-		    c->command, p != NULL && stat(p, &st) == 0 &&
-		    !S_ISREG(st.st_mode) ? "is not a file" :
-		    strchr(c->command, '/') ? "not found or not executable" :
-		    "not found next to mobkitd or in PATH");
-		free(p);
-		(void)strlist_add(&cfg->errors, msg);
-		bad++;
-	}
-	return bad;
-}
 
 static void __attribute__((noreturn))
 usage(void)
@@ -70,50 +37,44 @@ usage(void)
 	exit(1);
 }
 
-/* Tell our own supervisor (systemd Type=notify) how we are. */
-void
-sd_notify_parent(const char *msg)
-{
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd;
+/* The control socket owes the shutdown report to those who asked. */
+static const struct domain_ops control_domain = {
+	.name = "control",
+	.shutdown_complete = control_finish_shutdown,
+};
 
-	if (parent_notify == NULL)
-		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(parent_notify) >= sizeof(sun.sun_path))
-		return;
-	strncpy(sun.sun_path, parent_notify, sizeof(sun.sun_path) - 1);
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-	    strlen(parent_notify));
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';
-	else
-		len++;
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		return;
-	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, len) == -1)
-		log_warn("sd_notify %s", parent_notify);
-	close(fd);
-}
-
+/* A process of ours has ended: the child it was, or an adopted one. */
 static void
-child_cb(struct ev_loop *loop, ev_child *w, int revents)
+child_gone(pid_t pid, int status)
 {
 	struct child *c;
 
-	(void)loop;
-	(void)revents;
-	if (!WIFEXITED(w->rstatus) && !WIFSIGNALED(w->rstatus))
+	if (!WIFEXITED(status) && !WIFSIGNALED(status))
 		return;
 	TAILQ_FOREACH(c, &D->children, entry)
-		if (c->pid == w->rpid) {
-			child_exited(c, w->rstatus);
+		if (c->pid == pid) {
+			child_exited(c, status);
 			return;
 		}
-	log_debug("reaped adopted process %d", (int)w->rpid);
+	log_debug("reaped adopted process %d", (int)pid);
+}
+
+/*
+ * SIGCHLD, through libev, which reaps one process per loop iteration:
+ * reap the others that have ended as well, so that a thousand exits (a
+ * shutdown) are not a thousand turns of the loop.
+ */
+static void
+child_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	pid_t pid;
+	int status;
+
+	(void)loop;
+	(void)revents;
+	child_gone(w->rpid, w->rstatus);
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		child_gone(pid, status);
 }
 
 /* What a signal does to mobkitd; mobkitd(8) says which and why. */
@@ -313,14 +274,96 @@ mkdirs(const char *path)
 		fatal("mkdir %s", buf);
 }
 
+/* Read the config; with -t, or when it is bad, say so and exit. */
+static struct config *
+config_read(const char *path, int check)
+{
+	struct config *cfg;
+	int i;
+
+	if ((cfg = config_load(path)) == NULL)
+		fatal("config_load");
+	if (cfg->errors.n == 0)
+		(void)config_check_commands(cfg);
+	for (i = 0; i < cfg->warnings.n; i++)
+		if (check || cfg->errors.n > 0)
+			fprintf(stderr, "%s\n", cfg->warnings.v[i]);
+		else
+			log_warnx("%s", cfg->warnings.v[i]);
+	if (cfg->errors.n > 0) {
+		for (i = 0; i < cfg->errors.n; i++)
+			fprintf(stderr, "%s\n", cfg->errors.v[i]);
+		config_free(cfg);
+		exit(1);
+	}
+	if (check) {
+		/* the store too: a damaged one is named, never started over */
+		i = cfg->state_dir != NULL && store_verify(cfg->state_dir) == -1;
+		config_free(cfg);
+		exit(i);
+	}
+	return cfg;
+}
+
+/* The daemon's state, its loop, signals and the log queue's watchers. */
+static void
+daemon_init(const char *path, int verbose)
+{
+	D->verbose = verbose;
+	D->pid = getpid();
+	D->start_mono = mono_ms();
+	if ((D->cfg_path = realpath(path, NULL)) == NULL &&
+	    (D->cfg_path = strdup(path)) == NULL)
+		fatal("strdup");
+	TAILQ_INIT(&D->children);
+	TAILQ_INIT(&D->groups);
+	TAILQ_INIT(&D->stoppers);
+	sd_notify_init();
+	if (D->pid != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("cannot become a child subreaper");
+	D->loop = ev_default_loop(EVFLAG_AUTO);
+	signals_init();
+	ev_io_init(&log_io, log_io_cb, STDERR_FILENO, EV_WRITE);
+	ev_prepare_init(&log_prep, log_prep_cb);
+	ev_prepare_start(D->loop, &log_prep);
+	spawn_limits_init();
+}
+
+/* The lock, the event ring, the control socket, reaping, the store. */
+static int
+daemon_open(struct config *cfg)
+{
+	static ev_child wchild;
+	char lock[PATH_MAX];
+
+	if (cfg->state_dir != NULL) {
+		mkdirs(cfg->state_dir);
+		snprintf(lock, sizeof(lock), "%s/lock", cfg->state_dir);
+		if (instance_lock(lock, "state_dir") == -1)
+			return -1;
+	}
+	events_init(8192);
+	events_set_client_ops(&control_event_ops);
+	if (control_listen(cfg->control_socket) == -1) {
+		log_warnx("cannot listen on %s", cfg->control_socket);
+		return -1;
+	}
+	ev_child_init(&wchild, child_cb, 0, 0);
+	ev_child_start(D->loop, &wchild);
+	if (cfg->state_dir != NULL && store_open(cfg->state_dir) == -1) {
+		log_warnx("cannot open the store in %s", cfg->state_dir);
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct daemon d;
-	static ev_child wchild;
 	const char *path = DEF_CONFIG;
 	struct config *cfg;
-	int ch, check = 0, verbose = 0, i;
+	int ch, check = 0, verbose = 0;
 
 	/*
 	 * Large transient buffers (a conversation handed to a restarting
@@ -353,72 +396,17 @@ main(int argc, char *argv[])
 	log_init("mobkitd", verbose ? LOG_L_DEBUG : LOG_L_INFO);
 	D = &d;
 	find_self_dir();
-	if ((cfg = config_load(path)) == NULL)
-		fatal("config_load");
-	if (cfg->errors.n == 0)
-		(void)config_check_commands(cfg);
-	for (i = 0; i < cfg->warnings.n; i++)
-		if (check || cfg->errors.n > 0)
-			fprintf(stderr, "%s\n", cfg->warnings.v[i]);
-		else
-			log_warnx("%s", cfg->warnings.v[i]);
-	if (cfg->errors.n > 0) {
-		for (i = 0; i < cfg->errors.n; i++)
-			fprintf(stderr, "%s\n", cfg->errors.v[i]);
-		config_free(cfg);
-		return 1;
-	}
-	if (check) {
-		/* the store too: a damaged one is named, never started over */
-		i = cfg->state_dir != NULL && store_verify(cfg->state_dir) == -1;
-		config_free(cfg);
-		return i;
-	}
+	cfg = config_read(path, check);
 	log_queue_start(LOG_QUEUE_BYTES);
 	if (!verbose)
 		log_setlevel(cfg->log_level);
-	D->verbose = verbose;
-	D->pid = getpid();
-	D->start_mono = mono_ms();
-	if ((D->cfg_path = realpath(path, NULL)) == NULL &&
-	    (D->cfg_path = strdup(path)) == NULL)
-		fatal("strdup");
-	TAILQ_INIT(&D->children);
-	TAILQ_INIT(&D->groups);
-	TAILQ_INIT(&D->stoppers);
-	if (getenv("NOTIFY_SOCKET") != NULL) {
-		parent_notify = strdup(getenv("NOTIFY_SOCKET"));
-		unsetenv("NOTIFY_SOCKET");
-	}
-	if (D->pid != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
-		log_warn("cannot become a child subreaper");
-	D->loop = ev_default_loop(EVFLAG_AUTO);
-	signals_init();
-	ev_io_init(&log_io, log_io_cb, STDERR_FILENO, EV_WRITE);
-	ev_prepare_init(&log_prep, log_prep_cb);
-	ev_prepare_start(D->loop, &log_prep);
-	spawn_limits_init();
-	if (cfg->state_dir != NULL) {
-		char lock[PATH_MAX];
-
-		mkdirs(cfg->state_dir);
-		snprintf(lock, sizeof(lock), "%s/lock", cfg->state_dir);
-		if (instance_lock(lock, "state_dir") == -1)
-			return 1;
-	}
-	events_init(8192);
-	if (control_listen(cfg->control_socket) == -1) {
-		log_warnx("cannot listen on %s", cfg->control_socket);
+	daemon_init(path, verbose);
+	if (daemon_open(cfg) == -1)
 		return 1;
-	}
-	ev_child_init(&wchild, child_cb, 0, 0);
-	ev_child_start(D->loop, &wchild);
-	if (cfg->state_dir != NULL && store_open(cfg->state_dir) == -1) {
-		log_warnx("cannot open the store in %s", cfg->state_dir);
-		return 1;
-	}
 	log_info("mobkitd %s started (pid %d, config %s, %d children)",
 	    MOBKIT_VERSION, (int)D->pid, D->cfg_path, cfg->nchildren);
+	mob_register();
+	domain_register(&control_domain);
 	tree_build(cfg);
 	ev_run(D->loop, 0);
 	store_close();

@@ -13,10 +13,16 @@
 #include <string.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "store_backend.h"
 #include "timeutil.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "mob/mailbox.h"
+#include "mob/members.h"
+#include "mob/schedules.h"
+#include "mob/deliveries.h"
+#include "store.h"
 
 static const struct store_ops *be = &store_mem_ops;
 static struct {

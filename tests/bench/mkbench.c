@@ -255,8 +255,8 @@ main(int argc, char *argv[])
 	    "(ms)\n", n);
 	printf("  %-12s median %8.1f   max %8.1f   (kills all at once)\n",
 	    "respawner", pct(tb, (size_t)runs, .5) / 1000.0, pct(tb, (size_t)runs, 1) / 1000.0);
-	printf("  %-12s median %8.1f   max %8.1f   (%.2fx; ordered: one at a "
-	    "time, reverse start order)\n\n", "mobkitd",
+	printf("  %-12s median %8.1f   max %8.1f   (%.2fx; ordered: by "
+	    "dependency levels, each in reverse start order)\n\n", "mobkitd",
 	    pct(ta, (size_t)runs, .5) / 1000.0, pct(ta, (size_t)runs, 1) / 1000.0,
 	    (double)pct(ta, (size_t)runs, .5) / (double)pct(tb, (size_t)runs, .5));
 	printf("mobkitd RSS with %d children: %ld KiB (%.1f KiB per child)\n\n",

@@ -29,8 +29,10 @@
 #include "fuzz.h"
 
 #define spawn_child	spawn_child_by_fork
-#include "../../supervisor/spawn.c"
+#include "../../supervisor/engine/spawn.c"
 #undef spawn_child
+#include "mob/deliveries.h"
+#include "mob/register.h"
 
 #define MAX_KIDS	16
 
@@ -91,20 +93,6 @@ static struct daemon	 droot;
 static struct child	*kids[MAX_KIDS];
 static int		 kidfd[MAX_KIDS];
 static int		 nkids;
-
-/* mobkitd.c is not linked: what the tree needs from it. */
-void
-sd_notify_parent(const char *msg)
-{
-	(void)msg;
-}
-
-int
-config_check_commands(struct config *cfg)
-{
-	(void)cfg;
-	return 0;
-}
 
 /* "Fork": a socketpair whose far end nobody reads but the target. */
 int
@@ -187,6 +175,7 @@ fuzz_root_init(void)
 	if ((D->cfg_path = strdup("fuzz.ini")) == NULL)
 		fuzz_fail("strdup");
 	events_init(1 << 20);
+	mob_register();
 	cfg = config_load(fuzz_memfile(root_ini, sizeof(root_ini) - 1));
 	if (cfg == NULL || cfg->errors.n > 0)
 		fuzz_fail("root INI: %s", cfg ? cfg->errors.v[0] : "ENOMEM");

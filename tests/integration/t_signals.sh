@@ -1,5 +1,6 @@
 # SIGTERM to mobkitd: ordered shutdown, exit 0, nothing left.  SIGHUP:
-# reload.
+# reload.  b depends on a: b stops first (modules without a dependency
+# between them stop at once, by dependency levels: their order is theirs).
 . "$(dirname "$0")/lib.sh"
 { header; cat <<EOT
 [module a]
@@ -17,6 +18,7 @@ args = --log $T/log
 [module b]
 command = $MK
 args = --log $T/log
+depends = a
 EOT
 } >"$CFG"
 kill -HUP "$DPID"

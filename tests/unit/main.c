@@ -5,24 +5,6 @@
 #include "log.h"
 #include "unit.h"
 
-/* mobkitd.c is not linked here; the tree only needs this from it. */
-void	sd_notify_parent(const char *);
-
-void
-sd_notify_parent(const char *msg)
-{
-	(void)msg;
-}
-
-int	config_check_commands(struct config *);
-
-int
-config_check_commands(struct config *cfg)
-{
-	(void)cfg;
-	return 0;
-}
-
 int
 main(void)
 {

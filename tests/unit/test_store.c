@@ -4,7 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mobkitd.h"
+#include "engine/engine.h"
+#include "mob/mailbox.h"
+#include "store.h"
 #include "unit.h"
 
 static int	 calls;

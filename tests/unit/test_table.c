@@ -1,5 +1,5 @@
 /* test_table.c: the child state x event table. */
-#include "mobkitd.h"
+#include "engine/engine.h"
 #include "unit.h"
 
 START_TEST(t_table)

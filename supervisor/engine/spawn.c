@@ -1,7 +1,8 @@
 /*
  * spawn.c: starting a child with fork hygiene, the messages a child sends
- * on its socket (fd 3), per-child sd_notify sockets, and the final sweep
- * that kills any descendant left behind.
+ * on its socket (fd 3): the engine's own (HELLO, READY, HEARTBEAT, PONG,
+ * EVENT), the rest to the handler its type is registered to (kind.h), and
+ * per-child sd_notify sockets.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -11,7 +12,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -24,11 +24,12 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "engine/events.h"
+#include "engine/internal.h"
 
 #define CHILD_HWM	(8 * 1024 * 1024)
 
@@ -66,6 +67,42 @@ command_path(const char *cmd)
 	}
 	free(copy);
 	return NULL;
+}
+
+/*
+ * A command that cannot be found, or is not an executable file, is a
+ * config error (at -t, at start and at reload), not a child that fails
+ * forever.
+ */
+int
+config_check_commands(struct config *cfg)
+{
+	struct stat st;
+	char *p, msg[512];
+	int i, bad = 0;
+
+	for (i = 0; i < cfg->nchildren; i++) {
+		struct child_conf *c = cfg->children[i];
+
+		if (c->command == NULL)
+			continue;
+		if ((p = command_path(c->command)) != NULL &&
+		    stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(p, X_OK) == 0) {
+			free(p);
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "%s:%d: [%s %s]: command \"%s\" %s",
+		    cfg->path, c->line, kind_names[c->kind], c->name,
+		    c->command, p != NULL && stat(p, &st) == 0 &&
+		    !S_ISREG(st.st_mode) ? "is not a file" :
+		    strchr(c->command, '/') ? "not found or not executable" :
+		    "not found next to mobkitd or in PATH");
+		free(p);
+		(void)strlist_add(&cfg->errors, msg);
+		bad++;
+	}
+	return bad;
 }
 
 /* Set NAME=value in env, in place of an earlier NAME. */
@@ -149,7 +186,8 @@ child_env(struct child *c, const char *notify, const struct passwd *pw)
 	for (i = 0; i < c->conf->pass_env.n; i++)
 		env_pass(&env, c->conf->pass_env.v[i]);
 	if (c->conf->kind == KIND_MEMBER && D->cfg != NULL) {
-		profile = c->mbox != NULL ? c->mbox->profile : c->conf->profile;
+		profile = kind_of(c)->profile != NULL ?
+		    kind_of(c)->profile(c) : c->conf->profile;
 		if (profile != NULL &&
 		    (p = config_profile(D->cfg, profile)) != NULL)
 			env_pass(&env, p->api_key_env);
@@ -172,6 +210,7 @@ child_env(struct child *c, const char *notify, const struct passwd *pw)
 	return env.v;
 }
 
+/* Free an environment from child_env. */
 static void
 free_env(char **v)
 {
@@ -199,7 +238,8 @@ child_bad(struct child *c, const char *why)
 /*
  * A message from a child: its type is trusted from that child (trust.c),
  * then it is read against its table (msgtab.c); a message that breaks
- * it is bad, and the error names the type and the field.
+ * it is bad, and the error names the type and the field.  The engine's
+ * types are handled here, others go to their domain's handler.
  */
 static int
 child_msg(struct peer *p, const msgpack_object *m, void *arg)
@@ -210,6 +250,7 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 	const struct msg_view *v = &mv;
 	int64_t t, ver;
 	char type[128], err[256];
+	const char *bad;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	int r;
@@ -235,10 +276,7 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 			return 0;
 		}
 		c->hello = 1;
-		if (c->mbox != NULL)
-			mbox_worker_hello(c);
-		else
-			module_hello(c);
+		KIND_CALL(c, hello, c);
 		return 0;
 	case MSG_READY:
 		if (!c->hello) {
@@ -267,25 +305,14 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 		    "module", c->name, type, sb.data, sb.size);
 		msgpack_sbuffer_destroy(&sb);
 		return 0;
-	case MSG_ATTEMPT:
-		if (!c->hello || delivery_attempt_msg(c, v) == -1)
-			child_bad(c, "malformed ATTEMPT");
-		return 0;
-	case MSG_FIRE:
-		if (!c->hello || schedule_fire_msg(c, v) == -1)
-			child_bad(c, "malformed FIRE");
-		return 0;
-	case MSG_MOD_RESULT:
-		if (!c->hello || module_result(c, v) == -1)
-			child_bad(c, "malformed MOD_RESULT");
-		return 0;
 	default:
-		if (!c->hello || mbox_msg(c, (int)t, v) == -1)
-			child_bad(c, "unexpected message type");
+		if (msg_dispatch(c, (int)t, v, &bad) == -1)
+			child_bad(c, bad);
 		return 0;
 	}
 }
 
+/* The child's socket closed or broke: a broken one condemns it. */
 static void
 child_peer_gone(struct peer *p, const char *why, void *arg)
 {
@@ -541,6 +568,54 @@ resource_errno(int err)
 	    err == ENOMEM || err == ENOBUFS;
 }
 
+/* The account of user =, or NULL (logged) when it cannot be. */
+static struct passwd *
+spawn_user(struct child *c, struct passwd *buf)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		log_warnx("%s: user = %s needs mobkitd to run as root",
+		    c->name, c->conf->user);
+		return NULL;
+	}
+	if ((pw = getpwnam(c->conf->user)) == NULL) {
+		log_warnx("%s: no such user %s", c->name, c->conf->user);
+		return NULL;
+	}
+	*buf = *pw;
+	return buf;
+}
+
+/* In the parent after the fork: our ends of the child's descriptors. */
+static void
+spawn_parent(struct child *c, pid_t pid, int sv[2], int op[2], int ep[2],
+    int nfd)
+{
+	setpgid(pid, pid);	/* no race with a kill of the group */
+	c->pid = pid;
+	if (sv[1] != -1)
+		close(sv[1]);
+	close(op[1]);
+	close(ep[1]);
+	if (sv[0] != -1) {
+		fcntl(sv[0], F_SETFL, O_NONBLOCK);
+		c->peer = peer_new(D->loop, sv[0], FRAME_MAX, CHILD_HWM,
+		    child_msg, child_peer_gone, c);
+	}
+	fcntl(op[0], F_SETFL, O_NONBLOCK);
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	c->out = outpipe_new(c, op[0], 1);
+	c->err = outpipe_new(c, ep[0], 0);
+	if (nfd != -1) {
+		c->notify_fd = nfd;
+		ev_io_init(&c->notify_io, notify_cb, nfd, EV_READ);
+		c->notify_io.data = c;
+		ev_io_start(D->loop, &c->notify_io);
+	}
+	log_debug("%s: spawned pid %d", c->name, (int)pid);
+}
+
 /*
  * Fork and exec one child; its state is the caller's business.  0, -1, or
  * SPAWN_RESOURCE when fds, processes or memory ran out (errno says which):
@@ -557,19 +632,8 @@ spawn_child(struct child *c)
 	pid_t pid, self = getpid();
 	sigset_t all, old;
 
-	if (c->conf->user != NULL) {
-		if (geteuid() != 0) {
-			log_warnx("%s: user = %s needs mobkitd to run as root",
-			    c->name, c->conf->user);
-			return -1;
-		}
-		if ((pw = getpwnam(c->conf->user)) == NULL) {
-			log_warnx("%s: no such user %s", c->name, c->conf->user);
-			return -1;
-		}
-		pwbuf = *pw;
-		pw = &pwbuf;
-	}
+	if (c->conf->user != NULL && (pw = spawn_user(c, &pwbuf)) == NULL)
+		return -1;
 	path = command_path(c->conf->command);
 	what = "socketpair";
 	if (c->conf->ready == READY_MESSAGE &&
@@ -599,28 +663,7 @@ spawn_child(struct child *c)
 	free_env(envp);
 	free(path);
 	path = NULL;
-	setpgid(pid, pid);	/* no race with a kill of the group */
-	c->pid = pid;
-	if (sv[1] != -1)
-		close(sv[1]);
-	close(op[1]);
-	close(ep[1]);
-	if (sv[0] != -1) {
-		fcntl(sv[0], F_SETFL, O_NONBLOCK);
-		c->peer = peer_new(D->loop, sv[0], FRAME_MAX, CHILD_HWM,
-		    child_msg, child_peer_gone, c);
-	}
-	fcntl(op[0], F_SETFL, O_NONBLOCK);
-	fcntl(ep[0], F_SETFL, O_NONBLOCK);
-	c->out = outpipe_new(c, op[0], 1);
-	c->err = outpipe_new(c, ep[0], 0);
-	if (nfd != -1) {
-		c->notify_fd = nfd;
-		ev_io_init(&c->notify_io, notify_cb, nfd, EV_READ);
-		c->notify_io.data = c;
-		ev_io_start(D->loop, &c->notify_io);
-	}
-	log_debug("%s: spawned pid %d", c->name, (int)pid);
+	spawn_parent(c, pid, sv, op, ep, nfd);
 	return 0;
 fail:
 	err = errno;
@@ -642,114 +685,4 @@ fail:
 		close(nfd);
 	errno = err;
 	return resource_errno(err) ? SPAWN_RESOURCE : -1;
-}
-
-/* --- the final sweep ----------------------------------------------- */
-
-struct proc {
-	pid_t	pid, ppid;
-	char	state;
-};
-
-/* Read every process's parent from /proc. */
-static struct proc *
-proc_table(int *np)
-{
-	DIR *d;
-	struct dirent *de;
-	struct proc *v = NULL;
-	int n = 0, cap = 0;
-	char path[300], buf[512], *p;
-	FILE *fp;
-
-	if ((d = opendir("/proc")) == NULL)
-		return NULL;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((fp = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(buf, sizeof(buf), fp) != NULL &&
-		    (p = strrchr(buf, ')')) != NULL) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 256;
-				v = reallocarray(v, (size_t)cap, sizeof(*v));
-				if (v == NULL)
-					fatal("reallocarray");
-			}
-			v[n].pid = atoi(de->d_name);
-			if (sscanf(p + 1, " %c %d", &v[n].state,
-			    &v[n].ppid) == 2)
-				n++;
-		}
-		fclose(fp);
-	}
-	closedir(d);
-	*np = n;
-	return v;
-}
-
-/* Is pid a descendant of ancestor, by the parent links in v? */
-static int
-descends(struct proc *v, int n, pid_t pid, pid_t ancestor)
-{
-	int i, hops;
-
-	for (hops = 0; hops < 64 && pid > 1; hops++) {
-		for (i = 0; i < n && v[i].pid != pid; i++)
-			;
-		if (i == n)
-			return 0;
-		if (v[i].ppid == ancestor)
-			return 1;
-		pid = v[i].ppid;
-	}
-	return 0;
-}
-
-/* Kill every descendant still alive, count them, and reap them. */
-void
-kill_orphans(void)
-{
-	struct proc *v;
-	struct strlist seen = { 0 };
-	char key[32];
-	int n, i, round, any, status;
-	uint64_t end;
-
-	for (round = 0; round < 20; round++) {
-		if ((v = proc_table(&n)) == NULL)
-			break;
-		any = 0;
-		for (i = 0; i < n; i++) {
-			if (v[i].state == 'Z' || v[i].pid == D->pid ||
-			    !descends(v, n, v[i].pid, D->pid))
-				continue;
-			any = 1;
-			snprintf(key, sizeof(key), "%d", (int)v[i].pid);
-			if (!strlist_has(&seen, key)) {
-				(void)strlist_add(&seen, key);
-				D->orphans_found++;
-				log_warnx("killing leftover process %d",
-				    (int)v[i].pid);
-				if (kill(v[i].pid, SIGKILL) == 0)
-					D->orphans_killed++;
-			} else
-				kill(v[i].pid, SIGKILL);
-		}
-		free(v);
-		/* reap what we can; give the kernel a moment */
-		end = mono_ms() + 200;
-		do {
-			while (waitpid(-1, &status, WNOHANG) > 0)
-				;
-			if (!any)
-				break;
-			usleep(2000);
-		} while (mono_ms() < end && waitpid(-1, &status, WNOHANG) >= 0);
-		if (!any)
-			break;
-	}
-	strlist_free(&seen);
 }

@@ -14,11 +14,16 @@
 
 #include "cron.h"
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "client.h"
+#include "mob/mailbox.h"
+#include "mob/schedules.h"
+#include "store.h"
 #include "verbs.h"
 
 /*

@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "mobkitd.h"
+#include "engine/events.h"
+#include "engine/internal.h"
 #include "mpack.h"
 #include "msgtab.h"
 #include "proto.h"

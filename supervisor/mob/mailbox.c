@@ -17,17 +17,16 @@
 #include <uthash.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
-
-/* The most of a conversation handed to a worker: a frame, less room for
- * the rest of its config. */
-#define HANDOVER_MAX	(FRAME_MSG_MAX - 4 * 1024 * 1024)
-/* Past this, a hand-over extends the worker's readiness deadline. */
-#define HANDOVER_SLOW	(4 * 1024 * 1024)
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "mob/mailbox.h"
+#include "mob/members.h"
+#include "mob/mailbox_int.h"
+#include "store.h"
 
 #define RETRY_BASE_MS	200
 #define RETRY_MAX_MS	10000
@@ -35,30 +34,7 @@
 const char *const input_state_names[] = { "queued", "running", "consumed",
     "failed", "abandoned" };
 
-/*
- * A finished input remembered without state_dir: its id, key, state and
- * attempts, nothing else (about 100 bytes with a short key).  With
- * state_dir finished inputs are read from the store instead.
- */
-struct done {
-	struct done	*next;		/* newer */
-	struct done	*hnext;		/* same bucket of done_tab */
-	uint64_t	 fin_ms;	/* wall ms */
-	uint16_t	 attempts;
-	uint8_t		 state;
-	uint8_t		 keyat;		/* offset of the key in s; 0: none */
-	char		 s[];		/* id NUL [key NUL] */
-};
-
-/* One turn of a conversation kept without state_dir: a JSON array. */
-struct turn {
-	TAILQ_ENTRY(turn)	 entry;
-	size_t			 len;
-	char			 data[];
-};
-
 static struct input	*inputs_by_id;	/* every input in memory, by id */
-static struct input	 recalled;	/* a finished input, looked up */
 static uint64_t		 next_input;
 static char		 boot[24];
 
@@ -79,8 +55,8 @@ input_find(const char *id)
 }
 
 /* The live (or not yet released) input of a mailbox with this key. */
-static struct input *
-key_find(struct mbox *mb, const char *key)
+struct input *
+mbox_key_find(struct mbox *mb, const char *key)
 {
 	struct input *in;
 
@@ -94,264 +70,6 @@ input_terminal(const struct input *in)
 {
 	return in->state == IN_CONSUMED || in->state == IN_FAILED ||
 	    in->state == IN_ABANDONED;
-}
-
-/* --- remembering finished inputs (retention) -------------------------- */
-
-/* input_retention_max: finished inputs remembered per member. */
-static int
-keep_max(void)
-{
-	return D->cfg->input_retention_max;
-}
-
-/* Finished before this (wall ms): forgotten. */
-static int64_t
-keep_since(void)
-{
-	return (int64_t)wall_ms() - D->cfg->input_retention_ms;
-}
-
-/* FNV-1a of a key. */
-static uint64_t
-key_hash(const char *k)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*k != '\0') {
-		h ^= (unsigned char)*k++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-/* The bucket of a key in a table of sz (a power of two). */
-static struct done **
-done_slot(struct done **tab, size_t sz, const char *key)
-{
-	return &tab[key_hash(key) & (sz - 1)];
-}
-
-/* Double the key table (load factor at most 1). */
-static void
-done_grow(struct mbox *mb)
-{
-	size_t i, nsz = mb->done_tabsz ? mb->done_tabsz * 2 : 64;
-	struct done **nt, *d, *n, **slot;
-
-	if ((nt = calloc(nsz, sizeof(*nt))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < mb->done_tabsz; i++)
-		for (d = mb->done_tab[i]; d != NULL; d = n) {
-			n = d->hnext;
-			slot = done_slot(nt, nsz, d->s + d->keyat);
-			d->hnext = *slot;
-			*slot = d;
-		}
-	free(mb->done_tab);
-	mb->done_tab = nt;
-	mb->done_tabsz = nsz;
-}
-
-/* Forget the oldest finished input remembered. */
-static void
-done_drop_oldest(struct mbox *mb)
-{
-	struct done *d = mb->done_head, **p;
-
-	if ((mb->done_head = d->next) == NULL)
-		mb->done_tail = NULL;
-	if (d->keyat != 0)
-		for (p = done_slot(mb->done_tab, mb->done_tabsz, d->s +
-		    d->keyat); *p != NULL; p = &(*p)->hnext)
-			if (*p == d) {
-				*p = d->hnext;
-				break;
-			}
-	mb->ndone--;
-	free(d);
-}
-
-/* Forget what is past input_retention_ms or _max, oldest first. */
-static void
-done_trim(struct mbox *mb)
-{
-	int64_t since = keep_since();
-
-	while (mb->done_head != NULL && (mb->ndone > keep_max() ||
-	    (int64_t)mb->done_head->fin_ms < since))
-		done_drop_oldest(mb);
-}
-
-/* Remember a finished input in a few bytes. */
-static void
-done_add(struct mbox *mb, const struct input *in)
-{
-	size_t idlen = strlen(in->id), klen = in->key ? strlen(in->key) : 0;
-	struct done *d, **slot;
-
-	if ((d = malloc(offsetof(struct done, s) + idlen + 1 +
-	    (in->key ? klen + 1 : 0))) == NULL)
-		fatal("malloc");
-	d->next = d->hnext = NULL;
-	d->fin_ms = wall_ms();
-	d->attempts = in->attempts > 65535 ? 65535 : (uint16_t)in->attempts;
-	d->state = (uint8_t)in->state;
-	d->keyat = in->key ? (uint8_t)(idlen + 1) : 0;
-	memcpy(d->s, in->id, idlen + 1);
-	if (in->key != NULL)
-		memcpy(d->s + idlen + 1, in->key, klen + 1);
-	if (mb->done_tail != NULL)
-		mb->done_tail->next = d;
-	else
-		mb->done_head = d;
-	mb->done_tail = d;
-	mb->ndone++;
-	if (in->key != NULL) {
-		if ((size_t)mb->ndone > mb->done_tabsz)
-			done_grow(mb);
-		slot = done_slot(mb->done_tab, mb->done_tabsz, in->key);
-		d->hnext = *slot;
-		*slot = d;
-	}
-	done_trim(mb);
-}
-
-/* The finished input remembered with this key, if any. */
-static struct done *
-done_find(struct mbox *mb, const char *key)
-{
-	struct done *d;
-
-	done_trim(mb);
-	if (mb->done_tabsz == 0)
-		return NULL;
-	for (d = *done_slot(mb->done_tab, mb->done_tabsz, key); d != NULL;
-	    d = d->hnext)
-		if (strcmp(d->s + d->keyat, key) == 0)
-			return d;
-	return NULL;
-}
-
-/*
- * The input with this key, live or remembered: 1 (*inp set; a finished
- * one is a copy valid until the next call), 0 none, -1 unreadable.
- */
-static int
-recall(struct mbox *mb, const char *key, struct input **inp)
-{
-	struct done *d;
-	int r;
-
-	if ((*inp = key_find(mb, key)) != NULL)
-		return 1;
-	free(recalled.result);
-	free(recalled.error);
-	memset(&recalled, 0, sizeof(recalled));
-	TAILQ_INIT(&recalled.waiters);
-	recalled.durable = 1;
-	if (store_enabled()) {
-		if ((r = store_recall(mb->id, key, keep_since(),
-		    &recalled)) == 1)
-			*inp = &recalled;
-		return r;
-	}
-	if ((d = done_find(mb, key)) == NULL)
-		return 0;
-	snprintf(recalled.id, sizeof(recalled.id), "%s", d->s);
-	recalled.state = d->state;
-	recalled.attempts = d->attempts;
-	*inp = &recalled;
-	return 1;
-}
-
-/* --- the conversation without state_dir ------------------------------- */
-
-/* The profile's history_max_bytes, at most what one hand-over holds. */
-static int64_t
-history_max(const struct mbox *mb)
-{
-	const struct profile_conf *p = config_profile(D->cfg, mb->profile);
-	int64_t max = p != NULL ? p->history_max_bytes : 1048576;
-
-	return max < (int64_t)HANDOVER_MAX ? max : (int64_t)HANDOVER_MAX;
-}
-
-/* Forget the whole conversation. */
-static void
-history_free(struct mbox *mb)
-{
-	struct turn *t;
-
-	while ((t = TAILQ_FIRST(&mb->turns)) != NULL) {
-		TAILQ_REMOVE(&mb->turns, t, entry);
-		free(t);
-	}
-	mb->turn_bytes = 0;
-}
-
-/* Keep at most history_max_bytes: the oldest turns go first, counted. */
-static void
-history_trim(struct mbox *mb)
-{
-	int64_t max = history_max(mb);
-	uint64_t before = mb->turns_dropped;
-	struct turn *t;
-
-	while ((int64_t)mb->turn_bytes > max &&
-	    (t = TAILQ_FIRST(&mb->turns)) != NULL) {
-		TAILQ_REMOVE(&mb->turns, t, entry);
-		mb->turn_bytes -= t->len;
-		free(t);
-		mb->turns_dropped++;
-	}
-	if (mb->turns_dropped != before)
-		log_debug("%s: conversation over %lld bytes: %llu oldest "
-		    "turn(s) dropped in all", mb->id, (long long)max,
-		    (unsigned long long)mb->turns_dropped);
-}
-
-/* A turn's messages (a JSON array), kept as they came. */
-static void
-history_append(struct mbox *mb, const char *messages)
-{
-	size_t n = strlen(messages);
-	struct turn *t;
-
-	if (n < 2 || messages[0] != '[' || messages[n - 1] != ']' ||
-	    strcmp(messages, "[]") == 0)
-		return;
-	if ((t = malloc(offsetof(struct turn, data) + n + 1)) == NULL)
-		fatal("malloc");
-	t->len = n;
-	memcpy(t->data, messages, n + 1);
-	TAILQ_INSERT_TAIL(&mb->turns, t, entry);
-	mb->turn_bytes += n;
-	history_trim(mb);
-}
-
-/* The turns as one JSON array, NULL when there are none. */
-static char *
-history_join(struct mbox *mb)
-{
-	struct turn *t;
-	char *s;
-	size_t at = 0;
-
-	if (TAILQ_EMPTY(&mb->turns))
-		return NULL;
-	if ((s = malloc(mb->turn_bytes + 2)) == NULL)
-		fatal("malloc");
-	s[at++] = '[';
-	TAILQ_FOREACH(t, &mb->turns, entry) {
-		if (at > 1)
-			s[at++] = ',';
-		memcpy(s + at, t->data + 1, t->len - 2);
-		at += t->len - 2;
-	}
-	s[at++] = ']';
-	s[at] = '\0';
-	return s;
 }
 
 /* --- lifecycle of a mailbox ---------------------------------------- */
@@ -458,7 +176,7 @@ input_event(struct mbox *mb, struct input *in, const char *type)
  * Without state_dir it leaves memory now; with it, once the change is
  * committed (mbox_input_release).  The caller must not use in after.
  */
-static void
+void
 input_finish(struct mbox *mb, struct input *in, int state,
     const char *text, const char *error)
 {
@@ -565,7 +283,7 @@ mbox_accept(struct child *c, const char *text, const char *key,
 		return SEND_REJECTED;
 	}
 	if (key != NULL) {
-		switch (recall(mb, key, inp)) {
+		switch (mbox_recall(mb, key, inp)) {
 		case 1:
 			return SEND_DEDUPLICATED;
 		case -1:
@@ -682,8 +400,8 @@ mbox_child(struct mbox *mb)
 }
 
 /* A message to the member's worker; -1 when it has no peer. */
-static int
-worker_send(struct child *c, struct msgw *w)
+int
+mbox_worker_send(struct child *c, struct msgw *w)
 {
 	if (c == NULL || c->peer == NULL) {
 		msgw_free(w);
@@ -733,7 +451,7 @@ config_send(struct child *c, const char *snapshot)
 	msgw_str(&w, K_SNAPSHOT, snapshot);
 	msgw_int(&w, K_PROTOCOL, PROTO_VERSION);
 	len = msgw_len(&w);
-	if (worker_send(c, &w) == -1)
+	if (mbox_worker_send(c, &w) == -1)
 		log_warnx("%s: cannot hand the worker its config (%zu bytes)",
 		    mb->id, len);
 	else if (len > HANDOVER_SLOW) {
@@ -827,7 +545,7 @@ dispatch(struct mbox *mb)
 	msgw_str(&w, K_INPUT_ID, in->id);
 	msgw_str(&w, K_TEXT, in->text);
 	msgw_int(&w, K_ATTEMPT, in->attempts);
-	if (worker_send(c, &w) == -1) {
+	if (mbox_worker_send(c, &w) == -1) {
 		log_warnx("%s: cannot hand %s to the worker", mb->id, in->id);
 		requeue(mb, in, RETRY_BASE_MS);
 		mb->busy = 0;
@@ -938,7 +656,7 @@ tool_result(struct child *c, const char *call, const char *err,
 	msgw_bool(&w, K_OK, err == NULL);
 	msgw_str(&w, K_ERROR, err);
 	msgw_str(&w, K_INPUT_ID, err == NULL ? input_id : NULL);
-	(void)worker_send(c, &w);
+	(void)mbox_worker_send(c, &w);
 }
 
 struct tool_ack {
@@ -1015,216 +733,4 @@ mbox_msg(struct child *c, int type, const struct msg_view *m)
 		return 0;
 	}
 	return -1;
-}
-
-/* --- member control -------------------------------------------------- */
-
-/* Abandon every queued input (and the running one, if any). */
-int
-mbox_abandon_all(struct mbox *mb, const char *reason, int running_too)
-{
-	struct input *in, *t;
-	int n = 0;
-
-	TAILQ_FOREACH_SAFE(in, &mb->queue, qentry, t) {
-		input_finish(mb, in, IN_ABANDONED, NULL, reason);
-		n++;
-	}
-	if (running_too && mb->running != NULL) {
-		input_finish(mb, mb->running, IN_ABANDONED, NULL, reason);
-		n++;
-	}
-	return n;
-}
-
-/* interrupt: cancel the running turn now; its id is copied to id. */
-int
-mbox_interrupt(struct child *c, char *id, size_t idsz)
-{
-	struct mbox *mb = c->mbox;
-	struct input *in = mb->running;
-	struct msgw w;
-
-	if (in == NULL)
-		return -1;
-	snprintf(id, idsz, "%s", in->id);
-	msgw_begin(&w, MSG_INTERRUPT);
-	msgw_str(&w, K_INPUT_ID, in->id);
-	(void)worker_send(c, &w);
-	/* abandoned now; the worker stays busy until it says it stopped */
-	input_finish(mb, in, IN_ABANDONED, NULL, "interrupted");
-	return 0;
-}
-
-/* reset: forget the queue and the conversation (not while a turn runs). */
-int
-mbox_reset(struct child *c, int *abandoned)
-{
-	struct mbox *mb = c->mbox;
-	struct msgw w;
-
-	if (mb->running != NULL || mb->busy)
-		return -1;
-	*abandoned = mbox_abandon_all(mb, "reset", 0);
-	history_free(mb);
-	mb->turns_dropped = 0;
-	store_snapshot_clear(mb);
-	if (mb->hello_pending)
-		mb->hello_reset = 1;
-	msgw_begin(&w, MSG_RESET);
-	(void)worker_send(c, &w);
-	return 0;
-}
-
-/* Waiters and --wait ------------------------------------------------- */
-
-/* Inputs queued or running. */
-int
-mbox_pending(const struct mbox *mb)
-{
-	return mb->nqueued + (mb->running != NULL);
-}
-
-/* Pack the members verb's entry for one member. */
-void
-mbox_pack_member(msgpack_packer *pk, struct child *c)
-{
-	struct mbox *mb = c->mbox;
-
-	msgpack_pack_map(pk, 8);
-	mp_kstr(pk, "id", mb->id);
-	mp_kstr(pk, "profile", mb->profile);
-	mp_kstr(pk, "state", mb->retiring && c->state == CS_HEALTHY ?
-	    "retiring" : cstate_names[c->state]);
-	if (c->pid > 0)
-		mp_kint(pk, "pid", c->pid);
-	else
-		mp_knil(pk, "pid");
-	mp_kint(pk, "queued", mb->nqueued);
-	mp_kstr_or_nil(pk, "running", mb->running ? mb->running->id : NULL);
-	mp_kint(pk, "restarts", c->restarts);
-	mp_str(pk, "peers");
-	peers_pack(pk, mb->id);
-}
-
-/* One row of the inputs listing, copied. */
-struct listed {
-	char	*id, *key;
-	int	 state, attempts;
-};
-
-struct listing {
-	struct listed	*v;
-	size_t		 n, cap;
-};
-
-/* A finished input into the listing (unless also in memory). */
-static void
-listing_add(void *arg, const char *id, int state, int attempts,
-    const char *key)
-{
-	struct listing *l = arg;
-	struct listed *e;
-
-	if (input_find(id) != NULL)
-		return;		/* in memory too: that one is newer */
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		if ((l->v = reallocarray(l->v, l->cap, sizeof(*l->v))) == NULL)
-			fatal("reallocarray");
-	}
-	e = &l->v[l->n++];
-	if ((e->id = strdup(id)) == NULL ||
-	    (key != NULL && (e->key = strdup(key)) == NULL))
-		fatal("strdup");
-	if (key == NULL)
-		e->key = NULL;
-	e->state = state;
-	e->attempts = attempts;
-}
-
-/* One entry of the inputs listing. */
-static void
-pack_listed(msgpack_packer *pk, const char *id, int state, int attempts,
-    const char *key)
-{
-	msgpack_pack_map(pk, 4);
-	mp_kstr(pk, "input_id", id);
-	mp_kstr(pk, "state", input_state_names[state]);
-	mp_kint(pk, "attempts", attempts);
-	mp_kstr_or_nil(pk, "key", key);
-}
-
-/*
- * inputs ID: the finished inputs remembered (oldest first, at most
- * input_retention_max), then the running one and the queue.  Texts and
- * results are not listed: they are not kept.
- */
-void
-mbox_pack_inputs(msgpack_packer *pk, struct mbox *mb)
-{
-	struct listing l = { NULL, 0, 0 };
-	struct listed t;
-	struct input *in;
-	struct done *d;
-	size_t i, first, live = 0;
-
-	if (store_enabled()) {
-		(void)store_finished(mb->id, keep_since(), keep_max(),
-		    listing_add, &l);
-		for (i = 0; i < l.n / 2; i++) {
-			t = l.v[i];
-			l.v[i] = l.v[l.n - 1 - i];
-			l.v[l.n - 1 - i] = t;
-		}
-	} else {
-		done_trim(mb);
-		for (d = mb->done_head; d != NULL; d = d->next)
-			listing_add(&l, d->s, d->state, d->attempts,
-			    d->keyat ? d->s + d->keyat : NULL);
-	}
-	TAILQ_FOREACH(in, &mb->all, all) {
-		if (!input_terminal(in)) {
-			live++;
-			continue;
-		}
-		if (l.n == l.cap) {
-			l.cap = l.cap ? l.cap * 2 : 64;
-			if ((l.v = reallocarray(l.v, l.cap, sizeof(*l.v))) ==
-			    NULL)
-				fatal("reallocarray");
-		}
-		l.v[l.n].id = strdup(in->id);
-		l.v[l.n].key = in->key ? strdup(in->key) : NULL;
-		l.v[l.n].state = in->state;
-		l.v[l.n++].attempts = in->attempts;
-	}
-	first = l.n > (size_t)keep_max() ? l.n - (size_t)keep_max() : 0;
-	msgpack_pack_array(pk, l.n - first + live);
-	for (i = first; i < l.n; i++)
-		pack_listed(pk, l.v[i].id, l.v[i].state, l.v[i].attempts,
-		    l.v[i].key);
-	TAILQ_FOREACH(in, &mb->all, all)
-		if (!input_terminal(in))
-			pack_listed(pk, in->id, in->state, in->attempts,
-			    in->key);
-	for (i = 0; i < l.n; i++) {
-		free(l.v[i].id);
-		free(l.v[i].key);
-	}
-	free(l.v);
-}
-
-/* Shutdown's drain: how many turns are still running. */
-int
-mbox_running_total(void)
-{
-	struct child *c;
-	int n = 0;
-
-	TAILQ_FOREACH(c, &D->children, entry)
-		if (c->mbox != NULL && (c->mbox->running != NULL ||
-		    c->mbox->busy) && c->pid != 0)
-			n++;
-	return n;
 }

@@ -12,7 +12,8 @@
 #include <jansson.h>
 
 #include "log.h"
-#include "mobkitd.h"
+#include "engine/events.h"
+#include "engine/internal.h"
 #include "tojson.h"
 
 #define LINE_MAX_OUT	8192

@@ -16,10 +16,14 @@
 #include <string.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "msgtab.h"
 #include "proto.h"
+#include "engine/engine.h"
+#include "client.h"
+#include "mob/modules.h"
+#include "mob/schedules.h"
+#include "mob/deliveries.h"
 #include "verbs.h"
 
 #define CALLS_MAX	1024

@@ -9,9 +9,15 @@
 #include <string.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "timeutil.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "client.h"
+#include "mob/mailbox.h"
+#include "mob/members.h"
+#include "mob/modules.h"
+#include "store.h"
 #include "verbs.h"
 
 #define INPUT_ENVELOPE	(64 * 1024)	/* a RUN message besides its text */
@@ -451,6 +457,7 @@ member_spawn(const char *id, const char *profile, int dynamic,
 	if (member_conf_from_profile(cc, p, D->cfg) == -1)
 		fatal("member_conf_from_profile");
 	c = tree_add(cc);
+	routes_push();		/* a member brings its roster route */
 	c->dynamic = dynamic;
 	child_conf_free(cc);
 	tree_kick();

@@ -27,11 +27,18 @@
 #include <uthash.h>
 
 #include "log.h"
-#include "mobkitd.h"
 #include "mpack.h"
 #include "msgtab.h"
 #include "proto.h"
 #include "timeutil.h"
+#include "engine/engine.h"
+#include "engine/events.h"
+#include "client.h"
+#include "mob/mailbox.h"
+#include "mob/modules.h"
+#include "mob/deliveries.h"
+#include "mob/hash.h"
+#include "store.h"
 #include "verbs.h"
 
 enum { DL_PENDING, DL_SENT, DL_FAILED };
@@ -113,26 +120,13 @@ pack_delivery(msgpack_packer *pk, const struct delivery *d, int replay)
 	}
 }
 
-/* FNV-1a of a payload. */
-static uint64_t
-payload_hash(const char *p)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*p != '\0') {
-		h ^= (unsigned char)*p++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* A finished record keeps what a replay needs: a hash of the payload. */
 static void
 compact(struct delivery *d)
 {
 	if (d->payload == NULL)
 		return;
-	d->phash = payload_hash(d->payload);
+	d->phash = str_fnv1a(d->payload);
 	d->plen = strlen(d->payload);
 	free(d->payload);
 	d->payload = NULL;
@@ -144,7 +138,7 @@ same_payload(const struct delivery *d, const char *payload)
 {
 	if (d->payload != NULL)
 		return strcmp(d->payload, payload) == 0;
-	return d->plen == strlen(payload) && d->phash == payload_hash(payload);
+	return d->plen == strlen(payload) && d->phash == str_fnv1a(payload);
 }
 
 /* Everything needed to go on after a restart, as one msgpack map. */

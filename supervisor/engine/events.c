@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "log.h"
-#include "mobkitd.h"
+#include "engine/events.h"
+#include "engine/internal.h"
 #include "mpack.h"
 #include "proto.h"
 #include "timeutil.h"
@@ -59,6 +60,7 @@ static char		 boot_id[24];
 static struct trans_rec	 trans[TRANS_CAP];
 static size_t		 trans_n, trans_head;
 static TAILQ_HEAD(, sub) subs = TAILQ_HEAD_INITIALIZER(subs);
+static const struct event_client_ops *cops;	/* how to reach a client */
 
 static void	sub_pump(struct sub *);
 
@@ -114,7 +116,7 @@ send_item(struct client *cl, const char *item, size_t len)
 	mp_kint(&pk, "t", MSG_CTL_STREAM);
 	mp_str(&pk, "item");
 	msgpack_sbuffer_write(&sb, item, len);
-	r = client_send(cl, &sb);
+	r = cops->send(cl, &sb);
 	msgpack_sbuffer_destroy(&sb);
 	return r;
 }
@@ -138,7 +140,7 @@ sub_lagged(struct sub *s, uint64_t resume)
 	msgpack_packer pk;
 
 	log_warnx("dropping an event follower %zu bytes behind (lagged; "
-	    "resume_from_seq %llu)", client_queued(cl),
+	    "resume_from_seq %llu)", cops->queued(cl),
 	    (unsigned long long)resume);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -147,7 +149,7 @@ sub_lagged(struct sub *s, uint64_t resume)
 	mp_kint(&pk, "resume_from_seq", (int64_t)resume);
 	(void)send_item(cl, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
-	client_close(cl, "event reader lagged");	/* frees s */
+	cops->close(cl, "event reader lagged");	/* frees s */
 }
 
 /* Drop the oldest event. */
@@ -215,7 +217,7 @@ subs_offer(const struct event_rec *e)
 		s->cursor = e->seq;
 		if (!matches(s->source, e->source) || !matches(s->type, e->type))
 			continue;
-		q = client_queued(s->client);
+		q = cops->queued(s->client);
 		if (q > 0 && q + e->len > cap)
 			sub_lagged(s, e->seq);
 		else if (send_item(s->client, e->packed, e->len) == -1)
@@ -307,7 +309,7 @@ sub_caught_up(struct sub *s)
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 1);
 	mp_kint(&pk, "last_seq", (int64_t)events_last_seq());
-	reply_ok_packed(client_id(cl), sb.data, sb.size);
+	cops->reply_ok(cops->id(cl), sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 }
 
@@ -328,14 +330,14 @@ sub_pump(struct sub *s)
 			sub_caught_up(s);
 			return;
 		}
-		if (client_queued(cl) >= PUMP_BATCH)
+		if (cops->queued(cl) >= PUMP_BATCH)
 			return;		/* more when it drains */
 		e = &ring[(ring_head + (size_t)(s->cursor + 1 - oldest)) %
 		    ring_cap];
 		s->cursor = e->seq;
 		if (matches(s->source, e->source) && matches(s->type, e->type) &&
 		    send_item(cl, e->packed, e->len) == -1) {
-			client_drop(cl, "event reader gone");
+			cops->drop(cl, "event reader gone");
 			return;
 		}
 	}
@@ -375,8 +377,15 @@ events_start(struct client *cl, uint64_t since, int since_given,
 	s->cursor = since + 1 < oldest ? oldest - 1 : since;
 	s->follow = follow;
 	TAILQ_INSERT_TAIL(&subs, s, entry);
-	client_watch_drain(cl, PUMP_LOWAT);
+	cops->watch_drain(cl, PUMP_LOWAT);
 	sub_pump(s);
+}
+
+/* Reach followers through ops (the control socket's). */
+void
+events_set_client_ops(const struct event_client_ops *ops)
+{
+	cops = ops;
 }
 
 /* The client's queue drained: go on with its replay, if any. */
