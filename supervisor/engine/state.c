@@ -107,7 +107,12 @@ reap_group(struct child *c)
 		shutdown_drain_check();
 }
 
-/* During shutdown, note the order in which children went away. */
+/*
+ * During shutdown, note the order in which children were stopped: when
+ * asked to stop (so children stopped together, by dependency levels, are
+ * listed in the order they were asked: reverse start order), or when they
+ * went away unasked.
+ */
 static void
 note_gone(struct child *c)
 {
@@ -296,6 +301,7 @@ a_stop(struct child *c)
 	if (c->pid > 0 && kill(c->pid, c->conf->stop_signal) == -1)
 		log_warn("%s: kill %d %s", c->name, (int)c->pid,
 		    signal_name(c->conf->stop_signal));
+	note_gone(c);
 	set_state(c, CS_STOPPING);
 	timer_arm(c, CT_KILL, (uint64_t)c->conf->stop_timeout_ms);
 }

@@ -1,8 +1,9 @@
 # Shutdown stops modules by dependency levels: every module no running
 # module depends on is stopped at once.  x, y and z ignore SIGTERM, so each
-# takes its stop_timeout_ms (1500) to go; z depends on x, and so does y in
+# takes its stop_timeout_ms (3000) to go; z depends on x, and so does y in
 # its rest_for_one group.  y and z go together, then x: two rounds (about
-# 3 s), where one at a time took three (4.5 s); dependants always first.
+# 6 s), where one at a time took three (9 s); dependants always first, and
+# the report lists them in the order they were asked to stop.
 . "$(dirname "$0")/lib.sh"
 { header; cat <<EOT
 [group g]
@@ -12,19 +13,19 @@ strategy = rest_for_one
 command = $MK
 args = --ready none --ignore-term
 group = g
-stop_timeout_ms = 1500
+stop_timeout_ms = 3000
 
 [module y]
 command = $MK
 args = --ready none --ignore-term
 group = g
-stop_timeout_ms = 1500
+stop_timeout_ms = 3000
 
 [module z]
 command = $MK
 args = --ready none --ignore-term
 depends = x
-stop_timeout_ms = 1500
+stop_timeout_ms = 3000
 EOT
 } >"$CFG"
 start_daemon
@@ -36,6 +37,8 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "shutdown took $ms ms"
 echo "$report" | jq -e '.stopped | length == 3 and index("x") == 2' >/dev/null ||
 	fail "x (depended on) did not stop last: $report"
-[ $ms -ge 2900 ] || fail "x did not wait for its dependants ($ms ms)"
-[ $ms -lt 4000 ] || fail "y and z were not stopped at once ($ms ms)"
+[ $ms -ge 5900 ] || fail "x did not wait for its dependants ($ms ms)"
+[ $ms -lt 8500 ] || fail "y and z were not stopped at once ($ms ms)"
+echo "$report" | jq -e '.stopped == ["z", "y", "x"]' >/dev/null ||
+	fail "not in the order asked (reverse start order per level): $report"
 wait_for "daemon exit" daemon_gone
