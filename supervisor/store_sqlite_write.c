@@ -26,22 +26,26 @@
 #include "timeutil.h"
 
 #define TX_ROWS		8192	/* rows in one transaction, about */
+#define CKPT_PAGES	4096	/* a WAL this long is checkpointed */
 
 /* Finished inputs on disk per member: the writer's own count. */
 struct mcount {
 	char		*member;
 	int64_t		 n;		/* committed */
 	int64_t		 next;		/* in the open transaction */
+	int64_t		 lo;		/* none of its finish times is older */
+	int64_t		 lo_next;
 	int		 touched;
-	uint64_t	 swept;		/* mono ms of the last time sweep */
 	UT_hash_handle	 hh;
 };
 
 static sqlite3_stmt	*st_upsert, *st_final, *st_insfinal, *st_snap;
 static sqlite3_stmt	*st_nosnap, *st_claim, *st_delivery, *st_nodelivery;
 static sqlite3_stmt	*st_keeptime, *st_keepmax, *st_probe, *st_peer;
-static sqlite3_stmt	*st_nopeers, *st_noclaim;
+static sqlite3_stmt	*st_nopeers, *st_noclaim, *st_oldtime, *st_forget;
 static struct mcount	*counts;
+static uint64_t		 swept;		/* mono ms of the last time sweep */
+static int		 wal_pages;	/* frames in the WAL, after a commit */
 
 /* The writer's statements, prepared once at open. */
 static const struct {
@@ -67,11 +71,14 @@ static const struct {
 	{ &st_delivery, "INSERT OR REPLACE INTO deliveries (id, record) "
 	    "VALUES (?, ?)" },
 	{ &st_nodelivery, "DELETE FROM deliveries WHERE id = ?" },
-	{ &st_keeptime, "DELETE FROM inputs WHERE member = ?1 AND fin IS NOT "
-	    "NULL AND fin < ?2" },
-	{ &st_keepmax, "DELETE FROM inputs WHERE rowid IN (SELECT rowid FROM "
-	    "inputs WHERE member = ?1 AND fin IS NOT NULL ORDER BY fin LIMIT "
-	    "?2)" },
+	{ &st_oldtime, "SELECT member, COUNT(*) FROM inputs INDEXED BY "
+	    "inputs_done WHERE fin IS NOT NULL AND fin < ?1 GROUP BY member" },
+	{ &st_keeptime, "DELETE FROM inputs INDEXED BY inputs_done WHERE fin "
+	    "IS NOT NULL AND fin < ?1" },
+	{ &st_keepmax, "SELECT rowid, fin FROM inputs INDEXED BY inputs_done "
+	    "WHERE fin IS NOT NULL AND fin >= ?2 AND member = ?1 ORDER BY fin "
+	    "LIMIT ?3" },
+	{ &st_forget, "DELETE FROM inputs WHERE rowid = ?" },
 	{ &st_probe, "INSERT OR REPLACE INTO meta (k, v) VALUES ('probe', ?)" },
 	{ &st_peer, "INSERT OR IGNORE INTO peers (a, b) VALUES (?, ?)" },
 	{ &st_nopeers, "DELETE FROM peers" },
@@ -135,6 +142,7 @@ mcount_get(const char *member)
 	if (!m->touched) {
 		m->touched = 1;
 		m->next = m->n;
+		m->lo_next = m->lo;
 	}
 	return m;
 }
@@ -179,6 +187,8 @@ bind_input(sqlite3_stmt *st, const struct row *w)
 static int
 write_final(const struct row *w)
 {
+	struct mcount *m;
+
 	sq_bind_text(st_final, 1, w->id);
 	sqlite3_bind_int(st_final, 2, w->state);
 	sqlite3_bind_int(st_final, 3, w->attempts);
@@ -195,7 +205,10 @@ write_final(const struct row *w)
 		if (sqlite3_changes(sq_db) == 0)
 			return 0;	/* finished before */
 	}
-	mcount_get(w->member)->next++;
+	m = mcount_get(w->member);
+	m->next++;
+	if (w->fin < m->lo_next)
+		m->lo_next = w->fin;	/* the clock went back */
 	return 0;
 }
 
@@ -237,36 +250,92 @@ write_row(const struct row *w)
 }
 
 /*
- * Forget the finished inputs beyond the retention limits.  The count is
- * kept exact; the time limit is swept from disk at most once a second
- * per member (reads skip what is past it anyway).
+ * The time limit, for every member at once through inputs_done, at most
+ * once a second (reads skip what is past it anyway); the counts follow.
  */
 static int
-keep_limits(int max, int64_t ms)
+keep_time(int64_t ms)
 {
-	struct mcount *m, *t;
 	uint64_t now = mono_ms();
+	int64_t cut;
+	int r;
 
-	HASH_ITER(hh, counts, m, t) {
-		if (!m->touched)
+	if (ms < 0 || (swept != 0 && now - swept < 1000))
+		return 0;
+	swept = now;
+	cut = (int64_t)wall_ms() - ms;
+	sqlite3_bind_int64(st_oldtime, 1, cut);
+	while ((r = sqlite3_step(st_oldtime)) == SQLITE_ROW)
+		mcount_get((const char *)sqlite3_column_text(st_oldtime, 0))->
+		    next -= sqlite3_column_int64(st_oldtime, 1);
+	if (r != SQLITE_DONE)
+		return -1;
+	sqlite3_reset(st_oldtime);
+	sqlite3_bind_int64(st_keeptime, 1, cut);
+	return step(st_keeptime);
+}
+
+/* Up to 64 of a member's oldest finished inputs, found from m->lo_next. */
+static int
+oldest(struct mcount *m, int64_t k, int64_t *ids, int *n)
+{
+	int r;
+
+	sq_bind_text(st_keepmax, 1, m->member);
+	sqlite3_bind_int64(st_keepmax, 2, m->lo_next);
+	sqlite3_bind_int64(st_keepmax, 3, k > 64 ? 64 : k);
+	*n = 0;
+	while ((r = sqlite3_step(st_keepmax)) == SQLITE_ROW) {
+		ids[(*n)++] = sqlite3_column_int64(st_keepmax, 0);
+		m->lo_next = sqlite3_column_int64(st_keepmax, 1);
+	}
+	if (r != SQLITE_DONE)
+		return -1;
+	sqlite3_reset(st_keepmax);
+	return 0;
+}
+
+/*
+ * The count limit: a member's oldest finished inputs beyond max, found
+ * through inputs_done from the oldest finish time it still has (m->lo:
+ * no scan over what was forgotten before), forgotten by rowid.
+ */
+static int
+keep_count(struct mcount *m, int max)
+{
+	int64_t ids[64];
+	int i, n;
+
+	while (m->next > max) {
+		if (oldest(m, m->next - max, ids, &n) == -1)
+			return -1;
+		if (n == 0 && m->lo_next != 0) {
+			m->lo_next = 0;		/* look from the start */
 			continue;
-		if (ms >= 0 && (m->swept == 0 || now - m->swept >= 1000)) {
-			m->swept = now;
-			sq_bind_text(st_keeptime, 1, m->member);
-			sqlite3_bind_int64(st_keeptime, 2, (int64_t)wall_ms() -
-			    ms);
-			if (step(st_keeptime) == -1)
-				return -1;
-			m->next -= sqlite3_changes(sq_db);
 		}
-		if (m->next > max) {
-			sq_bind_text(st_keepmax, 1, m->member);
-			sqlite3_bind_int64(st_keepmax, 2, m->next - max);
-			if (step(st_keepmax) == -1)
+		if (n == 0)
+			break;			/* nothing left to forget */
+		for (i = 0; i < n; i++) {
+			sqlite3_bind_int64(st_forget, 1, ids[i]);
+			if (step(st_forget) == -1)
 				return -1;
 			m->next -= sqlite3_changes(sq_db);
 		}
 	}
+	return 0;
+}
+
+/* Forget the finished inputs beyond the retention limits. */
+static int
+keep_limits(int max, int64_t ms)
+{
+	struct mcount *m, *t;
+
+	if (keep_time(ms) == -1)
+		return -1;
+	HASH_ITER(hh, counts, m, t)
+		if (m->touched && keep_count(m, max) == -1)
+			return -1;
 	return 0;
 }
 
@@ -277,8 +346,10 @@ counts_settle(int ok)
 	struct mcount *m, *t;
 
 	HASH_ITER(hh, counts, m, t) {
-		if (m->touched && ok)
+		if (m->touched && ok) {
 			m->n = m->next;
+			m->lo = m->lo_next;
+		}
 		m->touched = 0;
 	}
 }
@@ -350,6 +421,35 @@ take_some(struct batchq *mine)
 	}
 }
 
+/* After each commit: how many frames the WAL holds (no autocheckpoint). */
+static int
+wal_hook(void *arg, sqlite3 *h, const char *db, int pages)
+{
+	(void)arg;
+	(void)h;
+	(void)db;
+	wal_pages = pages;
+	return SQLITE_OK;
+}
+
+/*
+ * A long WAL is copied back into the file between transactions, once
+ * their answers are on their way (never inside a commit); PASSIVE: it
+ * never waits for the loop's reads.  Not done when a reader holds the
+ * WAL: tried again after the next commit.
+ */
+static void
+checkpoint(void)
+{
+	int log = 0, copied = 0;
+
+	if (wal_pages < CKPT_PAGES)
+		return;
+	if (sqlite3_wal_checkpoint_v2(sq_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &log, &copied) == SQLITE_OK && copied >= log)
+		wal_pages = 0;
+}
+
 /*
  * The writer: take the batches waiting and commit them in one
  * transaction, so the longer a commit takes, the more the next one
@@ -383,6 +483,11 @@ writer_main(void *arg)
 		writing = 0;
 		pthread_cond_broadcast(&idle_cv);
 		ev_async_send(loop, wake);
+		if (wal_pages >= CKPT_PAGES) {
+			pthread_mutex_unlock(&mtx);
+			checkpoint();
+			pthread_mutex_lock(&mtx);
+		}
 	}
 	pthread_mutex_unlock(&mtx);
 	return NULL;
@@ -397,6 +502,8 @@ sq_writer_prepare(void)
 	for (i = 0; i < NSTMTS; i++)
 		if (sq_prepare(sq_db, stmts[i].sql, stmts[i].st) == -1)
 			return -1;
+	wal_pages = 0;
+	(void)sqlite3_wal_hook(sq_db, wal_hook, NULL);
 	return 0;
 }
 
@@ -490,6 +597,7 @@ sq_counts_free(void)
 		free(m->member);
 		free(m);
 	}
+	swept = 0;
 }
 
 /* Before anything else at load: forget what is past the retention limits. */
@@ -517,8 +625,7 @@ sq_keep_at_load(int max, int64_t ms)
 		log_warnx("store: %s: cannot forget old inputs now: %s",
 		    sq_path, sqlite3_errmsg(sq_db));
 		(void)sqlite3_exec(sq_db, "ROLLBACK", NULL, NULL, NULL);
-		sqlite3_reset(st_keeptime);
-		sqlite3_reset(st_keepmax);
+		stmts_reset();
 		counts_settle(0);
 		return;
 	}
