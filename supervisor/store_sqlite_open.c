@@ -79,7 +79,7 @@ static const char indexes[] =
     "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v);"
     "CREATE INDEX IF NOT EXISTS inputs_key ON inputs (member, key) "
     "WHERE key IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS inputs_done ON inputs (fin) "
+    "CREATE INDEX IF NOT EXISTS inputs_done ON inputs (fin, member) "
     "WHERE fin IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS messages_member ON messages (member, seq);";
 
