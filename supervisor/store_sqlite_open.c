@@ -26,7 +26,7 @@ sqlite3		*sq_rdb;
 
 static const char pragmas[] =
     "PRAGMA synchronous=FULL;"
-    "PRAGMA wal_autocheckpoint=0;"	/* the writer checkpoints */
+    "PRAGMA wal_autocheckpoint=8192;"
     "PRAGMA cache_size=-2048;";
 
 static const char tables[] =

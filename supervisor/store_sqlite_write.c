@@ -26,7 +26,6 @@
 #include "timeutil.h"
 
 #define TX_ROWS		8192	/* rows in one transaction, about */
-#define CKPT_PAGES	4096	/* a WAL this long is checkpointed */
 
 /* Finished inputs on disk per member: the writer's own count. */
 struct mcount {
@@ -45,7 +44,6 @@ static sqlite3_stmt	*st_keeptime, *st_keepmax, *st_probe, *st_peer;
 static sqlite3_stmt	*st_nopeers, *st_noclaim, *st_oldtime, *st_forget;
 static struct mcount	*counts;
 static uint64_t		 swept;		/* mono ms of the last time sweep */
-static int		 wal_pages;	/* frames in the WAL, after a commit */
 
 /* The writer's statements, prepared once at open. */
 static const struct {
@@ -421,35 +419,6 @@ take_some(struct batchq *mine)
 	}
 }
 
-/* After each commit: how many frames the WAL holds (no autocheckpoint). */
-static int
-wal_hook(void *arg, sqlite3 *h, const char *db, int pages)
-{
-	(void)arg;
-	(void)h;
-	(void)db;
-	wal_pages = pages;
-	return SQLITE_OK;
-}
-
-/*
- * A long WAL is copied back into the file between transactions, once
- * their answers are on their way (never inside a commit); PASSIVE: it
- * never waits for the loop's reads.  Not done when a reader holds the
- * WAL: tried again after the next commit.
- */
-static void
-checkpoint(void)
-{
-	int log = 0, copied = 0;
-
-	if (wal_pages < CKPT_PAGES)
-		return;
-	if (sqlite3_wal_checkpoint_v2(sq_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    &log, &copied) == SQLITE_OK && copied >= log)
-		wal_pages = 0;
-}
-
 /*
  * The writer: take the batches waiting and commit them in one
  * transaction, so the longer a commit takes, the more the next one
@@ -483,11 +452,6 @@ writer_main(void *arg)
 		writing = 0;
 		pthread_cond_broadcast(&idle_cv);
 		ev_async_send(loop, wake);
-		if (wal_pages >= CKPT_PAGES) {
-			pthread_mutex_unlock(&mtx);
-			checkpoint();
-			pthread_mutex_lock(&mtx);
-		}
 	}
 	pthread_mutex_unlock(&mtx);
 	return NULL;
@@ -502,8 +466,6 @@ sq_writer_prepare(void)
 	for (i = 0; i < NSTMTS; i++)
 		if (sq_prepare(sq_db, stmts[i].sql, stmts[i].st) == -1)
 			return -1;
-	wal_pages = 0;
-	(void)sqlite3_wal_hook(sq_db, wal_hook, NULL);
 	return 0;
 }
 
