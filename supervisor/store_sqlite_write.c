@@ -10,7 +10,10 @@
  *
  * Finished inputs stay on disk, not in memory; the writer forgets the
  * oldest beyond the retention limits in the same transaction that adds
- * new ones, keeping its own count of finished inputs per member.
+ * new ones, keeping its own count of finished inputs per member and the
+ * oldest finish time each still has.  There is no per-member index of
+ * finish times (it cost a page per member per commit): both limits go
+ * through inputs_done, by finish time over all members.
  */
 #include <sys/queue.h>
 
