@@ -25,7 +25,7 @@
 #include "config.h"		/* struct strlist */
 
 #define STORE_APP_ID	0x6d6b6974	/* "mkit" */
-#define STORE_VERSION	1
+#define STORE_VERSION	2
 
 /* One row change, copied out of the loop's structures for the writer. */
 struct row {

@@ -35,7 +35,7 @@ static const char tables[] =
     "INTEGER NOT NULL, attempts INTEGER NOT NULL, accepted_ms INTEGER, "
     "result TEXT, error TEXT, fin INTEGER);"
     "CREATE TABLE IF NOT EXISTS messages (member TEXT NOT NULL, seq "
-    "INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL);"
+    "INTEGER PRIMARY KEY, data TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS peers (a TEXT NOT NULL, b TEXT NOT NULL, "
     "PRIMARY KEY (a, b));"
     "CREATE TABLE IF NOT EXISTS claims (schedule TEXT NOT NULL, due_ms "
@@ -43,19 +43,43 @@ static const char tables[] =
     "CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, record "
     "BLOB NOT NULL);";
 
-/* Version 0 to 1: finish times, the indexes, the application id. */
+/* Version 0 to 1: finish times, the application id. */
 static const char migrate_v1[] =
-    "BEGIN IMMEDIATE;"
     "ALTER TABLE inputs ADD COLUMN fin INTEGER;"
     "UPDATE inputs SET fin = COALESCE(accepted_ms, 0) WHERE state >= 2;"
-    "DROP INDEX IF EXISTS inputs_member;"
-    "DROP INDEX IF EXISTS messages_member;";
+    "DROP INDEX IF EXISTS inputs_member;";
 
+/*
+ * Version 1 to 2: messages without AUTOINCREMENT (a seq is still larger
+ * than every seq on disk: rows are only appended, or deleted per member),
+ * and no per-member index of finish times (one page per member per
+ * commit): retention and the listing go by the global inputs_done.
+ */
+static const char migrate_v2[] =
+    "CREATE TABLE messages_v2 (member TEXT NOT NULL, seq INTEGER PRIMARY "
+    "KEY, data TEXT NOT NULL);"
+    "INSERT INTO messages_v2 (member, seq, data) SELECT member, seq, data "
+    "FROM messages ORDER BY seq;"
+    "DROP TABLE messages;"
+    "ALTER TABLE messages_v2 RENAME TO messages;"
+    "DROP INDEX IF EXISTS inputs_fin;";
+
+/*
+ * What each index serves:
+ *   inputs_key       deduplication: a member's finished input by key
+ *                    (keyed inputs only)
+ *   inputs_done      finished inputs by finish time, all members: the
+ *                    time sweep, the oldest of a member over its count,
+ *                    the listing (appended to: about a page a commit)
+ *   messages_member  a member's conversation in order (hand-over, reset)
+ * The inputs by id are the table's own primary key; the load at start
+ * scans the table once.
+ */
 static const char indexes[] =
     "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v);"
     "CREATE INDEX IF NOT EXISTS inputs_key ON inputs (member, key) "
     "WHERE key IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS inputs_fin ON inputs (member, fin) "
+    "CREATE INDEX IF NOT EXISTS inputs_done ON inputs (fin, member) "
     "WHERE fin IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS messages_member ON messages (member, seq);";
 
@@ -379,8 +403,12 @@ store_migrate(int from)
 		return 0;
 	snprintf(sql, sizeof(sql), "PRAGMA application_id=%d;PRAGMA "
 	    "user_version=%d;COMMIT;", STORE_APP_ID, STORE_VERSION);
-	if (sqlite3_exec(sq_db, migrate_v1, NULL, NULL, &err) != SQLITE_OK ||
+	if (sqlite3_exec(sq_db, "BEGIN IMMEDIATE", NULL, NULL, &err) !=
+	    SQLITE_OK ||
+	    (from < 1 && sqlite3_exec(sq_db, migrate_v1, NULL, NULL, &err) !=
+	    SQLITE_OK) ||
 	    sqlite3_exec(sq_db, tables, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(sq_db, migrate_v2, NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(sq_db, indexes, NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(sq_db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("store: %s: migrating from schema version %d: %s",

@@ -36,9 +36,10 @@ sq_reader_open(void)
 	    "inputs INDEXED BY inputs_key WHERE member = ?1 AND key = ?2 AND "
 	    "fin IS NOT NULL AND fin >= ?3 ORDER BY fin DESC LIMIT 1",
 	    &rd_recall) == -1 ||
-	    sq_prepare(sq_rdb, "SELECT id, state, attempts, key FROM inputs WHERE "
-	    "member = ?1 AND fin IS NOT NULL AND fin >= ?2 ORDER BY fin DESC, "
-	    "seq DESC LIMIT ?3", &rd_finished) == -1 ||
+	    sq_prepare(sq_rdb, "SELECT id, state, attempts, key FROM inputs "
+	    "INDEXED BY inputs_done WHERE member = ?1 AND fin IS NOT NULL AND "
+	    "fin >= ?2 ORDER BY fin DESC, seq DESC LIMIT ?3", &rd_finished) ==
+	    -1 ||
 	    sq_prepare(sq_rdb, "SELECT data FROM messages WHERE member = ? ORDER "
 	    "BY seq DESC", &rd_history) == -1)
 		return -1;

@@ -10,7 +10,10 @@
  *
  * Finished inputs stay on disk, not in memory; the writer forgets the
  * oldest beyond the retention limits in the same transaction that adds
- * new ones, keeping its own count of finished inputs per member.
+ * new ones, keeping its own count of finished inputs per member and the
+ * oldest finish time each still has.  There is no per-member index of
+ * finish times (it cost a page per member per commit): both limits go
+ * through inputs_done, by finish time over all members.
  */
 #include <sys/queue.h>
 
@@ -32,16 +35,18 @@ struct mcount {
 	char		*member;
 	int64_t		 n;		/* committed */
 	int64_t		 next;		/* in the open transaction */
+	int64_t		 lo;		/* none of its finish times is older */
+	int64_t		 lo_next;
 	int		 touched;
-	uint64_t	 swept;		/* mono ms of the last time sweep */
 	UT_hash_handle	 hh;
 };
 
 static sqlite3_stmt	*st_upsert, *st_final, *st_insfinal, *st_snap;
 static sqlite3_stmt	*st_nosnap, *st_claim, *st_delivery, *st_nodelivery;
 static sqlite3_stmt	*st_keeptime, *st_keepmax, *st_probe, *st_peer;
-static sqlite3_stmt	*st_nopeers, *st_noclaim;
+static sqlite3_stmt	*st_nopeers, *st_noclaim, *st_oldtime, *st_forget;
 static struct mcount	*counts;
+static uint64_t		 swept;		/* mono ms of the last time sweep */
 
 /* The writer's statements, prepared once at open. */
 static const struct {
@@ -67,11 +72,14 @@ static const struct {
 	{ &st_delivery, "INSERT OR REPLACE INTO deliveries (id, record) "
 	    "VALUES (?, ?)" },
 	{ &st_nodelivery, "DELETE FROM deliveries WHERE id = ?" },
-	{ &st_keeptime, "DELETE FROM inputs WHERE member = ?1 AND fin IS NOT "
-	    "NULL AND fin < ?2" },
-	{ &st_keepmax, "DELETE FROM inputs WHERE rowid IN (SELECT rowid FROM "
-	    "inputs WHERE member = ?1 AND fin IS NOT NULL ORDER BY fin LIMIT "
-	    "?2)" },
+	{ &st_oldtime, "SELECT member, COUNT(*) FROM inputs INDEXED BY "
+	    "inputs_done WHERE fin IS NOT NULL AND fin < ?1 GROUP BY member" },
+	{ &st_keeptime, "DELETE FROM inputs INDEXED BY inputs_done WHERE fin "
+	    "IS NOT NULL AND fin < ?1" },
+	{ &st_keepmax, "SELECT rowid, fin FROM inputs INDEXED BY inputs_done "
+	    "WHERE fin IS NOT NULL AND fin >= ?2 AND member = ?1 ORDER BY fin "
+	    "LIMIT ?3" },
+	{ &st_forget, "DELETE FROM inputs WHERE rowid = ?" },
 	{ &st_probe, "INSERT OR REPLACE INTO meta (k, v) VALUES ('probe', ?)" },
 	{ &st_peer, "INSERT OR IGNORE INTO peers (a, b) VALUES (?, ?)" },
 	{ &st_nopeers, "DELETE FROM peers" },
@@ -135,6 +143,7 @@ mcount_get(const char *member)
 	if (!m->touched) {
 		m->touched = 1;
 		m->next = m->n;
+		m->lo_next = m->lo;
 	}
 	return m;
 }
@@ -179,6 +188,8 @@ bind_input(sqlite3_stmt *st, const struct row *w)
 static int
 write_final(const struct row *w)
 {
+	struct mcount *m;
+
 	sq_bind_text(st_final, 1, w->id);
 	sqlite3_bind_int(st_final, 2, w->state);
 	sqlite3_bind_int(st_final, 3, w->attempts);
@@ -195,7 +206,10 @@ write_final(const struct row *w)
 		if (sqlite3_changes(sq_db) == 0)
 			return 0;	/* finished before */
 	}
-	mcount_get(w->member)->next++;
+	m = mcount_get(w->member);
+	m->next++;
+	if (w->fin < m->lo_next)
+		m->lo_next = w->fin;	/* the clock went back */
 	return 0;
 }
 
@@ -237,36 +251,92 @@ write_row(const struct row *w)
 }
 
 /*
- * Forget the finished inputs beyond the retention limits.  The count is
- * kept exact; the time limit is swept from disk at most once a second
- * per member (reads skip what is past it anyway).
+ * The time limit, for every member at once through inputs_done, at most
+ * once a second (reads skip what is past it anyway); the counts follow.
  */
 static int
-keep_limits(int max, int64_t ms)
+keep_time(int64_t ms)
 {
-	struct mcount *m, *t;
 	uint64_t now = mono_ms();
+	int64_t cut;
+	int r;
 
-	HASH_ITER(hh, counts, m, t) {
-		if (!m->touched)
+	if (ms < 0 || (swept != 0 && now - swept < 1000))
+		return 0;
+	swept = now;
+	cut = (int64_t)wall_ms() - ms;
+	sqlite3_bind_int64(st_oldtime, 1, cut);
+	while ((r = sqlite3_step(st_oldtime)) == SQLITE_ROW)
+		mcount_get((const char *)sqlite3_column_text(st_oldtime, 0))->
+		    next -= sqlite3_column_int64(st_oldtime, 1);
+	if (r != SQLITE_DONE)
+		return -1;
+	sqlite3_reset(st_oldtime);
+	sqlite3_bind_int64(st_keeptime, 1, cut);
+	return step(st_keeptime);
+}
+
+/* Up to 64 of a member's oldest finished inputs, found from m->lo_next. */
+static int
+oldest(struct mcount *m, int64_t k, int64_t *ids, int *n)
+{
+	int r;
+
+	sq_bind_text(st_keepmax, 1, m->member);
+	sqlite3_bind_int64(st_keepmax, 2, m->lo_next);
+	sqlite3_bind_int64(st_keepmax, 3, k > 64 ? 64 : k);
+	*n = 0;
+	while ((r = sqlite3_step(st_keepmax)) == SQLITE_ROW) {
+		ids[(*n)++] = sqlite3_column_int64(st_keepmax, 0);
+		m->lo_next = sqlite3_column_int64(st_keepmax, 1);
+	}
+	if (r != SQLITE_DONE)
+		return -1;
+	sqlite3_reset(st_keepmax);
+	return 0;
+}
+
+/*
+ * The count limit: a member's oldest finished inputs beyond max, found
+ * through inputs_done from the oldest finish time it still has (m->lo:
+ * no scan over what was forgotten before), forgotten by rowid.
+ */
+static int
+keep_count(struct mcount *m, int max)
+{
+	int64_t ids[64];
+	int i, n;
+
+	while (m->next > max) {
+		if (oldest(m, m->next - max, ids, &n) == -1)
+			return -1;
+		if (n == 0 && m->lo_next != 0) {
+			m->lo_next = 0;		/* look from the start */
 			continue;
-		if (ms >= 0 && (m->swept == 0 || now - m->swept >= 1000)) {
-			m->swept = now;
-			sq_bind_text(st_keeptime, 1, m->member);
-			sqlite3_bind_int64(st_keeptime, 2, (int64_t)wall_ms() -
-			    ms);
-			if (step(st_keeptime) == -1)
-				return -1;
-			m->next -= sqlite3_changes(sq_db);
 		}
-		if (m->next > max) {
-			sq_bind_text(st_keepmax, 1, m->member);
-			sqlite3_bind_int64(st_keepmax, 2, m->next - max);
-			if (step(st_keepmax) == -1)
+		if (n == 0)
+			break;			/* nothing left to forget */
+		for (i = 0; i < n; i++) {
+			sqlite3_bind_int64(st_forget, 1, ids[i]);
+			if (step(st_forget) == -1)
 				return -1;
 			m->next -= sqlite3_changes(sq_db);
 		}
 	}
+	return 0;
+}
+
+/* Forget the finished inputs beyond the retention limits. */
+static int
+keep_limits(int max, int64_t ms)
+{
+	struct mcount *m, *t;
+
+	if (keep_time(ms) == -1)
+		return -1;
+	HASH_ITER(hh, counts, m, t)
+		if (m->touched && keep_count(m, max) == -1)
+			return -1;
 	return 0;
 }
 
@@ -277,8 +347,10 @@ counts_settle(int ok)
 	struct mcount *m, *t;
 
 	HASH_ITER(hh, counts, m, t) {
-		if (m->touched && ok)
+		if (m->touched && ok) {
 			m->n = m->next;
+			m->lo = m->lo_next;
+		}
 		m->touched = 0;
 	}
 }
@@ -490,6 +562,7 @@ sq_counts_free(void)
 		free(m->member);
 		free(m);
 	}
+	swept = 0;
 }
 
 /* Before anything else at load: forget what is past the retention limits. */
@@ -517,8 +590,7 @@ sq_keep_at_load(int max, int64_t ms)
 		log_warnx("store: %s: cannot forget old inputs now: %s",
 		    sq_path, sqlite3_errmsg(sq_db));
 		(void)sqlite3_exec(sq_db, "ROLLBACK", NULL, NULL, NULL);
-		sqlite3_reset(st_keeptime);
-		sqlite3_reset(st_keepmax);
+		stmts_reset();
 		counts_settle(0);
 		return;
 	}
