@@ -42,7 +42,7 @@ MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c
-SUPER	 = supervisor/mobkitd.c supervisor/control.c $(STORE) \
+SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(STORE) \
 	   $(ENGINE) $(MOB)
 CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \

@@ -24,5 +24,7 @@ struct client *client_by_id(uint64_t);
 void	 reply_ok_packed(uint64_t cid, const char *data, size_t len);
 void	 reply_error(uint64_t cid, const char *msg);
 int	 ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	 client_set_following(struct client *, int);
+void	 client_want_report(struct client *);
 
 #endif
