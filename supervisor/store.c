@@ -5,18 +5,16 @@
  * backend (store_backend.h): the in-memory one until store_open() picks
  * another.  It also passes backends what they need of the domains and
  * must not reach themselves (the inputs changed since the last flush, the
- * peer graph, where loaded rows and commit results go) to and from the
- * sink the domains registered (store_sink_set(); mob/persist.c), and
- * keeps whether the peer graph changed.  It includes no domain header.
+ * peer graph, where loaded rows and commit results go, the loop, the
+ * retention limits, the operator's events) to and from the sink the
+ * domains registered (store_sink_set(); mob/persist.c), and keeps whether
+ * the peer graph changed.  It includes no domain or engine header.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "mpack.h"
 #include "store_backend.h"
-#include "engine/engine.h"
-#include "engine/events.h"
 #include "store.h"
 
 static const struct store_ops *be = &store_mem_ops;
@@ -201,15 +199,14 @@ store_history(const char *member, size_t max)
 struct ev_loop *
 store_loop(void)
 {
-	return D->loop;
+	return sink->loop();
 }
 
 /* The input retention limits now (they change on reload). */
 void
 store_retention(int *max, int64_t *ms)
 {
-	*max = D->cfg->input_retention_max;
-	*ms = D->cfg->input_retention_ms;
+	sink->retention(max, ms);
 }
 
 /* Each input changed since the last call, once, as a row; then clean. */
@@ -262,14 +259,7 @@ store_released(const char *member, const char *id)
 void
 store_report(const char *type, const char *err, int64_t ms)
 {
-	struct evb b;
-
-	evb_begin(&b, 1);
-	if (err != NULL)
-		mp_kstr(&b.pk, "error", err);
-	else
-		mp_kint(&b.pk, "failed_ms", ms);
-	evb_emit(&b, "supervisor", "store", type);
+	sink->report(type, err, ms);
 }
 
 /* A member's last sequence number at load. */

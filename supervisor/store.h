@@ -85,7 +85,13 @@ char	*store_history(const char *member, size_t max);
  */
 typedef void (*store_input_fn)(void *, const struct store_input *);
 typedef void (*store_edge_fn)(void *, const char *a, const char *b);
+struct ev_loop;
 struct store_sink {
+	/* the loop to watch; the input retention limits now; an event
+	 * for the operator (store_report(), store_backend.h) */
+	struct ev_loop *(*loop)(void);
+	void	 (*retention)(int *max, int64_t *ms);
+	void	 (*report)(const char *type, const char *err, int64_t ms);
 	/* each input changed since the last call, once, as a row; then
 	 * clean; how many are waiting; forget them (the store closed) */
 	size_t	 (*take_inputs)(store_input_fn, void *);

@@ -2,8 +2,9 @@
  * persist.c: the mob's side of the store.  It owns the set of inputs
  * changed since the last flush (each once, however often it changed;
  * an input freed leaves it), and is the sink the store hands loaded rows
- * and commit results to and pulls changes from (struct store_sink,
- * store.h): the store includes no mob header, the mob registers this.
+ * and commit results to and pulls changes, the loop, the retention limits
+ * and the operator's events from (struct store_sink, store.h): the store
+ * includes no mob or engine header, the mob registers this.
  *
  * Invariant: an input is in the dirty set iff in->dirty; only while the
  * store keeps anything beyond the process (store_enabled()).
@@ -15,8 +16,10 @@
 #include <string.h>
 
 #include "log.h"
+#include "mpack.h"
 #include "timeutil.h"
 #include "engine/engine.h"
+#include "engine/events.h"
 #include "mob/deliveries.h"
 #include "mob/mailbox.h"
 #include "mob/members.h"
@@ -191,7 +194,39 @@ loaded_claim(const char *schedule, int64_t due_ms)
 	(void)claim_note(schedule, due_ms);
 }
 
+/* The loop the store's backends watch. */
+static struct ev_loop *
+loop(void)
+{
+	return D->loop;
+}
+
+/* The input retention limits now (they change on reload). */
+static void
+retention(int *max, int64_t *ms)
+{
+	*max = D->cfg->input_retention_max;
+	*ms = D->cfg->input_retention_ms;
+}
+
+/* store.write_failed {error} or store.recovered {failed_ms}. */
+static void
+report(const char *type, const char *err, int64_t ms)
+{
+	struct evb b;
+
+	evb_begin(&b, 1);
+	if (err != NULL)
+		mp_kstr(&b.pk, "error", err);
+	else
+		mp_kint(&b.pk, "failed_ms", ms);
+	evb_emit(&b, "supervisor", "store", type);
+}
+
 static const struct store_sink sink = {
+	.loop = loop,
+	.retention = retention,
+	.report = report,
 	.take_inputs = take_inputs,
 	.dirty = dirty_count,
 	.forget = forget,
