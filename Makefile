@@ -38,7 +38,8 @@ ENGINE	 = supervisor/engine/state.c supervisor/engine/policy.c \
 MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/inputs.c supervisor/mob/members.c \
 	   supervisor/mob/modules.c supervisor/mob/schedules.c \
-	   supervisor/mob/deliveries.c supervisor/mob/register.c
+	   supervisor/mob/deliveries.c supervisor/mob/register.c \
+	   supervisor/mob/persist.c
 STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c

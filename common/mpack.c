@@ -274,3 +274,15 @@ mp_kstr_or_nil(msgpack_packer *pk, const char *k, const char *v)
 	else
 		mp_kstr(pk, k, v);
 }
+
+/* k: [v[0], ..., v[n-1]] (a list of names). */
+void
+mp_kstrs(msgpack_packer *pk, const char *k, char *const *v, int n)
+{
+	int i;
+
+	mp_str(pk, k);
+	msgpack_pack_array(pk, (size_t)n);
+	for (i = 0; i < n; i++)
+		mp_str(pk, v[i]);
+}

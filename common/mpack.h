@@ -32,5 +32,6 @@ void	mp_kint(msgpack_packer *pk, const char *k, int64_t v);
 void	mp_kbool(msgpack_packer *pk, const char *k, int v);
 void	mp_knil(msgpack_packer *pk, const char *k);
 void	mp_kstr_or_nil(msgpack_packer *pk, const char *k, const char *v);
+void	mp_kstrs(msgpack_packer *pk, const char *k, char *const *v, int n);
 
 #endif

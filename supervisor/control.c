@@ -202,21 +202,35 @@ reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	}
 }
 
+/*
+ * Begin {t: REPLY, ok, <one more key>} to client cid; NULL (nothing begun)
+ * when it is gone.
+ */
+static struct client *
+reply_begin(uint64_t cid, msgpack_sbuffer *sb, msgpack_packer *pk, int ok)
+{
+	struct client *cl = client_by_id(cid);
+
+	if (cl == NULL)
+		return NULL;
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(pk, 3);
+	mp_kint(pk, "t", MSG_CTL_REPLY);
+	mp_kbool(pk, "ok", ok);
+	return cl;
+}
+
 /* Send {t: REPLY, ok: true, result: <packed>}. */
 void
 reply_ok_packed(uint64_t cid, const char *data, size_t len)
 {
-	struct client *cl = client_by_id(cid);
+	struct client *cl;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
-	if (cl == NULL)
+	if ((cl = reply_begin(cid, &sb, &pk, 1)) == NULL)
 		return;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	mp_kint(&pk, "t", MSG_CTL_REPLY);
-	mp_kbool(&pk, "ok", 1);
 	mp_str(&pk, "result");
 	if (len > 0)
 		msgpack_sbuffer_write(&sb, data, len);
@@ -234,20 +248,16 @@ reply_ok_packed(uint64_t cid, const char *data, size_t len)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* Send {t: REPLY, ok: false, error: msg}. */
 void
 reply_error(uint64_t cid, const char *msg)
 {
-	struct client *cl = client_by_id(cid);
+	struct client *cl;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
-	if (cl == NULL)
+	if ((cl = reply_begin(cid, &sb, &pk, 0)) == NULL)
 		return;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	mp_kint(&pk, "t", MSG_CTL_REPLY);
-	mp_kbool(&pk, "ok", 0);
 	mp_kstr(&pk, "error", msg);
 	(void)client_send(cl, &sb);
 	cl->busy = 0;
@@ -323,7 +333,6 @@ control_finish_shutdown(void)
 	struct client *cl;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	int i;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -333,16 +342,10 @@ control_finish_shutdown(void)
 	mp_kint(&pk, "drained", D->drained);
 	mp_kbool(&pk, "timed_out", D->drain_timed_out);
 	mp_kint(&pk, "duration_ms", (int64_t)D->drain_ms);
-	mp_str(&pk, "stopped");
-	msgpack_pack_array(&pk, (size_t)D->stopped_order.n);
-	for (i = 0; i < D->stopped_order.n; i++)
-		mp_str(&pk, D->stopped_order.v[i]);
+	mp_kstrs(&pk, "stopped", D->stopped_order.v, D->stopped_order.n);
 	mp_kint(&pk, "orphans_killed", D->orphans_killed);
 	mp_kint(&pk, "orphan_processes", D->orphans_found);
-	mp_str(&pk, "stages");
-	msgpack_pack_array(&pk, (size_t)D->stages.n);
-	for (i = 0; i < D->stages.n; i++)
-		mp_str(&pk, D->stages.v[i]);
+	mp_kstrs(&pk, "stages", D->stages.v, D->stages.n);
 	TAILQ_FOREACH(cl, &clients, entry)
 		if (!cl->dead && cl->wants_report)
 			reply_ok_packed(cl->id, sb.data, sb.size);

@@ -8,7 +8,8 @@
  * Backends include this header, never a domain's: what they need of the
  * domains (the inputs that changed, the peer graph, where loaded rows go,
  * whom to tell what was saved) store.c hands them through the store_*
- * functions at the end of this file.
+ * functions at the end of this file, from the sink the domains registered
+ * (struct store_sink, store.h; mob/persist.c).
  *
  * What a backend must guarantee:
  *
@@ -60,23 +61,7 @@
 
 #include "store.h"
 
-#define STORE_ID_MAX	64
-
-/* An input as a backend writes or loads it (strings borrowed). */
-struct store_input {
-	const char	*id, *member, *key, *text, *result, *error;
-	int64_t		 seq, accepted_ms;
-	int64_t		 fin;		/* wall ms it finished; 0: not yet */
-	int		 state;		/* running is written as queued */
-	int		 attempts;
-};
-
-/* A finished input found by its key (strings the caller's). */
-struct store_fin {
-	char		 id[STORE_ID_MAX];
-	int		 state, attempts;
-	char		*result, *error;
-};
+/* struct store_input, struct store_fin: store.h. */
 
 struct store_ops {
 	const char	*name;
@@ -111,8 +96,6 @@ void	 store_retention(int *max, int64_t *ms);
 
 /* Pulling what changed: each dirty input once (then clean); the peer
  * graph's edges, a < b, when it changed (1) or not (0). */
-typedef void (*store_input_fn)(void *, const struct store_input *);
-typedef void (*store_edge_fn)(void *, const char *a, const char *b);
 size_t	 store_take_inputs(store_input_fn, void *);
 int	 store_take_peers(store_edge_fn, void *);
 void	 store_peers_again(void);

@@ -13,18 +13,6 @@
 #include "engine/events.h"
 #include "engine/internal.h"
 
-/* key: [names...] */
-static void
-pack_names(msgpack_packer *pk, const char *key, struct strlist *l)
-{
-	int i;
-
-	mp_str(pk, key);
-	msgpack_pack_array(pk, (size_t)l->n);
-	for (i = 0; i < l->n; i++)
-		mp_str(pk, l->v[i]);
-}
-
 /* Reload's stop phase is over: swap confs, free removed, start again. */
 static void
 reload_stopped(struct stopper *s, void *arg)
@@ -130,10 +118,10 @@ diff_report(struct diff *d, msgpack_packer *pk)
 	struct evb b;
 
 	msgpack_pack_map(pk, 4);
-	pack_names(pk, "added", &d->added);
-	pack_names(pk, "removed", &d->removed);
-	pack_names(pk, "changed", &d->changed);
-	pack_names(pk, "unchanged", &d->unchanged);
+	mp_kstrs(pk, "added", d->added.v, d->added.n);
+	mp_kstrs(pk, "removed", d->removed.v, d->removed.n);
+	mp_kstrs(pk, "changed", d->changed.v, d->changed.n);
+	mp_kstrs(pk, "unchanged", d->unchanged.v, d->unchanged.n);
 	evb_begin(&b, 3);
 	mp_kint(&b.pk, "added", d->added.n);
 	mp_kint(&b.pk, "removed", d->removed.n);

@@ -71,7 +71,7 @@ mbox_reset(struct child *c, int *abandoned)
 	*abandoned = mbox_abandon_all(mb, "reset", 0);
 	history_free(mb);
 	mb->turns_dropped = 0;
-	store_snapshot_clear(mb);
+	store_snapshot_clear(mb->id);
 	if (mb->hello_pending)
 		mb->hello_reset = 1;
 	msgw_begin(&w, MSG_RESET);

@@ -25,6 +25,7 @@
 #include "engine/events.h"
 #include "mob/mailbox.h"
 #include "mob/members.h"
+#include "mob/persist.h"
 #include "mob/mailbox_int.h"
 #include "store.h"
 
@@ -110,7 +111,7 @@ mbox_set_profile(struct mbox *mb, const struct profile_conf *p)
 static void
 input_free(struct mbox *mb, struct input *in)
 {
-	store_input_drop(in);
+	persist_input_drop(in);
 	HASH_DEL(inputs_by_id, in);
 	if (in->key != NULL)
 		HASH_DELETE(hkey, mb->by_key, in);
@@ -194,7 +195,7 @@ input_finish(struct mbox *mb, struct input *in, int state,
 	in->result = text ? strdup(text) : NULL;
 	free(in->error);
 	in->error = error ? strdup(error) : NULL;
-	store_input(mb, in);
+	persist_input(mb, in);
 	input_event(mb, in, state == IN_CONSUMED ? "input.consumed" :
 	    state == IN_FAILED ? "input.failed" : "input.abandoned");
 	waiters_resolve(in, status[state]);
@@ -220,12 +221,12 @@ requeue(struct mbox *mb, struct input *in, uint64_t delay)
 	else
 		TAILQ_INSERT_TAIL(&mb->queue, in, qentry);
 	mb->nqueued++;
-	store_input(mb, in);
+	persist_input(mb, in);
 }
 
 /* --- accepting ------------------------------------------------------- */
 
-/* Create an input at the tail of the queue (also used by store.c). */
+/* Create an input at the tail of the queue (also by mob/persist.c at load). */
 struct input *
 mbox_add(struct mbox *mb, const char *id, const char *text, const char *key,
     uint64_t seq)
@@ -311,7 +312,7 @@ mbox_accept(struct child *c, const char *text, const char *key,
 		dispatch(mb);
 		return SEND_ACCEPTED;
 	}
-	store_input(mb, in);
+	persist_input(mb, in);
 	store_after_commit(dispatch_later, strdup(mb->id));
 	return SEND_ACCEPTED;
 }
@@ -371,7 +372,7 @@ mbox_input_saved(const char *member, const char *id, const char *err)
 			input_event(mb, in, "input.accepted");
 		}
 	} else if (in->durable)
-		store_input(mb, in);
+		persist_input(mb, in);
 	else
 		input_reject(mb, in, err);
 }
@@ -610,7 +611,7 @@ run_done(struct child *c, const struct msg_view *m)
 	in = input_find(id);
 	if (added != NULL && strcmp(status, "completed") == 0) {
 		if (store_enabled())
-			store_snapshot_append(mb, added);
+			store_snapshot_append(mb->id, added);
 		else
 			history_append(mb, added);
 	}

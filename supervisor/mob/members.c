@@ -171,6 +171,21 @@ pack_send(msgpack_packer *pk, int outcome, struct input *in,
 	mp_kstr_or_nil(pk, "error", in->error);
 }
 
+/* Answer client cid's send with pack_send's map. */
+static void
+reply_send(uint64_t cid, int outcome, struct input *in, const char *reason,
+    const char *status)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	pack_send(&pk, outcome, in, reason, status);
+	reply_ok_packed(cid, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static const char *
 terminal_status(const struct input *in)
 {
@@ -198,15 +213,9 @@ void
 waiters_resolve(struct input *in, const char *status)
 {
 	struct waiter *w;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
 
 	while ((w = TAILQ_FIRST(&in->waiters)) != NULL) {
-		msgpack_sbuffer_init(&sb);
-		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-		pack_send(&pk, w->outcome, in, NULL, status);
-		reply_ok_packed(w->cid, sb.data, sb.size);
-		msgpack_sbuffer_destroy(&sb);
+		reply_send(w->cid, w->outcome, in, NULL, status);
 		waiter_free(w);
 	}
 }
@@ -216,15 +225,9 @@ void
 waiters_reject(struct input *in, const char *reason)
 {
 	struct waiter *w;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
 
 	while ((w = TAILQ_FIRST(&in->waiters)) != NULL) {
-		msgpack_sbuffer_init(&sb);
-		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-		pack_send(&pk, SEND_REJECTED, NULL, reason, NULL);
-		reply_ok_packed(w->cid, sb.data, sb.size);
-		msgpack_sbuffer_destroy(&sb);
+		reply_send(w->cid, SEND_REJECTED, NULL, reason, NULL);
 		waiter_free(w);
 	}
 }
@@ -292,20 +295,14 @@ ack_after_commit(void *arg, const char *err)
 {
 	struct ack *a = arg;
 	struct input *in = input_find(a->id);
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
 
 	if (err == NULL && (in == NULL || !in->durable))
 		err = in == NULL ? "the input went away before it was saved" :
 		    "store: the input was not saved";
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	if (err != NULL)
-		pack_send(&pk, SEND_REJECTED, NULL, err, NULL);
+		reply_send(a->cid, SEND_REJECTED, NULL, err, NULL);
 	else
-		pack_send(&pk, a->outcome, in, NULL, NULL);
-	reply_ok_packed(a->cid, sb.data, sb.size);
-	msgpack_sbuffer_destroy(&sb);
+		reply_send(a->cid, a->outcome, in, NULL, NULL);
 	free(a);
 }
 
@@ -533,6 +530,16 @@ member_retire(struct child *c)
 	return pending;
 }
 
+/* A member verb's answer: {id, <what>: n}. */
+static int
+pack_id_count(msgpack_packer *pk, const char *id, const char *what, int n)
+{
+	msgpack_pack_map(pk, 2);
+	mp_kstr(pk, "id", id);
+	mp_kint(pk, what, n);
+	return 0;
+}
+
 static int
 v_retire(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
@@ -543,10 +550,7 @@ v_retire(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	if ((c = need_member(a->name.name)) == NULL)
 		return -1;
 	pending = member_retire(c);
-	msgpack_pack_map(pk, 2);
-	mp_kstr(pk, "id", c->name);
-	mp_kint(pk, "inputs_pending_drain", pending);
-	return 0;
+	return pack_id_count(pk, c->name, "inputs_pending_drain", pending);
 }
 
 static int
@@ -565,10 +569,7 @@ v_destroy(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	c->mbox->busy = 0;
 	retire_progress(c);
 	event_simple("supervisor", c->name, "member.destroyed");
-	msgpack_pack_map(pk, 2);
-	mp_kstr(pk, "id", a->name.name);
-	mp_kint(pk, "inputs_abandoned", n);
-	return 0;
+	return pack_id_count(pk, a->name.name, "inputs_abandoned", n);
 }
 
 static int
@@ -583,10 +584,7 @@ v_reset(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	if (mbox_reset(c, &n) == -1)
 		return ctl_fail("%s is running a turn; interrupt it first, or "
 		    "wait", c->name);
-	msgpack_pack_map(pk, 2);
-	mp_kstr(pk, "id", c->name);
-	mp_kint(pk, "inputs_abandoned", n);
-	return 0;
+	return pack_id_count(pk, c->name, "inputs_abandoned", n);
 }
 
 static int
@@ -605,6 +603,14 @@ v_interrupt(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	mp_kstr(pk, "input_id", id);
 	mp_kstr(pk, "state", "abandoned");
 	return 0;
+}
+
+/* Pack key: [names], and free the names. */
+static void
+pack_names(msgpack_packer *pk, const char *key, struct strlist *l)
+{
+	mp_kstrs(pk, key, l->v, l->n);
+	strlist_free(l);
 }
 
 /* Make the running roster equal the INI's; pack what moved. */
@@ -642,21 +648,9 @@ reconcile_pack(msgpack_packer *pk)
 	}
 	peers_from_config(D->cfg);
 	msgpack_pack_map(pk, 3);
-	mp_str(pk, "spawned");
-	msgpack_pack_array(pk, (size_t)spawned.n);
-	for (i = 0; i < spawned.n; i++)
-		mp_str(pk, spawned.v[i]);
-	mp_str(pk, "retired");
-	msgpack_pack_array(pk, (size_t)retired.n);
-	for (i = 0; i < retired.n; i++)
-		mp_str(pk, retired.v[i]);
-	mp_str(pk, "retained");
-	msgpack_pack_array(pk, (size_t)retained.n);
-	for (i = 0; i < retained.n; i++)
-		mp_str(pk, retained.v[i]);
-	strlist_free(&spawned);
-	strlist_free(&retired);
-	strlist_free(&retained);
+	pack_names(pk, "spawned", &spawned);
+	pack_names(pk, "retired", &retired);
+	pack_names(pk, "retained", &retained);
 }
 
 static int

@@ -16,6 +16,7 @@
 #include "mob/mailbox.h"
 #include "mob/members.h"
 #include "mob/modules.h"
+#include "mob/persist.h"
 #include "mob/register.h"
 #include "mob/schedules.h"
 #include "store.h"
@@ -188,6 +189,7 @@ mob_register(void)
 {
 	size_t i;
 
+	persist_register();
 	kind_register(KIND_MEMBER, &member_ops);
 	kind_register(KIND_MODULE, &module_ops);
 	/* a member's turn ends, or it sends to a peer */

@@ -20,6 +20,7 @@
 #include "mob/hash.h"
 #include "mob/mailbox_int.h"
 #include "mob/members.h"
+#include "mob/persist.h"
 #include "store.h"
 
 static struct input	 recalled;	/* a finished input, looked up */
@@ -166,7 +167,7 @@ mbox_recall(struct mbox *mb, const char *key, struct input **inp)
 	TAILQ_INIT(&recalled.waiters);
 	recalled.durable = 1;
 	if (store_enabled()) {
-		if ((r = store_recall(mb->id, key, retain_since(),
+		if ((r = persist_recall(mb->id, key, retain_since(),
 		    &recalled)) == 1)
 			*inp = &recalled;
 		return r;

@@ -366,10 +366,7 @@ v_tick(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	mp_str(pk, "dispatched");
 	msgpack_pack_array(pk, (size_t)nd);
 	msgpack_sbuffer_write(pk->data, db.data, db.size);
-	mp_str(pk, "skipped_claims");
-	msgpack_pack_array(pk, (size_t)skipped.n);
-	for (i = 0; i < skipped.n; i++)
-		mp_str(pk, skipped.v[i]);
+	mp_kstrs(pk, "skipped_claims", skipped.v, skipped.n);
 	msgpack_sbuffer_destroy(&db);
 	strlist_free(&skipped);
 	return 0;

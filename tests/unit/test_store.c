@@ -6,6 +6,7 @@
 
 #include "engine/engine.h"
 #include "mob/mailbox.h"
+#include "mob/persist.h"
 #include "store.h"
 #include "unit.h"
 
@@ -35,6 +36,7 @@ START_TEST(t_memory)
 {
 	struct mbox mb;
 	struct input *in = input_new("in-1"), out;
+	struct store_fin fin;
 
 	memset(&mb, 0, sizeof(mb));
 	memset(&out, 0, sizeof(out));
@@ -47,11 +49,12 @@ START_TEST(t_memory)
 	ck_assert_int_eq(calls, 1);
 	ck_assert_str_eq(last_err, "");
 	/* nothing is kept: no input becomes dirty, reads find nothing */
-	store_input(&mb, in);
+	persist_input(&mb, in);
 	ck_assert_int_eq(in->dirty, 0);
-	store_snapshot_append(&mb, "[{\"role\":\"user\"}]");
+	store_snapshot_append("m", "[{\"role\":\"user\"}]");
 	ck_assert_ptr_null(store_history("m", 1 << 20));
-	ck_assert_int_eq(store_recall("m", "k", 0, &out), 0);
+	ck_assert_int_eq(store_recall("m", "k", 0, &fin), 0);
+	ck_assert_int_eq(persist_recall("m", "k", 0, &out), 0);
 	ck_assert_int_eq(store_finished("m", 0, 10, NULL, NULL), 0);
 	ck_assert_int_eq(store_commit(), 0);
 	free(in);
