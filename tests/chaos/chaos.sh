@@ -181,9 +181,12 @@ fi
 # ring's own bookkeeping), plus 8 MiB for what is in flight and not
 # remembered (inputs still queued behind a killed worker, a conversation
 # being handed to a restarted one, the log queue) and the store's page
-# caches; flat: the second half grows by less than 2 MiB
+# caches; flat: the second half grows by less than 4 MiB.  The heap's
+# fragmentation moves RSS by up to ~2.5 MiB from run to run; a leak of as
+# little as 40 bytes per input is over 4 MiB in the second half's 130,000
+# inputs or more (and the limit above catches what is kept per input too).
 limit=$(( rss0 + remembered * 128 / 1024 + 2 * EVBUF + 8192 ))
 [ "$rss_end" -le "$limit" ] || fail "RSS $rss_end KiB over $limit KiB"
-[ $((rss_end - rss_mid)) -le 2048 ] ||
+[ $((rss_end - rss_mid)) -le 4096 ] ||
 	fail "RSS not flat: $rss_mid KiB half-way, $rss_end KiB at the end"
 echo "chaos: 1 passed, 0 failed"
