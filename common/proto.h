@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define MOBKIT_VERSION	"0.1.0"	/* of every binary */
 #define PROTO_VERSION	1
 #define FRAME_MAX	(1024 * 1024)	/* default frame size limit */
 #define MOBKIT_FD	3		/* a child's end of its socketpair */

@@ -50,15 +50,39 @@ usage_verbs(FILE *fp, const char *prefix)
 			    sizeof(buf)));
 }
 
+/* The whole usage on fp. */
+static void
+usage_all(FILE *fp)
+{
+	fprintf(fp, "usage: mobkitctl [-c FILE | -s SOCKET] [--json] VERB "
+	    "[ARGS...]\n(options may stand anywhere; -- ends them; "
+	    "VERB --help for one verb; --version)\nverbs:\n");
+	usage_verbs(fp, NULL);
+}
+
+/* A usage error: why, the usage on stderr, exit 2. */
 static void __attribute__((noreturn))
 usage(const char *why)
 {
 	if (why != NULL)
 		fprintf(stderr, "mobkitctl: %s\n", why);
-	fprintf(stderr, "usage: mobkitctl [-c FILE | -s SOCKET] [--json] VERB "
-	    "[ARGS...]\n(options may stand anywhere; -- ends them)\nverbs:\n");
-	usage_verbs(stderr, NULL);
+	usage_all(stderr);
 	exit(EX_USAGE);
+}
+
+/* --help: the usage on stdout, exit 0. */
+static void __attribute__((noreturn))
+help(void)
+{
+	usage_all(stdout);
+	exit(0);
+}
+
+static void __attribute__((noreturn))
+version(void)
+{
+	printf("mobkitctl %s (protocol %d)\n", MOBKIT_VERSION, PROTO_VERSION);
+	exit(0);
 }
 
 /* A usage error of one verb: what is wrong, then how the verb goes. */
@@ -479,12 +503,15 @@ print_event(json_t *e)
 
 /* mobkitctl's own options, taken anywhere on the line like a verb's. */
 #define OPT_JSON	300
+#define OPT_VERSION	301
 static const struct option globals[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "socket", required_argument, NULL, 's' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
 };
+static const struct ctl_verb *cur_verb;	/* for VERB --help */
 #define NGLOBALS	(int)(sizeof(globals) / sizeof(globals[0]))
 
 static void
@@ -497,6 +524,16 @@ global_option(int c, const char *value, void *arg)
 		sockpath = value;
 	else if (c == OPT_JSON)
 		json_out = 1;
+	else if (c == OPT_VERSION)
+		version();
+	else if (c == 'h' && cur_verb != NULL) {
+		char buf[256];
+
+		printf("usage: mobkitctl %s\n", ctl_verb_usage(cur_verb, buf,
+		    sizeof(buf)));
+		exit(0);
+	} else if (c == 'h')
+		help();
 	else
 		usage(NULL);
 }
@@ -540,7 +577,9 @@ find_verb(int argc, char **argv)
 		if (argv[i][0] != '-' || argv[i][1] == '\0')
 			return i;
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			usage(NULL);
+			help();
+		if (strcmp(argv[i], "--version") == 0)
+			version();
 		if (takes_value(argv[i]))
 			i++;
 	}
@@ -578,6 +617,7 @@ parse_line(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		if (i < vi || i >= vi + used)
 			g_argv[n++] = argv[i];
+	cur_verb = v;
 	if (ctl_args_parse_opts(v, n, g_argv, &g_args, globals, NGLOBALS,
 	    global_option, NULL, err, sizeof(err), &bad_usage) == -1) {
 		if (bad_usage)

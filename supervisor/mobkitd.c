@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,14 +28,19 @@
 #include "engine/kind.h"
 #include "mob/register.h"
 
-#define MOBKIT_VERSION	"0.1.0"
 #define LOG_QUEUE_BYTES	(1024 * 1024)	/* log lines waiting for stderr */
 
+/* Usage on fp, then exit with code (0 for --help, 2 for a bad option). */
 static void __attribute__((noreturn))
-usage(void)
+usage(FILE *fp, int code)
 {
-	fprintf(stderr, "usage: mobkitd [-c FILE] [-t] [-v] [-V]\n");
-	exit(1);
+	fprintf(fp, "usage: mobkitd [-c FILE] [-t] [-v] [-V] [-h]\n"
+	    "  -c, --config FILE  config file (default %s)\n"
+	    "  -t, --check        check the config and the store, and exit\n"
+	    "  -v, --verbose      log at debug level\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  -h, --help         print this and exit\n", DEF_CONFIG);
+	exit(code);
 }
 
 /* The control socket owes the shutdown report to those who asked. */
@@ -357,6 +363,15 @@ daemon_open(struct config *cfg)
 	return 0;
 }
 
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "check", no_argument, NULL, 't' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
 int
 main(int argc, char *argv[])
 {
@@ -372,7 +387,8 @@ main(int argc, char *argv[])
 	 * first such free and keeping them in the heap for good.
 	 */
 	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	while ((ch = getopt(argc, argv, "c:tvV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tvVh", long_opts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -387,12 +403,17 @@ main(int argc, char *argv[])
 			printf("mobkitd %s (protocol %d)\n", MOBKIT_VERSION,
 			    PROTO_VERSION);
 			return 0;
+		case 'h':
+			usage(stdout, 0);
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
-	if (optind != argc)
-		usage();
+	if (optind != argc) {
+		fprintf(stderr, "mobkitd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr, 2);
+	}
 	log_init("mobkitd", verbose ? LOG_L_DEBUG : LOG_L_INFO);
 	D = &d;
 	find_self_dir();

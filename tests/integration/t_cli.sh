@@ -1,0 +1,41 @@
+# The option conventions of both binaries: --help prints the usage on
+# standard output and exits 0 (mobkitctl VERB --help: that verb's), a bad
+# option prints it on standard error and exits 2, --version prints the
+# version; long options work.
+. "$(dirname "$0")/lib.sh"
+# rc CMD...: run, keep stdout and stderr apart, print the exit status
+rc() { "$@" >"$T/out" 2>"$T/err"; echo $?; }
+
+[ "$(rc "$BIN/mobkitd" --help)" = 0 ] || fail "mobkitd --help: $(cat "$T/err")"
+grep -q '^usage: mobkitd' "$T/out" || fail "mobkitd --help printed: $(cat "$T/out")"
+[ ! -s "$T/err" ] || fail "mobkitd --help wrote to stderr: $(cat "$T/err")"
+[ "$(rc "$BIN/mobkitd" -h)" = 0 ] || fail "mobkitd -h"
+[ "$(rc "$BIN/mobkitd" --version)" = 0 ] && grep -q '^mobkitd [0-9]' "$T/out" ||
+	fail "mobkitd --version: $(cat "$T/out" "$T/err")"
+[ "$(rc "$BIN/mobkitd" --bogus)" = 2 ] || fail "mobkitd --bogus: not 2"
+grep -q '^usage: mobkitd' "$T/err" && [ ! -s "$T/out" ] ||
+	fail "mobkitd --bogus: usage not on stderr"
+[ "$(rc "$BIN/mobkitd" -c "$CFG" extra)" = 2 ] || fail "mobkitd with an extra argument: not 2"
+{ header; printf '[module a]\ncommand = %s\nargs = --ready none\n' "$MK"; } >"$CFG"
+[ "$(rc "$BIN/mobkitd" --config "$CFG" --check)" = 0 ] ||
+	fail "mobkitd --config F --check: $(cat "$T/err")"
+
+C="$BIN/mobkitctl"
+[ "$(rc "$C" --help)" = 0 ] || fail "mobkitctl --help: $(cat "$T/err")"
+grep -q '^usage: mobkitctl' "$T/out" && grep -q '^  send ID TEXT' "$T/out" ||
+	fail "mobkitctl --help printed: $(cat "$T/out")"
+[ ! -s "$T/err" ] || fail "mobkitctl --help wrote to stderr"
+[ "$(rc "$C" send --help)" = 0 ] || fail "mobkitctl send --help: $(cat "$T/err")"
+grep -q '^usage: mobkitctl send ID TEXT' "$T/out" || fail "send --help printed: $(cat "$T/out")"
+[ "$(rc "$C" --version)" = 0 ] && grep -q '^mobkitctl [0-9]' "$T/out" ||
+	fail "mobkitctl --version: $(cat "$T/out" "$T/err")"
+[ "$(rc "$C" -s "$SOCK" --bogus status)" = 2 ] || fail "mobkitctl --bogus: not 2"
+[ -s "$T/err" ] && [ ! -s "$T/out" ] || fail "mobkitctl --bogus: usage not on stderr"
+[ "$(rc "$C" -s "$SOCK" nosuchverb)" = 2 ] || fail "unknown verb: not 2"
+# the daemon is not running: 3
+[ "$(rc "$C" -s "$T/none.sock" status)" = 3 ] || fail "unreachable: not 3"
+# options anywhere, against a live daemon
+start_daemon
+wait_for "a healthy" is_state a healthy
+[ "$(rc "$C" status a --json -s "$SOCK")" = 0 ] && jq -e '.children[0].name == "a"' "$T/out" >/dev/null ||
+	fail "options after the verb: $(cat "$T/out" "$T/err")"
