@@ -14,34 +14,7 @@
 
 #include "log.h"
 #include "msgtab.h"
-
-/* The name of a msgpack type, for errors. */
-static const char *
-obj_type_name(int type)
-{
-	switch (type) {
-	case MSGPACK_OBJECT_NIL:
-		return "nil";
-	case MSGPACK_OBJECT_BOOLEAN:
-		return "a boolean";
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		return "an integer";
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		return "a float";
-	case MSGPACK_OBJECT_STR:
-		return "a string";
-	case MSGPACK_OBJECT_ARRAY:
-		return "an array";
-	case MSGPACK_OBJECT_MAP:
-		return "a map";
-	case MSGPACK_OBJECT_BIN:
-		return "binary";
-	default:
-		return "an extension";
-	}
-}
+#include "proto.h"
 
 static const char *const ftype_names[] = {
 	[MF_INT] = "an integer", [MF_STR] = "a string",
@@ -145,7 +118,7 @@ check_value(const struct msg_field *f, const msgpack_object *o, char *sub,
 	case MF_ANY:
 		return NULL;
 	}
-	snprintf(sub, subsz, "%s, not %s", obj_type_name(o->type),
+	snprintf(sub, subsz, "%s, not %s", mp_type_name(o->type),
 	    ftype_names[f->type]);
 	return sub;
 }
@@ -157,7 +130,7 @@ entry_key(const struct msg_def *d, const msgpack_object *k, int *next,
 {
 	if (k->type != MSGPACK_OBJECT_STR) {
 		snprintf(err, errsz, "%s: a key is %s, not a string", d->name,
-		    obj_type_name(k->type));
+		    mp_type_name(k->type));
 		return -1;
 	}
 	if (d->type != 0 && k->via.str.size == 1 && k->via.str.ptr[0] == 't')
@@ -185,7 +158,7 @@ check_rec(const msgpack_object *m, const struct msg_def *d, uint64_t req,
 	v->have = 0;
 	if (m->type != MSGPACK_OBJECT_MAP) {
 		snprintf(err, errsz, "%s: %s, not a map", d->name,
-		    obj_type_name(m->type));
+		    mp_type_name(m->type));
 		return -1;
 	}
 	for (i = 0; i < m->via.map.size; i++) {

@@ -77,8 +77,10 @@ mp_type_name(int type)
 		return "an array";
 	case MSGPACK_OBJECT_MAP:
 		return "a map";
-	default:
+	case MSGPACK_OBJECT_BIN:
 		return "binary";
+	default:
+		return "an extension";
 	}
 }
 

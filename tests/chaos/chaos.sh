@@ -58,6 +58,11 @@ done
 } >"$CFG"
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' /proc/"$DPID"/status; }
+# least LEAST: the least of LEAST (maybe empty) and the RSS now
+least() {
+	r=$(rss_kb)
+	if [ -z "$1" ] || [ "$r" -lt "$1" ]; then echo "$r"; else echo "$1"; fi
+}
 all_healthy() {
 	[ "$(jctl status | jq '[.children[] | select(.state != "healthy")] | length')" = 0 ]
 }
@@ -88,10 +93,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
 	# being handed its conversation is a passing peak, not growth)
 	now=$(date +%s)
 	if [ "$now" -ge "$half" ] && [ "$now" -lt $((half + 5)) ]; then
-		r=$(rss_kb)
-		if [ -z "$rss_mid" ] || [ "$r" -lt "$rss_mid" ]; then
-			rss_mid=$r
-		fi
+		rss_mid=$(least "$rss_mid")
 	fi
 	sleep 0.1
 done
@@ -101,10 +103,7 @@ done
 sleep 1
 rss_end=
 for _ in $(seq 1 25); do
-	r=$(rss_kb)
-	if [ -z "$rss_end" ] || [ "$r" -lt "$rss_end" ]; then
-		rss_end=$r
-	fi
+	rss_end=$(least "$rss_end")
 	sleep 0.2
 done
 # a zombie that stays: reaped late would show twice, a second apart

@@ -31,6 +31,10 @@ EOT
 start_daemon
 wait_for "z healthy" is_state z healthy
 wait_for "y healthy" is_state y healthy
+"$BIN/mobkitctl" -s "$SOCK" --json events --follow --type child.transition \
+    >"$T/tr" 2>/dev/null &
+FPID=$!
+wait_for "the follower to replay the start" test -s "$T/tr"
 start=$(date +%s%N)
 report=$(jctl shutdown) || fail "shutdown"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -39,6 +43,14 @@ echo "$report" | jq -e '.stopped | length == 3 and index("x") == 2' >/dev/null |
 	fail "x (depended on) did not stop last: $report"
 [ $ms -ge 5900 ] || fail "x did not wait for its dependants ($ms ms)"
 [ $ms -lt 8500 ] || fail "y and z were not stopped at once ($ms ms)"
+wait "$FPID" 2>/dev/null
+# and by the order of what happened, whatever the machine's speed: y and
+# z were both asked to stop before either was gone, x only after both
+jq -e -s '[.[] | .payload + {n: .name} | select(.to == "stopping" or .to == "stopped")] as $t
+    | def at(n; s): ($t | map(.n == n and .to == s) | index(true));
+    ([at("y"; "stopping"), at("z"; "stopping")] | max) < ([at("y"; "stopped"), at("z"; "stopped")] | min)
+    and at("x"; "stopping") > ([at("y"; "stopped"), at("z"; "stopped")] | max)' "$T/tr" >/dev/null ||
+	fail "y and z were not stopped together before x: $(jq -c '[.name, .payload.to]' "$T/tr" | tr '\n' ' ')"
 echo "$report" | jq -e '.stopped == ["z", "y", "x"]' >/dev/null ||
 	fail "not in the order asked (reverse start order per level): $report"
 wait_for "daemon exit" daemon_gone
