@@ -29,7 +29,7 @@ const char *const ready_names[] = { "message", "stdout", "notify", "none",
 const char *const strategy_names[] = { "one_for_one", "one_for_all",
     "rest_for_one", NULL };
 const char *const exhausted_names[] = { "degrade", "escalate", NULL };
-const char *const kind_names[] = { "module", "member", NULL };
+const char *const kind_names[] = { "module", "member", "mcp", NULL };
 
 /* Record one "FILE:LINE: message" problem. */
 void

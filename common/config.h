@@ -12,7 +12,7 @@ enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
 enum ready_mode { READY_MESSAGE, READY_STDOUT, READY_NOTIFY, READY_NONE };
 enum strategy { STRAT_ONE_FOR_ONE, STRAT_ONE_FOR_ALL, STRAT_REST_FOR_ONE };
 enum on_exhausted { EXH_DEGRADE, EXH_ESCALATE };
-enum child_kind { KIND_MODULE, KIND_MEMBER };
+enum child_kind { KIND_MODULE, KIND_MEMBER, KIND_MCP };
 
 extern const char *const restart_names[];
 extern const char *const ready_names[];
@@ -63,6 +63,12 @@ struct child_conf {
 	char		*instructions_file;
 	struct strlist	 peers;
 	int		 peers_line;
+	/* [mcp NAME]: command/args (stdio, spawned) or url (Streamable HTTP,
+	 * connected to by the mobkit-mcp bridge) */
+	char		*url;
+	int		 url_line;
+	struct strlist	 headers;	/* "Name: value", for url */
+	int64_t		 call_timeout_ms;
 };
 
 struct group_conf {
@@ -89,6 +95,11 @@ struct profile_conf {
 	int		 mailbox_capacity;
 	int		 comms;
 	int64_t		 history_max_bytes;	/* without state_dir */
+	char		*params;	/* provider parameters (section 8 keys),
+					   a JSON object text for the worker */
+	struct strlist	 tools;		/* [mcp] names or SERVER/TOOL */
+	int		 tools_line;
+	int		 max_tool_rounds;
 	struct child_conf tmpl;		/* restart, budget, backoff keys */
 };
 
@@ -139,6 +150,9 @@ struct config {
 	int64_t		 client_buffer_bytes;
 	struct strlist	 pass_env;	/* for every child */
 	char		*mob_id;
+	char		*discover;	/* [mob] discover: PROGRAM ARGS */
+	int		 discover_line;
+	int64_t		 discover_interval_ms;	/* 0: boot and rediscover */
 	char		*smtp_url;
 	char		*mail_from;
 	int		 control_socket_line;	/* where set, for errors */

@@ -50,7 +50,7 @@ field_of(const struct msg_def *d, const msgpack_object *k, int *next)
 }
 
 static int	check_rec(const msgpack_object *, const struct msg_def *,
-		    uint64_t, struct msg_view *, char *, size_t);
+		    msg_keyset, struct msg_view *, char *, size_t);
 
 /* A map of a record, or an array of them: NULL, or why not in sub. */
 static const char *
@@ -58,7 +58,7 @@ check_records(const struct msg_field *f, const msgpack_object *o, char *sub,
     size_t subsz)
 {
 	struct msg_view v;
-	uint64_t keys, req;
+	msg_keyset keys, req;
 	char e[200];
 	uint32_t i;
 
@@ -145,7 +145,7 @@ entry_key(const struct msg_def *d, const msgpack_object *k, int *next,
 
 /* Check every entry of map m against d into v. */
 static int
-check_rec(const msgpack_object *m, const struct msg_def *d, uint64_t req,
+check_rec(const msgpack_object *m, const struct msg_def *d, msg_keyset req,
     struct msg_view *v, char *err, size_t errsz)
 {
 	const struct msg_field *f = NULL;
@@ -165,12 +165,12 @@ check_rec(const msgpack_object *m, const struct msg_def *d, uint64_t req,
 		if ((key = entry_key(d, &m->via.map.ptr[i].key, &next, &f, err,
 		    errsz)) == -1)
 			return -1;
-		if (v->have & ((uint64_t)1 << key)) {
+		if (v->have & MSG_KBIT(key)) {
 			snprintf(err, errsz, "%s: field \"%s\": twice",
 			    d->name, msg_keys[key].s);
 			return -1;
 		}
-		v->have |= (uint64_t)1 << key;
+		v->have |= MSG_KBIT(key);
 		v->o[key] = &m->via.map.ptr[i].val;
 		if (key != K_T && (why = check_value(f, v->o[key], sub,
 		    sizeof(sub))) != NULL) {
@@ -180,7 +180,7 @@ check_rec(const msgpack_object *m, const struct msg_def *d, uint64_t req,
 		}
 	}
 	if ((req & ~v->have) != 0) {
-		key = __builtin_ctzll(req & ~v->have);
+		key = msg_keyset_first(req & ~v->have);
 		snprintf(err, errsz, "%s: field \"%s\": missing", d->name,
 		    msg_keys[key].s);
 		return -1;
@@ -229,7 +229,7 @@ int
 msg_read_rec(const msgpack_object *m, const struct msg_def *d,
     struct msg_view *v, char *err, size_t errsz)
 {
-	uint64_t keys, req;
+	msg_keyset keys, req;
 
 	msg_def_keys(d, &keys, &req);
 	v->type = -1;
@@ -242,7 +242,7 @@ msg_read_rec(const msgpack_object *m, const struct msg_def *d,
 const msgpack_object *
 msgv_obj(const struct msg_view *v, int key)
 {
-	if (!(v->have & ((uint64_t)1 << key)) ||
+	if (!(v->have & MSG_KBIT(key)) ||
 	    v->o[key]->type == MSGPACK_OBJECT_NIL)
 		return NULL;
 	return v->o[key];
@@ -252,7 +252,7 @@ msgv_obj(const struct msg_view *v, int key)
 const msgpack_object *
 msgv_raw(const struct msg_view *v, int key)
 {
-	return v->have & ((uint64_t)1 << key) ? v->o[key] : NULL;
+	return v->have & MSG_KBIT(key) ? v->o[key] : NULL;
 }
 
 int

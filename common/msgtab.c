@@ -42,11 +42,14 @@ const struct msg_keyname msg_keys[K__N] = {
 	K(K_ATTEMPTS_DONE, "attempts_done"), K(K_SMTP_URL, "smtp_url"),
 	K(K_MAIL_FROM, "mail_from"), K(K_AT_MS, "at_ms"), K(K_FINAL, "final"),
 	K(K_ROUTE_ID, "route_id"), K(K_ROUTE, "route"),
-	K(K_TARGET_MODULE, "target_module"),
+	K(K_TARGET_MODULE, "target_module"), K(K_PARAMS, "params"),
+	K(K_TOOLS, "tools"), K(K_SERVER, "server"), K(K_CONTENT, "content"),
+	K(K_IS_ERROR, "is_error"), K(K_TIMEOUT_MS, "timeout_ms"),
+	K(K_INPUT_TOKENS, "input_tokens"), K(K_OUTPUT_TOKENS, "output_tokens"),
 #undef K
 };
 
-_Static_assert(K__N <= 64, "a field set is one uint64_t");
+_Static_assert(K__N <= 128, "a field set is one msg_keyset");
 
 /* --- the tables ---------------------------------------------------------- */
 
@@ -74,7 +77,8 @@ static const struct msg_field f_config[] = {
 	FS(K_INSTRUCTIONS, OPT | NIL, 0),
 	F(K_REQUEST_TIMEOUT_MS, MF_INT, OPT), F(K_COMMS, MF_BOOL, OPT),
 	F(K_PEERS, MF_ARRAY, OPT), FS(K_SNAPSHOT, OPT | NIL, 0),
-	F(K_PROTOCOL, MF_INT, OPT),
+	F(K_PROTOCOL, MF_INT, OPT), FS(K_PARAMS, OPT | NIL, 0),
+	FS(K_TOOLS, OPT | NIL, 0),
 };
 static const struct msg_field f_run[] = {
 	FS(K_INPUT_ID, REQ, 63), FS(K_TEXT, REQ, 0),
@@ -84,7 +88,8 @@ static const struct msg_field f_interrupt[] = { FS(K_INPUT_ID, REQ, 63) };
 static const struct msg_field f_run_done[] = {
 	FS(K_INPUT_ID, REQ, 63), FS(K_STATUS, REQ, 15),
 	FS(K_TEXT, OPT | NIL, 0), FS(K_ERROR, OPT | NIL, 0),
-	FS(K_MESSAGES, OPT | NIL, 0),
+	FS(K_MESSAGES, OPT | NIL, 0), F(K_FINAL, MF_BOOL, OPT),
+	F(K_INPUT_TOKENS, MF_INT, OPT), F(K_OUTPUT_TOKENS, MF_INT, OPT),
 };
 static const struct msg_field f_tool_send[] = {
 	FS(K_CALL_ID, REQ, 127), FS(K_TO, REQ, 127), FS(K_TEXT, REQ, 0),
@@ -92,6 +97,16 @@ static const struct msg_field f_tool_send[] = {
 static const struct msg_field f_tool_result[] = {
 	FS(K_CALL_ID, REQ, 127), F(K_OK, MF_BOOL, REQ),
 	FS(K_ERROR, OPT | NIL, 0), FS(K_INPUT_ID, OPT | NIL, 63),
+};
+static const struct msg_field f_tools[] = { FS(K_TOOLS, REQ, 0) };
+static const struct msg_field f_mcp_call[] = {
+	FS(K_CALL_ID, REQ, 127), FS(K_SERVER, OPT, 127), FS(K_NAME, REQ, 255),
+	FS(K_ARGS, REQ, 0), F(K_TIMEOUT_MS, MF_INT, OPT),
+};
+static const struct msg_field f_mcp_cancel[] = { FS(K_CALL_ID, REQ, 127) };
+static const struct msg_field f_mcp_result[] = {
+	FS(K_CALL_ID, REQ, 127), FS(K_CONTENT, REQ, 0),
+	F(K_IS_ERROR, MF_BOOL, REQ),
 };
 static const struct msg_field f_mod_call[] = {
 	F(K_ID, MF_INT, REQ), FS(K_VERB, REQ, 31), F(K_ARGS, MF_MAP, REQ),
@@ -173,6 +188,11 @@ static struct msg_def defs[] = {
 	DEF(MSG_FIRED, "FIRED", f_fired),
 	DEF(MSG_DELIVER, "DELIVER", f_deliver),
 	DEF(MSG_ATTEMPT, "ATTEMPT", f_attempt),
+	DEF(MSG_TOOLS, "TOOLS", f_tools),
+	DEF(MSG_MCP_CALL, "MCP_CALL", f_mcp_call),
+	DEF(MSG_MCP_CANCEL, "MCP_CANCEL", f_mcp_cancel),
+	DEF(MSG_MCP_LIST, "MCP_LIST", f_tools),
+	DEF(MSG_MCP_RESULT, "MCP_RESULT", f_mcp_result),
 };
 #define NDEFS	(sizeof(defs) / sizeof(defs[0]))
 
@@ -180,9 +200,10 @@ const struct msg_def *const msg_defs[NDEFS + 1] = {
 	&defs[0], &defs[1], &defs[2], &defs[3], &defs[4], &defs[5], &defs[6],
 	&defs[7], &defs[8], &defs[9], &defs[10], &defs[11], &defs[12],
 	&defs[13], &defs[14], &defs[15], &defs[16], &defs[17], &defs[18],
-	&defs[19], &defs[20], &defs[21], NULL
+	&defs[19], &defs[20], &defs[21], &defs[22], &defs[23], &defs[24],
+	&defs[25], &defs[26], NULL
 };
-_Static_assert(NDEFS == 22, "msg_defs lists every table");
+_Static_assert(NDEFS == 27, "msg_defs lists every table");
 
 /* MSG_* (below 64) to its table. */
 static const struct msg_def	*by_type[64];
@@ -190,18 +211,18 @@ static const struct msg_def	*by_type[64];
 /* The keys of a table and its required ones, as bits ("t" implied for a
  * message); computed for records on each use, as they are const. */
 void
-msg_def_keys(const struct msg_def *d, uint64_t *keys, uint64_t *req)
+msg_def_keys(const struct msg_def *d, msg_keyset *keys, msg_keyset *req)
 {
 	int i;
 
-	*keys = (uint64_t)1 << K_T;
-	*req = d->type != 0 ? (uint64_t)1 << K_T : 0;
+	*keys = MSG_KBIT(K_T);
+	*req = d->type != 0 ? MSG_KBIT(K_T) : 0;
 	if (d->type == 0)
 		*keys = 0;
 	for (i = 0; i < d->nfields; i++) {
-		*keys |= (uint64_t)1 << d->fields[i].key;
+		*keys |= MSG_KBIT(d->fields[i].key);
 		if (d->fields[i].flags & MF_REQ)
-			*req |= (uint64_t)1 << d->fields[i].key;
+			*req |= MSG_KBIT(d->fields[i].key);
 	}
 }
 
@@ -245,4 +266,14 @@ msg_field_of(const struct msg_def *d, int key)
 		if (d->fields[i].key == key)
 			return &d->fields[i];
 	return NULL;
+}
+
+/* The lowest key of a non-empty set. */
+int
+msg_keyset_first(msg_keyset s)
+{
+	uint64_t lo = (uint64_t)s;
+
+	return lo != 0 ? __builtin_ctzll(lo) :
+	    64 + __builtin_ctzll((uint64_t)(s >> 64));
 }

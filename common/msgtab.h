@@ -11,7 +11,7 @@
  * field of the wrong type and a field the table does not declare are
  * errors naming the message type and the field.
  *
- * Invariants: keys are fewer than 64 (a field set is one uint64_t); the
+ * Invariants: keys are fewer than 128 (a field set is one msg_keyset); the
  * map header's size follows from the table (one byte under 16 fields), so
  * it is reserved at begin and filled at end.  Records (a route, a
  * schedule, a resolution) are tables too, packed inside a message.
@@ -40,6 +40,9 @@ enum msg_key {
 	K_JITTER_MS, K_CATCH_UP, K_LAST_DUE_MS, K_SCHEDULE_ID, K_DUE_MS,
 	K_DELIVERY_ID, K_KEY, K_ATTEMPTS_DONE, K_SMTP_URL, K_MAIL_FROM,
 	K_AT_MS, K_FINAL, K_ROUTE_ID, K_ROUTE, K_TARGET_MODULE,
+	/* agents: provider parameters, tools, usage */
+	K_PARAMS, K_TOOLS, K_SERVER, K_CONTENT, K_IS_ERROR, K_TIMEOUT_MS,
+	K_INPUT_TOKENS, K_OUTPUT_TOKENS,
 	K__N
 };
 
@@ -56,6 +59,12 @@ enum msg_ftype {
 #define MF_REQ	0x1	/* the field must be there */
 #define MF_NIL	0x2	/* nil stands for "none" */
 
+/* A set of keys, one bit each. */
+typedef unsigned __int128 msg_keyset;
+#define MSG_KBIT(k)	((msg_keyset)1 << (k))
+/* The lowest key of a non-empty set. */
+int	msg_keyset_first(msg_keyset);
+
 struct msg_def;
 
 struct msg_field {
@@ -71,8 +80,8 @@ struct msg_def {
 	const char		*name;
 	const struct msg_field	*fields;	/* "t" is implied for messages */
 	int			 nfields;
-	uint64_t		 keys;	/* the keys declared, as bits */
-	uint64_t		 req;	/* the required ones */
+	msg_keyset		 keys;	/* the keys declared, as bits */
+	msg_keyset		 req;	/* the required ones */
 };
 
 /* The records found inside messages: a route (ROUTES), a schedule
@@ -87,8 +96,8 @@ struct msg_keyname {
 };
 extern const struct msg_keyname msg_keys[K__N];
 const char		*msg_key_name(int key);
-void			 msg_def_keys(const struct msg_def *, uint64_t *keys,
-			    uint64_t *req);
+void			 msg_def_keys(const struct msg_def *, msg_keyset *keys,
+			    msg_keyset *req);
 /* The table of a message type, or NULL. */
 const struct msg_def	*msg_def_of(int64_t type);
 /* The field of a table under key, or NULL. */
@@ -100,7 +109,7 @@ extern const struct msg_def *const msg_defs[];
 struct msg_view {
 	const struct msg_def	*def;
 	int64_t			 type;	/* -1 when "t" was not readable */
-	uint64_t		 have;	/* keys present (nil included) */
+	msg_keyset		 have;	/* keys present (nil included) */
 	const msgpack_object	*o[K__N];	/* valid where have says */
 };
 
@@ -136,8 +145,8 @@ struct msgw {
 	msgpack_packer		 pk;
 	const struct msg_def	*def;
 	size_t			 hdr;	/* offset of the map header */
-	uint64_t		 keys, req;	/* of def */
-	uint64_t		 seen;
+	msg_keyset		 keys, req;	/* of def */
+	msg_keyset		 seen;
 	uint32_t		 n;
 	int			 bad;	/* 1 + the first key that breaks def */
 	const char		*why;	/* how */

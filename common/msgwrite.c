@@ -99,7 +99,7 @@ msgw_rec(struct msgw *w, msgpack_packer *pk, const struct msg_def *d)
 msgpack_packer *
 msgw_key(struct msgw *w, int key)
 {
-	uint64_t bit = (uint64_t)1 << key;
+	msg_keyset bit = MSG_KBIT(key);
 
 	if ((!(w->keys & bit) || (w->seen & bit)) && w->bad == 0) {
 		w->bad = key + 1;
@@ -176,7 +176,7 @@ msgw_end(struct msgw *w)
 	}
 	if (w->req & ~w->seen) {
 		log_warnx("%s: field \"%s\": missing", w->def->name,
-		    msg_keys[__builtin_ctzll(w->req & ~w->seen)].s);
+		    msg_keys[msg_keyset_first(w->req & ~w->seen)].s);
 		return -1;
 	}
 	if (h[0] == 0x80)

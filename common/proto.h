@@ -35,6 +35,12 @@ enum msg_type {
 				   error, messages (what the turn added) */
 	MSG_TOOL_SEND = 25,	/* worker -> root: call_id, to, text */
 	MSG_TOOL_RESULT = 26,	/* root -> worker: call_id, ok, error */
+	MSG_TOOLS = 27,		/* root -> worker: tools, the MCP tools it
+				   may call now (JSON array text) */
+	MSG_MCP_CALL = 28,	/* worker -> root -> mcp: call_id, server,
+				   name, args (JSON text), timeout_ms */
+	MSG_MCP_CANCEL = 29,	/* worker -> root -> mcp: call_id; the turn
+				   no longer waits for it */
 	/* modules 40-59: calls from mobkitd, and the route table */
 	MSG_MOD_CALL = 40,	/* root -> module: id, verb, args (a map) */
 	MSG_MOD_RESULT = 41,	/* module -> root: id, ok, result | error */
@@ -46,6 +52,11 @@ enum msg_type {
 	MSG_DELIVER = 46,	/* root -> delivery: one delivery to make */
 	MSG_ATTEMPT = 47,	/* delivery -> root: an attempt and its
 				   outcome; final when no retry follows */
+	/* MCP servers 48-55 */
+	MSG_MCP_LIST = 48,	/* mcp -> root: tools (JSON array text) of
+				   its server, after READY and on change */
+	MSG_MCP_RESULT = 49,	/* mcp -> root -> worker: call_id, content
+				   (JSON array text), is_error */
 	/* control 100-119 */
 	MSG_CTL_REQUEST = 100,	/* ctl -> root: verb, args */
 	MSG_CTL_REPLY = 101,	/* root -> ctl: ok, error | result */

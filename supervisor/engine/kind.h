@@ -22,7 +22,7 @@
 struct child;
 struct config;
 
-#define KIND_COUNT	(KIND_MEMBER + 1)	/* enum child_kind, config.h */
+#define KIND_COUNT	(KIND_MCP + 1)	/* enum child_kind, config.h */
 
 struct kind_ops {
 	void	 (*created)(struct child *);	/* in the table, not started */

@@ -80,7 +80,7 @@ table_rec(const msgpack_object *m)
 	FUZZ_ASSERT(v.def != NULL && (v.def->req & ~v.have) == 0);
 	msgw_begin(&w, (int)v.type);
 	for (k = 1; k < K__N; k++)
-		if (v.have & ((uint64_t)1 << k))
+		if (v.have & MSG_KBIT(k))
 			msgpack_pack_object(msgw_key(&w, k), *v.o[k]);
 	FUZZ_ASSERT(msgw_end(&w) == 0);
 	msgpack_unpacked_init(&u);
