@@ -46,6 +46,7 @@ const struct msg_keyname msg_keys[K__N] = {
 	K(K_TOOLS, "tools"), K(K_SERVER, "server"), K(K_CONTENT, "content"),
 	K(K_IS_ERROR, "is_error"), K(K_TIMEOUT_MS, "timeout_ms"),
 	K(K_INPUT_TOKENS, "input_tokens"), K(K_OUTPUT_TOKENS, "output_tokens"),
+	K(K_RETRY_AFTER_MS, "retry_after_ms"),
 #undef K
 };
 
@@ -90,6 +91,7 @@ static const struct msg_field f_run_done[] = {
 	FS(K_TEXT, OPT | NIL, 0), FS(K_ERROR, OPT | NIL, 0),
 	FS(K_MESSAGES, OPT | NIL, 0), F(K_FINAL, MF_BOOL, OPT),
 	F(K_INPUT_TOKENS, MF_INT, OPT), F(K_OUTPUT_TOKENS, MF_INT, OPT),
+	F(K_RETRY_AFTER_MS, MF_INT, OPT),
 };
 static const struct msg_field f_tool_send[] = {
 	FS(K_CALL_ID, REQ, 127), FS(K_TO, REQ, 127), FS(K_TEXT, REQ, 0),

@@ -42,7 +42,7 @@ enum msg_key {
 	K_AT_MS, K_FINAL, K_ROUTE_ID, K_ROUTE, K_TARGET_MODULE,
 	/* agents: provider parameters, tools, usage */
 	K_PARAMS, K_TOOLS, K_SERVER, K_CONTENT, K_IS_ERROR, K_TIMEOUT_MS,
-	K_INPUT_TOKENS, K_OUTPUT_TOKENS,
+	K_INPUT_TOKENS, K_OUTPUT_TOKENS, K_RETRY_AFTER_MS,
 	K__N
 };
 

@@ -32,7 +32,10 @@ enum msg_type {
 	MSG_INTERRUPT = 22,	/* root -> worker: cancel the running turn */
 	MSG_RESET = 23,		/* root -> worker: forget the conversation */
 	MSG_RUN_DONE = 24,	/* worker -> root: input_id, status, text,
-				   error, messages (what the turn added) */
+				   error, messages (what the turn added);
+				   final (a failure not to retry),
+				   retry_after_ms (the server's wish),
+				   input_tokens, output_tokens (usage) */
 	MSG_TOOL_SEND = 25,	/* worker -> root: call_id, to, text */
 	MSG_TOOL_RESULT = 26,	/* root -> worker: call_id, ok, error */
 	MSG_TOOLS = 27,		/* root -> worker: tools, the MCP tools it
