@@ -51,7 +51,8 @@ PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
-	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench
+	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench \
+	   $(BUILD)/tests/turnbench
 UNIT	 = $(BUILD)/tests/unit_tests
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -102,6 +103,10 @@ $(BUILD)/tests/chaosload: $(BUILD)/tests/chaos/chaosload.o \
 
 # the baseline calls libcurl directly
 $(BUILD)/tests/modbench: $(BUILD)/tests/bench/modbench.o \
+	    $(BUILD)/tests/bench/benchlib.o $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
+
+$(BUILD)/tests/turnbench: $(BUILD)/tests/bench/turnbench.o \
 	    $(BUILD)/tests/bench/benchlib.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 

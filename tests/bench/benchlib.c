@@ -1,6 +1,10 @@
 /* benchlib.c: percentiles, a control-socket client, /proc fields. */
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <poll.h>
 
 #include <errno.h>
 #include <stdint.h>
@@ -144,4 +148,91 @@ proc_field(pid_t pid, const char *file, const char *field)
 			v = atol(line + strlen(field) + 1);
 	fclose(fp);
 	return v;
+}
+
+/* --- a keep-alive HTTP server that answers resp to everything ---------- */
+
+static void
+serve(int lfd, const char *resp)
+{
+	struct pollfd p[256];
+	char bufs[256][8192];
+	size_t lens[256];
+	int n = 1, i;
+
+	p[0].fd = lfd;
+	p[0].events = POLLIN;
+	for (;;) {
+		if (poll(p, (nfds_t)n, -1) <= 0)
+			continue;
+		if ((p[0].revents & POLLIN) && n < 256) {
+			int fd = accept(lfd, NULL, NULL);
+
+			if (fd >= 0) {
+				p[n].fd = fd;
+				p[n].events = POLLIN;
+				lens[n] = 0;
+				n++;
+			}
+		}
+		for (i = 1; i < n; i++) {
+			ssize_t r;
+			char *end;
+
+			if (!(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			r = read(p[i].fd, bufs[i] + lens[i],
+			    sizeof(bufs[i]) - lens[i] - 1);
+			if (r <= 0) {
+				close(p[i].fd);
+				p[i] = p[n - 1];
+				memcpy(bufs[i], bufs[n - 1], lens[n - 1]);
+				lens[i] = lens[n - 1];
+				n--;
+				i--;
+				continue;
+			}
+			lens[i] += (size_t)r;
+			bufs[i][lens[i]] = '\0';
+			/* answer each complete request (headers + body) */
+			while ((end = strstr(bufs[i], "\r\n\r\n")) != NULL) {
+				char *cl = strcasestr(bufs[i], "Content-Length:");
+				size_t hl = (size_t)(end + 4 - bufs[i]);
+				size_t bl = cl && cl < end ? (size_t)atol(cl + 15) :
+				    0;
+				if (lens[i] < hl + bl)
+					break;
+				(void)!write(p[i].fd, resp, strlen(resp));
+				memmove(bufs[i], bufs[i] + hl + bl,
+				    lens[i] - hl - bl);
+				lens[i] -= hl + bl;
+				bufs[i][lens[i]] = '\0';
+			}
+		}
+	}
+}
+
+/* Serve resp on a free loopback port (*port), in a child process. */
+pid_t
+http_serve(const char *resp, int *port)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	pid_t pid;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	listen(fd, 256);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	*port = ntohs(sin.sin_port);
+	if ((pid = fork()) == 0) {
+		serve(fd, resp);
+		_exit(0);
+	}
+	close(fd);
+	return pid;
 }

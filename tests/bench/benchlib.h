@@ -30,4 +30,8 @@ int		ctl_pump(int fd, struct rbuf *, void (*fn)(void *,
 /* A numeric field of /proc/PID/FILE (status, smaps_rollup), or -1. */
 long		proc_field(pid_t pid, const char *file, const char *field);
 
+/* A keep-alive HTTP/1.1 server on a free loopback port (*port), in a
+ * child process, answering every request with resp (a whole response). */
+pid_t		http_serve(const char *resp, int *port);
+
 #endif

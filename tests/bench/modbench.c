@@ -40,95 +40,6 @@ static const char *bindir;
 static char dir[64], sockpath[128];
 static int http_port;
 
-/* --- a keep-alive HTTP server that answers 200 to everything ---------- */
-
-static void
-serve(int lfd)
-{
-	struct pollfd p[256];
-	char bufs[256][8192];
-	size_t lens[256];
-	int n = 1, i;
-
-	p[0].fd = lfd;
-	p[0].events = POLLIN;
-	for (;;) {
-		if (poll(p, (nfds_t)n, -1) <= 0)
-			continue;
-		if ((p[0].revents & POLLIN) && n < 256) {
-			int fd = accept(lfd, NULL, NULL);
-
-			if (fd >= 0) {
-				p[n].fd = fd;
-				p[n].events = POLLIN;
-				lens[n] = 0;
-				n++;
-			}
-		}
-		for (i = 1; i < n; i++) {
-			ssize_t r;
-			char *end;
-
-			if (!(p[i].revents & (POLLIN | POLLHUP)))
-				continue;
-			r = read(p[i].fd, bufs[i] + lens[i],
-			    sizeof(bufs[i]) - lens[i] - 1);
-			if (r <= 0) {
-				close(p[i].fd);
-				p[i] = p[n - 1];
-				memcpy(bufs[i], bufs[n - 1], lens[n - 1]);
-				lens[i] = lens[n - 1];
-				n--;
-				i--;
-				continue;
-			}
-			lens[i] += (size_t)r;
-			bufs[i][lens[i]] = '\0';
-			/* answer each complete request (headers + body) */
-			while ((end = strstr(bufs[i], "\r\n\r\n")) != NULL) {
-				char *cl = strcasestr(bufs[i], "Content-Length:");
-				size_t hl = (size_t)(end + 4 - bufs[i]);
-				size_t bl = cl && cl < end ? (size_t)atol(cl + 15) :
-				    0;
-				static const char ok[] = "HTTP/1.1 200 OK\r\n"
-				    "Content-Length: 0\r\n\r\n";
-
-				if (lens[i] < hl + bl)
-					break;
-				(void)!write(p[i].fd, ok, sizeof(ok) - 1);
-				memmove(bufs[i], bufs[i] + hl + bl,
-				    lens[i] - hl - bl);
-				lens[i] -= hl + bl;
-				bufs[i][lens[i]] = '\0';
-			}
-		}
-	}
-}
-
-static pid_t
-start_http(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	pid_t pid;
-
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bind(fd, (struct sockaddr *)&sin, sizeof(sin));
-	listen(fd, 256);
-	getsockname(fd, (struct sockaddr *)&sin, &len);
-	http_port = ntohs(sin.sin_port);
-	if ((pid = fork()) == 0) {
-		serve(fd);
-		_exit(0);
-	}
-	close(fd);
-	return pid;
-}
-
 /* --- baseline: plain libcurl multi ------------------------------------- */
 
 static CURL *
@@ -344,7 +255,8 @@ main(int argc, char *argv[])
 		return 1;
 	snprintf(sockpath, sizeof(sockpath), "%s/ctl.sock", dir);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	http = start_http();
+	http = http_serve("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+	    &http_port);
 	printf("module benchmarks: %d requests per run, %d in flight\n\n",
 	    total, INFLIGHT);
 
