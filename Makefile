@@ -59,7 +59,8 @@ obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 all: $(addprefix $(BINDIR)/,$(PROGS))
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h)
+$(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h \
+	    worker/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -74,7 +75,9 @@ $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) $(CTL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
-$(BINDIR)/mobkit-worker: $(call obj,worker/worker.c) $(BUILD)/libcommon.a
+WORKER	 = worker/worker.c worker/turn.c worker/echo.c worker/openai.c \
+	   worker/anthropic.c worker/context.c worker/wire.c
+$(BINDIR)/mobkit-worker: $(call obj,$(WORKER)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -107,7 +110,8 @@ $(BUILD)/tests/modbench: $(BUILD)/tests/bench/modbench.o \
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
-$(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER)) $(BUILD)/libcommon.a
+$(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER) \
+	    worker/context.c worker/wire.c) $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
 
 check: all $(FIXTURES) $(UNIT) $(CHAOS) fuzz-replay-bins
