@@ -75,7 +75,8 @@ $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) $(CTL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
-WORKER	 = worker/worker.c worker/turn.c worker/echo.c worker/openai.c \
+WORKER	 = worker/worker.c worker/turn.c worker/tools.c worker/echo.c \
+	   worker/openai.c \
 	   worker/anthropic.c worker/context.c worker/wire.c
 $(BINDIR)/mobkit-worker: $(call obj,$(WORKER)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)

@@ -2,7 +2,8 @@
  * worker.h: what the parts of mobkit-worker share.
  *
  *   worker.c     main, the messages from mobkitd, messages and events to it
- *   turn.c       a turn: its HTTP attempt, timeouts, errors, the tool loop
+ *   turn.c       a turn: its HTTP attempt, timeouts, errors
+ *   tools.c      the tool loop: what is offered, calls through mobkitd
  *   echo.c       the offline provider
  *   openai.c     OpenAI-compatible chat completions (stream or not)
  *   anthropic.c  the Anthropic Messages API (stream or not)
@@ -131,6 +132,13 @@ char	*turn_system(void);
 /* openai.c: request headers, shared with anthropic.c */
 struct curl_slist *extra_headers(struct curl_slist *);
 struct curl_slist *key_header_of(struct curl_slist *, const char *dflt_name);
+
+/* turn.c */
+void	 turn_request(struct turn *);
+void	 call_clear(struct toolcall *);
+
+/* tools.c */
+json_t	*tools_offer(void);
 
 /* echo.c */
 void	 echo_turn(struct turn *);
