@@ -66,6 +66,7 @@ profile = wired
 
 [member az]
 profile = azure
+peers = c
 
 [member s]
 profile = idle
@@ -110,7 +111,16 @@ jctl events --type tool_call | jq -e -s --arg id "$id" 'map(select(.payload.inpu
 jctl events --type tool_result | jq -e -s --arg id "$id" 'map(select(.payload.input_id == $id))[0].payload | .is_error == false and (.content | startswith("delivered"))' >/dev/null || fail "tool_result event"
 # peers are undirected: c may answer b
 r=$(jq -c 'select(.body.model == "m2" and (.body.messages | map(.content) | index("hi there")))' "$T/llm.log" | head -1)
-echo "$r" | jq -e '.body.tools[0].function.description | contains("(b)")' >/dev/null || fail "c's tools: $r"
+echo "$r" | jq -e '.body.tools[0].function.description | contains("b")' >/dev/null || fail "c's tools: $r"
+# a function that is not offered: an error result, and the turn goes on
+out=$(jctl send b "x [[call:nosuch:{}]]" --wait) || fail "unknown tool: $out"
+echo "$out" | jq -r .result.text | grep -q '^tool said: error: no tool named "nosuch"' || fail "unknown tool: $out"
+jctl events --type tool_result | jq -e -s 'map(select(.payload.is_error == true and (.payload.content | contains("nosuch")))) | length == 1' >/dev/null || fail "is_error not marked"
+# a model that never stops calling: failed after max_tool_rounds (8)
+out=$(jctl send b "forever [[loop:c]]" --wait --timeout-ms 20000); rc=$?
+[ $rc = 1 ] || fail "loop exit $rc: $out"
+echo "$out" | jq -r .result.error | grep -q "max_tool_rounds (8)" || fail "loop error: $out"
+[ "$(input_field b "$(echo "$out" | jq -r .input_id)" attempts)" = 1 ] || fail "the loop was retried"
 
 # Azure style: api-key header, api-version query, extra header,
 # parameters, stream = false
@@ -118,9 +128,13 @@ out=$(jctl send az "azure one" --wait) || fail "az: $out"
 [ "$(echo "$out" | jq -r .result.text)" = "reply to: azure one" ] || fail "$out"
 r=$(req "azure one" | head -1)
 echo "$r" | jq -e '.path == "/openai/deployments/gpt-4o/chat/completions" and .query == {"api-version":"2024-10-21"} and .headers["api-key"] == "sk-az" and .auth == null and .headers["x-trace"] == "trace me"' >/dev/null || fail "azure request: $r"
+echo "$r" | jq -e '.body.tools[0].function.name == "send_message"' >/dev/null || fail "az tools: $r"
 echo "$r" | jq -e '.body.temperature == 0.2 and .body.top_p == 0.9 and .body.max_tokens == 50 and .body.seed == 7 and .body.stop == ["END","two words"] and .body.response_format == {"type":"json_object"} and .body.stream == false and (.body | has("stream_options") | not)' >/dev/null || fail "parameters: $r"
 id=$(echo "$out" | jq -r .input_id)
 jctl events --type run_completed | jq -e -s --arg id "$id" 'map(select(.payload.input_id == $id))[0].payload.usage.input_tokens == 7' >/dev/null || fail "non-stream usage"
+# a tool call in a non-streamed response
+out=$(jctl send az "[[tool:c:from az]]" --wait) || fail "az tool: $out"
+echo "$out" | jq -r .result.text | grep -q "^tool said: delivered" || fail "az tool: $out"
 
 # 400: failed at once, one attempt, the server's own message
 out=$(jctl send a "bad [[400]]" --wait); rc=$?
