@@ -138,22 +138,24 @@ FUZZ_ROLES = tests/fuzz/fuzz_httpc.c tests/fuzz/m_root.c tests/fuzz/m_worker.c \
 	   tests/fuzz/m_delivery.c tests/fuzz/m_ctl.c tests/fuzz/m_child.c
 FUZZ_SRC_frame = tests/fuzz/f_frame.c $(FUZZ_UTIL)
 # m_root.c includes spawn.c to reach child_msg
+# m_worker.c includes worker.c; the worker's other files are linked
+WORKER_REST = $(filter-out worker/worker.c,$(WORKER))
 FUZZ_SRC_msg = tests/fuzz/f_msg.c $(FUZZ_UTIL) $(FUZZ_ROLES) \
-	   $(filter-out supervisor/engine/spawn.c,$(UNIT_SUPER))
+	   $(filter-out supervisor/engine/spawn.c,$(UNIT_SUPER)) $(WORKER_REST)
 FUZZ_SRC_ctlreq = tests/fuzz/f_ctlreq.c $(FUZZ_UTIL)
 FUZZ_SRC_ini = tests/fuzz/f_ini.c $(FUZZ_UTIL)
 FUZZ_SRC_cron = tests/fuzz/f_cron.c $(FUZZ_UTIL)
 # f_tz.c includes cron.c to reach the parsed zone
 FUZZ_SRC_tz = tests/fuzz/f_tz.c $(FUZZ_UTIL)
 FUZZ_SRC_sse = tests/fuzz/f_sse.c $(FUZZ_UTIL) tests/fuzz/fuzz_httpc.c \
-	   tests/fuzz/m_worker.c tests/fuzz/m_child.c
+	   tests/fuzz/m_worker.c tests/fuzz/m_child.c $(WORKER_REST)
 FUZZ_SRC_json = tests/fuzz/f_json.c $(FUZZ_UTIL)
 
 # the harnesses include the processes' own .c files
 $(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h \
 	    $(wildcard common/*.h common/*.c supervisor/*.h supervisor/*.c \
 	    supervisor/*/*.h supervisor/*/*.c \
-	    worker/*.c router/*.c scheduler/*.c delivery/*.c)
+	    worker/*.h worker/*.c router/*.c scheduler/*.c delivery/*.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CPPFLAGS) -c -o $@ $<
 
