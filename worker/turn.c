@@ -413,6 +413,14 @@ response_end(struct turn *t)
 	turn_finish(t, "completed", NULL, 0, -1);
 }
 
+/* Does a body that came without an event-stream type hold one anyway? */
+static int
+looks_like_sse(const char *b)
+{
+	return b != NULL && (strncmp(b, "data:", 5) == 0 ||
+	    strncmp(b, "event:", 6) == 0 || b[0] == ':');
+}
+
 /* A whole (non-streamed) body. */
 static void
 whole_body(struct turn *t)
@@ -421,6 +429,18 @@ whole_body(struct turn *t)
 	json_t *j;
 	char msg[512];
 
+	if (looks_like_sse(t->body)) {
+		t->is_sse = 1;
+		(void)sse_feed(&t->sse, t->body, t->bodylen, sse_data, t);
+		(void)sse_feed(&t->sse, "\n", 1, sse_data, t);
+		if (t->stream_error)
+			fail(t, t->errmsg, t->stream_final);
+		else if (!t->done_seen && t->finish == NULL)
+			fail(t, "the stream ended before its end", 0);
+		else
+			response_end(t);
+		return;
+	}
 	if ((j = t->body ? json_loads(t->body, 0, &jerr) : NULL) == NULL) {
 		snprintf(msg, sizeof(msg), "the response is not JSON: %.200s",
 		    t->body ? t->body : "(empty)");

@@ -16,7 +16,7 @@ base_url = http://127.0.0.1:$LLM_PORT/v1/
 api_key_env = MOBKIT_TEST_KEY
 system = Be brief.
 retry_backoff_ms = 100
-retry_backoff_max_ms = 5000
+retry_backoff_max_ms = 3000
 
 [profile wired]
 provider = openai
@@ -44,6 +44,7 @@ provider = openai
 model = m3
 base_url = http://127.0.0.1:$LLM_PORT/v1
 idle_timeout_ms = 1000
+first_byte_timeout_ms = 1500
 request_timeout_ms = 30000
 max_attempts = 1
 
@@ -148,6 +149,10 @@ out=$(jctl send a "busy [[429after:2]]" --wait --timeout-ms 20000) || fail "429:
 [ "$(input_field a "$(echo "$out" | jq -r .input_id)" attempts)" = 2 ] || fail "429 attempts"
 req "429after" | jq -s -e '.[1].at - .[0].at >= 1.9' >/dev/null || fail "Retry-After not honoured: $(req 429after | jq -c .at)"
 
+# Retry-After: 30 is capped by retry_backoff_max_ms (3000)
+out=$(jctl send a "busier [[429after:30]]" --wait --timeout-ms 20000) || fail "429 cap: $out"
+req "429after:30" | jq -s -e '(.[1].at - .[0].at) as $d | $d >= 2.9 and $d < 10' >/dev/null || fail "Retry-After not capped: $(req 429after:30 | jq -c .at)"
+
 # 503 once: retried, and the events of attempt 2 say so
 out=$(jctl send a "flaky [[503once]]" --wait --timeout-ms 20000) || fail "503: $out"
 id=$(echo "$out" | jq -r .input_id)
@@ -160,6 +165,13 @@ out=$(jctl send s "quiet [[silent]]" --wait --timeout-ms 20000)
 [ "$(echo "$out" | jq -r .result.status)" = failed ] || fail "silent: $out"
 echo "$out" | jq -r .result.error | grep -q "idle_timeout_ms = 1000" || fail "silent error: $out"
 out=$(jctl send s "[[slow]] one two three four five six seven" --wait --timeout-ms 20000) || fail "slow: $out"
+[ "$(echo "$out" | jq -r .result.status)" = completed ] || fail "slow: $out"
+# no answer at all: first_byte_timeout_ms
+out=$(jctl send s "nothing [[mute]]" --wait --timeout-ms 20000)
+echo "$out" | jq -r .result.error | grep -q "no response from the server (first_byte_timeout_ms = 1500 ms)" || fail "mute: $out"
+# a stream without its Content-Type is still read as one
+out=$(jctl send s "plain [[untyped]]" --wait --timeout-ms 20000) || fail "untyped: $out"
+[ "$(echo "$out" | jq -r .result.text)" = "reply to: plain [[untyped]]" ] || fail "untyped: $out"
 [ "$(echo "$out" | jq -r .result.status)" = completed ] || fail "slow: $out"
 
 # context trimming: 150 tokens = 600 characters: the last turn fits
