@@ -53,13 +53,26 @@ void
 turn_usage(struct turn *t, json_t *in, json_t *out)
 {
 	if (json_is_integer(in)) {
-		t->in_tokens += (long)json_integer_value(in);
-		t->usage_seen = 1;
+		t->r_in = (long)json_integer_value(in);
+		t->r_seen = 1;
 	}
 	if (json_is_integer(out)) {
-		t->out_tokens += (long)json_integer_value(out);
+		t->r_out = (long)json_integer_value(out);
+		t->r_seen = 1;
+	}
+}
+
+/* A response is over: its usage counts for the turn. */
+static void
+usage_fold(struct turn *t)
+{
+	if (t->r_seen) {
+		t->in_tokens += t->r_in;
+		t->out_tokens += t->r_out;
 		t->usage_seen = 1;
 	}
+	t->r_in = t->r_out = 0;
+	t->r_seen = 0;
 }
 
 void
@@ -186,6 +199,7 @@ turn_finish(struct turn *t, const char *status, const char *error,
 	json_t *m;
 
 	stop_timers(t);
+	usage_fold(t);
 	if (strcmp(status, "completed") == 0)
 		added = json_dumps(t->added, JSON_COMPACT);
 	pack_done(&w, t, status, t->out ? t->out : "", error, added);
@@ -482,6 +496,7 @@ on_done(void *arg, CURLcode rc, long status, const char *err)
 static void
 response_reset(struct turn *t)
 {
+	usage_fold(t);
 	free(t->body);
 	t->body = NULL;
 	t->bodylen = 0;

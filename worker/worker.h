@@ -72,9 +72,12 @@ struct turn {
 	struct toolcall	 calls[MAX_CALLS];
 	int		 ncalls;
 	int		 waiting;	/* results outstanding */
-	/* usage, summed over the turn's requests */
+	/* usage, summed over the turn's requests; r_* of this response (the
+	 * last figure it reports: some servers repeat it in every chunk) */
 	long		 in_tokens, out_tokens;
 	int		 usage_seen;
+	long		 r_in, r_out;
+	int		 r_seen;
 };
 
 /* A provider: its request, and the pieces of its responses. */
