@@ -42,8 +42,9 @@ sampling(json_t *req)
 		    "s:O}", "type", "json_schema", "json_schema", schema));
 	else
 		json_object_set_new(req, "response_format", json_pack("{s:s,"
-		    "s:{s:s,s:O}}", "type", "json_schema", "json_schema", "name",
-		    "response", "schema", schema ? schema : json_object()));
+		    "s:{s:s,s:o}}", "type", "json_schema", "json_schema", "name",
+		    "response", "schema", schema ? json_incref(schema) :
+		    json_object()));
 }
 
 /* The tools as OpenAI functions. */

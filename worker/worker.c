@@ -166,7 +166,8 @@ on_config(const struct msg_view *m)
 	set_peers(m);
 	set_tools(m);
 	json_decref(W.params);
-	if (!json_is_object(W.params = json_field(m, K_PARAMS))) {
+	W.params = json_field(m, K_PARAMS);	/* json_is_* are macros */
+	if (!json_is_object(W.params)) {
 		json_decref(W.params);
 		W.params = json_object();
 	}
