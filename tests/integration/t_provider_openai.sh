@@ -54,6 +54,8 @@ model = m4
 base_url = http://127.0.0.1:$LLM_PORT/v1
 system = SYSTEM-TEXT
 max_context_tokens = 150
+response_format = json_schema
+response_schema_file = schema.json
 
 [member a]
 profile = plain
@@ -76,6 +78,7 @@ profile = idle
 profile = ctx
 EOT
 } >"$CFG"
+echo '{"type":"object","properties":{"answer":{"type":"string"}}}' >"$T/schema.json"
 MOBKIT_TEST_KEY=sk-a MOBKIT_TEST_AZ=sk-az start_daemon
 for m in a b c az s k; do wait_for "$m healthy" is_state $m healthy; done
 
@@ -181,6 +184,7 @@ for i in 1 2 3 4; do
 done
 r=$(req "turn4" | tail -1)
 echo "$r" | jq -e '.body.messages[0] == {"role":"system","content":"SYSTEM-TEXT"}' >/dev/null || fail "system dropped: $r"
+echo "$r" | jq -e '.body.response_format == {"type":"json_schema","json_schema":{"name":"response","schema":{"type":"object","properties":{"answer":{"type":"string"}}}}}' >/dev/null || fail "json_schema: $r"
 echo "$r" | jq -e '[.body.messages[].content | tostring | select(contains("turn1") or contains("turn2"))] | length == 0' >/dev/null || fail "turn1/2 still sent: $r"
 echo "$r" | jq -e '[.body.messages[] | select(.role == "user")] | length == 2 and .[0].content == "turn3 '"$long"'"' >/dev/null || fail "turn3 not sent: $r"
 echo "$r" | jq -e '.body.messages[-1].content | startswith("turn4")' >/dev/null || fail "turn4 missing"
