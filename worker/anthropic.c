@@ -170,6 +170,7 @@ an_request(struct turn *t, json_t *msgs, const char *system, json_t *tools,
 	h = http_header(h, stream ? "Accept: text/event-stream" :
 	    "Accept: application/json");
 	h = key_header_of(h, "x-api-key");
+	h = http_header(h, "Expect:");	/* no 100-continue wait on big bodies */
 	if (!has_header("anthropic-version"))
 		h = http_header(h, "anthropic-version: " ANTHROPIC_VERSION);
 	*hp = extra_headers(h);

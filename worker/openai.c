@@ -133,6 +133,7 @@ oa_request(struct turn *t, json_t *msgs, const char *system, json_t *tools,
 	h = http_header(h, stream ? "Accept: text/event-stream" :
 	    "Accept: application/json");
 	h = key_header(h, "Authorization", 1);
+	h = http_header(h, "Expect:");	/* no 100-continue wait on big bodies */
 	*hp = extra_headers(h);
 	return 0;
 }
