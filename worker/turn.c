@@ -322,11 +322,14 @@ static void
 on_header(void *arg, const char *line, size_t n)
 {
 	struct turn *t = arg;
+	const char *sp;
 	long ms;
 
 	if (n > 5 && strncmp(line, "HTTP/", 5) == 0) {
 		t->is_sse = 0;		/* a new response (after a 100) */
 		t->retry_after_ms = -1;
+		sp = memchr(line, ' ', n);
+		t->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 	} else if (n > 13 && strncasecmp(line, "Content-Type:", 13) == 0)
 		t->is_sse = memmem(line, n, "text/event-stream", 17) != NULL;
 	else if ((ms = retry_after_header(line, n, time(NULL))) >= 0)
@@ -348,7 +351,7 @@ on_data(void *arg, const char *buf, size_t n)
 	struct turn *t = arg;
 
 	byte_seen(t);
-	if (!t->is_sse) {
+	if (!t->is_sse || t->status < 200 || t->status >= 300) {
 		if (t->bodylen + n <= BODY_MAX)
 			turn_append(&t->body, &t->bodylen, buf, n);
 		return;
@@ -503,6 +506,7 @@ response_reset(struct turn *t)
 	sse_reset(&t->sse);
 	t->done_seen = t->stream_error = t->stream_final = 0;
 	t->got_byte = t->is_sse = 0;
+	t->status = 0;
 	t->retry_after_ms = -1;
 	free(t->finish);
 	t->finish = NULL;

@@ -59,6 +59,7 @@ struct turn {
 	ev_timer	 whole;		/* request_timeout_ms */
 	int		 got_byte;
 	int		 is_sse;	/* Content-Type text/event-stream */
+	long		 status;	/* of the status line */
 	long		 retry_after_ms;
 	struct sse	 sse;
 	char		*body;		/* a non-stream body */
