@@ -25,7 +25,8 @@ COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/config_read.c common/config_check.c common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
 	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c \
-	   common/msgtab.c common/msgread.c common/msgwrite.c
+	   common/msgtab.c common/msgread.c common/msgwrite.c \
+	   common/config_params.c
 # the engine below (it includes no domain header), the mob's domains above
 ENGINE	 = supervisor/engine/state.c supervisor/engine/policy.c \
 	   supervisor/engine/stopper.c supervisor/engine/start.c \
@@ -59,7 +60,8 @@ obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 all: $(addprefix $(BINDIR)/,$(PROGS))
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h)
+$(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h \
+	    worker/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -74,7 +76,10 @@ $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) $(CTL_LDFLAGS) -o $@ $^ $(CTL_LIBS)
 
-$(BINDIR)/mobkit-worker: $(call obj,worker/worker.c) $(BUILD)/libcommon.a
+WORKER	 = worker/worker.c worker/turn.c worker/tools.c worker/echo.c \
+	   worker/openai.c \
+	   worker/anthropic.c worker/context.c worker/wire.c
+$(BINDIR)/mobkit-worker: $(call obj,$(WORKER)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -111,7 +116,8 @@ $(BUILD)/tests/turnbench: $(BUILD)/tests/bench/turnbench.o \
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
-$(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER)) $(BUILD)/libcommon.a
+$(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER) \
+	    worker/context.c worker/wire.c) $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
 
 check: all $(FIXTURES) $(UNIT) $(CHAOS) fuzz-replay-bins
@@ -137,22 +143,24 @@ FUZZ_ROLES = tests/fuzz/fuzz_httpc.c tests/fuzz/m_root.c tests/fuzz/m_worker.c \
 	   tests/fuzz/m_delivery.c tests/fuzz/m_ctl.c tests/fuzz/m_child.c
 FUZZ_SRC_frame = tests/fuzz/f_frame.c $(FUZZ_UTIL)
 # m_root.c includes spawn.c to reach child_msg
+# m_worker.c includes worker.c; the worker's other files are linked
+WORKER_REST = $(filter-out worker/worker.c,$(WORKER))
 FUZZ_SRC_msg = tests/fuzz/f_msg.c $(FUZZ_UTIL) $(FUZZ_ROLES) \
-	   $(filter-out supervisor/engine/spawn.c,$(UNIT_SUPER))
+	   $(filter-out supervisor/engine/spawn.c,$(UNIT_SUPER)) $(WORKER_REST)
 FUZZ_SRC_ctlreq = tests/fuzz/f_ctlreq.c $(FUZZ_UTIL)
 FUZZ_SRC_ini = tests/fuzz/f_ini.c $(FUZZ_UTIL)
 FUZZ_SRC_cron = tests/fuzz/f_cron.c $(FUZZ_UTIL)
 # f_tz.c includes cron.c to reach the parsed zone
 FUZZ_SRC_tz = tests/fuzz/f_tz.c $(FUZZ_UTIL)
 FUZZ_SRC_sse = tests/fuzz/f_sse.c $(FUZZ_UTIL) tests/fuzz/fuzz_httpc.c \
-	   tests/fuzz/m_worker.c tests/fuzz/m_child.c
+	   tests/fuzz/m_worker.c tests/fuzz/m_child.c $(WORKER_REST)
 FUZZ_SRC_json = tests/fuzz/f_json.c $(FUZZ_UTIL)
 
 # the harnesses include the processes' own .c files
 $(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h \
 	    $(wildcard common/*.h common/*.c supervisor/*.h supervisor/*.c \
 	    supervisor/*/*.h supervisor/*/*.c \
-	    worker/*.c router/*.c scheduler/*.c delivery/*.c)
+	    worker/*.h worker/*.c router/*.c scheduler/*.c delivery/*.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes $(CPPFLAGS) -c -o $@ $<
 

@@ -512,6 +512,16 @@ profile_conf_free(struct profile_conf *p)
 	free(p->api_key_env);
 	free(p->system);
 	free(p->system_file);
+	free(p->params);
+	free(p->api_key_header);
+	strlist_free(&p->http_headers);
+	strlist_free(&p->http_query);
+	free(p->temperature);
+	free(p->top_p);
+	strlist_free(&p->stop);
+	free(p->response_format);
+	free(p->response_schema_file);
+	free(p->response_schema);
 	free(p->tmpl.cwd);
 	free(p->tmpl.user);
 	strlist_free(&p->tmpl.env);

@@ -100,6 +100,30 @@ struct profile_conf {
 	struct strlist	 tools;		/* [mcp] names or SERVER/TOOL */
 	int		 tools_line;
 	int		 max_tool_rounds;
+	/* provider parameters (section 8): packed into params at load */
+	char		*api_key_header;
+	int		 api_key_header_line;
+	struct strlist	 http_headers;	/* header.NAME: "NAME: value" */
+	struct strlist	 http_query;	/* query.NAME: "NAME=value" */
+	char		*temperature;	/* as written; NULL: not sent */
+	int		 temperature_line;
+	char		*top_p;
+	int		 top_p_line;
+	int64_t		 max_tokens;	/* -1: not sent */
+	int64_t		 seed;		/* -1: not sent */
+	struct strlist	 stop;
+	char		*response_format;	/* text|json_object|json_schema */
+	int		 response_format_line;
+	char		*response_schema_file;
+	int		 response_schema_line;
+	char		*response_schema;	/* the file's JSON text */
+	int		 stream;
+	int64_t		 connect_timeout_ms;
+	int64_t		 first_byte_timeout_ms;
+	int64_t		 idle_timeout_ms;
+	int64_t		 retry_backoff_ms;
+	int64_t		 retry_backoff_max_ms;
+	int64_t		 max_context_tokens;
 	struct child_conf tmpl;		/* restart, budget, backoff keys */
 };
 
@@ -197,6 +221,8 @@ int	parse_ms(const char *s, int64_t *out);
 int	valid_name(const char *);
 
 int		 http_url(const char *);
+/* config_params.c: a profile's provider parameters as JSON text */
+char		*profile_params_json(const struct profile_conf *);
 const char	*route_target_check(const char *, const char *, char *, size_t);
 
 #endif

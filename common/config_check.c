@@ -7,6 +7,7 @@
  */
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "config_int.h"
 #include "cron.h"
@@ -318,14 +321,115 @@ check_member(struct config *cfg, struct child_conf *c)
 		fatal("config");
 }
 
+/* A number as written in the INI, within [lo, hi]; -1 when it is not. */
+static int
+number_in(const char *s, double lo, double hi)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || d != d || d < lo ||
+	    d > hi)
+		return -1;
+	return 0;
+}
+
+/* Is s an HTTP header name (an RFC 9110 token)? */
+static int
+header_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) &&
+		    strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Default a duration left unset. */
+static void
+ms_default(int64_t *v, int64_t dflt)
+{
+	if (*v == UNSET)
+		*v = dflt;
+}
+
+/* The response schema file: a JSON object, kept as its text. */
+static void
+read_schema(struct config *cfg, struct profile_conf *p)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	absolutize(cfg, &p->response_schema_file);
+	if ((p->response_schema = read_text(cfg, p->response_schema_file,
+	    p->response_schema_line, "response_schema_file")) == NULL)
+		return;
+	if ((j = json_loads(p->response_schema, 0, &jerr)) == NULL ||
+	    !json_is_object(j))
+		cfg_error(cfg, cfg->path, p->response_schema_line, "[profile "
+		    "%s]: response_schema_file: \"%s\" is not a JSON object%s%s",
+		    p->name, p->response_schema_file, j ? "" : ": ",
+		    j ? "" : jerr.text);
+	json_decref(j);
+}
+
+/* The provider parameters of section 8: checked, defaults filled. */
+static void
+check_provider(struct config *cfg, struct profile_conf *p)
+{
+	if (p->temperature != NULL && number_in(p->temperature, 0, 2) == -1)
+		cfg_error(cfg, cfg->path, p->temperature_line, "[profile %s]: "
+		    "temperature: bad value \"%s\": expected a number from 0 "
+		    "to 2", p->name, p->temperature);
+	if (p->top_p != NULL && number_in(p->top_p, 0, 1) == -1)
+		cfg_error(cfg, cfg->path, p->top_p_line, "[profile %s]: top_p: "
+		    "bad value \"%s\": expected a number from 0 to 1", p->name,
+		    p->top_p);
+	if (p->api_key_header != NULL && !header_name(p->api_key_header))
+		cfg_error(cfg, cfg->path, p->api_key_header_line, "[profile "
+		    "%s]: api_key_header: bad value \"%s\": expected a header "
+		    "name such as api-key", p->name, p->api_key_header);
+	if (p->response_format != NULL &&
+	    strcmp(p->response_format, "json_schema") == 0 &&
+	    p->response_schema_file == NULL)
+		cfg_error(cfg, cfg->path, p->response_format_line, "[profile "
+		    "%s]: response_format: \"json_schema\" needs "
+		    "response_schema_file", p->name);
+	if (p->response_schema_file != NULL && (p->response_format == NULL ||
+	    strcmp(p->response_format, "json_schema") != 0))
+		cfg_error(cfg, cfg->path, p->response_schema_line, "[profile "
+		    "%s]: response_schema_file: \"%s\" is only for "
+		    "response_format = json_schema", p->name,
+		    p->response_schema_file);
+	else if (p->response_schema_file != NULL)
+		read_schema(cfg, p);
+	if (p->stream == UNSET)
+		p->stream = 1;
+	ms_default(&p->connect_timeout_ms, 10000);
+	ms_default(&p->first_byte_timeout_ms, 60000);
+	ms_default(&p->idle_timeout_ms, 60000);
+	ms_default(&p->retry_backoff_ms, 1000);
+	ms_default(&p->retry_backoff_max_ms, 60000);
+	ms_default(&p->max_context_tokens, 0);
+	if (p->retry_backoff_max_ms < p->retry_backoff_ms)
+		cfg_error(cfg, cfg->path, p->line, "[profile %s]: "
+		    "retry_backoff_max_ms (%lld) is below retry_backoff_ms "
+		    "(%lld)", p->name, (long long)p->retry_backoff_max_ms,
+		    (long long)p->retry_backoff_ms);
+}
+
 static void
 check_profile(struct config *cfg, struct profile_conf *p)
 {
 	if (p->provider == NULL && (p->provider = strdup("echo")) == NULL)
 		fatal("config");
-	if (strcmp(p->provider, "openai") == 0 && p->model == NULL)
+	if (strcmp(p->provider, "echo") != 0 && p->model == NULL)
 		cfg_error(cfg, cfg->path, p->line, "[profile %s]: provider "
-		    "openai needs \"model\"", p->name);
+		    "%s needs \"model\"", p->name, p->provider);
 	if (p->system != NULL && p->system_file != NULL)
 		cfg_error(cfg, cfg->path, p->line, "[profile %s]: system and "
 		    "system_file are exclusive", p->name);
@@ -335,7 +439,7 @@ check_profile(struct config *cfg, struct profile_conf *p)
 		    "system_file");
 	}
 	if (p->request_timeout_ms == UNSET)
-		p->request_timeout_ms = 60000;
+		p->request_timeout_ms = 600000;
 	if (p->max_attempts == UNSET)
 		p->max_attempts = 3;
 	if (p->max_attempts < 1)
@@ -353,6 +457,7 @@ check_profile(struct config *cfg, struct profile_conf *p)
 	if (p->tmpl.user != NULL && getpwnam(p->tmpl.user) == NULL)
 		cfg_error(cfg, cfg->path, p->line, "[profile %s]: user: no such "
 		    "user \"%s\"", p->name, p->tmpl.user);
+	check_provider(cfg, p);
 }
 
 static void
@@ -634,6 +739,12 @@ config_finish(struct config *cfg)
 	for (i = 0; i < cfg->nschedules; i++)
 		check_schedule(cfg, cfg->schedules[i]);
 	order_children(cfg);
+	for (i = 0; i < cfg->nprofiles; i++) {
+		free(cfg->profiles[i]->params);
+		if ((cfg->profiles[i]->params =
+		    profile_params_json(cfg->profiles[i])) == NULL)
+			fatal("config");
+	}
 	if (cfg->errors.n == 0)
 		config_warn(cfg);
 }

@@ -65,6 +65,8 @@ int	 push(void *arrp, int *n, void *p);
 
 /* config_sections.c */
 void	 begin_section(struct parse *, char *text);
+int	 profile_prefixed_key(struct parse *, const char *name,
+	    const char *value);
 
 /* config_read.c */
 char	*cfg_reader(char *str, int num, void *arg);

@@ -323,6 +323,8 @@ cfg_handler(void *arg, const char *section, const char *name,
 	ps->last = NULL;
 	if (strncmp(name, "env.", 4) == 0)
 		return set_env(ps, name, value), 1;
+	if (profile_prefixed_key(ps, name, value))
+		return 1;
 	for (k = ps->keys; k->name != NULL; k++)
 		if (strcmp(k->name, name) == 0)
 			break;

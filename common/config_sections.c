@@ -14,7 +14,10 @@
 
 static const char *const level_names[] = { "error", "warn", "info", "debug",
     NULL };
-static const char *const provider_names[] = { "echo", "openai", NULL };
+static const char *const provider_names[] = { "echo", "openai",
+    "anthropic", NULL };
+static const char *const format_names[] = { "text", "json_object",
+    "json_schema", NULL };
 static const char *const sink_names[] = { "webhook", "email", "mob_member",
     "file", NULL };
 
@@ -91,6 +94,24 @@ static const struct keydef profile_keys[] = {
 	{ "mailbox_capacity", K_INT, PF(mailbox_capacity), NULL, NOL },
 	{ "comms", K_BOOL, PF(comms), NULL, NOL },
 	{ "history_max_bytes", K_MS, PF(history_max_bytes), NULL, NOL },
+	{ "api_key_header", K_STR, PF(api_key_header), NULL,
+	    PF(api_key_header_line) },
+	{ "temperature", K_STR, PF(temperature), NULL, PF(temperature_line) },
+	{ "top_p", K_STR, PF(top_p), NULL, PF(top_p_line) },
+	{ "max_tokens", K_MS, PF(max_tokens), NULL, NOL },
+	{ "seed", K_MS, PF(seed), NULL, NOL },
+	{ "stop", K_LIST, PF(stop), NULL, NOL },
+	{ "response_format", K_CHOICE, PF(response_format), format_names,
+	    PF(response_format_line) },
+	{ "response_schema_file", K_STR, PF(response_schema_file), NULL,
+	    PF(response_schema_line) },
+	{ "stream", K_BOOL, PF(stream), NULL, NOL },
+	{ "connect_timeout_ms", K_MS, PF(connect_timeout_ms), NULL, NOL },
+	{ "first_byte_timeout_ms", K_MS, PF(first_byte_timeout_ms), NULL, NOL },
+	{ "idle_timeout_ms", K_MS, PF(idle_timeout_ms), NULL, NOL },
+	{ "retry_backoff_ms", K_MS, PF(retry_backoff_ms), NULL, NOL },
+	{ "retry_backoff_max_ms", K_MS, PF(retry_backoff_max_ms), NULL, NOL },
+	{ "max_context_tokens", K_MS, PF(max_context_tokens), NULL, NOL },
 	{ "user", K_STR, PT(user), NULL, NOL },
 	{ "cwd", K_STR, PT(cwd), NULL, NOL },
 	RESTART_KEYS(PT),
@@ -320,6 +341,15 @@ new_profile(struct config *cfg, const char *name, int line)
 	p->mailbox_capacity = UNSET;
 	p->comms = UNSET;
 	p->history_max_bytes = UNSET;
+	p->max_tokens = UNSET;
+	p->seed = UNSET;
+	p->stream = UNSET;
+	p->connect_timeout_ms = UNSET;
+	p->first_byte_timeout_ms = UNSET;
+	p->idle_timeout_ms = UNSET;
+	p->retry_backoff_ms = UNSET;
+	p->retry_backoff_max_ms = UNSET;
+	p->max_context_tokens = UNSET;
 	child_conf_init(&p->tmpl);
 	return p;
 }
@@ -390,6 +420,41 @@ section_object(struct parse *ps, int sect, const char *name, int **seen)
 		return new_schedule(cfg, name, ps->lineno);
 	}
 	return NULL;
+}
+
+/*
+ * header.NAME = value and query.NAME = value of a [profile]: 1 when the
+ * key was one of them (handled, or its error recorded), else 0.
+ */
+int
+profile_prefixed_key(struct parse *ps, const char *name, const char *value)
+{
+	struct profile_conf *p = ps->obj;
+	struct strlist *l;
+	const char *n, *s;
+	char *kv;
+	int hdr;
+
+	if (ps->sect != S_PROFILE || (strncmp(name, "header.", 7) != 0 &&
+	    strncmp(name, "query.", 6) != 0))
+		return 0;
+	hdr = name[0] == 'h';
+	n = name + (hdr ? 7 : 6);
+	l = hdr ? &p->http_headers : &p->http_query;
+	for (s = n; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr("-_.~", *s) == NULL)
+			break;
+	if (*n == '\0' || *s != '\0') {
+		cfg_error(ps->cfg, ps->file, ps->lineno, "%s: bad %s name "
+		    "\"%s\": use letters, digits, '-', '_', '.' and '~'", name,
+		    hdr ? "header" : "query parameter", n);
+		return 1;
+	}
+	if (asprintf(&kv, hdr ? "%s: %s" : "%s=%s", n, value) == -1 ||
+	    strlist_add(l, kv) == -1)
+		fatal("config");
+	free(kv);
+	return 1;
 }
 
 /* Begin a section from its header text (inside the brackets). */

@@ -107,6 +107,7 @@ struct http_req {
 	char			*body;
 	http_data_cb		 on_data;
 	http_done_cb		 on_done;
+	http_header_cb		 on_header;
 	void			*arg;
 	char			 err[CURL_ERROR_SIZE];
 	long			 retry_after;
@@ -246,13 +247,15 @@ http_retry_after(void)
 	return done_retry_after;
 }
 
-/* Response headers: only Retry-After (in seconds) matters here. */
+/* Response headers: Retry-After (in seconds) kept, all handed on. */
 static size_t
 header_cb(char *ptr, size_t size, size_t n, void *arg)
 {
 	struct http_req *r = arg;
 	size_t len = size * n;
 
+	if (r->on_header != NULL)
+		r->on_header(r->arg, ptr, len);
 	if (len > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0)
 		r->retry_after = strtol(ptr + 12, NULL, 10);
 	return len;
@@ -272,23 +275,42 @@ struct http_req *
 http_post(const char *url, struct curl_slist *headers, const char *body,
     long timeout_ms, http_data_cb on_data, http_done_cb on_done, void *arg)
 {
+	struct http_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.headers = headers;
+	o.body = body;
+	o.connect_timeout_ms = timeout_ms < 10000 ? timeout_ms : 10000L;
+	o.timeout_ms = timeout_ms;
+	o.on_data = on_data;
+	o.on_done = on_done;
+	o.arg = arg;
+	return http_request(&o);
+}
+
+/* A POST with every option of struct http_opts. */
+struct http_req *
+http_request(const struct http_opts *o)
+{
 	struct http_req *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->body = strdup(body)) == NULL ||
+	    (r->body = strdup(o->body)) == NULL ||
 	    (r->easy = curl_easy_init()) == NULL) {
 		if (r != NULL)
 			free(r->body);
 		free(r);
-		curl_slist_free_all(headers);
+		curl_slist_free_all(o->headers);
 		return NULL;
 	}
-	r->headers = headers;
+	r->headers = o->headers;
 	r->retry_after = -1;
-	r->on_data = on_data;
-	r->on_done = on_done;
-	r->arg = arg;
-	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	r->on_data = o->on_data;
+	r->on_done = o->on_done;
+	r->on_header = o->on_header;
+	r->arg = o->arg;
+	curl_easy_setopt(r->easy, CURLOPT_URL, o->url);
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
@@ -298,9 +320,10 @@ http_post(const char *url, struct curl_slist *headers, const char *body,
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->err);
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    timeout_ms < 10000 ? timeout_ms : 10000L);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	if (o->connect_timeout_ms > 0)
+		curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
+		    o->connect_timeout_ms);
 	if (curl_multi_add_handle(multi, r->easy) != CURLM_OK) {
 		curl_easy_cleanup(r->easy);
 		curl_slist_free_all(r->headers);
@@ -375,6 +398,13 @@ struct curl_slist *
 http_header(struct curl_slist *l, const char *h)
 {
 	return curl_slist_append(l, h);
+}
+
+void
+http_header_free(struct curl_slist *l)
+{
+	if (l != NULL)
+		curl_slist_free_all(l);
 }
 
 /* Abandon a request now; its callbacks will not be called. */

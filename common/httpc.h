@@ -15,7 +15,24 @@ typedef void (*http_data_cb)(void *arg, const char *buf, size_t n);
 typedef void (*http_done_cb)(void *arg, CURLcode rc, long status,
 	    const char *err);
 
+/* One raw response header line (status lines included), as it arrives. */
+typedef void (*http_header_cb)(void *arg, const char *line, size_t n);
+
+/* A request with every option; http_post is its short form. */
+struct http_opts {
+	const char		*url;
+	struct curl_slist	*headers;	/* taken over */
+	const char		*body;		/* copied */
+	long			 connect_timeout_ms;	/* 0: curl's own */
+	long			 timeout_ms;	/* the whole request, 0: none */
+	http_data_cb		 on_data;
+	http_done_cb		 on_done;
+	http_header_cb		 on_header;	/* optional */
+	void			*arg;
+};
+
 int		 httpc_init(struct ev_loop *);	/* loads libcurl */
+struct http_req	*http_request(const struct http_opts *);
 struct http_req	*http_post(const char *url, struct curl_slist *headers,
 		    const char *body, long timeout_ms, http_data_cb,
 		    http_done_cb, void *arg);
@@ -27,5 +44,6 @@ struct http_req	*http_smtp(const char *url, const char *from, const char *rcpt,
 		    const char *message, long timeout_ms, http_done_cb,
 		    void *arg);
 struct curl_slist *http_header(struct curl_slist *, const char *);
+void		 http_header_free(struct curl_slist *);
 
 #endif

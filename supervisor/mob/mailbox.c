@@ -451,6 +451,7 @@ config_send(struct child *c, const char *snapshot)
 	peers_pack(msgw_key(&w, K_PEERS), mb->id);
 	msgw_str(&w, K_SNAPSHOT, snapshot);
 	msgw_int(&w, K_PROTOCOL, PROTO_VERSION);
+	msgw_str(&w, K_PARAMS, p ? p->params : NULL);
 	len = msgw_len(&w);
 	if (mbox_worker_send(c, &w) == -1)
 		log_warnx("%s: cannot hand the worker its config (%zu bytes)",
@@ -591,6 +592,23 @@ mbox_worker_gone(struct child *c)
 	retire_progress(c);
 }
 
+/*
+ * How long a failed run waits before its next attempt: the profile's
+ * backoff, doubled per attempt, or the server's Retry-After when it gave
+ * one; never more than retry_backoff_max_ms.
+ */
+static uint64_t
+retry_delay(struct mbox *mb, const struct input *in, int64_t after_ms)
+{
+	const struct profile_conf *p = config_profile(D->cfg, mb->profile);
+	int64_t base = p ? p->retry_backoff_ms : RETRY_BASE_MS;
+	int64_t cap = p ? p->retry_backoff_max_ms : RETRY_MAX_MS;
+
+	if (after_ms >= 0)
+		return (uint64_t)(after_ms < cap ? after_ms : cap);
+	return backoff_delay(base, cap, in->attempts);
+}
+
 /* RUN_DONE: completed, failed (retry or fail) or interrupted. */
 static void
 run_done(struct child *c, const struct msg_view *m)
@@ -623,13 +641,13 @@ run_done(struct child *c, const struct msg_view *m)
 		input_finish(mb, in, IN_CONSUMED, text ? text : "", NULL);
 	else if (strcmp(status, "interrupted") == 0)
 		input_finish(mb, in, IN_ABANDONED, NULL, "interrupted");
-	else if (in->attempts >= mb->max_attempts)
+	else if (in->attempts >= mb->max_attempts || msgv_bool(m, K_FINAL, 0))
 		input_finish(mb, in, IN_FAILED, NULL, err ? err : "failed");
 	else {
 		free(in->error);
 		in->error = err ? strdup(err) : NULL;
-		delay = backoff_delay(RETRY_BASE_MS, RETRY_MAX_MS,
-		    in->attempts);
+		delay = retry_delay(mb, in,
+		    msgv_int(m, K_RETRY_AFTER_MS, -1));
 		log_info("%s: %s failed (attempt %d of %d: %s); again in "
 		    "%llu ms", mb->id, in->id, in->attempts, mb->max_attempts,
 		    err ? err : "?", (unsigned long long)delay);

@@ -3,6 +3,7 @@
  * until the target answers it (fuzz_http_answer) with bytes it chose, so
  * the worker's stream parser and the delivery sinks see any response.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 struct http_req {
 	http_data_cb	 on_data;
 	http_done_cb	 on_done;
+	http_header_cb	 on_header;
 	void		*arg;
 	int		 live;
 };
@@ -56,6 +58,23 @@ http_post(const char *url, struct curl_slist *headers, const char *body,
 	(void)timeout_ms;
 	FUZZ_ASSERT(url != NULL && body != NULL);
 	return req_new(on_data, on_done, arg);
+}
+
+struct http_req *
+http_request(const struct http_opts *o)
+{
+	struct http_req *r;
+
+	FUZZ_ASSERT(o->url != NULL && o->body != NULL);
+	if ((r = req_new(o->on_data, o->on_done, o->arg)) != NULL)
+		r->on_header = o->on_header;
+	return r;
+}
+
+void
+http_header_free(struct curl_slist *l)
+{
+	(void)l;
 }
 
 struct http_req *
@@ -122,6 +141,22 @@ slot_of(int i)
 	return -1;
 }
 
+/* The status line and Content-Type: an event stream unless it is JSON. */
+static void
+headers(struct http_req *r, const char *body, size_t len, long status)
+{
+	char line[64];
+	const char *ct = len > 0 && body[0] == '{' ?
+	    "Content-Type: application/json\r\n" :
+	    "Content-Type: text/event-stream\r\n";
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %ld X\r\n", status);
+	r->on_header(r->arg, line, strlen(line));
+	r->on_header(r->arg, ct, strlen(ct));
+	if (status == 429)
+		r->on_header(r->arg, "Retry-After: 2\r\n", 15);
+}
+
 void
 fuzz_http_answer(int i, const char *body, size_t len, long status,
     int curl_rc, unsigned chunk)
@@ -137,6 +172,8 @@ fuzz_http_answer(int i, const char *body, size_t len, long status,
 	serial = serials[k];
 	if (chunk == 0)
 		chunk = 1;
+	if (r->on_header != NULL)
+		headers(r, body, len, status);
 	while (off < len && r->on_data != NULL) {
 		n = len - off < chunk ? len - off : chunk;
 		r->on_data(r->arg, body + off, n);

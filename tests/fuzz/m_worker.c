@@ -1,7 +1,8 @@
 /*
  * m_worker.c: mobkit-worker's side of the msg target, and the whole
  * stream path of the sse target (worker.c is included to reach its
- * static handlers; libcurl is fuzz_httpc.c).
+ * static handlers, the worker's other files are linked; libcurl is
+ * fuzz_httpc.c).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+
+#define FUZZ_TOOL_ROUNDS	8	/* the default max_tool_rounds */
 
 #define main	worker_main
 #include "../../worker/worker.c"
@@ -37,6 +40,8 @@ fuzz_worker_init(void)
 {
 	W.loop = ev_default_loop(0);
 	W.history = json_array();
+	W.params = json_object();
+	W.tools = json_array();
 	W.mk.loop = W.loop;
 	W.mk.name = "mobkit-worker";
 	W.mk.peer = fuzz_sink_peer(W.loop, sink_msg, sink_gone, NULL, NULL);
@@ -96,6 +101,7 @@ deliver(struct msgw *w)
 void
 fuzz_worker_stream(const char *body, size_t len, unsigned chunk, long status)
 {
+	msgpack_packer *pk;
 	struct msgw w;
 	int round, i;
 
@@ -106,13 +112,17 @@ fuzz_worker_stream(const char *body, size_t len, unsigned chunk, long status)
 	msgw_str(&w, K_PROVIDER, "openai");
 	msgw_str(&w, K_MODEL, "fuzz");
 	msgw_bool(&w, K_COMMS, 1);
+	pk = msgw_key(&w, K_PEERS);	/* a wired peer: send_message offered */
+	msgpack_pack_array(pk, 1);
+	msgpack_pack_str(pk, 2);
+	msgpack_pack_str_body(pk, "m2", 2);
 	msgw_str(&w, K_SNAPSHOT, "[{\"role\":\"user\",\"content\":\"hi\"}]");
 	deliver(&w);
 	msgw_begin(&w, MSG_RUN);
 	msgw_str(&w, K_INPUT_ID, "in-1");
 	msgw_str(&w, K_TEXT, "hello");
 	deliver(&w);
-	for (round = 0; round <= MAX_TOOL_ROUNDS + 1 && W.turn != NULL;
+	for (round = 0; round <= FUZZ_TOOL_ROUNDS + 1 && W.turn != NULL;
 	    round++) {
 		if (fuzz_http_pending() > 0) {
 			fuzz_http_answer(0, body, len, status, 0, chunk);
@@ -122,7 +132,7 @@ fuzz_worker_stream(const char *body, size_t len, unsigned chunk, long status)
 			if (!W.turn->calls[i].pending)
 				continue;
 			msgw_begin(&w, MSG_TOOL_RESULT);
-			msgw_str(&w, K_CALL_ID, W.turn->calls[i].id);
+			msgw_str(&w, K_CALL_ID, W.turn->calls[i].wire);
 			msgw_bool(&w, K_OK, 1);
 			msgw_str(&w, K_INPUT_ID, "in-2");
 			deliver(&w);

@@ -54,7 +54,7 @@ out=$(jctl send w "doomed [[500]]" --wait); rc=$?
 echo "$out" | jq -r .result.error | grep -q "HTTP 500: the model is on fire" || fail "error: $out"
 [ "$(input_field w "$(echo "$out" | jq -r .input_id)" attempts)" = 2 ] || fail "attempts != max_attempts"
 # broken streams
-for case in "[[malformed]]:malformed stream chunk" "[[drop]]:" "[[stall]]:curl: "; do
+for case in "[[malformed]]:malformed stream chunk" "[[drop]]:" "[[stall]]:request_timeout_ms"; do
 	marker=${case%%:*}; want=${case#*:}
 	out=$(jctl send x "broken $marker" --wait --timeout-ms 20000)
 	[ "$(echo "$out" | jq -r .result.status)" = failed ] || fail "$marker: $out"

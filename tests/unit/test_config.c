@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "unit.h"
 
@@ -402,6 +404,84 @@ START_TEST(t_split_args)
 }
 END_TEST
 
+/* The provider keys of a [profile]: parsed, checked, packed as params. */
+START_TEST(t_provider_keys)
+{
+	struct config *cfg = load(
+	    "[profile p]\n"
+	    "provider = openai\n"
+	    "model = m\n"
+	    "api_key_header = api-key\n"
+	    "header.X-Trace = a b\n"
+	    "query.api-version = 2024-10-21\n"
+	    "temperature = 0.2\n"
+	    "top_p = 1\n"
+	    "max_tokens = 100\n"
+	    "seed = 7\n"
+	    "stop = END \"two words\"\n"
+	    "response_format = json_object\n"
+	    "stream = false\n"
+	    "connect_timeout_ms = 1\n"
+	    "first_byte_timeout_ms = 2\n"
+	    "idle_timeout_ms = 3\n"
+	    "request_timeout_ms = 4\n"
+	    "retry_backoff_ms = 5\n"
+	    "retry_backoff_max_ms = 6\n"
+	    "max_context_tokens = 7\n"
+	    "[profile q]\n"
+	    "provider = anthropic\n"
+	    "model = c\n");
+	json_t *j, *want;
+
+	ck_assert_int_eq(cfg->errors.n, 0);
+	j = json_loads(cfg->profiles[0]->params, 0, NULL);
+	want = json_loads("{\"api_key_header\":\"api-key\",\"headers\":"
+	    "{\"X-Trace\":\"a b\"},\"query\":{\"api-version\":\"2024-10-21\"},"
+	    "\"temperature\":0.2,\"top_p\":1.0,\"max_tokens\":100,\"seed\":7,"
+	    "\"stop\":[\"END\",\"two words\"],\"response_format\":"
+	    "\"json_object\",\"stream\":false,\"connect_timeout_ms\":1,"
+	    "\"first_byte_timeout_ms\":2,\"idle_timeout_ms\":3,"
+	    "\"request_timeout_ms\":4,\"retry_backoff_ms\":5,"
+	    "\"retry_backoff_max_ms\":6,\"max_context_tokens\":7,"
+	    "\"max_tool_rounds\":8}", 0, NULL);
+	ck_assert_msg(json_equal(j, want), "params %s",
+	    cfg->profiles[0]->params);
+	json_decref(j);
+	json_decref(want);
+	/* unset: none of the optional parameters, the defaults of the rest */
+	j = json_loads(cfg->profiles[1]->params, 0, NULL);
+	ck_assert_ptr_null(json_object_get(j, "temperature"));
+	ck_assert_ptr_null(json_object_get(j, "max_tokens"));
+	ck_assert(json_is_true(json_object_get(j, "stream")));
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "request_timeout_ms")), 600000);
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	    "idle_timeout_ms")), 60000);
+	json_decref(j);
+	unload(cfg);
+	expect_error("[profile p]\ntemperature = hot\n", 2,
+	    "temperature: bad value \"hot\"");
+	expect_error("[profile p]\n\ntop_p = 1.5\n", 3,
+	    "top_p: bad value \"1.5\"");
+	expect_error("[profile p]\napi_key_header = api key\n", 2,
+	    "api_key_header: bad value \"api key\"");
+	expect_error("[profile p]\nresponse_format = yaml\n", 2,
+	    "expected text | json_object | json_schema");
+	expect_error("[profile p]\nresponse_format = json_schema\n", 2,
+	    "needs response_schema_file");
+	expect_error("[profile p]\nresponse_format = json_schema\n"
+	    "response_schema_file = /nonexistent.json\n", 3,
+	    "response_schema_file: cannot read \"/nonexistent.json\"");
+	expect_error("[profile p]\nheader.a b = x\n", 2, "bad header name");
+	expect_error("[profile p]\nmax_tokens = -1\n", 2,
+	    "max_tokens: bad value \"-1\"");
+	expect_error("[profile p]\nstream = maybe\n", 2,
+	    "stream: bad value \"maybe\"");
+	expect_error("[module m]\ncommand = x\nquery.a = b\n", 3,
+	    "unknown key \"query.a\"");
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -410,6 +490,7 @@ config_suite(void)
 
 	tcase_add_test(tc, t_every_key);
 	tcase_add_test(tc, t_errors);
+	tcase_add_test(tc, t_provider_keys);
 	tcase_add_test(tc, t_paths);
 	tcase_add_test(tc, t_warnings);
 	tcase_add_test(tc, t_long_line);
