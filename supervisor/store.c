@@ -117,7 +117,11 @@ store_failure(void)
 void
 store_snapshot_append(const char *member, const char *messages)
 {
-	be->append(member, messages);
+	char *noted = sink != NULL && sink->annotate != NULL ?
+	    sink->annotate(member, messages) : NULL;
+
+	be->append(member, noted != NULL ? noted : messages);
+	free(noted);
 }
 
 /* A reset: the member's conversation is deleted. */

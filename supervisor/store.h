@@ -108,6 +108,9 @@ struct store_sink {
 	void	 (*loaded_peer)(const char *a, const char *b);
 	void	 (*loaded_delivery)(const void *rec, size_t len);
 	void	 (*loaded_claim)(const char *schedule, int64_t due_ms);
+	/* a turn's messages as they are kept (each message noted with its
+	 * input and time), or NULL: as they came; freed by the store */
+	char	*(*annotate)(const char *member, const char *messages);
 };
 void	 store_sink_set(const struct store_sink *);
 

@@ -212,6 +212,10 @@ turn_finish(struct turn *t, const char *status, const char *error)
 		added = json_dumps(t->added, JSON_COMPACT);
 	pack_done(&w, t->input_id, status, t->out ? t->out : "", error,
 	    added);
+	if (t->usage != NULL) {	/* helper verbs: usage in RUN_DONE */
+		msgw_int(&w, K_INPUT_TOKENS, json_integer_value(json_object_get(t->usage, "prompt_tokens")));
+		msgw_int(&w, K_OUTPUT_TOKENS, json_integer_value(json_object_get(t->usage, "completion_tokens")));
+	}
 	if (W.mk.peer != NULL && msgw_len(&w) > W.mk.peer->max_msg) {
 		snprintf(msg, sizeof(msg), "the turn's result (%zu bytes) is "
 		    "larger than the largest message (%zu bytes)",
