@@ -103,7 +103,7 @@ print_usage(json_t *res)
 	long long tin = 0, tout = 0, tturns = 0;
 	json_t *u;
 	size_t i;
-	int w = 2;
+	int w = json_array_size(res) > 1 ? 7 : 2;	/* "(total)" */
 
 	json_array_foreach(res, i, u)
 		if ((int)strlen(str_of(u, "id")) > w)
