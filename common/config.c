@@ -573,6 +573,7 @@ config_free(struct config *cfg)
 	free(cfg->control_socket);
 	free(cfg->state_dir);
 	free(cfg->mob_id);
+	free(cfg->discover);
 	strlist_free(&cfg->pass_env);
 	free(cfg->smtp_url);
 	free(cfg->mail_from);

@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "client.h"
+#include "mob/discover.h"
 #include "mob/mailbox.h"
 #include "mob/members.h"
 #include "mob/modules.h"
@@ -644,7 +645,8 @@ reconcile_pack(msgpack_packer *pk)
 	}
 	TAILQ_FOREACH(c, &D->children, entry) {
 		if (c->mbox == NULL || c->removing || c->mbox->retiring ||
-		    config_child(D->cfg, c->name) != NULL)
+		    config_child(D->cfg, c->name) != NULL ||
+		    discover_has(c->name))	/* discovery's own roster */
 			continue;
 		(void)member_retire(c);
 		(void)strlist_add(&retired, c->name);

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/kind.h"
 #include "mob/deliveries.h"
+#include "mob/discover.h"
 #include "mob/mailbox.h"
 #include "mob/members.h"
 #include "mob/modules.h"
@@ -204,4 +205,5 @@ mob_register(void)
 	    "malformed ATTEMPT", (struct msg_sender){ KIND_MODULE, "delivery" });
 	for (i = 0; i < sizeof(mob_domains) / sizeof(mob_domains[0]); i++)
 		domain_register(&mob_domains[i]);
+	discover_register();	/* after the store: members find their history */
 }
