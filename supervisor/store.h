@@ -76,6 +76,10 @@ int	 store_recall(const char *member, const char *key, int64_t since_ms,
 int	 store_finished(const char *member, int64_t since_ms, int max,
 	    store_row_cb, void *);
 char	*store_history(const char *member, size_t max);
+/* Token usage per member: saved with the next commit; read back (1). */
+void	 store_usage(const char *member, int64_t in, int64_t out,
+	    int64_t turns);
+int	 store_usage_load(const char *member, int64_t v[3]);
 
 /*
  * What the store needs of the domains above it, registered by them at

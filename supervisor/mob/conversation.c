@@ -2,7 +2,8 @@
  * conversation.c: what a member has said and spent, as the operator sees
  * it: the conversation verb (its history, in memory or in the store, as
  * messages annotated with the input they answered and when), and the
- * usage verb (the tokens the server reported, per member).
+ * usage verb (the tokens the server reported, per member; with
+ * state_dir kept in the store's usage table, read back once a member).
  *
  * Invariants: every message appended to a history carries input_id and
  * at_ms, set here (conv_annotate) from the RUN_DONE being handled
@@ -33,6 +34,22 @@
 
 /* --- noting a turn ------------------------------------------------- */
 
+/* With state_dir, the member's usage so far is read back once. */
+static void
+usage_load(struct mbox *mb)
+{
+	int64_t v[3];
+
+	if (mb->usage_loaded)
+		return;
+	mb->usage_loaded = 1;
+	if (store_usage_load(mb->id, v) == 1) {
+		mb->usage_in += v[0];
+		mb->usage_out += v[1];
+		mb->usage_turns += v[2];
+	}
+}
+
 /*
  * A RUN_DONE arrived: count the tokens it reports (optional ints) and the
  * turn, and note which input the messages it may carry belong to.
@@ -43,9 +60,11 @@ conv_note(struct mbox *mb, const struct msg_view *m)
 	int64_t in = msgv_int(m, K_INPUT_TOKENS, 0);
 	int64_t out = msgv_int(m, K_OUTPUT_TOKENS, 0);
 
+	usage_load(mb);
 	mb->usage_in += in > 0 ? in : 0;
 	mb->usage_out += out > 0 ? out : 0;
 	mb->usage_turns++;
+	store_usage(mb->id, mb->usage_in, mb->usage_out, mb->usage_turns);
 	if (msgv_copy(m, K_INPUT_ID, mb->note_input,
 	    sizeof(mb->note_input)) == -1)
 		mb->note_input[0] = '\0';
@@ -245,8 +264,9 @@ v_conversation(struct client *cl, const union ctl_args *a,
 /* --- usage [ID] ------------------------------------------------------ */
 
 static void
-usage_pack(msgpack_packer *pk, const struct mbox *mb)
+usage_pack(msgpack_packer *pk, struct mbox *mb)
 {
+	usage_load(mb);
 	msgpack_pack_map(pk, 4);
 	mp_kstr(pk, "id", mb->id);
 	mp_kint(pk, "input_tokens", mb->usage_in);

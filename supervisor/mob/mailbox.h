@@ -90,6 +90,7 @@ struct mbox {
 	int64_t			 usage_in;
 	int64_t			 usage_out;
 	int64_t			 usage_turns;
+	int			 usage_loaded;	/* read back from the store */
 };
 
 struct input *input_find(const char *);

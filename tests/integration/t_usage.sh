@@ -46,4 +46,30 @@ echo "$t" | head -1 | grep -q '^ID  *INPUT_TOKENS  *OUTPUT_TOKENS  *TURNS$' || f
 echo "$t" | grep -q '^w  *21  *10  *3$' || fail "row: $t"
 [ "$(echo "$t" | awk '{print length($0)}' | sort -u | wc -l)" = 1 ] || fail "not aligned: $t"
 jctl usage nobody >/dev/null 2>&1 && fail "unknown member accepted"
+# with state_dir: kept across a restart of mobkitd
+kill -TERM "$DPID"
+wait_for "mobkitd gone" daemon_gone
+mkdir "$T/state"
+sed -i "s|^control_socket = .*|&\nstate_dir = $T/state|" "$CFG"
+start_daemon
+wait_for "w healthy" is_state w healthy
+jctl send w "one" --wait >/dev/null
+jctl usage w | jq -e '.[0] == {"id":"w","input_tokens":7,"output_tokens":3,"turns":1}' >/dev/null || fail "state_dir: $(jctl usage w)"
+kill -TERM "$DPID"
+wait_for "mobkitd gone" daemon_gone
+start_daemon
+wait_for "w healthy" is_state w healthy
+jctl usage w | jq -e '.[0] == {"id":"w","input_tokens":7,"output_tokens":3,"turns":1}' >/dev/null || fail "after a restart: $(jctl usage w)"
+jctl send w "two words" --wait >/dev/null
+jctl usage w | jq -e '.[0].input_tokens == 14 and .[0].output_tokens == 7 and .[0].turns == 2' >/dev/null || fail "counting on: $(jctl usage w)"
+# a schema 2 store (no usage table) is migrated
+kill -TERM "$DPID"
+wait_for "mobkitd gone" daemon_gone
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE usage'); c.execute('PRAGMA user_version=2'); c.commit()" "$T/state/mobkit.db"
+start_daemon
+wait_for "w healthy" is_state w healthy
+grep -q "migrated from schema version 2 to 3" "$T/daemon.log" || fail "no migration"
+jctl usage w | jq -e '.[0].turns == 0' >/dev/null || fail "migrated: $(jctl usage w)"
+jctl send w "one" --wait >/dev/null
+jctl usage w | jq -e '.[0].turns == 1' >/dev/null || fail "after migration: $(jctl usage w)"
 echo ok
