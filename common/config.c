@@ -303,6 +303,7 @@ config_defaults(struct config *cfg)
 	cfg->delivery_retention_max = 100000;
 	cfg->event_buffer_bytes = 8388608;
 	cfg->client_buffer_bytes = 4194304;
+	cfg->discover_timeout_ms = 30000;
 }
 
 /* The directory relative paths in the file are taken from. */

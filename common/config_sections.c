@@ -111,6 +111,8 @@ static const struct keydef mob_keys[] = {
 	    offsetof(struct config, discover_line) },
 	{ "discover_interval_ms", K_MS, offsetof(struct config,
 	    discover_interval_ms), NULL, NOL },
+	{ "discover_timeout_ms", K_MS, offsetof(struct config,
+	    discover_timeout_ms), NULL, NOL },
 	{ NULL, 0, 0, NULL, NOL }
 };
 

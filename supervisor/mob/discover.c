@@ -6,8 +6,8 @@
  *
  * Invariants: the loop never waits on the program: its stdout and stderr
  * are read by ev_io watchers, its exit is learnt from the root's reaper
- * (discover_reaped), a timer bounds it (DISC_TIMEOUT_MS, then SIGKILL to
- * its process group).  At most one run at a time; a rediscover that
+ * (discover_reaped), a timer bounds it (discover_timeout_ms, then SIGKILL
+ * to its process group).  At most one run at a time; a rediscover that
  * comes during one waits for it.  Its stdout is bounded (DISC_OUT_MAX).
  * A run that fails (exit status, signal, timeout, output too large, a
  * bad line, a failed check) changes nothing and emits
@@ -36,7 +36,6 @@
 #include "mob/discover.h"
 #include "verbs.h"
 
-#define DISC_TIMEOUT_MS	30000		/* a run's deadline */
 #define DISC_OUT_MAX	(4 * 1024 * 1024)	/* its stdout, at most */
 #define DISC_ERR_MAX	2048		/* its stderr kept, for errors */
 #define DISC_WAITERS	64		/* rediscover clients on one run */
@@ -114,8 +113,8 @@ disc_finish_ok(void)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	disc_apply(&l, &pk);
-	disc_list_free(&l);
 	log_info("discover: %d member(s) listed", l.n);
+	disc_list_free(&l);
 	event_emit_raw("supervisor", "mob", "mob.rediscovered", sb.data,
 	    sb.size);
 	disc_answer(&sb, NULL);
@@ -267,8 +266,8 @@ disc_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	snprintf(why, sizeof(why), "the program timed out after %d ms",
-	    DISC_TIMEOUT_MS);
+	snprintf(why, sizeof(why), "the program timed out after %lld ms",
+	    (long long)D->cfg->discover_timeout_ms);
 	disc_abort(why);
 }
 
@@ -308,15 +307,24 @@ disc_env(void)
 	return env.v;
 }
 
-/* The program's path: as given when it has a '/', else found in PATH. */
+/*
+ * The program's path: with a '/', as given (relative to the config's
+ * directory, as a module's command); else found in PATH.
+ */
 static char *
 disc_path(const char *prog)
 {
 	const char *path = getenv("PATH"), *p, *c;
 	char *f;
 
-	if (strchr(prog, '/') != NULL)
+	if (prog[0] == '/')
 		return strdup(prog);
+	if (strchr(prog, '/') != NULL) {
+		if (asprintf(&f, "%s/%s", D->cfg->dir ? D->cfg->dir : ".",
+		    prog) == -1)
+			fatal("asprintf");
+		return f;
+	}
 	for (p = path ? path : "/usr/bin:/bin"; ; p = c + 1) {
 		c = strchrnul(p, ':');
 		if (asprintf(&f, "%.*s/%s", (int)(c - p), p, prog) == -1)
@@ -444,7 +452,7 @@ disc_start(void)
 		R.fail[0] = '\0';
 		return;
 	}
-	ev_timer_set(&R.deadline, DISC_TIMEOUT_MS / 1000.0, 0.);
+	ev_timer_set(&R.deadline, D->cfg->discover_timeout_ms / 1000.0, 0.);
 	ev_timer_start(D->loop, &R.deadline);
 }
 

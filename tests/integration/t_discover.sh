@@ -8,6 +8,7 @@ cat >"$T/disc.sh" <<EOF
 #!/bin/sh
 printf '%s|' "\$@" >"$T/disc.args"
 [ -f "$T/fail" ] && { echo "boom: \$(cat $T/fail)" >&2; exit 3; }
+[ -f "$T/hang" ] && { echo '{"id":"d8","profile":"plain"}'; sleep 7.25; }
 cat "$T/roster"
 EOF
 chmod +x "$T/disc.sh"
@@ -20,7 +21,8 @@ conf() {
 	{ header; cat <<EOT
 
 [mob]
-discover = $T/disc.sh "two words" x
+discover = ./disc.sh "two words" x
+discover_timeout_ms = 1500
 $1
 
 [profile plain]
@@ -65,6 +67,14 @@ out=$(ctl rediscover 2>&1); rc=$?
 echo "$out" | grep -q "exited 3: boom: no luck" || fail "error: $out"
 jctl events --type mob.rediscover_failed | tail -1 | jq -e '.payload.error | test("exited 3")' >/dev/null || fail "no event"
 rm "$T/fail"
+# past the deadline: killed (its whole process group), nothing changes
+touch "$T/hang"
+start=$(date +%s)
+out=$(ctl rediscover 2>&1) && fail "a hung program succeeded: $out"
+echo "$out" | grep -q "timed out after 1500 ms" || fail "timeout: $out"
+[ $(($(date +%s) - start)) -lt 6 ] || fail "the deadline was not kept"
+wait_for "the program killed" sh -c "! pgrep -f 'slee[p] 7.25'"
+rm "$T/hang"
 for bad in '{"id":"d1","profile":"plain"}
 not json' '{"id":"d9","profile":"nosuch"}' '{"id":"a","profile":"plain"}' '{"id":"d9","profile":"plain","peers":["ghost"]}' '{"id":"bad id","profile":"plain"}' '["d1"]'; do
 	printf '%s\n' "$bad" >"$T/roster"
@@ -72,7 +82,7 @@ not json' '{"id":"d9","profile":"nosuch"}' '{"id":"a","profile":"plain"}' '{"id"
 	echo "$out" | grep -q "discover: " || fail "error: $out"
 done
 [ "$(jctl members | jq -c 'map(.id) | sort')" = "$before" ] || fail "changed by a failure: $(jctl members)"
-[ "$(jctl events --type mob.rediscover_failed | wc -l)" -ge 7 ] || fail "events: $(jctl events --type mob.rediscover_failed)"
+[ "$(jctl events --type mob.rediscover_failed | wc -l)" -ge 8 ] || fail "events: $(jctl events --type mob.rediscover_failed)"
 # human output
 printf '%s\n' '{"id":"d1","profile":"plain","peers":["d3"]}' '{"id":"d3","profile":"plain"}' >"$T/roster"
 out=$(ctl rediscover) || fail "human: $out"
