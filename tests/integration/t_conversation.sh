@@ -22,11 +22,16 @@ instructions = Answer in French.
 
 [member e]
 profile = plain
+
+[member t]
+profile = gpt
+peers = e
 EOT
 } >"$CFG"
 start_daemon
 wait_for "w healthy" is_state w healthy
 wait_for "e healthy" is_state e healthy
+wait_for "t healthy" is_state t healthy
 before=$(($(date +%s%3N) - 1))
 a=$(jctl send w "one" --wait | jq -r .input_id)
 b=$(jctl send w "two" --wait | jq -r .input_id)
@@ -46,6 +51,13 @@ ctl conversation w | grep -q "assistant ($b): reply to: two" || fail "transcript
 # the echo member: no system message
 jctl send e "hi" --wait >/dev/null
 jctl conversation e | jq -e '.[0].role == "user" and length == 2' >/dev/null || fail "echo: $(jctl conversation e)"
+# a tool call and its result are messages of the conversation
+out=$(jctl send t "ask [[tool:e:hello e]]" --wait) || fail "tool turn: $out"
+tid=$(echo "$out" | jq -r .input_id)
+c=$(jctl conversation t)
+echo "$c" | jq -e '[.[].role] == ["system","user","assistant","tool","assistant"]' >/dev/null || fail "tool roles: $c"
+echo "$c" | jq -e --arg i "$tid" '.[2].tool_calls[0].function.name == "send_message" and .[2].tool_calls[0].id == "call_t1" and .[3].tool_call_id == "call_t1" and all(.[1:][]; .input_id == $i) and .[2].tool_call_id == null and .[3].tool_calls == null' >/dev/null || fail "tool messages: $c"
+ctl conversation t | grep -q -- '-> send_message(' || fail "transcript of a call: $(ctl conversation t)"
 # unknown member
 jctl conversation nobody >/dev/null 2>&1 && fail "unknown member accepted"
 # kill -9 of the worker: the conversation is whole, and goes on
