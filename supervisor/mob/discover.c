@@ -365,6 +365,29 @@ disc_exec(const char *path, char **argv, char **envp, int out, int err)
 	_exit(127);
 }
 
+/* Read the program's stdout and stderr (ends of pipes, non-blocking). */
+static void
+disc_watch(int out, int err)
+{
+	(void)fcntl(out, F_SETFL, O_NONBLOCK);
+	(void)fcntl(err, F_SETFL, O_NONBLOCK);
+	ev_io_set(&R.out, out, EV_READ);
+	ev_io_set(&R.err, err, EV_READ);
+	ev_io_start(D->loop, &R.out);
+	ev_io_start(D->loop, &R.err);
+}
+
+/* Free a NULL-terminated array of strings. */
+static void
+strv_free(char **v)
+{
+	char **p;
+
+	for (p = v; p != NULL && *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
 /* Fork and exec; 0, or -1 with R.fail set. */
 static int
 disc_spawn_prog(void)
@@ -396,14 +419,9 @@ disc_spawn_prog(void)
 			rc = 0;
 		}
 	}
-	if (rc == 0) {
-		(void)fcntl(po[0], F_SETFL, O_NONBLOCK);
-		(void)fcntl(pe[0], F_SETFL, O_NONBLOCK);
-		ev_io_set(&R.out, po[0], EV_READ);
-		ev_io_set(&R.err, pe[0], EV_READ);
-		ev_io_start(D->loop, &R.out);
-		ev_io_start(D->loop, &R.err);
-	} else {
+	if (rc == 0)
+		disc_watch(po[0], pe[0]);
+	else {
 		if (po[0] != -1)
 			close(po[0]);
 		if (pe[0] != -1)
@@ -414,14 +432,7 @@ disc_spawn_prog(void)
 	if (pe[1] != -1)
 		close(pe[1]);
 	strlist_free(&argv);
-	if (envp != NULL) {
-		struct strlist e = { 0 };
-
-		for (e.n = 0; envp[e.n] != NULL; e.n++)
-			;
-		e.v = envp;
-		strlist_free(&e);
-	}
+	strv_free(envp);
 	free(path);
 	return rc;
 }
