@@ -14,6 +14,8 @@
 
 #include "ctlagents.h"
 
+static size_t	 shown;		/* bytes of deltas printed (send --stream) */
+
 /* A string member, or "" (or "-" for null). */
 static const char *
 str_of(json_t *o, const char *k)
@@ -171,19 +173,26 @@ print_stream_item(json_t *e, int json_out)
 		s = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		printf("%s\n", s != NULL ? s : "{}");
 		free(s);
-	} else
+	} else {
 		fputs(json_string_value(d), stdout);
+		shown += strlen(json_string_value(d));
+	}
 	fflush(stdout);
 	return 1;
 }
 
-/* send --stream: the result; people see only what went wrong. */
+/*
+ * send --stream: the result; people see the text already (or now, if no
+ * piece came: a deduplicated input, a turn without pieces), and what
+ * went wrong.
+ */
 void
 print_stream_result(json_t *res, int json_out)
 {
 	json_t *r = json_object_get(res, "result");
 	const char *st;
 	char *s;
+	int ok;
 
 	if (json_out) {
 		s = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -191,8 +200,12 @@ print_stream_result(json_t *res, int json_out)
 		free(s);
 		return;
 	}
-	printf("\n");
 	st = json_string_value(json_object_get(r, "status"));
+	ok = st != NULL && strcmp(st, "completed") == 0;
+	if (shown == 0 && ok && json_is_string(json_object_get(r, "text")))
+		fputs(str_of(r, "text"), stdout);	/* no piece came */
+	if (shown > 0 || ok)
+		printf("\n");
 	if (!json_is_object(r))
 		printf("%s %s%s%s\n", str_of(res, "outcome"), str_of(res,
 		    "input_id"), json_is_string(json_object_get(res,

@@ -51,6 +51,11 @@ out=$(ctl send w "x [[500]]" --stream); rc=$?
 [ $rc = 1 ] || fail "failed exit $rc: $out"
 echo "$out" | grep -q "failed: HTTP 500" || fail "failed: $out"
 jctl send w "y [[500]]" --stream | tail -1 | jq -e '.result.status == "failed"' >/dev/null || fail "failed json"
+# a finished input deduplicated: no pieces, the result at once
+ctl send w "keyed" --key k1 --wait >/dev/null
+out=$(jctl send w "keyed" --key k1 --stream) || fail "dedup: $out"
+[ "$(echo "$out" | wc -l)" = 1 ] || fail "dedup: $out"
+echo "$out" | jq -e '.outcome == "deduplicated" and .result.status == "completed"' >/dev/null || fail "dedup: $out"
 # a rejected send: exit 1
 ctl send nobody "x" --stream >/dev/null 2>&1 && fail "rejected exit 0"
 echo ok
