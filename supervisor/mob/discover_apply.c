@@ -273,6 +273,8 @@ disc_retire(const struct disc_list *l, struct strlist *retired)
 			(void)strlist_add(&keep, known.v[i]);
 			continue;
 		}
+		if (config_child(D->cfg, known.v[i]) != NULL)
+			continue;	/* a reload made it a [member]: theirs */
 		c = child_find(known.v[i]);
 		if (c != NULL && c->mbox != NULL && !c->removing)
 			(void)member_retire(c);
