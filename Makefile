@@ -41,7 +41,7 @@ MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/deliveries.c supervisor/mob/register.c \
 	   supervisor/mob/persist.c supervisor/mob/conversation.c \
 	   supervisor/mob/stream.c supervisor/mob/discover.c \
-	   supervisor/mob/discover_apply.c
+	   supervisor/mob/discover_apply.c supervisor/mob/discover_state.c
 STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c

@@ -113,6 +113,8 @@ disc_finish_ok(void)
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	disc_apply(&l, &pk);
+	disc_save(D->cfg->discover != NULL ? (R.buf ? R.buf : "") : NULL,
+	    R.len);
 	log_info("discover: %d member(s) listed", l.n);
 	disc_list_free(&l);
 	event_emit_raw("supervisor", "mob", "mob.rediscovered", sb.data,

@@ -24,6 +24,7 @@ struct disc_list {
 };
 
 void	 discover_register(void);
+void	 discover_register_early(void);
 int	 discover_reaped(pid_t, int status);
 int	 discover_has(const char *id);
 int	 discover_count(void);
@@ -34,5 +35,8 @@ int	 disc_parse(const char *out, size_t len, struct disc_list *,
 int	 disc_check(const struct disc_list *, char *err, size_t errsz);
 void	 disc_apply(const struct disc_list *, msgpack_packer *);
 void	 disc_list_free(struct disc_list *);
+
+/* discover_state.c */
+void	 disc_save(const char *out, size_t len);
 
 #endif

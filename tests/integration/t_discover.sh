@@ -2,7 +2,8 @@
 # rediscover spawns, retires, wires and unwires to match its new output;
 # a failing program changes nothing and emits mob.rediscover_failed;
 # discover_interval_ms runs it on its own; reload and reconcile keep the
-# discovered members; a failing program at boot leaves [member]s running.
+# discovered members; a failing program at boot leaves [member]s running;
+# with state_dir the discovered roster comes back at boot.
 . "$(dirname "$0")/lib.sh"
 cat >"$T/disc.sh" <<EOF
 #!/bin/sh
@@ -107,4 +108,30 @@ start_daemon
 wait_for "a healthy" is_state a healthy
 wait_for "the error logged" grep -q "discover: the program exited 3: boom: down" "$T/daemon.log"
 jctl members | jq -e 'map(.id) == ["a"]' >/dev/null || fail "boot failure: $(jctl members)"
+# with state_dir the roster last applied is kept: after a hard restart
+# the discovered members are back before the store loads, with their
+# queued inputs, even while the program fails
+kill -TERM "$DPID"
+wait_for "mobkitd gone" daemon_gone
+rm "$T/fail"
+mkdir "$T/state"
+sed -i "s|^control_socket = .*|&\nstate_dir = $T/state|" "$CFG"
+printf '%s\n' '{"id":"d1","profile":"plain","peers":["a"]}' >"$T/roster"
+start_daemon
+wait_for "d1 healthy" is_state d1 healthy
+p=$(member_pid d1)
+kill -STOP "$p"
+id=$(send_id d1 "kept across")
+[ -n "$id" ] && [ "$id" != null ] || fail "send to a stopped worker"
+kill -KILL "$DPID" "$p"
+wait_for "mobkitd gone" daemon_gone
+echo "down" >"$T/fail"
+start_daemon
+wait_for "the kept input consumed" input_is d1 "$id" consumed
+grep -q "discover: 1 member(s) as discovered last" "$T/daemon.log" || fail "not restored"
+grep -q "the program exited 3: boom: down" "$T/daemon.log" || fail "the program ran"
+jctl wire d1 a | jq -e '.changed == false' >/dev/null || fail "d1-a not wired"
+rm "$T/fail"
+printf '%s\n' '{"id":"d5","profile":"plain"}' >"$T/roster"
+jctl rediscover | jq -e '.spawned == ["d5"] and .retired == ["d1"] and .unwired == [["a","d1"]]' >/dev/null || fail "after the restore: $(jctl members)"
 echo ok
