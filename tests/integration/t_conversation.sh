@@ -74,4 +74,24 @@ wait_for "mobkitd gone" daemon_gone
 start_daemon
 wait_for "w healthy again" is_state w healthy
 [ "$(jctl conversation w)" = "$saved" ] || fail "after a restart: $(jctl conversation w) vs $saved"
+# without state_dir, history_max_bytes drops the oldest turns: a gap first
+kill -TERM "$DPID"
+wait_for "mobkitd gone" daemon_gone
+{ header; cat <<EOT
+
+[profile small]
+provider = echo
+history_max_bytes = 400
+
+[member s]
+profile = small
+EOT
+} >"$CFG"
+start_daemon
+wait_for "s healthy" is_state s healthy
+for i in 1 2 3 4 5 6; do jctl send s "message number $i" --wait >/dev/null; done
+c=$(jctl conversation s)
+echo "$c" | jq -e '.[0].gap.turns_dropped > 0 and .[-2].content == "message number 6" and (.[1:] | all(.[]; .role == "user" or .role == "assistant"))' >/dev/null || fail "gap: $c"
+ctl conversation s | head -1 | grep -q "older turns dropped" || fail "gap for people: $(ctl conversation s)"
+jctl conversation s -n 1 | jq -e 'length == 1 and .[0].role == "assistant"' >/dev/null || fail "-n with a gap"
 echo "ok"
