@@ -1,9 +1,10 @@
 # send --stream: the reply's deltas as they arrive, then the result (the
 # object send --wait prints); only that input's deltas; exit codes as
-# --wait.
+# --wait; a client that does not read is bounded (client_buffer_bytes).
 . "$(dirname "$0")/lib.sh"
 start_llm
 { header; cat <<EOT
+client_buffer_bytes = 65536
 
 [profile gpt]
 provider = openai
@@ -58,4 +59,21 @@ out=$(jctl send w "keyed" --key k1 --stream) || fail "dedup: $out"
 echo "$out" | jq -e '.outcome == "deduplicated" and .result.status == "completed"' >/dev/null || fail "dedup: $out"
 # a rejected send: exit 1
 ctl send nobody "x" --stream >/dev/null 2>&1 && fail "rejected exit 0"
+# a client that does not read: at most client_buffer_bytes of pieces are
+# queued for it, then none; the result still comes, whole
+big=$(python3 -c 'print(" ".join(["w%03d" % i + "x" * 996 for i in range(700)]), end="")')
+mkfifo "$T/f"
+exec 3<>"$T/f"
+printf "%s" "$big" | "$BIN/mobkitctl" -s "$SOCK" --json send w - --stream >"$T/f" 3>&- &
+cpid=$!
+wait_for "the reader dropped behind" grep -q "no more deltas, the result follows" "$T/daemon.log"
+cat "$T/f" >"$T/out" 3>&- &
+catpid=$!
+wait $cpid || fail "lagged stream: exit $?"
+exec 3>&-
+wait $catpid
+n=$(grep -c '"delta"' "$T/out")
+[ "$n" -lt 700 ] || fail "every piece was queued ($n)"
+printf 'reply to: %s' "$big" >"$T/want"
+tail -1 "$T/out" | jq -e --rawfile t "$T/want" '.result.status == "completed" and .result.text == $t' >/dev/null || fail "the result after a lag: $(tail -1 "$T/out" | cut -c1-200)"
 echo ok
