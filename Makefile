@@ -40,13 +40,15 @@ MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/inputs.c supervisor/mob/members.c \
 	   supervisor/mob/modules.c supervisor/mob/schedules.c \
 	   supervisor/mob/deliveries.c supervisor/mob/register.c \
-	   supervisor/mob/persist.c
+	   supervisor/mob/persist.c supervisor/mob/conversation.c \
+	   supervisor/mob/stream.c supervisor/mob/discover.c \
+	   supervisor/mob/discover_apply.c supervisor/mob/discover_state.c
 STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c
 SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(STORE) \
 	   $(ENGINE) $(MOB)
-CTL	 = supervisor/mobkitctl.c
+CTL	 = supervisor/mobkitctl.c supervisor/ctlagents.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient

@@ -303,6 +303,7 @@ config_defaults(struct config *cfg)
 	cfg->delivery_retention_max = 100000;
 	cfg->event_buffer_bytes = 8388608;
 	cfg->client_buffer_bytes = 4194304;
+	cfg->discover_timeout_ms = 30000;
 }
 
 /* The directory relative paths in the file are taken from. */
@@ -583,6 +584,7 @@ config_free(struct config *cfg)
 	free(cfg->control_socket);
 	free(cfg->state_dir);
 	free(cfg->mob_id);
+	free(cfg->discover);
 	strlist_free(&cfg->pass_env);
 	free(cfg->smtp_url);
 	free(cfg->mail_from);

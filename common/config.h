@@ -177,6 +177,7 @@ struct config {
 	char		*discover;	/* [mob] discover: PROGRAM ARGS */
 	int		 discover_line;
 	int64_t		 discover_interval_ms;	/* 0: boot and rediscover */
+	int64_t		 discover_timeout_ms;	/* a run's deadline */
 	char		*smtp_url;
 	char		*mail_from;
 	int		 control_socket_line;	/* where set, for errors */

@@ -640,6 +640,24 @@ check_daemon(struct config *cfg)
 		    "\"%s\" is not an email address: %s", cfg->mail_from, why);
 }
 
+/* [mob] discover: a program and arguments that split, a deadline. */
+static void
+check_discover(struct config *cfg)
+{
+	struct strlist argv = { 0 };
+	const char *err = NULL;
+
+	if (cfg->discover == NULL)
+		return;
+	if (split_args(cfg->discover, &argv, &err) == -1 || argv.n == 0)
+		cfg_error(cfg, cfg->path, cfg->discover_line, "[mob] discover: "
+		    "%s", err != NULL ? err : "no program given");
+	strlist_free(&argv);
+	if (cfg->discover_timeout_ms < 1)
+		cfg_error(cfg, cfg->path, cfg->discover_line, "[mob] "
+		    "discover_timeout_ms must be at least 1");
+}
+
 /* Warnings: what is valid but will not work as it stands. */
 static void
 config_warn(struct config *cfg)
@@ -720,6 +738,7 @@ config_finish(struct config *cfg)
 	    (cfg->mail_from = strdup("mobkit@localhost")) == NULL)
 		fatal("config");
 	check_daemon(cfg);
+	check_discover(cfg);
 	for (i = 0; i < cfg->ngroups; i++)
 		check_group(cfg, cfg->groups[i]);
 	for (i = 0; i < cfg->nprofiles; i++)

@@ -128,6 +128,12 @@ static const struct keydef member_keys[] = {
 
 static const struct keydef mob_keys[] = {
 	{ "id", K_STR, offsetof(struct config, mob_id), NULL, NOL },
+	{ "discover", K_STR, offsetof(struct config, discover), NULL,
+	    offsetof(struct config, discover_line) },
+	{ "discover_interval_ms", K_MS, offsetof(struct config,
+	    discover_interval_ms), NULL, NOL },
+	{ "discover_timeout_ms", K_MS, offsetof(struct config,
+	    discover_timeout_ms), NULL, NOL },
 	{ NULL, 0, 0, NULL, NOL }
 };
 

@@ -51,6 +51,7 @@ static const struct ctl_field f_send[] = {
 	{ "wait", CT_BOOL, 0, "wait", 0, NULL, NULL, A(send.wait) },
 	{ "timeout_ms", CT_INT, 0, "timeout-ms", 0, "N", "milliseconds",
 	    A(send.timeout_ms) },
+	{ "stream", CT_BOOL, 0, "stream", 0, NULL, NULL, A(send.stream) },
 };
 static const struct ctl_field f_wire[] = {
 	RPOS("a", "A", wire.a),
@@ -89,6 +90,11 @@ static const struct ctl_field f_deliver[] = {
 	{ "key", CT_STR, 0, "key", 0, "KEY", NULL, A(deliver.key) },
 	RESOLVE_OPTS,
 };
+static const struct ctl_field f_conversation[] = {
+	RPOS("id", "ID", conv.id),
+	{ "n", CT_INT, 0, "last", 'n', "N", "a number of messages",
+	    A(conv.n) },
+};
 static const struct ctl_field f_tick[] = {
 	{ "at", CT_INT, 0, "at", 0, "EPOCH_MS", "epoch milliseconds",
 	    A(tick.at) },
@@ -123,6 +129,9 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "deliver", FIELDS(f_deliver), 0 },
 	{ "schedules", NULL, 0, 0 },
 	{ "tick", FIELDS(f_tick), 0 },
+	{ "conversation", FIELDS(f_conversation), 0 },
+	{ "usage", FIELDS(f_name_opt), 0 },
+	{ "rediscover", NULL, 0, 0 },
 };
 const size_t ctl_nverbs = sizeof(ctl_verbs) / sizeof(ctl_verbs[0]);
 

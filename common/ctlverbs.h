@@ -82,6 +82,7 @@ struct ctl_send_args {
 	char		*member, *text, *key;
 	int		 wait;
 	struct ctl_int	 timeout_ms;
+	int		 stream;	/* --stream: deltas, then the result */
 };
 struct ctl_wire_args {
 	char		*a, *b;
@@ -97,6 +98,10 @@ struct ctl_deliver_args {	/* resolve, and deliver = resolve + send */
 struct ctl_tick_args {
 	struct ctl_int	 at;
 };
+struct ctl_conv_args {		/* conversation ID [-n N] */
+	char		*id;
+	struct ctl_int	 n;
+};
 
 union ctl_args {
 	struct ctl_name_args	 name;
@@ -108,6 +113,7 @@ union ctl_args {
 	struct ctl_route_args	 route;
 	struct ctl_deliver_args	 deliver;
 	struct ctl_tick_args	 tick;
+	struct ctl_conv_args	 conv;
 	struct ctl_strs		 names;		/* for verbs that take NAME... */
 };
 

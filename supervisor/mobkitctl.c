@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "ctlagents.h"
 #include "ctlverbs.h"
 #include "frame.h"
 #include "inikey.h"
@@ -462,6 +463,12 @@ print_result(const char *verb, json_t *res)
 			    jstr(t, "result") : jstr(t, "error"));
 	} else if (strcmp(verb, "events") == 0) {
 		/* the stream said it all */
+	} else if (strcmp(verb, "conversation") == 0) {
+		print_conversation(res);
+	} else if (strcmp(verb, "usage") == 0) {
+		print_usage(res);
+	} else if (strcmp(verb, "rediscover") == 0) {
+		print_rediscover(res);
 	} else {
 		print_json(res, JSON_INDENT(2));
 	}
@@ -477,6 +484,8 @@ print_event(json_t *e)
 	char *s;
 	int lagged = json_is_string(json_object_get(e, "error"));
 
+	if (print_stream_item(e, json_out))
+		return;
 	if (json_out || lagged || json_object_get(e, "gap") != NULL) {
 		print_json(e, JSON_COMPACT);
 		if (lagged) {
@@ -695,7 +704,10 @@ print_reply(const struct ctl_verb *v, const msgpack_object *m)
 	if ((o = mp_find(m, "result")) == NULL || v->stream)
 		return 0;
 	res = mp_to_json(o);
-	print_result(v->name, res);
+	if (strcmp(v->name, "send") == 0 && g_args.send.stream)
+		print_stream_result(res, json_out);
+	else
+		print_result(v->name, res);
 	if (strcmp(v->name, "send") == 0 && send_failed(res))
 		rc = EX_REFUSED;
 	json_decref(res);

@@ -26,6 +26,7 @@
 #include "store.h"
 #include "control.h"
 #include "engine/kind.h"
+#include "mob/discover.h"
 #include "mob/register.h"
 
 #define LOG_QUEUE_BYTES	(1024 * 1024)	/* log lines waiting for stderr */
@@ -56,6 +57,8 @@ child_gone(pid_t pid, int status)
 	struct child *c;
 
 	if (!WIFEXITED(status) && !WIFSIGNALED(status))
+		return;
+	if (discover_reaped(pid, status))	/* [mob] discover's program */
 		return;
 	TAILQ_FOREACH(c, &D->children, entry)
 		if (c->pid == pid) {

@@ -117,7 +117,11 @@ store_failure(void)
 void
 store_snapshot_append(const char *member, const char *messages)
 {
-	be->append(member, messages);
+	char *noted = sink != NULL && sink->annotate != NULL ?
+	    sink->annotate(member, messages) : NULL;
+
+	be->append(member, noted != NULL ? noted : messages);
+	free(noted);
 }
 
 /* A reset: the member's conversation is deleted. */
@@ -295,4 +299,19 @@ void
 store_loaded_claim(const char *schedule, int64_t due_ms)
 {
 	sink->loaded_claim(schedule, due_ms);
+}
+
+/* A member's token usage so far, kept by backends that keep it. */
+void
+store_usage(const char *member, int64_t in, int64_t out, int64_t turns)
+{
+	if (be->usage != NULL)
+		be->usage(member, in, out, turns);
+}
+
+/* The usage kept of a member: 1 (into v), 0 none, -1 a read error. */
+int
+store_usage_load(const char *member, int64_t v[3])
+{
+	return be->usage_load != NULL ? be->usage_load(member, v) : 0;
 }

@@ -76,6 +76,10 @@ int	 store_recall(const char *member, const char *key, int64_t since_ms,
 int	 store_finished(const char *member, int64_t since_ms, int max,
 	    store_row_cb, void *);
 char	*store_history(const char *member, size_t max);
+/* Token usage per member: saved with the next commit; read back (1). */
+void	 store_usage(const char *member, int64_t in, int64_t out,
+	    int64_t turns);
+int	 store_usage_load(const char *member, int64_t v[3]);
 
 /*
  * What the store needs of the domains above it, registered by them at
@@ -108,6 +112,9 @@ struct store_sink {
 	void	 (*loaded_peer)(const char *a, const char *b);
 	void	 (*loaded_delivery)(const void *rec, size_t len);
 	void	 (*loaded_claim)(const char *schedule, int64_t due_ms);
+	/* a turn's messages as they are kept (each message noted with its
+	 * input and time), or NULL: as they came; freed by the store */
+	char	*(*annotate)(const char *member, const char *messages);
 };
 void	 store_sink_set(const struct store_sink *);
 

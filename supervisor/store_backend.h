@@ -85,6 +85,10 @@ struct store_ops {
 	int		 (*finished)(const char *member, int64_t since_ms,
 			    int max, store_row_cb, void *);
 	char		*(*history)(const char *member, size_t max);
+	/* token usage per member (in, out, turns); NULL: not kept */
+	void		 (*usage)(const char *member, int64_t in, int64_t out,
+			    int64_t turns);
+	int		 (*usage_load)(const char *member, int64_t v[3]);
 };
 
 extern const struct store_ops store_mem_ops;

@@ -25,7 +25,7 @@
 #include "config.h"		/* struct strlist */
 
 #define STORE_APP_ID	0x6d6b6974	/* "mkit" */
-#define STORE_VERSION	2
+#define STORE_VERSION	3
 
 /* One row change, copied out of the loop's structures for the writer. */
 struct row {
@@ -35,7 +35,8 @@ struct row {
 	int		 state, attempts;
 	size_t		 len;		/* of text, for blobs */
 };
-enum { R_INPUT, R_APPEND, R_CLEAR, R_CLAIM, R_DELIVERY, R_DELIVERY_FORGET };
+enum { R_INPUT, R_APPEND, R_CLEAR, R_CLAIM, R_DELIVERY, R_DELIVERY_FORGET,
+    R_USAGE };	/* R_USAGE: member; seq, accepted, fin = in, out, turns */
 
 struct after {
 	TAILQ_ENTRY(after)	 entry;
@@ -76,6 +77,7 @@ void	 sq_stop(void);
 const char *sq_failure(void);
 void	 sq_append(const char *member, const char *turn);
 void	 sq_clear(const char *member);
+void	 sq_usage(const char *member, int64_t in, int64_t out, int64_t turns);
 void	 sq_claim(const char *schedule, int64_t due_ms, int64_t forget_before);
 void	 sq_delivery(const char *id, const void *rec, size_t len);
 void	 sq_delivery_forget(const char *id);
@@ -99,5 +101,6 @@ int	 sq_load(void);
 int	 sq_recall(const char *, const char *, int64_t, struct store_fin *);
 int	 sq_finished(const char *, int64_t, int, store_row_cb, void *);
 char	*sq_history(const char *member, size_t max);
+int	 sq_usage_load(const char *member, int64_t v[3]);
 
 #endif

@@ -101,6 +101,19 @@ sq_clear(const char *member)
 	row_add(R_CLEAR)->member = store_strdup(member);
 }
 
+/* A member's token usage so far (its one row is replaced). */
+void
+sq_usage(const char *member, int64_t in, int64_t out, int64_t turns)
+{
+	struct row *r;
+
+	r = row_add(R_USAGE);
+	r->member = store_strdup(member);
+	r->seq = in;
+	r->accepted = out;
+	r->fin = turns;
+}
+
 /* A delivery record changed: its whole (msgpack) record is written. */
 void
 sq_delivery(const char *id, const void *rec, size_t len)

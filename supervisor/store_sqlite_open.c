@@ -41,7 +41,10 @@ static const char tables[] =
     "CREATE TABLE IF NOT EXISTS claims (schedule TEXT NOT NULL, due_ms "
     "INTEGER NOT NULL, PRIMARY KEY (schedule, due_ms));"
     "CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, record "
-    "BLOB NOT NULL);";
+    "BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS usage (member TEXT PRIMARY KEY, "
+    "input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, turns "
+    "INTEGER NOT NULL);";
 
 /* Version 0 to 1: finish times, the application id. */
 static const char migrate_v1[] =
@@ -63,6 +66,8 @@ static const char migrate_v2[] =
     "DROP TABLE messages;"
     "ALTER TABLE messages_v2 RENAME TO messages;"
     "DROP INDEX IF EXISTS inputs_fin;";
+
+/* Version 2 to 3: token usage per member (the usage table, in tables). */
 
 /*
  * What each index serves:
@@ -408,7 +413,8 @@ store_migrate(int from)
 	    (from < 1 && sqlite3_exec(sq_db, migrate_v1, NULL, NULL, &err) !=
 	    SQLITE_OK) ||
 	    sqlite3_exec(sq_db, tables, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(sq_db, migrate_v2, NULL, NULL, &err) != SQLITE_OK ||
+	    (from < 2 && sqlite3_exec(sq_db, migrate_v2, NULL, NULL, &err) !=
+	    SQLITE_OK) ||
 	    sqlite3_exec(sq_db, indexes, NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(sq_db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("store: %s: migrating from schema version %d: %s",
@@ -503,4 +509,6 @@ const struct store_ops store_sqlite_ops = {
 	.recall = sq_recall,
 	.finished = sq_finished,
 	.history = sq_history,
+	.usage = sq_usage,
+	.usage_load = sq_usage_load,
 };

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "store_sqlite.h"
 
-static sqlite3_stmt	*rd_recall, *rd_finished, *rd_history;
+static sqlite3_stmt	*rd_recall, *rd_finished, *rd_history, *rd_usage;
 
 /* The loop's own connection, for reads while the writer writes. */
 int
@@ -41,7 +41,9 @@ sq_reader_open(void)
 	    "fin >= ?2 ORDER BY fin DESC, seq DESC LIMIT ?3", &rd_finished) ==
 	    -1 ||
 	    sq_prepare(sq_rdb, "SELECT data FROM messages WHERE member = ? ORDER "
-	    "BY seq DESC", &rd_history) == -1)
+	    "BY seq DESC", &rd_history) == -1 ||
+	    sq_prepare(sq_rdb, "SELECT input_tokens, output_tokens, turns FROM "
+	    "usage WHERE member = ?", &rd_usage) == -1)
 		return -1;
 	return 0;
 }
@@ -53,7 +55,8 @@ sq_reader_close(void)
 	sqlite3_finalize(rd_recall);
 	sqlite3_finalize(rd_finished);
 	sqlite3_finalize(rd_history);
-	rd_recall = rd_finished = rd_history = NULL;
+	sqlite3_finalize(rd_usage);
+	rd_recall = rd_finished = rd_history = rd_usage = NULL;
 	sqlite3_close(sq_rdb);
 	sq_rdb = NULL;
 }
@@ -363,4 +366,49 @@ sq_load(void)
 	if (sq_start() == -1)
 		fatalx("store: no writer thread");
 	return n;
+}
+
+/* The newest usage row of member still in a batch: 1 (into v), or 0. */
+static int
+usage_pending(const struct batch *b, const char *member, int64_t v[3])
+{
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < b->n; i++)
+		if (b->rows[i].kind == R_USAGE &&
+		    strcmp(b->rows[i].member, member) == 0) {
+			v[0] = b->rows[i].seq;
+			v[1] = b->rows[i].accepted;
+			v[2] = b->rows[i].fin;
+			found = 1;
+		}
+	return found;
+}
+
+/*
+ * A member's token usage (input, output, turns) as last saved, what is
+ * still to be written included: 1, 0 when none is kept, -1 on a read
+ * error.
+ */
+int
+sq_usage_load(const char *member, int64_t v[3])
+{
+	int r;
+
+	if (sq_rdb == NULL)
+		return 0;
+	if (usage_pending(sq_cur, member, v) || usage_pending(sq_redo, member,
+	    v))
+		return 1;
+	sq_bind_text(rd_usage, 1, member);
+	if ((r = sqlite3_step(rd_usage)) == SQLITE_ROW) {
+		v[0] = sqlite3_column_int64(rd_usage, 0);
+		v[1] = sqlite3_column_int64(rd_usage, 1);
+		v[2] = sqlite3_column_int64(rd_usage, 2);
+	} else if (r != SQLITE_DONE)
+		log_warnx("store: %s: reading the usage of %s: %s", sq_path,
+		    member, sqlite3_errmsg(sq_rdb));
+	sqlite3_reset(rd_usage);
+	return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 }

@@ -45,6 +45,7 @@ static sqlite3_stmt	*st_upsert, *st_final, *st_insfinal, *st_snap;
 static sqlite3_stmt	*st_nosnap, *st_claim, *st_delivery, *st_nodelivery;
 static sqlite3_stmt	*st_keeptime, *st_keepmax, *st_probe, *st_peer;
 static sqlite3_stmt	*st_nopeers, *st_noclaim, *st_oldtime, *st_forget;
+static sqlite3_stmt	*st_usage;
 static struct mcount	*counts;
 static uint64_t		 swept;		/* mono ms of the last time sweep */
 
@@ -72,6 +73,8 @@ static const struct {
 	{ &st_delivery, "INSERT OR REPLACE INTO deliveries (id, record) "
 	    "VALUES (?, ?)" },
 	{ &st_nodelivery, "DELETE FROM deliveries WHERE id = ?" },
+	{ &st_usage, "INSERT OR REPLACE INTO usage (member, input_tokens, "
+	    "output_tokens, turns) VALUES (?, ?, ?, ?)" },
 	{ &st_oldtime, "SELECT member, COUNT(*) FROM inputs INDEXED BY "
 	    "inputs_done WHERE fin IS NOT NULL AND fin < ?1 GROUP BY member" },
 	{ &st_keeptime, "DELETE FROM inputs INDEXED BY inputs_done WHERE fin "
@@ -246,6 +249,12 @@ write_row(const struct row *w)
 	case R_DELIVERY_FORGET:
 		sq_bind_text(st_nodelivery, 1, w->id);
 		return step(st_nodelivery);
+	case R_USAGE:
+		sq_bind_text(st_usage, 1, w->member);
+		sqlite3_bind_int64(st_usage, 2, w->seq);
+		sqlite3_bind_int64(st_usage, 3, w->accepted);
+		sqlite3_bind_int64(st_usage, 4, w->fin);
+		return step(st_usage);
 	}
 	return 0;
 }

@@ -58,6 +58,8 @@ static size_t		 ring_bytes;
 static uint64_t		 next_seq = 1, last_ts;
 static char		 boot_id[24];
 static struct trans_rec	 trans[TRANS_CAP];
+#define TAPS_MAX	4
+static event_tap_fn	 taps[TAPS_MAX];
 static size_t		 trans_n, trans_head;
 static TAILQ_HEAD(, sub) subs = TAILQ_HEAD_INITIALIZER(subs);
 static const struct event_client_ops *cops;	/* how to reach a client */
@@ -226,6 +228,17 @@ subs_offer(const struct event_rec *e)
 }
 
 /* Append an event to the ring and hand it to the readers. */
+/* Tell the taps of an event just recorded. */
+static void
+events_tap(const char *source, const char *name, const char *type,
+    const char *payload, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < TAPS_MAX && taps[i] != NULL; i++)
+		taps[i](source, name, type, payload, len);
+}
+
 void
 event_emit_raw(const char *source, const char *name, const char *type,
     const char *payload, size_t len)
@@ -268,6 +281,7 @@ event_emit_raw(const char *source, const char *name, const char *type,
 	e->cost = sizeof(*e) + e->len + strlen(source) + strlen(type);
 	ring_bytes += e->cost;
 	subs_offer(e);
+	events_tap(source, name, type, payload, len);
 }
 
 void
@@ -284,6 +298,20 @@ evb_emit(struct evb *b, const char *source, const char *name,
 {
 	event_emit_raw(source, name, type, b->sb.data, b->sb.size);
 	msgpack_sbuffer_destroy(&b->sb);
+}
+
+/* A domain that watches events as they come (send --stream). */
+void
+events_add_tap(event_tap_fn fn)
+{
+	size_t i;
+
+	for (i = 0; i < TAPS_MAX; i++)
+		if (taps[i] == NULL) {
+			taps[i] = fn;
+			return;
+		}
+	fatalx("events_add_tap: more than %d taps", TAPS_MAX);
 }
 
 void

@@ -47,5 +47,9 @@ void	 events_pump(struct client *);
 uint64_t events_last_seq(void);
 int	 transitions_pack(msgpack_packer *, const char *name);
 void	 events_unsubscribe(struct client *);
+/* Be told of every event as it is recorded (its payload packed). */
+typedef void (*event_tap_fn)(const char *source, const char *name,
+	    const char *type, const char *payload, size_t len);
+void	 events_add_tap(event_tap_fn);
 
 #endif

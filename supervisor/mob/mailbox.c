@@ -23,6 +23,7 @@
 #include "timeutil.h"
 #include "engine/engine.h"
 #include "engine/events.h"
+#include "mob/conversation.h"
 #include "mob/mailbox.h"
 #include "mob/members.h"
 #include "mob/persist.h"
@@ -620,6 +621,7 @@ run_done(struct child *c, const struct msg_view *m)
 	struct input *in;
 	uint64_t delay;
 
+	conv_note(mb, m);
 	mb->busy = 0;
 	if (msgv_copy(m, K_INPUT_ID, id, sizeof(id)) == -1 ||
 	    msgv_copy(m, K_STATUS, status, sizeof(status)) == -1) {

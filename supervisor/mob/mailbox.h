@@ -84,6 +84,13 @@ struct mbox {
 	int			 retiring;
 	int			 destroying;
 	ev_timer		 retry;
+	/* mob/conversation.c: the turn being appended, and token usage */
+	char			 note_input[INPUT_ID_MAX];
+	uint64_t		 note_ms;
+	int64_t			 usage_in;
+	int64_t			 usage_out;
+	int64_t			 usage_turns;
+	int			 usage_loaded;	/* read back from the store */
 };
 
 struct input *input_find(const char *);

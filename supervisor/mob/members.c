@@ -14,9 +14,11 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "client.h"
+#include "mob/discover.h"
 #include "mob/mailbox.h"
 #include "mob/members.h"
 #include "mob/modules.h"
+#include "mob/stream.h"
 #include "store.h"
 #include "verbs.h"
 
@@ -333,7 +335,7 @@ input_too_big(const char *text)
 	return NULL;
 }
 
-/* send ID TEXT [--key KEY] [--wait] [--timeout-ms N] */
+/* send ID TEXT [--key KEY] [--wait] [--timeout-ms N] [--stream] */
 static int
 v_send(struct client *cl, const union ctl_args *args, msgpack_packer *pk)
 {
@@ -359,7 +361,9 @@ v_send(struct client *cl, const union ctl_args *args, msgpack_packer *pk)
 		pack_send(pk, r, in, NULL, terminal_status(in));
 		return 0;
 	}
-	if (sa->wait) {
+	if (sa->wait || sa->stream) {
+		if (sa->stream)
+			stream_add(client_id(cl), in->id);
 		waiter_add(in, client_id(cl), r, sa->timeout_ms.v);
 		return 1;
 	}
@@ -641,7 +645,8 @@ reconcile_pack(msgpack_packer *pk)
 	}
 	TAILQ_FOREACH(c, &D->children, entry) {
 		if (c->mbox == NULL || c->removing || c->mbox->retiring ||
-		    config_child(D->cfg, c->name) != NULL)
+		    config_child(D->cfg, c->name) != NULL ||
+		    discover_has(c->name))	/* discovery's own roster */
 			continue;
 		(void)member_retire(c);
 		(void)strlist_add(&retired, c->name);

@@ -21,6 +21,7 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "mob/deliveries.h"
+#include "mob/conversation.h"
 #include "mob/mailbox.h"
 #include "mob/members.h"
 #include "mob/persist.h"
@@ -238,6 +239,7 @@ static const struct store_sink sink = {
 	.loaded_peer = loaded_peer,
 	.loaded_delivery = delivery_restore,
 	.loaded_claim = loaded_claim,
+	.annotate = conv_annotate_member,
 };
 
 /* The mob is the store's sink: before the store loads. */

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/kind.h"
 #include "mob/deliveries.h"
+#include "mob/discover.h"
 #include "mob/mailbox.h"
 #include "mob/members.h"
 #include "mob/modules.h"
@@ -202,6 +203,8 @@ mob_register(void)
 	    (struct msg_sender){ KIND_MODULE, "scheduler" });
 	msg_register(MSG_ATTEMPT, MSG_ATTEMPT, on_attempt,
 	    "malformed ATTEMPT", (struct msg_sender){ KIND_MODULE, "delivery" });
+	discover_register_early();	/* last boot's discovered members */
 	for (i = 0; i < sizeof(mob_domains) / sizeof(mob_domains[0]); i++)
 		domain_register(&mob_domains[i]);
+	discover_register();	/* after the store: members find their history */
 }

@@ -16,6 +16,7 @@
 #include "timeutil.h"
 #include "engine/engine.h"
 #include "engine/events.h"
+#include "mob/conversation.h"
 #include "mob/mailbox.h"
 #include "mob/hash.h"
 #include "mob/mailbox_int.h"
@@ -227,20 +228,28 @@ history_trim(struct mbox *mb)
 		    (unsigned long long)mb->turns_dropped);
 }
 
-/* A turn's messages (a JSON array), kept as they came. */
+/* A turn's messages (a JSON array), kept as they came, each message
+ * noted with its input and time (mob/conversation.c). */
 void
 history_append(struct mbox *mb, const char *messages)
 {
-	size_t n = strlen(messages);
+	char *noted = conv_annotate(mb, messages);
+	size_t n;
 	struct turn *t;
 
+	if (noted != NULL)
+		messages = noted;
+	n = strlen(messages);
 	if (n < 2 || messages[0] != '[' || messages[n - 1] != ']' ||
-	    strcmp(messages, "[]") == 0)
+	    strcmp(messages, "[]") == 0) {
+		free(noted);
 		return;
+	}
 	if ((t = malloc(offsetof(struct turn, data) + n + 1)) == NULL)
 		fatal("malloc");
 	t->len = n;
 	memcpy(t->data, messages, n + 1);
+	free(noted);
 	TAILQ_INSERT_TAIL(&mb->turns, t, entry);
 	mb->turn_bytes += n;
 	history_trim(mb);

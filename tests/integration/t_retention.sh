@@ -109,13 +109,15 @@ $extra"
 done
 
 # --- conversations: without state_dir at most history_max_bytes (the
-# oldest turns dropped); with it, whole from the store at a restart
+# oldest turns dropped: a turn here is 187 bytes, its two messages noted
+# with input_id and at_ms, so three are kept); with it, whole from the
+# store at a restart
 for extra in "" "state_dir = $T/state3"; do
 	{ header; printf '%s\n' "$extra"; cat <<EOT
 
 [profile p]
 provider = echo
-history_max_bytes = 300
+history_max_bytes = 650
 restart_backoff_ms = 100
 
 [member m1]

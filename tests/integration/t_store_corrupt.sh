@@ -99,7 +99,7 @@ EOF
 "$BIN/mobkitd" -t -c "$CFG" || fail "-t on a version 0 store"
 start_daemon
 wait_for "m1 healthy" is_state m1 healthy
-grep -q "migrated from schema version 0 to 2" "$T/daemon.log" || fail "no migration said"
+grep -q "migrated from schema version 0 to 3" "$T/daemon.log" || fail "no migration said"
 wait_for "the queued input consumed" sh -c "$BIN/mobkitctl -s $SOCK --json inputs m1 | jq -e 'map(select(.input_id == \"in-old-2\" and .state == \"consumed\")) | length == 1'"
 out=$(jctl send m1 "again" --key old-done)
 echo "$out" | jq -e '.outcome == "deduplicated" and .existing_input_id == "in-old-1"' \
@@ -109,4 +109,4 @@ echo "$out" | jq -e '.result.text == "echo (turn 3): third"' >/dev/null ||
 	fail "the conversation was not carried over: $out"
 kill -TERM "$DPID"; wait "$DPID" 2>/dev/null
 v=$(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('PRAGMA user_version').fetchone()[0], hex(c.execute('PRAGMA application_id').fetchone()[0]))" "$DB")
-[ "$v" = "2 0x6d6b6974" ] || fail "after the migration: $v"
+[ "$v" = "3 0x6d6b6974" ] || fail "after the migration: $v"

@@ -1,6 +1,6 @@
 # A store of schema version 1 (made here exactly as mobkitd 1 made it:
 # AUTOINCREMENT messages, the per-member index of finish times) is
-# migrated to version 2 in one transaction at open and keeps its finished
+# migrated to the current version in one transaction at open and keeps its finished
 # and queued inputs, their keys, the conversation, the claims and the
 # delivery records.
 . "$(dirname "$0")/lib.sh"
@@ -74,7 +74,7 @@ EOF
 "$BIN/mobkitd" -t -c "$CFG" || fail "-t on a version 1 store"
 start_daemon
 wait_for "m1 healthy" is_state m1 healthy
-grep -q "migrated from schema version 1 to 2" "$T/daemon.log" ||
+grep -q "migrated from schema version 1 to 3" "$T/daemon.log" ||
 	fail "no migration said: $(cat "$T/daemon.log")"
 wait_for "the queued input consumed" sh -c "$BIN/mobkitctl -s $SOCK --json inputs m1 | jq -e 'map(select(.input_id == \"in-v1-3\" and .state == \"consumed\")) | length == 1'"
 ids=$(jctl inputs m1 | jq -c 'map(.input_id)')
@@ -95,7 +95,7 @@ import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 q = lambda s: c.execute(s).fetchall()
 v = q("PRAGMA user_version")[0][0], q("PRAGMA application_id")[0][0]
-assert v == (2, 0x6d6b6974), v
+assert v == (3, 0x6d6b6974), v
 sql = q("SELECT sql FROM sqlite_master WHERE name = 'messages'")[0][0]
 assert 'AUTOINCREMENT' not in sql, sql
 idx = sorted(r[0] for r in q("SELECT name FROM sqlite_master WHERE type = "
@@ -105,5 +105,6 @@ assert q("SELECT COUNT(*) FROM claims WHERE schedule = 'nightly'")[0][0] == 1
 assert q("SELECT COUNT(*) FROM deliveries WHERE id = 'dl-v1'")[0][0] == 1
 turns = q("SELECT seq, data FROM messages WHERE member = 'm1' ORDER BY seq")
 assert len(turns) == 4 and 'fourth' in turns[-1][1], turns
+assert q("SELECT COUNT(*) FROM usage")[0][0] >= 0
 assert q("PRAGMA quick_check")[0][0] == 'ok'
 EOF

@@ -218,7 +218,8 @@ START_TEST(t_usage)
 	char buf[256];
 
 	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("send"), buf,
-	    sizeof(buf)), "send ID TEXT [--key KEY] [--wait] [--timeout-ms N]");
+	    sizeof(buf)), "send ID TEXT [--key KEY] [--wait] [--timeout-ms N] "
+	    "[--stream]");
 	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("kill"), buf,
 	    sizeof(buf)), "kill NAME [SIGNAL]");
 	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("route add"), buf,
