@@ -203,6 +203,10 @@ main(int argc, char *argv[])
 	testbin = argv[2];
 	if (argc > 3)
 		n = atoi(argv[3]);
+	if (getenv("MKBENCH_KILLS") != NULL)
+		kills = atoi(getenv("MKBENCH_KILLS"));
+	if (kills < 1 || kills > 1000)
+		kills = 200;
 	snprintf(dir, sizeof(dir), "/tmp/mobkit-bench.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return 1;
@@ -227,6 +231,8 @@ main(int argc, char *argv[])
 	    (unsigned long long)pct(a, (size_t)kills, .95),
 	    (unsigned long long)pct(a, (size_t)kills, .99),
 	    (double)pct(a, (size_t)kills, .5) / (double)pct(b, (size_t)kills, .5));
+	if (getenv("MKBENCH_RESTART_ONLY") != NULL)
+		return 0;
 
 	for (i = 0; i < runs; i++) {
 		t0 = mono_us();
