@@ -616,24 +616,40 @@ spawn_parent(struct child *c, pid_t pid, int sv[2], int op[2], int ep[2],
 	log_debug("%s: spawned pid %d", c->name, (int)pid);
 }
 
-/* What the child side needs of user =: its ids and groups; -1 logged. */
-static int
-plan_user(struct child *c, const struct passwd *pw, struct spawn_plan *p,
-    gid_t **groups)
+/*
+ * What the child side needs of user =: its ids and groups.  Groups that
+ * cannot be listed make the child side fail as initgroups would have.
+ */
+static void
+plan_user(const struct passwd *pw, struct spawn_plan *p, gid_t **groups)
 {
 	int n;
 
-	if (plan_groups(pw, groups, &n) == -1) {
-		log_warn("%s: cannot list the groups of %s", c->name,
-		    pw->pw_name);
-		return -1;
-	}
 	p->as_user = 1;
 	p->uid = pw->pw_uid;
 	p->gid = pw->pw_gid;
+	if (plan_groups(pw, groups, &n) == -1) {
+		p->user_errno = errno;
+		return;
+	}
 	p->groups = *groups;
 	p->ngroups = n;
-	return 0;
+}
+
+/* Everything the child side of c needs, but the user's. */
+static void
+plan_fill(struct child *c, struct spawn_plan *p, char *path, char **envp,
+    int sock, int out, int err)
+{
+	p->path = path;
+	p->argv = c->conf->argv.v;
+	p->envp = envp;
+	p->sock = sock;
+	p->out = out;
+	p->err = err;
+	p->cwd = c->conf->cwd;
+	plan_limits(c, p);
+	plan_signals(p);
 }
 
 /* Start the child of a plan with every signal blocked; its pid or -1. */
@@ -674,10 +690,10 @@ close_pairs(int sv[2], int op[2], int ep[2], int nfd)
 }
 
 /*
- * Fork and exec one child; its state is the caller's business.  0, -1, or
- * SPAWN_RESOURCE when fds, processes or memory ran out (errno says which):
- * to be retried, not the child's failure.  Everything the child side
- * needs is computed here, before the clone (spawn_exec.c).
+ * Start one child (clone, then exec); its state is the caller's business.
+ * 0, -1, or SPAWN_RESOURCE when fds, processes or memory ran out (errno
+ * says which): to be retried, not the child's failure.  Everything the
+ * child side needs is computed here, before the clone (spawn_exec.c).
  */
 int
 spawn_child(struct child *c)
@@ -709,22 +725,9 @@ spawn_child(struct child *c)
 	if ((plan.null = null_fd()) == -1)
 		goto fail;
 	envp = child_env(c, nfd != -1 ? notify : NULL, pw);
-	if (pw != NULL && plan_user(c, pw, &plan, &groups) == -1) {
-		free_env(envp);
-		free(path);
-		free(groups);
-		close_pairs(sv, op, ep, nfd);
-		return -1;
-	}
-	plan.path = path;
-	plan.argv = c->conf->argv.v;
-	plan.envp = envp;
-	plan.sock = sv[1];
-	plan.out = op[1];
-	plan.err = ep[1];
-	plan.cwd = c->conf->cwd;
-	plan_limits(c, &plan);
-	plan_signals(&plan);
+	plan_fill(c, &plan, path, envp, sv[1], op[1], ep[1]);
+	if (pw != NULL)
+		plan_user(pw, &plan, &groups);
 	what = "fork";
 	pid = spawn_run(&plan);
 	err = errno;

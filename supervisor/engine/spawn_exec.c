@@ -71,6 +71,10 @@ close_from(int lowfd)
 static int CHILD_SIDE
 become_user(const struct spawn_plan *p)
 {
+	if (p->user_errno != 0) {
+		errno = p->user_errno;
+		return -1;
+	}
 	if (syscall(SYS_setgroups, (size_t)p->ngroups, p->groups) == -1 ||
 	    syscall(SYS_setgid, p->gid) == -1 ||
 	    syscall(SYS_setuid, p->uid) == -1)

@@ -41,6 +41,7 @@ struct spawn_plan {
 	gid_t		 gid;
 	const gid_t	*groups;
 	int		 ngroups;
+	int		 user_errno;	/* groups not listed: fail as this */
 	/* out: written by the child before it exits */
 	enum spawn_step	 step;
 	int		 errnum;
