@@ -35,7 +35,8 @@ ENGINE	 = supervisor/engine/state.c supervisor/engine/policy.c \
 	   supervisor/engine/kinds.c supervisor/engine/notify.c \
 	   supervisor/engine/spawn.c supervisor/engine/watchdog.c \
 	   supervisor/engine/output.c supervisor/engine/events.c \
-	   supervisor/engine/trust.c
+	   supervisor/engine/trust.c \
+	   supervisor/engine/spawn_exec.c
 MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/inputs.c supervisor/mob/members.c \
 	   supervisor/mob/modules.c supervisor/mob/schedules.c \

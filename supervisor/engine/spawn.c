@@ -30,6 +30,7 @@
 #include "timeutil.h"
 #include "engine/events.h"
 #include "engine/internal.h"
+#include "engine/spawn_exec.h"
 
 #define CHILD_HWM	(8 * 1024 * 1024)
 
@@ -420,33 +421,8 @@ notify_cb(struct ev_loop *loop, ev_io *w, int revents)
 			watchdog_notify(c, line);
 }
 
-/* Close every descriptor from lowfd up. */
-static int
-close_from(int lowfd)
-{
-	long fd, max;
-
-	if (close_range((unsigned)lowfd, ~0U, 0) == 0)
-		return 0;
-	max = sysconf(_SC_OPEN_MAX);
-	for (fd = lowfd; fd < (max > 0 ? max : 1024); fd++)
-		(void)close((int)fd);
-	return 0;
-}
-
-/* Put fd at a number >= 10 so the dup2s below cannot collide. */
-static int
-high_fd(int fd)
-{
-	int n;
-
-	if (fd < 0)
-		return fd;
-	n = fcntl(fd, F_DUPFD, 10);
-	return n;
-}
-
 static struct rlimit	nofile_orig;	/* RLIMIT_NOFILE as we were started */
+static struct rlimit	nofile_now;	/* ours now */
 static int		nofile_known;
 
 /* Raise our soft RLIMIT_NOFILE to the hard limit; children get the old. */
@@ -460,7 +436,7 @@ spawn_limits_init(void)
 		return;
 	}
 	nofile_known = 1;
-	rl = nofile_orig;
+	nofile_now = rl = nofile_orig;
 	if (rl.rlim_cur == rl.rlim_max)
 		return;
 	rl.rlim_cur = rl.rlim_max;
@@ -468,96 +444,121 @@ spawn_limits_init(void)
 		log_warn("cannot raise the open file limit from %llu to %llu",
 		    (unsigned long long)nofile_orig.rlim_cur,
 		    (unsigned long long)rl.rlim_max);
-	else
+	else {
+		nofile_now = rl;
 		log_debug("open file limit raised from %llu to %llu",
 		    (unsigned long long)nofile_orig.rlim_cur,
 		    (unsigned long long)rl.rlim_max);
+	}
 }
 
-/* In the child: limit_nofile, or the soft limit mobkitd was started with. */
-static int
-child_limits(struct child *c)
+/* The child's RLIMIT_NOFILE: limit_nofile, or the one we were started with. */
+static void
+plan_limits(struct child *c, struct spawn_plan *p)
 {
-	struct rlimit rl;
+	struct rlimit rl = nofile_now;
 
-	if (!nofile_known || getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return 0;
+	if (!nofile_known)
+		return;
 	if (c->conf->limit_nofile > 0) {
 		rl.rlim_cur = (rlim_t)c->conf->limit_nofile;
 		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
 			rl.rlim_max = rl.rlim_cur;	/* root may */
 	} else
 		rl.rlim_cur = nofile_orig.rlim_cur;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		dprintf(2, "mobkitd: %s: cannot set the open file limit to "
-		    "%llu: %s\n", c->name, (unsigned long long)rl.rlim_cur,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
+	p->set_nofile = rl.rlim_cur != nofile_now.rlim_cur ||
+	    rl.rlim_max != nofile_now.rlim_max;
+	p->nofile = rl;
 }
 
-/* In the forked child: never returns. */
-static void __attribute__((noreturn))
-child_exec(struct child *c, const char *path, char **envp, int sock,
-    int out, int err, pid_t parent, const struct passwd *pw)
+/*
+ * The signals whose disposition is not the default, looked up once: ours
+ * are all set before the first spawn (mobkitd.c, libev's SIGCHLD).
+ */
+static void
+plan_signals(struct spawn_plan *p)
 {
-	static const int reset[] = { SIGUSR2, SIGPIPE, SIGXFSZ, SIGIO,
-	    SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGALRM, SIGCHLD };
-	sigset_t none;
-	size_t i;
-	int null;
+	static int sigs[NSIG], nsigs = -1;
+	struct sigaction sa;
+	int sig;
 
-	/*
-	 * Signals are blocked across the fork.  Caught signals revert to the
-	 * default at exec, ignored ones would stay ignored: the ones mobkitd
-	 * ignores, and those commonly sent, go back to the default here,
-	 * before the mask is cleared, so that nothing pending runs a handler
-	 * of ours in the child (a rarer one that slips into the instant
-	 * before exec finds our descriptors closed: it does nothing).
-	 */
-	setpgid(0, 0);
-	for (i = 0; i < sizeof(reset) / sizeof(reset[0]); i++)
-		(void)signal(reset[i], SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
-		_exit(126);
-	sock = high_fd(sock);
-	out = high_fd(out);
-	err = high_fd(err);
-	if ((null = open("/dev/null", O_RDONLY)) == -1)
-		_exit(126);
-	null = high_fd(null);
-	if (dup2(null, 0) == -1 || dup2(out, 1) == -1 || dup2(err, 2) == -1)
-		_exit(126);
-	if (sock >= 0 && dup2(sock, MOBKIT_FD) == -1)
-		_exit(126);
-	if (close_from(sock >= 0 ? MOBKIT_FD + 1 : MOBKIT_FD) == -1)
-		_exit(126);
-	if (child_limits(c) == -1)
-		_exit(126);
-	if (c->conf->cwd != NULL && chdir(c->conf->cwd) == -1) {
-		dprintf(2, "mobkitd: %s: cannot chdir to %s: %s\n", c->name,
-		    c->conf->cwd, strerror(errno));
-		_exit(126);
+	if (nsigs == -1) {
+		nsigs = 0;
+		for (sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP &&
+			    sigaction(sig, NULL, &sa) == 0 &&
+			    sa.sa_handler != SIG_DFL)
+				sigs[nsigs++] = sig;
 	}
-	if (pw != NULL && (setgid(pw->pw_gid) == -1 ||
-	    initgroups(pw->pw_name, pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)) {
-		dprintf(2, "mobkitd: %s: cannot become %s: %s\n", c->name,
-		    pw->pw_name, strerror(errno));
-		_exit(126);
+	p->sigs = sigs;
+	p->nsigs = nsigs;
+}
+
+/* /dev/null, opened once, for the children's stdin. */
+static int
+null_fd(void)
+{
+	static int fd = -1;
+
+	if (fd == -1)
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
+/* The groups of user =, looked up in the parent: 0, or -1 (errno). */
+static int
+plan_groups(const struct passwd *pw, gid_t **groups, int *n)
+{
+	gid_t *g;
+	int want = 32;
+
+	for (;;) {
+		if ((g = reallocarray(*groups, (size_t)want,
+		    sizeof(*g))) == NULL)
+			return -1;
+		*groups = g;
+		*n = want;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, g, n) != -1)
+			return 0;
+		if (*n <= want) {	/* nothing larger will do */
+			errno = EINVAL;
+			return -1;
+		}
+		want = *n;
 	}
-	if (path == NULL) {
-		dprintf(2, "mobkitd: %s: command \"%s\" not found next to "
+}
+
+/* After a child side that failed: say why on its stderr, as it would. */
+static void
+plan_report(struct child *c, const struct spawn_plan *p, int fd)
+{
+	const char *why = strerror(p->errnum);
+
+	switch (p->step) {
+	case STEP_NOFILE:
+		dprintf(fd, "mobkitd: %s: cannot set the open file limit to "
+		    "%llu: %s\n", c->name,
+		    (unsigned long long)p->nofile.rlim_cur, why);
+		break;
+	case STEP_CHDIR:
+		dprintf(fd, "mobkitd: %s: cannot chdir to %s: %s\n", c->name,
+		    c->conf->cwd, why);
+		break;
+	case STEP_USER:
+		dprintf(fd, "mobkitd: %s: cannot become %s: %s\n", c->name,
+		    c->conf->user, why);
+		break;
+	case STEP_NOTFOUND:
+		dprintf(fd, "mobkitd: %s: command \"%s\" not found next to "
 		    "mobkitd or in PATH\n", c->name, c->conf->command);
-		_exit(127);
+		break;
+	case STEP_EXEC:
+		dprintf(fd, "mobkitd: %s: cannot execute %s: %s\n", c->name,
+		    p->path, why);
+		break;
+	default:
+		break;
 	}
-	execve(path, c->conf->argv.v, envp);
-	dprintf(2, "mobkitd: %s: cannot execute %s: %s\n", c->name, path,
-	    strerror(errno));
-	_exit(127);
 }
 
 /* Did a spawn fail for lack of resources, not for the child's fault? */
@@ -587,13 +588,12 @@ spawn_user(struct child *c, struct passwd *buf)
 	return buf;
 }
 
-/* In the parent after the fork: our ends of the child's descriptors. */
+/* In the parent after the child exec'd: our ends of its descriptors. */
 static void
 spawn_parent(struct child *c, pid_t pid, int sv[2], int op[2], int ep[2],
     int nfd)
 {
-	setpgid(pid, pid);	/* no race with a kill of the group */
-	c->pid = pid;
+	c->pid = pid;		/* its own group already: it did that first */
 	if (sv[1] != -1)
 		close(sv[1]);
 	close(op[1]);
@@ -617,9 +617,83 @@ spawn_parent(struct child *c, pid_t pid, int sv[2], int op[2], int ep[2],
 }
 
 /*
- * Fork and exec one child; its state is the caller's business.  0, -1, or
- * SPAWN_RESOURCE when fds, processes or memory ran out (errno says which):
- * to be retried, not the child's failure.
+ * What the child side needs of user =: its ids and groups.  Groups that
+ * cannot be listed make the child side fail as initgroups would have.
+ */
+static void
+plan_user(const struct passwd *pw, struct spawn_plan *p, gid_t **groups)
+{
+	int n;
+
+	p->as_user = 1;
+	p->uid = pw->pw_uid;
+	p->gid = pw->pw_gid;
+	if (plan_groups(pw, groups, &n) == -1) {
+		p->user_errno = errno;
+		return;
+	}
+	p->groups = *groups;
+	p->ngroups = n;
+}
+
+/* Everything the child side of c needs, but the user's. */
+static void
+plan_fill(struct child *c, struct spawn_plan *p, char *path, char **envp,
+    int sock, int out, int err)
+{
+	p->path = path;
+	p->argv = c->conf->argv.v;
+	p->envp = envp;
+	p->sock = sock;
+	p->out = out;
+	p->err = err;
+	p->cwd = c->conf->cwd;
+	plan_limits(c, p);
+	plan_signals(p);
+}
+
+/* Start the child of a plan with every signal blocked; its pid or -1. */
+static pid_t
+spawn_run(struct spawn_plan *p)
+{
+	static pid_t self;
+	sigset_t all, old;
+	pid_t pid;
+	int err;
+
+	if (self == 0)
+		self = getpid();
+	p->parent = self;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = spawn_exec(p);
+	err = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+	return pid;
+}
+
+/* Close both ends of each pipe or pair that is open. */
+static void
+close_pairs(int sv[2], int op[2], int ep[2], int nfd)
+{
+	int *v[] = { sv, op, ep };
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (v[i][0] != -1) {
+			close(v[i][0]);
+			close(v[i][1]);
+		}
+	if (nfd != -1)
+		close(nfd);
+}
+
+/*
+ * Start one child (clone, then exec); its state is the caller's business.
+ * 0, -1, or SPAWN_RESOURCE when fds, processes or memory ran out (errno
+ * says which): to be retried, not the child's failure.  Everything the
+ * child side needs is computed here, before the clone (spawn_exec.c).
  */
 int
 spawn_child(struct child *c)
@@ -629,8 +703,9 @@ spawn_child(struct child *c)
 	char notify[128], *path, **envp;
 	const char *what;
 	struct passwd *pw = NULL, pwbuf;
-	pid_t pid, self = getpid();
-	sigset_t all, old;
+	struct spawn_plan plan = { .sock = -1 };
+	gid_t *groups = NULL;
+	pid_t pid;
 
 	if (c->conf->user != NULL && (pw = spawn_user(c, &pwbuf)) == NULL)
 		return -1;
@@ -646,43 +721,32 @@ spawn_child(struct child *c)
 	if (c->conf->ready == READY_NOTIFY &&
 	    (nfd = notify_open(c, notify, sizeof(notify))) == -1)
 		goto fail;
+	what = "/dev/null";
+	if ((plan.null = null_fd()) == -1)
+		goto fail;
 	envp = child_env(c, nfd != -1 ? notify : NULL, pw);
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	plan_fill(c, &plan, path, envp, sv[1], op[1], ep[1]);
+	if (pw != NULL)
+		plan_user(pw, &plan, &groups);
 	what = "fork";
-	if ((pid = fork()) == -1) {
-		err = errno;
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		free_env(envp);
+	pid = spawn_run(&plan);
+	err = errno;
+	free_env(envp);
+	free(groups);
+	if (pid == -1) {
 		errno = err;
 		goto fail;
 	}
-	if (pid == 0)
-		child_exec(c, path, envp, sv[1], op[1], ep[1], self, pw);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	free_env(envp);
+	if (plan.step != STEP_NONE)
+		plan_report(c, &plan, ep[1]);
 	free(path);
-	path = NULL;
 	spawn_parent(c, pid, sv, op, ep, nfd);
 	return 0;
 fail:
 	err = errno;
 	log_warnx("%s: cannot spawn: %s: %s", c->name, what, strerror(err));
 	free(path);
-	if (sv[0] != -1) {
-		close(sv[0]);
-		close(sv[1]);
-	}
-	if (op[0] != -1) {
-		close(op[0]);
-		close(op[1]);
-	}
-	if (ep[0] != -1) {
-		close(ep[0]);
-		close(ep[1]);
-	}
-	if (nfd != -1)
-		close(nfd);
+	close_pairs(sv, op, ep, nfd);
 	errno = err;
 	return resource_errno(err) ? SPAWN_RESOURCE : -1;
 }

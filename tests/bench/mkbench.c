@@ -5,7 +5,10 @@
  *   mkbench BINDIR TESTBINDIR [N]
  *
  * restart latency: kill -9 to the replacement's first instruction
- * (restart_backoff_ms = 0), KILLS kills; start-up of N children to all
+ * (restart_backoff_ms = 0), MKBENCH_KILLS kills (200) in a row; then
+ * beside daemontools' supervise and runit's runsv when installed,
+ * MKBENCH_ROUNDS rounds (25) of one kill each, every child 1.1 s old
+ * (MKBENCH_RESTART_ONLY=1 stops there); start-up of N children to all
  * running; ordered shutdown of N; mobkitd's RSS with N children; and the
  * context switches of an idle mobkitd with 100 children over 10 s.
  */
@@ -187,6 +190,187 @@ restart_latency(starter st, uint64_t *v, int kills)
 	drain_stamps();
 }
 
+/* The full path of PROG in PATH, or 0 when it is not installed. */
+static int
+in_path(const char *prog, char *out, size_t sz)
+{
+	char *path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	char *d, *save = NULL;
+	int found = 0;
+
+	for (d = strtok_r(path, ":", &save); d != NULL && !found;
+	    d = strtok_r(NULL, ":", &save)) {
+		snprintf(out, sz, "%s/%s", d, prog);
+		found = access(out, X_OK) == 0;
+	}
+	free(path);
+	return found;
+}
+
+/* A service directory NAME whose run is benchchild, stamping to our FIFO. */
+static void
+service_dir(const char *name, char *out, size_t sz)
+{
+	char p[256], t[512];
+
+	snprintf(out, sz, "%s/%s", dir, name);
+	mkdir(out, 0700);
+	snprintf(p, sizeof(p), "%s/run", out);
+	snprintf(t, sizeof(t), "%s/benchchild", testbin);
+	(void)symlink(t, p);
+	snprintf(p, sizeof(p), "%s/stamps", out);
+	(void)symlink(fifo, p);
+}
+
+/* rm -rf a directory of ours. */
+static void
+rm_tree(const char *svc)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", svc);
+	(void)!system(cmd);
+}
+
+#define ROUNDS_MAX	200
+
+/* One supervisor in the restart comparison. */
+struct rival {
+	const char	*name;
+	char		 exe[512];	/* supervise, runsv: their path */
+	char		 svc[256];	/* their service directory */
+	pid_t		 sup;
+	int		 child;		/* the pid running now */
+	int		 n;
+	uint64_t	 v[ROUNDS_MAX];
+};
+
+/* Start a rival and read its child's first stamp: 0, or -1. */
+static int
+rival_start(struct rival *r)
+{
+	uint64_t us;
+
+	if (strcmp(r->name, "respawner") == 0)
+		r->sup = start_respawner(1);
+	else if (strcmp(r->name, "mobkitd") == 0)
+		r->sup = start_mobkitd(1);
+	else {
+		char *argv[] = { r->exe, r->svc, NULL };
+
+		service_dir(r->name, r->svc, sizeof(r->svc));
+		r->sup = run(argv);
+	}
+	if (next_stamp(&r->child, &us, 10000) == -1) {
+		fprintf(stderr, "bench: %s: the child did not start\n",
+		    r->name);
+		kill(r->sup, SIGKILL);
+		waitpid(r->sup, NULL, 0);
+		r->sup = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* Stop a rival and its child. */
+static void
+rival_stop(struct rival *r)
+{
+	if (r->sup == 0)
+		return;
+	if (r->svc[0] != '\0') {	/* they would restart it: kill them first */
+		kill(r->sup, SIGKILL);
+		waitpid(r->sup, NULL, 0);
+		kill(r->child, SIGKILL);
+		rm_tree(r->svc);
+	} else
+		stop(r->sup);
+	drain_stamps();
+}
+
+/* kill -9 r's child; its latency to the replacement's stamp. */
+static int
+rival_kill(struct rival *r)
+{
+	uint64_t t0, us;
+	int next;
+
+	t0 = mono_us();
+	kill(r->child, SIGKILL);
+	do {
+		if (next_stamp(&next, &us, 10000) == -1) {
+			fprintf(stderr, "bench: %s: no restart\n", r->name);
+			return -1;
+		}
+	} while (next == r->child);
+	r->v[r->n++] = us - t0;
+	r->child = next;
+	return 0;
+}
+
+/*
+ * Restart latency beside daemontools' supervise and runit's runsv, when
+ * installed: all at once, each kill -9 in turn (rotating the order), once
+ * every child has run 1.1 s, since both wait 1 s before restarting a
+ * child that ran less (mobkitd with restart_backoff_ms = 0 does not).
+ */
+static void
+restart_rivals(int rounds)
+{
+	static const char *names[] = { "respawner", "mobkitd", "supervise",
+	    "runsv" };
+	struct rival rv[4];
+	int i, k, nr = 4, best = -1;
+
+	if (rounds < 1 || rounds > ROUNDS_MAX)
+		rounds = 25;
+	memset(rv, 0, sizeof(rv));
+	for (k = 0; k < nr; k++)
+		rv[k].name = names[k];
+
+	for (k = 2; k < nr; k++)
+		if (!in_path(rv[k].name, rv[k].exe, sizeof(rv[k].exe)))
+			rv[k].name = NULL;
+	for (k = 0; k < nr; k++)
+		if (rv[k].name != NULL && rival_start(&rv[k]) == -1)
+			rv[k].name = NULL;
+	for (i = 0; i < rounds; i++) {
+		usleep(1100000);
+		for (k = 0; k < nr; k++) {
+			struct rival *r = &rv[(i + k) % nr];
+
+			if (r->name != NULL && rival_kill(r) == -1)
+				r->name = NULL;
+		}
+	}
+	printf("restart latency beside daemontools and runit: %d kill -9 "
+	    "each, taking turns, every child 1.1 s old (us)\n", rounds);
+	for (k = 2; k < nr; k++)
+		if (rv[k].name != NULL && rv[k].n == rounds && (best == -1 ||
+		    pct(rv[k].v, (size_t)rounds, .5) <
+		    pct(rv[best].v, (size_t)rounds, .5)))
+			best = k;
+	for (k = 0; k < nr; k++) {
+		if (rv[k].name == NULL || rv[k].n < rounds) {
+			printf("  %-12s not installed or failed: skipped\n",
+			    names[k]);
+			continue;
+		}
+		printf("  %-12s median %7llu   p95 %7llu", rv[k].name,
+		    (unsigned long long)pct(rv[k].v, (size_t)rounds, .5),
+		    (unsigned long long)pct(rv[k].v, (size_t)rounds, .95));
+		if (k == 1 && best != -1)
+			printf("   (%.2fx %s's median, the fastest of them)",
+			    (double)pct(rv[1].v, (size_t)rounds, .5) /
+			    (double)pct(rv[best].v, (size_t)rounds, .5),
+			    rv[best].name);
+		printf("\n");
+	}
+	printf("\n");
+	for (k = 0; k < nr; k++)
+		rival_stop(&rv[k]);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -203,6 +387,10 @@ main(int argc, char *argv[])
 	testbin = argv[2];
 	if (argc > 3)
 		n = atoi(argv[3]);
+	if (getenv("MKBENCH_KILLS") != NULL)
+		kills = atoi(getenv("MKBENCH_KILLS"));
+	if (kills < 1 || kills > 1000)
+		kills = 200;
 	snprintf(dir, sizeof(dir), "/tmp/mobkit-bench.XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return 1;
@@ -227,6 +415,12 @@ main(int argc, char *argv[])
 	    (unsigned long long)pct(a, (size_t)kills, .95),
 	    (unsigned long long)pct(a, (size_t)kills, .99),
 	    (double)pct(a, (size_t)kills, .5) / (double)pct(b, (size_t)kills, .5));
+	restart_rivals(getenv("MKBENCH_ROUNDS") != NULL ?
+	    atoi(getenv("MKBENCH_ROUNDS")) : 25);
+	if (getenv("MKBENCH_RESTART_ONLY") != NULL) {
+		rm_tree(dir);
+		return 0;
+	}
 
 	for (i = 0; i < runs; i++) {
 		t0 = mono_us();
@@ -273,7 +467,6 @@ main(int argc, char *argv[])
 	stop(sup);
 	printf("idle mobkitd with 100 children, 10 s: %ld voluntary + %ld "
 	    "involuntary context switches (goal 0)\n", cs1 - cs0, nv1 - nv0);
-	unlink(fifo);
-	rmdir(dir);
+	rm_tree(dir);	/* the FIFO, the config, mobkitd's lock */
 	return 0;
 }
