@@ -22,7 +22,8 @@ ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/frame.c common/peer.c common/config.c common/config_sections.c \
-	   common/config_read.c common/config_check.c common/child.c common/budget.c \
+	   common/config_read.c common/config_check.c common/config_mcp.c \
+	   common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
 	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c \
 	   common/msgtab.c common/msgread.c common/msgwrite.c
@@ -47,7 +48,8 @@ SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(ST
 	   $(ENGINE) $(MOB)
 CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
-	   mobkit-scheduler
+	   mobkit-scheduler mobkit-mcp
+MCP	 = mcp/main.c mcp/session.c mcp/jsonrpc.c mcp/stdio.c mcp/http.c
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
@@ -58,7 +60,7 @@ obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 all: $(addprefix $(BINDIR)/,$(PROGS))
 
-$(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h)
+$(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h mcp/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -86,6 +88,10 @@ $(BINDIR)/mobkit-delivery: $(call obj,delivery/delivery.c) $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BINDIR)/mobkit-scheduler: $(call obj,scheduler/scheduler.c) $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BINDIR)/mobkit-mcp: $(call obj,$(MCP)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
