@@ -40,7 +40,7 @@ MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/inputs.c supervisor/mob/members.c \
 	   supervisor/mob/modules.c supervisor/mob/schedules.c \
 	   supervisor/mob/deliveries.c supervisor/mob/register.c \
-	   supervisor/mob/persist.c
+	   supervisor/mob/persist.c supervisor/mob/mcp.c
 STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c

@@ -97,6 +97,9 @@ struct ctl_deliver_args {	/* resolve, and deliver = resolve + send */
 struct ctl_tick_args {
 	struct ctl_int	 at;
 };
+struct ctl_call_args {		/* call SERVER TOOL [--args JSON] */
+	char		*server, *tool, *args;
+};
 
 union ctl_args {
 	struct ctl_name_args	 name;
@@ -108,6 +111,7 @@ union ctl_args {
 	struct ctl_route_args	 route;
 	struct ctl_deliver_args	 deliver;
 	struct ctl_tick_args	 tick;
+	struct ctl_call_args	 call;
 	struct ctl_strs		 names;		/* for verbs that take NAME... */
 };
 
