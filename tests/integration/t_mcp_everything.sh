@@ -1,0 +1,61 @@
+# Against the real MCP server @modelcontextprotocol/server-everything
+# (npm), over stdio: healthy with its pid, its tools listed, a call, kill -9
+# of the server mid-call (a long-running tool) failing that call at once,
+# then the server back with its tools.  The package is installed once into
+# a cache directory ($MOBKIT_NPM_CACHE, default build/npm); a machine that
+# cannot install it fails this test, it never skips.
+. "$(dirname "$0")/lib.sh"
+NPM_DIR=${MOBKIT_NPM_CACHE:-$(cd "$FIX/../.." && pwd)/build/npm}
+PKG=$NPM_DIR/node_modules/@modelcontextprotocol/server-everything
+if [ ! -f "$PKG/dist/index.js" ]; then
+	command -v npm >/dev/null || fail "npm is not installed (etc/deps.sh installs nodejs and npm)"
+	mkdir -p "$NPM_DIR"
+	npm install --prefix "$NPM_DIR" --no-audit --no-fund \
+	    @modelcontextprotocol/server-everything >"$T/npm.log" 2>&1 ||
+		fail "npm install @modelcontextprotocol/server-everything: $(tail -5 "$T/npm.log")"
+fi
+[ -f "$PKG/dist/index.js" ] || fail "no $PKG/dist/index.js after npm install"
+{ header; cat <<EOT
+[mcp everything]
+command = node
+args = $PKG/dist/index.js stdio
+call_timeout_ms = 60000
+restart_backoff_ms = 50
+EOT
+} >"$CFG"
+start_daemon
+TIMEOUT=60 wait_for "everything healthy" is_state everything healthy
+[ "$(field_of everything kind)" = mcp ] || fail "kind: $(jctl status everything)"
+bpid=$(pid_of everything)
+alive "$bpid" || fail "no live pid in status"
+jctl tools | jq -e 'map(.name) | index("echo")' >/dev/null || fail "no echo: $(jctl tools | jq -c 'map(.name)')"
+jctl tools | jq -e 'map(.name) | (index("get-sum") or index("add"))' >/dev/null ||
+	fail "no get-sum/add: $(jctl tools | jq -c 'map(.name)')"
+jctl tools | jq -e 'map(select(.server == "everything" and .name == "echo")) | .[0].input_schema.properties.message' >/dev/null ||
+	fail "echo's schema: $(jctl tools)"
+out=$(jctl call everything echo --args '{"message":"hi"}') || fail "call echo: $out"
+echo "$out" | jq -r '.content[0].text' | grep -q 'hi' || fail "echo: $out"
+[ "$(echo "$out" | jq -r .is_error)" = false ] || fail "echo: $out"
+[ "$(ctl call everything echo --args '{"message":"plain"}')" = "Echo: plain" ] ||
+	fail "human output: $(ctl call everything echo --args '{"message":"plain"}')"
+# kill -9 of the server (node, the bridge's child) mid-call
+spid=$(pgrep -P "$bpid" node | head -1)
+[ -n "$spid" ] || fail "no node server under the bridge $bpid"
+( jctl call everything trigger-long-running-operation --args '{"duration":30,"steps":30}' >"$T/mid.out"
+  echo $? >"$T/mid.rc" ) &
+sleep 1	# the call is on its way; the assertion is on what follows
+t0=$(date +%s%N)
+kill -9 "$spid"
+wait_for "the call answered" test -s "$T/mid.rc"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$(cat "$T/mid.rc")" = 1 ] || fail "mid-call exit $(cat "$T/mid.rc"): $(cat "$T/mid.out")"
+[ "$(jq -r '.content[0].text' "$T/mid.out")" = "mcp server everything exited" ] || fail "mid-call: $(cat "$T/mid.out")"
+[ "$(jq -r .is_error "$T/mid.out")" = true ] || fail "mid-call: $(cat "$T/mid.out")"
+[ $ms -lt 2000 ] || fail "the failure took $ms ms"
+TIMEOUT=60 wait_for "a new bridge" sh -c "[ \"\$('$BIN/mobkitctl' -s '$SOCK' --json status everything | jq -r '.children[0].pid')\" != $bpid ]"
+TIMEOUT=60 wait_for "everything healthy again" is_state everything healthy
+jctl tools | jq -e 'map(.name) | index("echo")' >/dev/null || fail "tools after restart: $(jctl tools)"
+out=$(jctl call everything echo --args '{"message":"again"}') || fail "call after restart: $out"
+echo "$out" | jq -r '.content[0].text' | grep -q 'again' || fail "after restart: $out"
+[ "$(jctl status everything | jq -r '.children[0].restarts')" -ge 1 ] || fail "restarts: $(jctl status everything)"
+exit 0
