@@ -112,7 +112,8 @@ $(BUILD)/tests/modbench: $(BUILD)/tests/bench/modbench.o \
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl)
 
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
-$(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER)) $(BUILD)/libcommon.a
+$(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER) mcp/jsonrpc.c) \
+	    $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
 
 check: all $(FIXTURES) $(UNIT) $(CHAOS) fuzz-replay-bins

@@ -16,5 +16,6 @@ Suite	*fuzz_suite(void);
 Suite	*mail_suite(void);
 Suite	*store_suite(void);
 Suite	*msgtab_suite(void);
+Suite	*mcp_suite(void);
 
 #endif
