@@ -112,6 +112,7 @@ struct http_req {
 	long			 retry_after;
 	struct curl_slist	*rcpt;
 	size_t			 sent;		/* of body, for uploads */
+	http_header_cb		 on_header;
 };
 
 static long	 done_retry_after = -1;
@@ -255,7 +256,16 @@ header_cb(char *ptr, size_t size, size_t n, void *arg)
 
 	if (len > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0)
 		r->retry_after = strtol(ptr + 12, NULL, 10);
+	if (r->on_header != NULL)
+		r->on_header(r->arg, ptr, len);
 	return len;
+}
+
+/* Response headers of r go to cb too (set before the loop runs again). */
+void
+http_on_header(struct http_req *r, http_header_cb cb)
+{
+	r->on_header = cb;
 }
 
 static size_t

@@ -27,5 +27,8 @@ struct http_req	*http_smtp(const char *url, const char *from, const char *rcpt,
 		    const char *message, long timeout_ms, http_done_cb,
 		    void *arg);
 struct curl_slist *http_header(struct curl_slist *, const char *);
+/* Every response header line of r, as it arrives, to cb (its arg). */
+typedef void (*http_header_cb)(void *arg, const char *line, size_t n);
+void		 http_on_header(struct http_req *, http_header_cb);
 
 #endif

@@ -16,14 +16,18 @@
 /* What the session needs of a transport. */
 struct transport {
 	const char	*name;
-	/* send one encoded message (a line ending in "\n"); taken; 0/-1 */
-	int		 (*send)(char *msg, size_t len, int expect_reply);
+	/* send one encoded message (a line ending in "\n"), taken: the
+	 * request id, or -1 for a notification or response; 0 or -1 */
+	int		 (*send)(char *msg, size_t len, int64_t id);
+	/* the request id is no longer waited for (may be NULL) */
+	void		 (*abort)(int64_t id);
 	/* the root said STOP: end the server's side, then bridge_exit */
 	void		 (*stop)(void);
 };
 
 extern struct ev_loop	*bridge_loop;
 extern const char	*bridge_name;	/* the [mcp NAME] */
+extern long		 bridge_call_timeout_ms;
 extern const struct transport *bridge_transport;
 
 /* main.c: towards mobkitd */
@@ -43,6 +47,8 @@ void	 session_call(const char *call_id, const char *name,
 	    const char *args_json);
 void	 session_cancel(const char *call_id);
 void	 session_ping(int64_t seq);
+/* The transport could not deliver request id (or its answer). */
+void	 session_lost(int64_t id, const char *why);
 const char *session_protocol(void);	/* negotiated, or NULL */
 extern const char *const session_versions[];	/* ours, newest first */
 

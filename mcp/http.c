@@ -1,13 +1,271 @@
-/* http.c: MCP's Streamable HTTP transport (not yet). */
-#include "bridge.h"
-#include "log.h"
+/*
+ * http.c: MCP's Streamable HTTP transport.  Every message is one POST to
+ * the server's URL (Accept: application/json, text/event-stream); the
+ * answer is one JSON body, or an SSE stream whose data lines are
+ * messages (notifications, then the response); 202 answers a
+ * notification.  The Mcp-Session-Id the server gives at initialize goes
+ * on every later request, with MCP-Protocol-Version once negotiated.  A
+ * session the server no longer knows (404) ends the bridge: its restart
+ * initialises a new one.  Invariant: a POST waiting for a response is
+ * in posts under the request id until it is done or aborted.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
-int
-http_open(const char *url, const char *headers)
+#include "bridge.h"
+#include "httpc.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "sse.h"
+
+#define HTTP_GRACE_MS	5000	/* past call_timeout_ms: the root decided */
+
+struct post {
+	struct post	*next;
+	int64_t		 id;		/* -1: a notification or response */
+	struct http_req	*req;
+	int		 sse;		/* the answer is text/event-stream */
+	struct sse	 ev;
+	char		*body;
+	size_t		 len;
+	int		 over;		/* the body passed JRPC_LINE_MAX */
+};
+
+static struct {
+	char		*url;
+	char		**hdr;		/* "Name: value", configured */
+	int		 nhdr;
+	char		 session[256];	/* Mcp-Session-Id */
+	struct post	*posts;
+} H;
+
+static void
+post_unlink(struct post *p)
 {
-	(void)headers;
-	log_warnx("%s: %s: Streamable HTTP is not built yet", bridge_name, url);
-	return -1;
+	struct post **pp;
+
+	for (pp = &H.posts; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			return;
+		}
 }
 
-const struct transport http_transport = { .name = "http" };
+static void
+post_free(struct post *p)
+{
+	sse_free(&p->ev);
+	free(p->body);
+	free(p);
+}
+
+/* A header line of the answer: the session id, and its content type. */
+static void
+on_header(void *arg, const char *line, size_t n)
+{
+	struct post *p = arg;
+	size_t v;
+
+	if (n > 15 && strncasecmp(line, "Mcp-Session-Id:", 15) == 0) {
+		for (v = 15; v < n && isspace((unsigned char)line[v]); v++)
+			;
+		while (n > v && isspace((unsigned char)line[n - 1]))
+			n--;
+		if (n - v < sizeof(H.session))
+			snprintf(H.session, sizeof(H.session), "%.*s",
+			    (int)(n - v), line + v);
+	} else if (n > 13 && strncasecmp(line, "Content-Type:", 13) == 0)
+		p->sse = memmem(line, n, "text/event-stream", 17) != NULL;
+}
+
+/* One SSE data line: a message. */
+static void
+on_event(void *arg, const char *data)
+{
+	char err[128];
+	json_t *v;
+
+	(void)arg;
+	if (*data == '\0')
+		return;
+	if ((v = jrpc_parse(data, strlen(data), err, sizeof(err))) == NULL) {
+		log_warnx("%s: an event that is not JSON-RPC: %s", bridge_name,
+		    err);
+		return;
+	}
+	session_value(v);
+	json_decref(v);
+}
+
+static void
+on_data(void *arg, const char *buf, size_t n)
+{
+	struct post *p = arg;
+	char *nb;
+
+	if (p->sse) {
+		if (sse_feed(&p->ev, buf, n, on_event, p) == -1)
+			log_warnx("%s: an event over %u bytes: dropped",
+			    bridge_name, JRPC_LINE_MAX);
+		return;
+	}
+	if (p->over || p->len + n > JRPC_LINE_MAX) {
+		p->over = 1;
+		return;
+	}
+	if ((nb = realloc(p->body, p->len + n + 1)) == NULL)
+		fatal("realloc");
+	p->body = nb;
+	memcpy(p->body + p->len, buf, n);
+	p->len += n;
+	p->body[p->len] = '\0';
+}
+
+/* The POST is over: its JSON answer, or what went wrong. */
+static void
+on_done(void *arg, CURLcode rc, long status, const char *err)
+{
+	struct post *p = arg;
+	char why[512], e[128];
+	json_t *v;
+
+	post_unlink(p);
+	if (rc != CURLE_OK)
+		snprintf(why, sizeof(why), "%s", err);
+	else if (status == 404 && H.session[0] != '\0') {
+		log_warnx("%s: the server no longer knows session %s",
+		    bridge_name, H.session);
+		bridge_exit(1);
+	} else if (status == 202 || (status == 200 && p->sse))
+		why[0] = '\0';
+	else if (status != 200)
+		snprintf(why, sizeof(why), "HTTP status %ld: %.200s", status,
+		    p->body ? p->body : "");
+	else if (p->over)
+		snprintf(why, sizeof(why), "an answer over %u bytes",
+		    JRPC_LINE_MAX);
+	else if ((v = jrpc_parse(p->body ? p->body : "", p->len, e,
+	    sizeof(e))) == NULL)
+		snprintf(why, sizeof(why), "the answer is %s", e);
+	else {
+		why[0] = '\0';
+		session_value(v);
+		json_decref(v);
+	}
+	/* a request still unanswered when its POST ends is lost */
+	if (p->id >= 0)
+		session_lost(p->id, why[0] ? why : "the server closed the "
+		    "stream without answering");
+	else if (why[0] != '\0')
+		log_warnx("%s: a notification was refused: %s", bridge_name,
+		    why);
+	post_free(p);
+}
+
+/* The request headers: ours, the session's, then the configured ones. */
+static struct curl_slist *
+headers(void)
+{
+	struct curl_slist *h = NULL;
+	char buf[300];
+	int i;
+
+	h = http_header(h, "Content-Type: application/json");
+	h = http_header(h, "Accept: application/json, text/event-stream");
+	if (H.session[0] != '\0') {
+		snprintf(buf, sizeof(buf), "Mcp-Session-Id: %s", H.session);
+		h = http_header(h, buf);
+	}
+	if (session_protocol() != NULL) {
+		snprintf(buf, sizeof(buf), "MCP-Protocol-Version: %s",
+		    session_protocol());
+		h = http_header(h, buf);
+	}
+	for (i = 0; i < H.nhdr; i++)
+		h = http_header(h, H.hdr[i]);
+	return h;
+}
+
+static int
+http_send(char *msg, size_t len, int64_t id)
+{
+	struct post *p;
+
+	if (len > 0 && msg[len - 1] == '\n')
+		msg[len - 1] = '\0';
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	p->id = id;
+	sse_init(&p->ev, JRPC_LINE_MAX);
+	p->req = http_post(H.url, headers(), msg, bridge_call_timeout_ms +
+	    HTTP_GRACE_MS, on_data, on_done, p);
+	free(msg);
+	if (p->req == NULL) {
+		post_free(p);
+		return -1;
+	}
+	http_on_header(p->req, on_header);
+	p->next = H.posts;
+	H.posts = p;
+	return 0;
+}
+
+/* A cancelled call: its POST is dropped. */
+static void
+http_abort(int64_t id)
+{
+	struct post *p;
+
+	for (p = H.posts; p != NULL; p = p->next)
+		if (p->id == id) {
+			post_unlink(p);
+			http_cancel(p->req);
+			post_free(p);
+			return;
+		}
+}
+
+static void
+http_stop(void)
+{
+	bridge_exit(0);
+}
+
+/* The URL and the configured headers ("Name: value" lines). */
+int
+http_open(const char *url, const char *hdrs)
+{
+	char *copy, *line, *save = NULL;
+
+	if (httpc_init(bridge_loop) == -1) {
+		log_warnx("%s: cannot load libcurl", bridge_name);
+		return -1;
+	}
+	if ((H.url = strdup(url)) == NULL)
+		fatal("strdup");
+	if (hdrs != NULL) {
+		if ((copy = strdup(hdrs)) == NULL)
+			fatal("strdup");
+		for (line = strtok_r(copy, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if ((H.hdr = reallocarray(H.hdr, (size_t)H.nhdr + 1,
+			    sizeof(*H.hdr))) == NULL ||
+			    (H.hdr[H.nhdr++] = strdup(line)) == NULL)
+				fatal("realloc");
+		}
+		free(copy);
+	}
+	bridge_transport = &http_transport;
+	log_info("%s: Streamable HTTP at %s", bridge_name, url);
+	return 0;
+}
+
+const struct transport http_transport = {
+	.name = "http",
+	.send = http_send,
+	.abort = http_abort,
+	.stop = http_stop,
+};

@@ -26,6 +26,7 @@
 struct ev_loop		*bridge_loop;
 const char		*bridge_name = "mcp";
 const struct transport	*bridge_transport;
+long			 bridge_call_timeout_ms = 60000;
 
 static struct mkchild	 mk;
 static int		 stopping;
@@ -187,8 +188,9 @@ main(int argc, char *argv[])
 		return 0;
 	while ((ch = getopt(argc, argv, "t:u:")) != -1)
 		switch (ch) {
-		case 't':
-			break;	/* the root keeps the deadlines */
+		case 't':	/* the root keeps the deadlines: a bound here */
+			bridge_call_timeout_ms = strtol(optarg, NULL, 10);
+			break;
 		case 'u':
 			url = optarg;
 			break;

@@ -82,7 +82,7 @@ req_send(struct req *r, const char *method, json_t *params)
 	size_t len;
 	char *line = jrpc_request(r->id, method, params, &len);
 
-	if (bridge_transport->send(line, len, 1) == 0)
+	if (bridge_transport->send(line, len, r->id) == 0)
 		return 0;
 	free(req_take(r->id));
 	return -1;
@@ -94,7 +94,7 @@ notify(const char *method, json_t *params)
 	size_t len;
 	char *line = jrpc_notification(method, params, &len);
 
-	(void)bridge_transport->send(line, len, 0);
+	(void)bridge_transport->send(line, len, -1);
 }
 
 const char *
@@ -322,7 +322,7 @@ on_request(const struct jrpc_msg *m)
 	else
 		line = jrpc_error(m->id, JRPC_METHOD_NOT_FOUND,
 		    "mobkit does not offer this", &len);
-	(void)bridge_transport->send(line, len, 0);
+	(void)bridge_transport->send(line, len, -1);
 }
 
 static void
@@ -435,6 +435,8 @@ session_cancel(const char *call_id)
 	if (id < 0)
 		return;
 	free(req_take(id));
+	if (bridge_transport->abort != NULL)
+		bridge_transport->abort(id);
 	notify("notifications/cancelled", json_pack("{s:I,s:s}", "requestId",
 	    (json_int_t)id, "reason", "the caller no longer waits"));
 }
@@ -451,4 +453,36 @@ session_ping(int64_t seq)
 	r->seq = seq;
 	if (req_send(r, "ping", NULL) == 0)
 		S.npings++;
+}
+
+/*
+ * The transport lost request id: a call fails with why; a lost ping is
+ * not answered (the watchdog judges); without initialize or tools/list
+ * the bridge cannot go on.
+ */
+void
+session_lost(int64_t id, const char *why)
+{
+	struct req *r;
+	char buf[1024], *s;
+
+	if ((r = req_take(id)) == NULL)
+		return;
+	switch (r->kind) {
+	case RQ_CALL:
+		snprintf(buf, sizeof(buf), "mcp server %s: %s: %s",
+		    bridge_name, r->tool, why);
+		s = text_content(buf);
+		root_result(r->call_id, s, 1);
+		free(s);
+		break;
+	case RQ_PING:
+		S.npings--;
+		break;
+	default:
+		log_warnx("%s: %s: %s", bridge_name, r->kind == RQ_INIT ?
+		    "initialize" : "tools/list", why);
+		bridge_exit(1);
+	}
+	free(r);
 }

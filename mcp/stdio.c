@@ -103,11 +103,11 @@ write_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static int
-stdio_send(char *msg, size_t len, int expect_reply)
+stdio_send(char *msg, size_t len, int64_t id)
 {
 	struct chunk *c;
 
-	(void)expect_reply;
+	(void)id;
 	if (P.in == -1 || P.queued + len > WQ_MAX) {
 		free(msg);
 		return -1;
