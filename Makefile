@@ -53,7 +53,8 @@ MCP	 = mcp/main.c mcp/session.c mcp/jsonrpc.c mcp/stdio.c mcp/http.c
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
-	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench
+	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench \
+	   $(BUILD)/tests/mcpbench
 UNIT	 = $(BUILD)/tests/unit_tests
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
