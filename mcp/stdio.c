@@ -73,25 +73,27 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	bridge_exit(1);
 }
 
-/* Write what is queued while the pipe takes it. */
+/* Write what is queued while the pipe takes it; wait for room if full. */
 static void
-write_cb(struct ev_loop *loop, ev_io *w, int revents)
+flush(void)
 {
 	struct chunk *c;
 	ssize_t n;
 
-	(void)revents;
 	while ((c = P.head) != NULL) {
 		n = write(P.in, c->buf + c->off, c->len - c->off);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (!ev_is_active(&P.wio))
+				ev_io_start(bridge_loop, &P.wio);
 			return;
+		}
 		if (n == -1) {
 			log_warn("%s: writing to the server", bridge_name);
 			bridge_exit(1);
 		}
 		c->off += (size_t)n;
 		if (c->off < c->len)
-			return;
+			continue;
 		P.head = c->next;
 		if (P.head == NULL)
 			P.tail = NULL;
@@ -99,7 +101,16 @@ write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		free(c->buf);
 		free(c);
 	}
-	ev_io_stop(loop, w);
+	ev_io_stop(bridge_loop, &P.wio);
+}
+
+static void
+write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	flush();
 }
 
 static int
@@ -123,7 +134,7 @@ stdio_send(char *msg, size_t len, int64_t id)
 	P.tail = c;
 	P.queued += len;
 	if (!ev_is_active(&P.wio))
-		ev_io_start(bridge_loop, &P.wio);
+		flush();	/* at once: the pipe is usually empty */
 	return 0;
 }
 

@@ -7,7 +7,8 @@
  *    read the answer line);
  *  - through mobkitd: the server is an [mcp b] of a running mobkitd;
  *    a control client times `call b echo --args {...}` on one connection:
- *    client -> mobkitd -> mobkit-mcp -> server and back.
+ *    client -> mobkitd -> mobkit-mcp -> server and back;
+ *  - for scale, `status b` on that connection (the control hop alone).
  *
  * Both run N calls after a warm-up, in alternating blocks of 100 so that
  * the machine's moods fall on both alike; median and p99 of each, and
@@ -178,6 +179,17 @@ root_call(int fd, struct rbuf *rb)
 	return mono_us() - t0;
 }
 
+/* status b: the control round trip alone, for scale. */
+static uint64_t
+status_call(int fd, struct rbuf *rb)
+{
+	static const char *a[] = { "b" };
+	uint64_t t0 = mono_us();
+
+	(void)ctl_roundtrip(fd, rb, "status", 1, a);
+	return mono_us() - t0;
+}
+
 static void
 report(const char *label, uint64_t *v, size_t n, uint64_t *p50,
     uint64_t *p99)
@@ -192,7 +204,7 @@ int
 main(int argc, char *argv[])
 {
 	struct rbuf rb = { NULL, 0, 0 };
-	uint64_t *d, *r, d50, d99, r50, r99;
+	uint64_t *d, *r, *c, d50, d99, r50, r99, c50, c99;
 	size_t n, i, j;
 	int fd, tries;
 
@@ -222,7 +234,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if ((d = calloc(n, sizeof(*d))) == NULL ||
-	    (r = calloc(n, sizeof(*r))) == NULL)
+	    (r = calloc(n, sizeof(*r))) == NULL ||
+	    (c = calloc(n, sizeof(*c))) == NULL)
 		return 1;
 	for (i = 0; i < WARMUP; i++) {
 		(void)direct_call();
@@ -233,11 +246,14 @@ main(int argc, char *argv[])
 			d[j] = direct_call();
 		for (j = i; j < i + BLOCK; j++)
 			r[j] = root_call(fd, &rb);
+		for (j = i; j < i + BLOCK; j++)
+			c[j] = status_call(fd, &rb);
 	}
 	printf("MCP tool round trip (tools/call echo), %zu calls each, "
 	    "server: %s\n", n, argv[3]);
 	report("direct stdio JSON-RPC (bare C)", d, n, &d50, &d99);
 	report("through mobkitd + mobkit-mcp", r, n, &r50, &r99);
+	report("(a control round trip: status b)", c, n, &c50, &c99);
 	printf("  ratio: median %.2fx, p99 %.2fx (goal: at most 1.5x)\n",
 	    d50 ? (double)r50 / (double)d50 : 0.0,
 	    d99 ? (double)r99 / (double)d99 : 0.0);
@@ -252,6 +268,7 @@ main(int argc, char *argv[])
 	rmdir(dir);
 	free(d);
 	free(r);
+	free(c);
 	free(rb.buf);
 	return 0;
 }
