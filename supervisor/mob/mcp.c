@@ -711,7 +711,8 @@ v_call(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	if (srv_child(ca->server) == NULL)
 		return ctl_fail("no [mcp %s] is configured", ca->server);
 	if (ca->args != NULL) {
-		if (!json_is_object(v = json_loads(ca->args, 0, NULL))) {
+		v = json_loads(ca->args, 0, NULL);
+		if (!json_is_object(v)) {
 			json_decref(v);
 			return ctl_fail("--args: not a JSON object: %s",
 			    ca->args);
