@@ -18,6 +18,15 @@ tools = fake/echo fake/add
 
 [member m1]
 profile = p
+peers = m2
+
+[profile solo]
+provider = echo
+tools = fake
+comms = false
+
+[member m2]
+profile = solo
 EOT
 } >"$CFG"
 start_daemon
@@ -32,7 +41,12 @@ alive "$bpid" || fail "no pid in status"
 [ "$(jctl tools | jq -r '.[0].input_schema.required[0]')" = message ] || fail "schema: $(jctl tools)"
 # a member sees what its profile names
 wait_for "m1 healthy" is_state m1 healthy
-[ "$(jctl tools m1 | jq -c '[.[].name]')" = '["echo","add"]' ] || fail "tools m1: $(jctl tools m1)"
+[ "$(jctl tools m1 | jq -c '[.[].name]')" = '["send_message","echo","add"]' ] || fail "tools m1: $(jctl tools m1)"
+[ "$(jctl tools m1 | jq -c '.[0].server')" = null ] || fail "send_message's server: $(jctl tools m1)"
+wait_for "m2 healthy" is_state m2 healthy
+[ "$(jctl tools m2 | jq 'length')" = 7 ] || fail "tools m2 (comms = false, the whole server): $(jctl tools m2)"
+out=$(jctl tools nobody 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q 'no member "nobody"' || fail "tools nobody: $rc $out"
 grep -q "not JSON-RPC, ignored: mcpserver.py starting" "$T/daemon.log" || fail "the stray line was not logged"
 # call
 out=$(jctl call fake echo --args '{"message":"hi"}') || fail "call: $out"

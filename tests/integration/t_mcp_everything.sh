@@ -52,6 +52,9 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$(jq -r '.content[0].text' "$T/mid.out")" = "mcp server everything exited" ] || fail "mid-call: $(cat "$T/mid.out")"
 [ "$(jq -r .is_error "$T/mid.out")" = true ] || fail "mid-call: $(cat "$T/mid.out")"
 [ $ms -lt 2000 ] || fail "the failure took $ms ms"
+# a call while the server restarts waits for it (within call_timeout_ms)
+out=$(jctl call everything echo --args '{"message":"waited"}') || fail "call during the restart: $out"
+echo "$out" | jq -r '.content[0].text' | grep -q 'waited' || fail "during the restart: $out"
 TIMEOUT=60 wait_for "a new bridge" sh -c "[ \"\$('$BIN/mobkitctl' -s '$SOCK' --json status everything | jq -r '.children[0].pid')\" != $bpid ]"
 TIMEOUT=60 wait_for "everything healthy again" is_state everything healthy
 jctl tools | jq -e 'map(.name) | index("echo")' >/dev/null || fail "tools after restart: $(jctl tools)"
