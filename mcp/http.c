@@ -7,7 +7,10 @@
  * on every later request, with MCP-Protocol-Version once negotiated.  A
  * session the server no longer knows (404) ends the bridge: its restart
  * initialises a new one.  Invariant: a POST waiting for a response is
- * in posts under the request id until it is done or aborted.
+ * in posts under the request id until it is done or aborted.  What a POST
+ * brings (messages, a request lost) is queued, in order, and handed to
+ * the session from the loop, never from inside a curl callback (where
+ * curl refuses a new request, and a response may start one).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -34,13 +37,62 @@ struct post {
 	int		 over;		/* the body passed JRPC_LINE_MAX */
 };
 
+/* A message from the server, or (v NULL) request id lost for why. */
+struct inbox {
+	struct inbox	*next;
+	json_t		*v;
+	int64_t		 id;
+	char		*why;
+};
+
 static struct {
 	char		*url;
 	char		**hdr;		/* "Name: value", configured */
 	int		 nhdr;
 	char		 session[256];	/* Mcp-Session-Id */
 	struct post	*posts;
+	struct inbox	*in_head, *in_tail;
+	ev_prepare	 drain;
 } H;
+
+/* Hand what is queued to the session, in order (from the loop). */
+static void
+drain_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct inbox *m;
+
+	(void)revents;
+	ev_prepare_stop(loop, w);
+	while ((m = H.in_head) != NULL) {
+		if ((H.in_head = m->next) == NULL)
+			H.in_tail = NULL;
+		if (m->v != NULL) {
+			session_value(m->v);
+			json_decref(m->v);
+		} else
+			session_lost(m->id, m->why);
+		free(m->why);
+		free(m);
+	}
+}
+
+static void
+inbox_put(json_t *v, int64_t id, const char *why)
+{
+	struct inbox *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL ||
+	    (why != NULL && (m->why = strdup(why)) == NULL))
+		fatal("calloc");
+	m->v = v;
+	m->id = id;
+	if (H.in_tail != NULL)
+		H.in_tail->next = m;
+	else
+		H.in_head = m;
+	H.in_tail = m;
+	ev_prepare_start(bridge_loop, &H.drain);
+}
 
 static void
 post_unlink(struct post *p)
@@ -96,8 +148,7 @@ on_event(void *arg, const char *data)
 		    err);
 		return;
 	}
-	session_value(v);
-	json_decref(v);
+	inbox_put(v, -1, NULL);
 }
 
 static void
@@ -152,12 +203,12 @@ on_done(void *arg, CURLcode rc, long status, const char *err)
 		snprintf(why, sizeof(why), "the answer is %s", e);
 	else {
 		why[0] = '\0';
-		session_value(v);
-		json_decref(v);
+		inbox_put(v, -1, NULL);
 	}
-	/* a request still unanswered when its POST ends is lost */
+	/* a request still unanswered when its POST ends is lost (after
+	 * its answer, if it brought one: then this finds nothing) */
 	if (p->id >= 0)
-		session_lost(p->id, why[0] ? why : "the server closed the "
+		inbox_put(NULL, p->id, why[0] ? why : "the server closed the "
 		    "stream without answering");
 	else if (why[0] != '\0')
 		log_warnx("%s: a notification was refused: %s", bridge_name,
@@ -258,6 +309,7 @@ http_open(const char *url, const char *hdrs)
 		}
 		free(copy);
 	}
+	ev_prepare_init(&H.drain, drain_cb);
 	bridge_transport = &http_transport;
 	log_info("%s: Streamable HTTP at %s", bridge_name, url);
 	return 0;

@@ -1,7 +1,8 @@
 # Against the real MCP server @modelcontextprotocol/server-everything
 # (npm), over stdio: healthy with its pid, its tools listed, a call, kill -9
 # of the server mid-call (a long-running tool) failing that call at once,
-# then the server back with its tools.  The package is installed once into
+# then the server back with its tools; and the same package over
+# Streamable HTTP (url).  The package is installed once into
 # a cache directory ($MOBKIT_NPM_CACHE, default build/npm); a machine that
 # cannot install it fails this test, it never skips.
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,15 @@ if [ ! -f "$PKG/dist/index.js" ]; then
 		fail "npm install @modelcontextprotocol/server-everything: $(tail -5 "$T/npm.log")"
 fi
 [ -f "$PKG/dist/index.js" ] || fail "no $PKG/dist/index.js after npm install"
+HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$HTTP_PORT node "$PKG/dist/index.js" streamableHttp >"$T/http.log" 2>&1 &
+echo $! >"$T/everyhttp.pid"
 { header; cat <<EOT
+[mcp web]
+url = http://127.0.0.1:$HTTP_PORT/mcp
+restart_backoff_ms = 200
+max_restarts = 100
+
 [mcp everything]
 command = node
 args = $PKG/dist/index.js stdio
@@ -61,4 +70,11 @@ jctl tools | jq -e 'map(.name) | index("echo")' >/dev/null || fail "tools after 
 out=$(jctl call everything echo --args '{"message":"again"}') || fail "call after restart: $out"
 echo "$out" | jq -r '.content[0].text' | grep -q 'again' || fail "after restart: $out"
 [ "$(jctl status everything | jq -r '.children[0].restarts')" -ge 1 ] || fail "restarts: $(jctl status everything)"
+# Streamable HTTP: the same server's tools and a call, by url
+TIMEOUT=60 wait_for "web healthy" is_state web healthy
+jctl tools | jq -e 'map(select(.server == "web" and .name == "get-sum")) | length == 1' >/dev/null ||
+	fail "web's tools: $(jctl tools | jq -c 'map(.server + "/" + .name)')"
+out=$(jctl call web get-sum --args '{"a":20,"b":22}') || fail "call over http: $out"
+echo "$out" | jq -r '.content[0].text' | grep -q 42 || fail "get-sum over http: $out"
+grep -q "Session initialized" "$T/http.log" || fail "no session at the server: $(tail -3 "$T/http.log")"
 exit 0
