@@ -277,7 +277,8 @@ write_cb(char *ptr, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* POST body to url; the callbacks are called from the loop. */
+/* POST body to url (body NULL: GET); the callbacks are called from the
+ * loop. */
 struct http_req *
 http_post(const char *url, struct curl_slist *headers, const char *body,
     long timeout_ms, http_data_cb on_data, http_done_cb on_done, void *arg)
@@ -285,7 +286,7 @@ http_post(const char *url, struct curl_slist *headers, const char *body,
 	struct http_req *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->body = strdup(body)) == NULL ||
+	    (r->body = strdup(body != NULL ? body : "")) == NULL ||
 	    (r->easy = curl_easy_init()) == NULL) {
 		if (r != NULL)
 			free(r->body);
@@ -299,7 +300,10 @@ http_post(const char *url, struct curl_slist *headers, const char *body,
 	r->on_done = on_done;
 	r->arg = arg;
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
-	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+	if (body != NULL)
+		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+	else
+		curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);

@@ -16,6 +16,7 @@ typedef void (*http_done_cb)(void *arg, CURLcode rc, long status,
 	    const char *err);
 
 int		 httpc_init(struct ev_loop *);	/* loads libcurl */
+/* POST body to url; a NULL body makes it a GET. */
 struct http_req	*http_post(const char *url, struct curl_slist *headers,
 		    const char *body, long timeout_ms, http_data_cb,
 		    http_done_cb, void *arg);

@@ -21,6 +21,8 @@ struct transport {
 	int		 (*send)(char *msg, size_t len, int64_t id);
 	/* the request id is no longer waited for (may be NULL) */
 	void		 (*abort)(int64_t id);
+	/* the session is ready (may be NULL): open what listens */
+	void		 (*ready)(void);
 	/* the root said STOP: end the server's side, then bridge_exit */
 	void		 (*stop)(void);
 };

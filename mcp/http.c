@@ -10,7 +10,9 @@
  * in posts under the request id until it is done or aborted.  What a POST
  * brings (messages, a request lost) is queued, in order, and handed to
  * the session from the loop, never from inside a curl callback (where
- * curl refuses a new request, and a response may start one).
+ * curl refuses a new request, and a response may start one).  Once the
+ * session is ready, a GET stream listens for what the server says on its
+ * own (tools/list_changed); a server without one answers 405.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -53,6 +55,8 @@ static struct {
 	struct post	*posts;
 	struct inbox	*in_head, *in_tail;
 	ev_prepare	 drain;
+	struct post	*listen;	/* the GET stream */
+	ev_timer	 relisten;
 } H;
 
 /* Hand what is queued to the session, in order (from the loop). */
@@ -218,14 +222,19 @@ on_done(void *arg, CURLcode rc, long status, const char *err)
 
 /* The request headers: ours, the session's, then the configured ones. */
 static struct curl_slist *
-headers(void)
+headers(int get)
 {
 	struct curl_slist *h = NULL;
 	char buf[300];
 	int i;
 
-	h = http_header(h, "Content-Type: application/json");
-	h = http_header(h, "Accept: application/json, text/event-stream");
+	if (get)
+		h = http_header(h, "Accept: text/event-stream");
+	else {
+		h = http_header(h, "Content-Type: application/json");
+		h = http_header(h, "Accept: application/json, "
+		    "text/event-stream");
+	}
 	if (H.session[0] != '\0') {
 		snprintf(buf, sizeof(buf), "Mcp-Session-Id: %s", H.session);
 		h = http_header(h, buf);
@@ -251,7 +260,7 @@ http_send(char *msg, size_t len, int64_t id)
 		fatal("calloc");
 	p->id = id;
 	sse_init(&p->ev, JRPC_LINE_MAX);
-	p->req = http_post(H.url, headers(), msg, bridge_call_timeout_ms +
+	p->req = http_post(H.url, headers(0), msg, bridge_call_timeout_ms +
 	    HTTP_GRACE_MS, on_data, on_done, p);
 	free(msg);
 	if (p->req == NULL) {
@@ -277,6 +286,62 @@ http_abort(int64_t id)
 			post_free(p);
 			return;
 		}
+}
+
+static void	listen_open(void);
+
+/* The GET stream ended: open it again a second later, unless refused. */
+static void
+listen_done(void *arg, CURLcode rc, long status, const char *err)
+{
+	struct post *p = arg;
+
+	H.listen = NULL;
+	post_free(p);
+	if (rc == CURLE_OK && status != 200) {
+		log_debug("%s: no GET stream (HTTP %ld): notifications come "
+		    "with answers only", bridge_name, status);
+		return;
+	}
+	log_debug("%s: the GET stream ended: %s", bridge_name,
+	    rc != CURLE_OK ? err : "closed");
+	ev_timer_start(bridge_loop, &H.relisten);
+}
+
+static void
+relisten_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	listen_open();
+}
+
+/* GET the URL as an event stream: the server's own messages. */
+static void
+listen_open(void)
+{
+	struct post *p;
+
+	if (H.listen != NULL)
+		return;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		fatal("calloc");
+	p->id = -1;
+	p->sse = 1;
+	sse_init(&p->ev, JRPC_LINE_MAX);
+	if ((p->req = http_post(H.url, headers(1), NULL, 0, on_data,
+	    listen_done, p)) == NULL) {
+		post_free(p);
+		return;
+	}
+	H.listen = p;
+}
+
+static void
+http_ready(void)
+{
+	listen_open();
 }
 
 static void
@@ -310,6 +375,7 @@ http_open(const char *url, const char *hdrs)
 		free(copy);
 	}
 	ev_prepare_init(&H.drain, drain_cb);
+	ev_timer_init(&H.relisten, relisten_cb, 1., 0.);
 	bridge_transport = &http_transport;
 	log_info("%s: Streamable HTTP at %s", bridge_name, url);
 	return 0;
@@ -319,5 +385,6 @@ const struct transport http_transport = {
 	.name = "http",
 	.send = http_send,
 	.abort = http_abort,
+	.ready = http_ready,
 	.stop = http_stop,
 };

@@ -203,6 +203,8 @@ list_done(void)
 	if (!S.ready) {
 		S.ready = 1;
 		root_ready();
+		if (bridge_transport->ready != NULL)
+			bridge_transport->ready();
 	}
 	if (S.relist)
 		list_begin();

@@ -35,6 +35,12 @@ out=$(jctl call web echo --args '{"message":"over http"}') || fail "call: $out"
 [ "$(echo "$out" | jq -r '.content[0].text')" = "echo: over http" ] || fail "call: $out"
 out=$(jctl call web fail); rc=$?
 [ $rc = 1 ] && [ "$(echo "$out" | jq -r '.content[0].text')" = "it failed" ] || fail "fail: $rc $out"
+# the GET stream, then tools/list_changed on it: the tools are listed again
+wait_for "the GET stream" grep -q '"get_stream"' "$T/http.log"
+grep '"get_stream"' "$T/http.log" | jq -e '.http_headers["mcp-session-id"] == "s1" and .http_headers.accept == "text/event-stream"' >/dev/null ||
+	fail "GET stream headers: $(grep '"get_stream"' "$T/http.log")"
+out=$(jctl call web grow) || fail "grow: $out"
+wait_for "extra listed" sh -c "'$BIN/mobkitctl' -s '$SOCK' --json tools | jq -e 'map(.name) | index(\"extra\")'"
 # call_timeout_ms, and the cancel the server gets
 t0=$(date +%s%N)
 out=$(jctl call web hang); rc=$?
