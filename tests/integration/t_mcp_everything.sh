@@ -70,6 +70,19 @@ jctl tools | jq -e 'map(.name) | index("echo")' >/dev/null || fail "tools after 
 out=$(jctl call everything echo --args '{"message":"again"}') || fail "call after restart: $out"
 echo "$out" | jq -r '.content[0].text' | grep -q 'again' || fail "after restart: $out"
 [ "$(jctl status everything | jq -r '.children[0].restarts')" -ge 1 ] || fail "restarts: $(jctl status everything)"
+# kill -9 of the pid status shows (the bridge) mid-call: the same tool
+# error, and its server does not outlive it
+bpid=$(pid_of everything)
+spid=$(pgrep -P "$bpid" node | head -1)
+rm -f "$T/mid.rc"
+( jctl call everything trigger-long-running-operation --args '{"duration":30,"steps":30}' >"$T/mid.out"
+  echo $? >"$T/mid.rc" ) &
+sleep 1	# the call is on its way; the assertion is on what follows
+kill -9 "$bpid"
+wait_for "the call answered" test -s "$T/mid.rc"
+[ "$(jq -r '.content[0].text' "$T/mid.out")" = "mcp server everything exited" ] || fail "bridge killed: $(cat "$T/mid.out")"
+wait_for "the server $spid gone with its bridge" dead "$spid"
+TIMEOUT=60 wait_for "everything healthy again" sh -c "[ \"\$('$BIN/mobkitctl' -s '$SOCK' --json status everything | jq -r '.children[0].state + \" \" + (.children[0].pid|tostring)')\" != 'healthy $bpid' ] && [ \"\$('$BIN/mobkitctl' -s '$SOCK' --json status everything | jq -r '.children[0].state')\" = healthy ]"
 # Streamable HTTP: the same server's tools and a call, by url
 TIMEOUT=60 wait_for "web healthy" is_state web healthy
 jctl tools | jq -e 'map(select(.server == "web" and .name == "get-sum")) | length == 1' >/dev/null ||
