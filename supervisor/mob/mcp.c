@@ -390,26 +390,35 @@ mcp_member_tools(struct child *c)
 	return s;
 }
 
-/* Send TOOLS to every member whose profile names this server. */
+/* Send a member its tools now ("[]" when it has none). */
+static void
+tools_send(struct child *c)
+{
+	struct msgw w;
+	char *s;
+
+	s = mcp_member_tools(c);
+	msgw_begin(&w, MSG_TOOLS);
+	msgw_str(&w, K_TOOLS, s != NULL ? s : "[]");
+	if (mbox_worker_send(c, &w) == -1)
+		log_warnx("%s: its new tools were not sent", c->name);
+	free(s);
+}
+
+/*
+ * Send TOOLS to every member whose profile names this server, or (server
+ * NULL, at reload) to every member.
+ */
 static void
 tools_push(const char *server)
 {
 	struct child *c;
-	struct msgw w;
-	char *s;
 
-	TAILQ_FOREACH(c, &D->children, entry) {
-		if (c->mbox == NULL || c->peer == NULL || !c->hello ||
-		    !profile_names(member_profile(c), server))
-			continue;
-		if ((s = mcp_member_tools(c)) == NULL)
-			continue;
-		msgw_begin(&w, MSG_TOOLS);
-		msgw_str(&w, K_TOOLS, s);
-		if (mbox_worker_send(c, &w) == -1)
-			log_warnx("%s: its new tools were not sent", c->name);
-		free(s);
-	}
+	TAILQ_FOREACH(c, &D->children, entry)
+		if (c->mbox != NULL && c->peer != NULL && c->hello &&
+		    (server == NULL || profile_names(member_profile(c),
+		    server)))
+			tools_send(c);
 }
 
 /* --- messages -------------------------------------------------------- */
@@ -610,13 +619,9 @@ mcp_member_gone(struct child *c)
 static void
 mcp_configure(struct config *cfg, int reload)
 {
-	struct msrv *s;
-
 	(void)cfg;
-	if (!reload)
-		return;
-	TAILQ_FOREACH(s, &servers, entry)
-		tools_push(s->name);
+	if (reload)
+		tools_push(NULL);
 }
 
 static const struct kind_ops mcp_ops = {
