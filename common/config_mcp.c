@@ -109,7 +109,7 @@ mcp_env_headers(struct child_conf *c)
  * Check an [mcp NAME]: exactly one of command and url; headers only with
  * url.  Its child entry runs the bridge; its defaults are a module's,
  * with the watchdog on (the bridge answers it once the server has
- * answered an MCP ping).
+ * answered an MCP ping) and a minute to become healthy.
  */
 void
 mcp_check(struct config *cfg, struct child_conf *c)
@@ -157,6 +157,9 @@ mcp_check(struct config *cfg, struct child_conf *c)
 	c->ready = READY_MESSAGE;
 	if (c->watchdog_ms == UNSET)
 		c->watchdog_ms = 10000;
+	/* npx and the like may fetch the server at its first start */
+	if (c->start_timeout_ms == UNSET)
+		c->start_timeout_ms = 60000;
 	child_defaults(c, NULL, cfg);
 }
 

@@ -217,6 +217,7 @@ START_TEST(t_config_mcp)
 	ck_assert_str_eq(f->argv.v[4], "npx");
 	ck_assert_str_eq(f->argv.v[7], "/srv");
 	ck_assert_int_eq(f->watchdog_ms, 3000);
+	ck_assert_int_eq(f->start_timeout_ms, 60000);
 	ck_assert(strlist_has(&f->env, "TOKEN=t"));
 	ck_assert_int_eq(w->call_timeout_ms, 500);
 	ck_assert_str_eq(w->argv.v[4], "http://127.0.0.1:3001/mcp");
