@@ -127,7 +127,7 @@ check: all $(FIXTURES) $(UNIT) $(CHAOS) fuzz-replay-bins
 
 # --- fuzzing: make fuzz runs libFuzzer (clang) on every target; make check
 # replays their corpora with gcc through tests/fuzz/replay.c
-FUZZ_TARGETS ?= frame msg ctlreq ini cron tz sse json
+FUZZ_TARGETS ?= frame msg ctlreq ini cron tz sse json mcp
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 0
 FUZZ_CC	?= clang
@@ -150,6 +150,7 @@ FUZZ_SRC_tz = tests/fuzz/f_tz.c $(FUZZ_UTIL)
 FUZZ_SRC_sse = tests/fuzz/f_sse.c $(FUZZ_UTIL) tests/fuzz/fuzz_httpc.c \
 	   tests/fuzz/m_worker.c tests/fuzz/m_child.c
 FUZZ_SRC_json = tests/fuzz/f_json.c $(FUZZ_UTIL)
+FUZZ_SRC_mcp = tests/fuzz/f_mcp.c $(FUZZ_UTIL) mcp/jsonrpc.c
 
 # the harnesses include the processes' own .c files
 $(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h \
