@@ -197,6 +197,8 @@ int	parse_ms(const char *s, int64_t *out);
 int	valid_name(const char *);
 
 int		 http_url(const char *);
+/* The server command of a stdio [mcp], or NULL (config_mcp.c). */
+const char	*mcp_server_command(const struct child_conf *);
 const char	*route_target_check(const char *, const char *, char *, size_t);
 
 #endif

@@ -84,6 +84,20 @@ mcp_argv_stdio(struct config *cfg, struct child_conf *c)
 	return 0;
 }
 
+/* The server command of a stdio [mcp] (after "--" in the bridge's argv). */
+const char *
+mcp_server_command(const struct child_conf *c)
+{
+	int i;
+
+	if (c->kind != KIND_MCP)
+		return NULL;
+	for (i = 0; i + 1 < c->argv.n; i++)
+		if (strcmp(c->argv.v[i], "--") == 0)
+			return c->argv.v[i + 1];
+	return NULL;
+}
+
 /* Headers go to the bridge's environment, one a line. */
 static void
 mcp_env_headers(struct child_conf *c)

@@ -44,6 +44,11 @@ wait_for "m1 has every tool" sh -c "[ \"\$('$BIN/mobkitctl' -s '$SOCK' --json to
 out=$(jctl reload 2>&1); rc=$?
 [ $rc != 0 ] && echo "$out" | grep -q "tools: no \[mcp nope\]" || fail "bad reload: $rc $out"
 is_state fake healthy || fail "fake after a refused reload"
+# so is a server command that cannot be found
+{ base "tools = fake"; mcp 6000 | sed 's/^command = python3$/command = no-such-mcp-server/'; } >"$CFG"
+out=$(jctl reload 2>&1); rc=$?
+[ $rc != 0 ] && echo "$out" | grep -q '\[mcp fake\]: command "no-such-mcp-server" not found' || fail "bad command reload: $rc $out"
+is_state fake healthy || fail "fake after a refused reload"
 base "" >"$CFG"
 out=$(jctl reload) || fail "reload: $out"
 echo "$out" | jq -e '.removed | index("fake")' >/dev/null || fail "removed: $out"
