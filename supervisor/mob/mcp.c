@@ -32,7 +32,6 @@
 #include "engine/kind.h"
 #include "client.h"
 #include "mob/mailbox.h"
-#include "mob/mailbox_int.h"
 #include "mob/mcp.h"
 #include "mob/members.h"
 #include "verbs.h"
@@ -102,6 +101,17 @@ srv_child(const char *name)
 
 /* --- answering a call ------------------------------------------------ */
 
+/* Queue w to a member's worker: 0, or -1 (w freed) when it is not there. */
+static int
+worker_send(struct child *c, struct msgw *w)
+{
+	if (c == NULL || c->peer == NULL) {
+		msgw_free(w);
+		return -1;
+	}
+	return msgw_send(w, c->peer, 0);
+}
+
 /* Content blocks of one text block, as JSON text. */
 static char *
 text_blocks(const char *text)
@@ -165,7 +175,7 @@ call_answer(struct pcall *k, const char *content, int is_error)
 		msgw_str(&w, K_CALL_ID, k->wcall);
 		msgw_str(&w, K_CONTENT, content);
 		msgw_bool(&w, K_IS_ERROR, is_error);
-		if (mbox_worker_send(m, &w) == -1)
+		if (worker_send(m, &w) == -1)
 			log_warnx("%s: the result of %s/%s was not delivered",
 			    k->member, k->server, k->tool);
 	}
@@ -400,7 +410,7 @@ tools_send(struct child *c)
 	s = mcp_member_tools(c);
 	msgw_begin(&w, MSG_TOOLS);
 	msgw_str(&w, K_TOOLS, s != NULL ? s : "[]");
-	if (mbox_worker_send(c, &w) == -1)
+	if (worker_send(c, &w) == -1)
 		log_warnx("%s: its new tools were not sent", c->name);
 	free(s);
 }
@@ -513,7 +523,7 @@ on_member_call(struct child *c, const struct msg_view *m)
 		msgw_str(&w, K_CALL_ID, wcall);
 		msgw_str(&w, K_CONTENT, s);
 		msgw_bool(&w, K_IS_ERROR, 1);
-		(void)mbox_worker_send(c, &w);
+		(void)worker_send(c, &w);
 		free(s);
 		return 0;
 	}
