@@ -581,6 +581,27 @@ mcp_ready(struct child *c)
 			call_send(k);
 }
 
+/*
+ * Once the engine has settled a server's exit: the calls waiting for a
+ * server that will not come back (stopped, out of restarts) fail now.
+ */
+static void
+settle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct pcall *k, *t;
+	const char *why;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	TAILQ_FOREACH_SAFE(k, &calls, entry, t)
+		if (!k->sent && (why = srv_down_why(srv_child(k->server))) !=
+		    NULL)
+			call_fail(k, "mcp server %s %s", k->server, why);
+}
+
+static ev_timer	 settle;
+
 /* Its process is gone: the calls in flight fail; the others wait. */
 static void
 mcp_gone(struct child *c)
@@ -590,6 +611,10 @@ mcp_gone(struct child *c)
 	TAILQ_FOREACH_SAFE(k, &calls, entry, t)
 		if (k->sent && strcmp(k->server, c->name) == 0)
 			call_fail(k, "mcp server %s exited", c->name);
+	if (!ev_is_active(&settle)) {
+		ev_timer_init(&settle, settle_cb, 0., 0.);
+		ev_timer_start(D->loop, &settle);
+	}
 }
 
 /* Reload removed it: its calls fail, its tools go. */

@@ -1,15 +1,29 @@
 # The relay is bounded: 64 calls per MCP server wait at most; the next is
 # refused at once with a tool error, and a server stopped with calls in
-# flight fails every one of them.
+# flight fails every one of them.  A call waiting for a server that then
+# fails for good is answered then, not at its deadline.
 . "$(dirname "$0")/lib.sh"
 { header; cat <<EOT
 [mcp slow]
 command = python3
 args = $FIX/mcpserver.py --log $T/slow.log
 call_timeout_ms = 60000
+
+[mcp broken]
+command = sh
+args = -c "sleep 2; exit 1"
+restart = never
+call_timeout_ms = 60000
 EOT
 } >"$CFG"
 start_daemon
+# broken is starting (it never answers initialize) and will not restart
+is_state broken starting || fail "broken: $(state_of broken)"
+t0=$(date +%s%N)
+out=$(jctl call broken anything); rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $rc = 1 ] && echo "$out" | jq -r '.content[0].text' | grep -q "mcp server broken is down" || fail "broken: $rc $out"
+[ $ms -lt 10000 ] || fail "the call to broken waited $ms ms"
 wait_for "slow healthy" is_state slow healthy
 i=0
 while [ $i -lt 64 ]; do
