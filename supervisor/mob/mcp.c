@@ -365,20 +365,23 @@ member_profile(const struct child *c)
 	    c->mbox->profile) : NULL;
 }
 
-/* The MCP tools a profile allows, as a new JSON array. */
+/* The MCP tools a profile allows (NULL: every tool), a new JSON array. */
 static json_t *
 tools_for(const struct profile_conf *p)
 {
 	json_t *a = json_array(), *t;
+	struct child *c;
 	struct msrv *s;
 	size_t i;
 
-	TAILQ_FOREACH(s, &servers, entry) {
-		if (srv_child(s->name) == NULL || !profile_names(p, s->name))
+	TAILQ_FOREACH(c, &D->children, entry) {	/* in config order */
+		if (c->conf->kind != KIND_MCP || c->removing ||
+		    (s = srv_find(c->name)) == NULL ||
+		    (p != NULL && !profile_names(p, s->name)))
 			continue;
 		json_array_foreach(s->list, i, t)
-			if (profile_allows(p, s->name, json_string_value(
-			    json_object_get(t, "name"))))
+			if (p == NULL || profile_allows(p, s->name,
+			    json_string_value(json_object_get(t, "name"))))
 				json_array_append(a, t);
 	}
 	return a;
@@ -714,27 +717,21 @@ send_message_tool(void)
 static int
 v_tools(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
+	const struct profile_conf *p;
 	const char *id = a->name.name;
 	struct child *c = NULL;
-	struct msrv *s;
 	json_t *all;
-	size_t i;
-	json_t *t;
 
 	(void)cl;
 	if (id != NULL && ((c = child_find(id)) == NULL || c->mbox == NULL))
 		return ctl_fail("no member \"%s\"", id);
 	if (c != NULL) {
-		all = tools_for(member_profile(c));
+		p = member_profile(c);
+		all = p != NULL ? tools_for(p) : json_array();
 		if (c->mbox->comms && has_wired_peer(c))
 			json_array_insert_new(all, 0, send_message_tool());
-	} else {
-		all = json_array();
-		TAILQ_FOREACH(s, &servers, entry)
-			if (srv_child(s->name) != NULL)
-				json_array_foreach(s->list, i, t)
-					json_array_append(all, t);
-	}
+	} else
+		all = tools_for(NULL);
 	json_to_mp(pk, all);
 	json_decref(all);
 	return 0;
