@@ -261,6 +261,13 @@ header_cb(char *ptr, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* r's method in place of POST or GET (a static string). */
+void
+http_method(struct http_req *r, const char *method)
+{
+	curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
+}
+
 /* Response headers of r go to cb too (set before the loop runs again). */
 void
 http_on_header(struct http_req *r, http_header_cb cb)

@@ -31,5 +31,7 @@ struct curl_slist *http_header(struct curl_slist *, const char *);
 /* Every response header line of r, as it arrives, to cb (its arg). */
 typedef void (*http_header_cb)(void *arg, const char *line, size_t n);
 void		 http_on_header(struct http_req *, http_header_cb);
+/* Make r's method this one ("DELETE"), before the loop runs again. */
+void		 http_method(struct http_req *, const char *);
 
 #endif

@@ -12,7 +12,8 @@
  * the session from the loop, never from inside a curl callback (where
  * curl refuses a new request, and a response may start one).  Once the
  * session is ready, a GET stream listens for what the server says on its
- * own (tools/list_changed); a server without one answers 405.
+ * own (tools/list_changed); a server without one answers 405.  Stopping
+ * ends the session with a DELETE.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -290,6 +291,14 @@ http_abort(int64_t id)
 
 static void	listen_open(void);
 
+static void
+on_data_none(void *arg, const char *buf, size_t n)
+{
+	(void)arg;
+	(void)buf;
+	(void)n;
+}
+
 /* The GET stream ended: open it again a second later, unless refused. */
 static void
 listen_done(void *arg, CURLcode rc, long status, const char *err)
@@ -345,9 +354,25 @@ http_ready(void)
 }
 
 static void
+bye_done(void *arg, CURLcode rc, long status, const char *err)
+{
+	(void)arg;
+	(void)status;
+	if (rc != CURLE_OK)
+		log_debug("%s: DELETE of the session: %s", bridge_name, err);
+	bridge_exit(0);
+}
+
+/* Stopping: the session is ended with a DELETE (within a second). */
+static void
 http_stop(void)
 {
-	bridge_exit(0);
+	struct http_req *r;
+
+	if (H.session[0] == '\0' || (r = http_post(H.url, headers(1), NULL,
+	    1000, on_data_none, bye_done, NULL)) == NULL)
+		bridge_exit(0);
+	http_method(r, "DELETE");
 }
 
 /* The URL and the configured headers ("Name: value" lines). */

@@ -55,4 +55,9 @@ python3 "$FIX/mcpserver.py" --http "$PORT" --log "$T/http2.log" --pidfile "$T/ht
 wait_for "web healthy again" is_state web healthy
 out=$(jctl call web add --args '{"a":20,"b":22}') || fail "call after restart: $out"
 [ "$(echo "$out" | jq -r '.content[0].text')" = 42 ] || fail "after restart: $out"
+# stopping ends the session with a DELETE
+ctl stop web >/dev/null
+wait_for "web stopped" is_state web stopped
+jq -s -e 'map(select(.delete != null)) | length == 1 and .[0].delete == "s1"' "$T/http2.log" >/dev/null ||
+	fail "no DELETE of the session: $(tail -2 "$T/http2.log")"
 exit 0
