@@ -22,7 +22,8 @@ ALL_CFLAGS = $(CFLAGS) $(WARN)
 
 COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/frame.c common/peer.c common/config.c common/config_sections.c \
-	   common/config_read.c common/config_check.c common/child.c common/budget.c \
+	   common/config_read.c common/config_check.c common/config_mcp.c \
+	   common/child.c common/budget.c \
 	   common/httpc.c common/tojson.c common/cron.c \
 	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c \
 	   common/msgtab.c common/msgread.c common/msgwrite.c \
@@ -43,7 +44,8 @@ MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/deliveries.c supervisor/mob/register.c \
 	   supervisor/mob/persist.c supervisor/mob/conversation.c \
 	   supervisor/mob/stream.c supervisor/mob/discover.c \
-	   supervisor/mob/discover_apply.c supervisor/mob/discover_state.c
+	   supervisor/mob/discover_apply.c supervisor/mob/discover_state.c \
+	   supervisor/mob/mcp.c
 STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c
@@ -51,12 +53,13 @@ SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(ST
 	   $(ENGINE) $(MOB)
 CTL	 = supervisor/mobkitctl.c supervisor/ctlagents.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
-	   mobkit-scheduler
-FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
+	   mobkit-scheduler mobkit-mcp
+MCP	 = mcp/main.c mcp/session.c mcp/jsonrpc.c mcp/stdio.c mcp/http.c
+FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient $(BUILD)/tests/mcpworker
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
 	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench \
-	   $(BUILD)/tests/turnbench
+	   $(BUILD)/tests/turnbench $(BUILD)/tests/mcpbench
 UNIT	 = $(BUILD)/tests/unit_tests
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -64,7 +67,7 @@ obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
 all: $(addprefix $(BINDIR)/,$(PROGS))
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h \
-	    worker/*.h)
+	    worker/*.h mcp/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -98,6 +101,10 @@ $(BINDIR)/mobkit-scheduler: $(call obj,scheduler/scheduler.c) $(BUILD)/libcommon
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BINDIR)/mobkit-mcp: $(call obj,$(MCP)) $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -120,7 +127,7 @@ $(BUILD)/tests/turnbench: $(BUILD)/tests/bench/turnbench.o \
 
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
 $(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER) \
-	    worker/context.c worker/wire.c) $(BUILD)/libcommon.a
+	    worker/context.c worker/wire.c mcp/jsonrpc.c) $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
 
 check: all $(FIXTURES) $(UNIT) $(CHAOS) fuzz-replay-bins
@@ -133,7 +140,7 @@ check: all $(FIXTURES) $(UNIT) $(CHAOS) fuzz-replay-bins
 
 # --- fuzzing: make fuzz runs libFuzzer (clang) on every target; make check
 # replays their corpora with gcc through tests/fuzz/replay.c
-FUZZ_TARGETS ?= frame msg ctlreq ini cron tz sse json
+FUZZ_TARGETS ?= frame msg ctlreq ini cron tz sse json mcp
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?= 0
 FUZZ_CC	?= clang
@@ -158,6 +165,7 @@ FUZZ_SRC_tz = tests/fuzz/f_tz.c $(FUZZ_UTIL)
 FUZZ_SRC_sse = tests/fuzz/f_sse.c $(FUZZ_UTIL) tests/fuzz/fuzz_httpc.c \
 	   tests/fuzz/m_worker.c tests/fuzz/m_child.c $(WORKER_REST)
 FUZZ_SRC_json = tests/fuzz/f_json.c $(FUZZ_UTIL)
+FUZZ_SRC_mcp = tests/fuzz/f_mcp.c $(FUZZ_UTIL) mcp/jsonrpc.c
 
 # the harnesses include the processes' own .c files
 $(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h \

@@ -461,6 +461,8 @@ child_conf_dup(const struct child_conf *c)
 	*d = *c;
 	d->name = d->command = d->args = d->group = d->cwd = d->user = NULL;
 	d->profile = d->instructions = d->instructions_file = NULL;
+	d->url = NULL;
+	memset(&d->headers, 0, sizeof(d->headers));
 	DUPS(name);
 	DUPS(command);
 	DUPS(args);
@@ -470,12 +472,14 @@ child_conf_dup(const struct child_conf *c)
 	DUPS(profile);
 	DUPS(instructions);
 	DUPS(instructions_file);
+	DUPS(url);
 #undef DUPS
 	if (strlist_copy(&d->argv, &c->argv) == -1 ||
 	    strlist_copy(&d->depends, &c->depends) == -1 ||
 	    strlist_copy(&d->env, &c->env) == -1 ||
 	    strlist_copy(&d->pass_env, &c->pass_env) == -1 ||
-	    strlist_copy(&d->peers, &c->peers) == -1)
+	    strlist_copy(&d->peers, &c->peers) == -1 ||
+	    strlist_copy(&d->headers, &c->headers) == -1)
 		fatal("config");
 	return d;
 }
@@ -499,6 +503,8 @@ child_conf_free(struct child_conf *c)
 	strlist_free(&c->env);
 	strlist_free(&c->pass_env);
 	strlist_free(&c->peers);
+	free(c->url);
+	strlist_free(&c->headers);
 	free(c);
 }
 
@@ -527,6 +533,7 @@ profile_conf_free(struct profile_conf *p)
 	free(p->tmpl.user);
 	strlist_free(&p->tmpl.env);
 	strlist_free(&p->tmpl.pass_env);
+	strlist_free(&p->tools);
 	free(p);
 }
 

@@ -224,6 +224,8 @@ int	valid_name(const char *);
 int		 http_url(const char *);
 /* config_params.c: a profile's provider parameters as JSON text */
 char		*profile_params_json(const struct profile_conf *);
+/* The server command of a stdio [mcp], or NULL (config_mcp.c). */
+const char	*mcp_server_command(const struct child_conf *);
 const char	*route_target_check(const char *, const char *, char *, size_t);
 
 #endif

@@ -25,7 +25,7 @@
 #include "mail.h"
 
 /* Make a relative path relative to the config file's directory. */
-static void
+void
 absolutize(const struct config *cfg, char **p)
 {
 	char *n;
@@ -103,7 +103,7 @@ read_text(struct config *cfg, const char *path, int line, const char *key)
 }
 
 /* Fill a child's unset restart keys from a template, then from defaults. */
-static void
+void
 child_defaults(struct child_conf *c, const struct child_conf *t,
     const struct config *cfg)
 {
@@ -680,7 +680,7 @@ config_warn(struct config *cfg)
 	}
 }
 
-/* Members follow modules so that the array is in start order by kind. */
+/* MCP servers follow modules, members follow them, so that the array is in start order by kind. */
 static void
 order_children(struct config *cfg)
 {
@@ -691,6 +691,9 @@ order_children(struct config *cfg)
 		fatal("config");
 	for (i = 0; i < cfg->nchildren; i++)
 		if (cfg->children[i]->kind == KIND_MODULE)
+			v[n++] = cfg->children[i];
+	for (i = 0; i < cfg->nchildren; i++)
+		if (cfg->children[i]->kind == KIND_MCP)
 			v[n++] = cfg->children[i];
 	for (i = 0; i < cfg->nchildren; i++)
 		if (cfg->children[i]->kind == KIND_MEMBER)
@@ -748,11 +751,15 @@ config_finish(struct config *cfg)
 
 		if (c->kind == KIND_MODULE)
 			check_module(cfg, c);
+		else if (c->kind == KIND_MCP)
+			mcp_check(cfg, c);
 		else
 			check_member(cfg, c);
 		check_child(cfg, c);
 	}
 	check_cycles(cfg);
+	for (i = 0; i < cfg->nprofiles; i++)
+		mcp_check_profile_tools(cfg, cfg->profiles[i]);
 	for (i = 0; i < cfg->nroutes; i++)
 		check_route(cfg, cfg->routes[i]);
 	for (i = 0; i < cfg->nschedules; i++)

@@ -38,7 +38,7 @@ struct keydef {
 };
 
 enum sect { S_NONE, S_MOBKITD, S_GROUP, S_MODULE, S_MOB, S_PROFILE, S_MEMBER,
-    S_ROUTE, S_DELIVERY, S_SCHEDULE, S_SKIP };
+    S_ROUTE, S_DELIVERY, S_SCHEDULE, S_MCP, S_SKIP };
 #define NOL	(-1)
 
 struct parse {
@@ -68,6 +68,11 @@ void	 begin_section(struct parse *, char *text);
 int	 profile_prefixed_key(struct parse *, const char *name,
 	    const char *value);
 
+/* config_mcp.c: [mcp NAME] and the profile's tools */
+int	 mcp_header_set(struct parse *, const char *name, const char *value);
+void	 mcp_check(struct config *, struct child_conf *);
+void	 mcp_check_profile_tools(struct config *, struct profile_conf *);
+
 /* config_read.c */
 char	*cfg_reader(char *str, int num, void *arg);
 int	 cfg_handler(void *arg, const char *section, const char *name,
@@ -77,5 +82,8 @@ int	 cfg_handler(void *arg, const char *section, const char *name,
 FILE	*open_regular(struct config *, const char *path, int line,
 	    const char *key);
 void	 config_finish(struct config *);
+void	 absolutize(const struct config *, char **);
+void	 child_defaults(struct child_conf *, const struct child_conf *,
+	    const struct config *);
 
 #endif

@@ -231,13 +231,13 @@ set_env(struct parse *ps, const char *name, const char *value)
 	int i;
 	size_t nl;
 
-	if (ps->sect == S_MODULE)
+	if (ps->sect == S_MODULE || ps->sect == S_MCP)
 		env = &((struct child_conf *)ps->obj)->env;
 	else if (ps->sect == S_PROFILE)
 		env = &((struct profile_conf *)ps->obj)->tmpl.env;
 	else {
 		cfg_error(ps->cfg, ps->file, ps->lineno, "env.* keys belong in "
-		    "[module] or [profile]");
+		    "[module], [mcp] or [profile]");
 		return -1;
 	}
 	p = name + 4;
@@ -325,6 +325,8 @@ cfg_handler(void *arg, const char *section, const char *name,
 		return set_env(ps, name, value), 1;
 	if (profile_prefixed_key(ps, name, value))
 		return 1;
+	if (ps->sect == S_MCP && strncmp(name, "header.", 7) == 0)
+		return mcp_header_set(ps, name, value), 1;
 	for (k = ps->keys; k->name != NULL; k++)
 		if (strcmp(k->name, name) == 0)
 			break;

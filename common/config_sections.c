@@ -81,8 +81,23 @@ static const struct keydef module_keys[] = {
 	{ NULL, 0, 0, NULL, NOL }
 };
 
+static const struct keydef mcp_keys[] = {
+	{ "command", K_STR, CK(command), NULL, NOL },
+	{ "args", K_STR, CK(args), NULL, NOL },
+	{ "url", K_STR, CK(url), NULL, CK(url_line) },
+	{ "call_timeout_ms", K_MS, CK(call_timeout_ms), NULL, NOL },
+	{ "group", K_STR, CK(group), NULL, CK(group_line) },
+	{ "depends", K_LIST, CK(depends), NULL, CK(depends_line) },
+	{ "cwd", K_STR, CK(cwd), NULL, NOL },
+	{ "user", K_STR, CK(user), NULL, NOL },
+	RESTART_KEYS(CK),
+	{ NULL, 0, 0, NULL, NOL }
+};
+
 #define PF(f)	offsetof(struct profile_conf, f)
 static const struct keydef profile_keys[] = {
+	{ "tools", K_LIST, PF(tools), NULL, PF(tools_line) },
+	{ "max_tool_rounds", K_INT, PF(max_tool_rounds), NULL, NOL },
 	{ "provider", K_CHOICE, PF(provider), provider_names, NOL },
 	{ "model", K_STR, PF(model), NULL, NOL },
 	{ "base_url", K_STR, PF(base_url), NULL, NOL },
@@ -185,6 +200,7 @@ static const struct {
 	{ "route", S_ROUTE, 1, route_keys },
 	{ "delivery", S_DELIVERY, 0, delivery_keys },
 	{ "schedule", S_SCHEDULE, 1, schedule_keys },
+	{ "mcp", S_MCP, 1, mcp_keys },
 };
 
 
@@ -197,6 +213,7 @@ name_taken(struct config *cfg, int sect, const char *name, int *line)
 	switch (sect) {
 	case S_MODULE:
 	case S_MEMBER:
+	case S_MCP:
 		for (i = 0; i < cfg->nchildren; i++)
 			if (strcmp(cfg->children[i]->name, name) == 0) {
 				*line = cfg->children[i]->line;
@@ -266,7 +283,7 @@ header_check(struct parse *ps, const char *word, const char *name)
 	if (i == NSECTIONS) {
 		cfg_error(cfg, ps->file, ps->lineno,
 		    "unknown section [%s]: expected one of mobkitd, group, "
-		    "module, mob, profile, member, route, delivery, schedule",
+		    "module, mob, profile, member, route, delivery, schedule, mcp",
 		    word);
 		return -1;
 	}
@@ -285,7 +302,8 @@ header_check(struct parse *ps, const char *word, const char *name)
 		    "letters, digits, '.', '_' and '-' (at most 64)", name);
 		return -1;
 	}
-	if ((sections[i].sect == S_MODULE || sections[i].sect == S_MEMBER) &&
+	if ((sections[i].sect == S_MODULE || sections[i].sect == S_MEMBER ||
+	    sections[i].sect == S_MCP) &&
 	    (strcmp(name, "root") == 0 || strcmp(name, "mob") == 0)) {
 		cfg_error(cfg, ps->file, ps->lineno, "[%s %s]: \"%s\" is a "
 		    "reserved name (the group %s): choose another", word, name,
@@ -329,6 +347,7 @@ new_child(struct config *cfg, const char *name, int line, int kind)
 	child_conf_init(c);
 	c->line = line;
 	c->kind = kind;
+	c->call_timeout_ms = UNSET;
 	return c;
 }
 
@@ -356,6 +375,7 @@ new_profile(struct config *cfg, const char *name, int line)
 	p->retry_backoff_ms = UNSET;
 	p->retry_backoff_max_ms = UNSET;
 	p->max_context_tokens = UNSET;
+	p->max_tool_rounds = UNSET;
 	child_conf_init(&p->tmpl);
 	return p;
 }
@@ -418,6 +438,8 @@ section_object(struct parse *ps, int sect, const char *name, int **seen)
 		return new_child(cfg, name, ps->lineno, KIND_MODULE);
 	case S_MEMBER:
 		return new_child(cfg, name, ps->lineno, KIND_MEMBER);
+	case S_MCP:
+		return new_child(cfg, name, ps->lineno, KIND_MCP);
 	case S_PROFILE:
 		return new_profile(cfg, name, ps->lineno);
 	case S_ROUTE:

@@ -99,6 +99,11 @@ static const struct ctl_field f_tick[] = {
 	{ "at", CT_INT, 0, "at", 0, "EPOCH_MS", "epoch milliseconds",
 	    A(tick.at) },
 };
+static const struct ctl_field f_call[] = {
+	RPOS("server", "SERVER", call.server),
+	RPOS("tool", "TOOL", call.tool),
+	{ "args", CT_STR, 0, "args", 0, "JSON", NULL, A(call.args) },
+};
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", FIELDS(f_name_opt), 0 },
@@ -132,6 +137,8 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "conversation", FIELDS(f_conversation), 0 },
 	{ "usage", FIELDS(f_name_opt), 0 },
 	{ "rediscover", NULL, 0, 0 },
+	{ "tools", FIELDS(f_name_opt), 0 },
+	{ "call", FIELDS(f_call), 0 },
 };
 const size_t ctl_nverbs = sizeof(ctl_verbs) / sizeof(ctl_verbs[0]);
 

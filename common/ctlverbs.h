@@ -103,6 +103,10 @@ struct ctl_conv_args {		/* conversation ID [-n N] */
 	struct ctl_int	 n;
 };
 
+struct ctl_call_args {		/* call SERVER TOOL [--args JSON] */
+	char		*server, *tool, *args;
+};
+
 union ctl_args {
 	struct ctl_name_args	 name;
 	struct ctl_kill_args	 kill;
@@ -114,6 +118,7 @@ union ctl_args {
 	struct ctl_deliver_args	 deliver;
 	struct ctl_tick_args	 tick;
 	struct ctl_conv_args	 conv;
+	struct ctl_call_args	 call;
 	struct ctl_strs		 names;		/* for verbs that take NAME... */
 };
 

@@ -254,11 +254,25 @@ header_cb(char *ptr, size_t size, size_t n, void *arg)
 	struct http_req *r = arg;
 	size_t len = size * n;
 
-	if (r->on_header != NULL)
-		r->on_header(r->arg, ptr, len);
 	if (len > 12 && strncasecmp(ptr, "Retry-After:", 12) == 0)
 		r->retry_after = strtol(ptr + 12, NULL, 10);
+	if (r->on_header != NULL)
+		r->on_header(r->arg, ptr, len);
 	return len;
+}
+
+/* r's method in place of POST or GET (a static string). */
+void
+http_method(struct http_req *r, const char *method)
+{
+	curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
+}
+
+/* Response headers of r go to cb too (set before the loop runs again). */
+void
+http_on_header(struct http_req *r, http_header_cb cb)
+{
+	r->on_header = cb;
 }
 
 static size_t
@@ -270,7 +284,8 @@ write_cb(char *ptr, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* POST body to url; the callbacks are called from the loop. */
+/* POST body to url (body NULL: GET); the callbacks are called from the
+ * loop. */
 struct http_req *
 http_post(const char *url, struct curl_slist *headers, const char *body,
     long timeout_ms, http_data_cb on_data, http_done_cb on_done, void *arg)
@@ -289,14 +304,14 @@ http_post(const char *url, struct curl_slist *headers, const char *body,
 	return http_request(&o);
 }
 
-/* A POST with every option of struct http_opts. */
+/* A POST (a GET when o->body is NULL) with every option of http_opts. */
 struct http_req *
 http_request(const struct http_opts *o)
 {
 	struct http_req *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->body = strdup(o->body)) == NULL ||
+	    (r->body = strdup(o->body != NULL ? o->body : "")) == NULL ||
 	    (r->easy = curl_easy_init()) == NULL) {
 		if (r != NULL)
 			free(r->body);
@@ -311,7 +326,10 @@ http_request(const struct http_opts *o)
 	r->on_header = o->on_header;
 	r->arg = o->arg;
 	curl_easy_setopt(r->easy, CURLOPT_URL, o->url);
-	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+	if (o->body != NULL)
+		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+	else
+		curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);

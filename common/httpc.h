@@ -22,7 +22,7 @@ typedef void (*http_header_cb)(void *arg, const char *line, size_t n);
 struct http_opts {
 	const char		*url;
 	struct curl_slist	*headers;	/* taken over */
-	const char		*body;		/* copied */
+	const char		*body;		/* copied; NULL: a GET */
 	long			 connect_timeout_ms;	/* 0: curl's own */
 	long			 timeout_ms;	/* the whole request, 0: none */
 	http_data_cb		 on_data;
@@ -33,6 +33,7 @@ struct http_opts {
 
 int		 httpc_init(struct ev_loop *);	/* loads libcurl */
 struct http_req	*http_request(const struct http_opts *);
+/* POST body to url; a NULL body makes it a GET. */
 struct http_req	*http_post(const char *url, struct curl_slist *headers,
 		    const char *body, long timeout_ms, http_data_cb,
 		    http_done_cb, void *arg);
@@ -45,5 +46,9 @@ struct http_req	*http_smtp(const char *url, const char *from, const char *rcpt,
 		    void *arg);
 struct curl_slist *http_header(struct curl_slist *, const char *);
 void		 http_header_free(struct curl_slist *);
+/* Every response header line of r, as it arrives, to cb (its arg). */
+void		 http_on_header(struct http_req *, http_header_cb);
+/* Make r's method this one ("DELETE"), before the loop runs again. */
+void		 http_method(struct http_req *, const char *);
 
 #endif

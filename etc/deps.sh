@@ -11,6 +11,8 @@ apt-get install -y -qq --no-install-recommends build-essential pkg-config \
     libev-dev libmsgpack-dev libcurl4-openssl-dev libinih-dev check \
     libjansson-dev libsqlite3-dev uthash-dev jq procps util-linux tzdata \
     python3 >/dev/null
+# the MCP tests run the real @modelcontextprotocol/server-everything (npm)
+apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 # make fuzz: clang and its libFuzzer runtime (make check needs neither)
 apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev \
     >/dev/null

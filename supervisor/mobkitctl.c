@@ -391,6 +391,21 @@ print_json(json_t *v, size_t flags)
 	free(s);
 }
 
+/* call: the text of each content block; other blocks as JSON. */
+static void
+print_call(json_t *res)
+{
+	json_t *b;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "content"), i, b) {
+		if (json_is_string(json_object_get(b, "text")))
+			printf("%s\n", jstr(b, "text"));
+		else
+			print_json(b, JSON_COMPACT);
+	}
+}
+
 /* Human output for the verbs that have one; JSON for the rest. */
 static void
 print_result(const char *verb, json_t *res)
@@ -469,6 +484,13 @@ print_result(const char *verb, json_t *res)
 		print_usage(res);
 	} else if (strcmp(verb, "rediscover") == 0) {
 		print_rediscover(res);
+	} else if (strcmp(verb, "call") == 0) {
+		print_call(res);
+	} else if (strcmp(verb, "tools") == 0) {
+		json_array_foreach(res, i, t)
+			printf("%-16s %-24s %.70s\n", json_is_string(
+			    json_object_get(t, "server")) ? jstr(t, "server") :
+			    "-", jstr(t, "name"), jstr(t, "description"));
 	} else {
 		print_json(res, JSON_INDENT(2));
 	}
@@ -709,6 +731,9 @@ print_reply(const struct ctl_verb *v, const msgpack_object *m)
 	else
 		print_result(v->name, res);
 	if (strcmp(v->name, "send") == 0 && send_failed(res))
+		rc = EX_REFUSED;
+	if (strcmp(v->name, "call") == 0 &&
+	    json_is_true(json_object_get(res, "is_error")))
 		rc = EX_REFUSED;
 	json_decref(res);
 	return rc;

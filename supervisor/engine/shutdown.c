@@ -112,7 +112,17 @@ stop_kind(int kind, int mode, stopper_done_cb done)
 	stoppers_poke();
 }
 
-/* Members are down: waiters get their answer, modules stop by levels. */
+/* MCP servers are down (after the members: they may be mid-call). */
+static void
+mcp_stopped(struct stopper *s, void *arg)
+{
+	(void)arg;
+	stopper_free(s);
+	stop_kind(KIND_MODULE, STOP_LEVELS, modules_stopped);
+}
+
+/* Members are down: waiters get their answer, MCP servers stop, then
+ * modules by levels. */
 static void
 members_stopped(struct stopper *s, void *arg)
 {
@@ -120,7 +130,7 @@ members_stopped(struct stopper *s, void *arg)
 	stopper_free(s);
 	stage("members_stopped");
 	domains_members_stopped();
-	stop_kind(KIND_MODULE, STOP_LEVELS, modules_stopped);
+	stop_kind(KIND_MCP, STOP_PARALLEL, mcp_stopped);
 }
 
 /* In-flight turns are done (or the drain timed out): stop the members. */

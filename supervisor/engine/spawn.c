@@ -70,38 +70,46 @@ command_path(const char *cmd)
 	return NULL;
 }
 
+/* 1 (and the error recorded) when cmd of c is not an executable file. */
+static int
+command_bad(struct config *cfg, const struct child_conf *c, const char *cmd)
+{
+	struct stat st;
+	char *p, msg[512];
+
+	if ((p = command_path(cmd)) != NULL && stat(p, &st) == 0 &&
+	    S_ISREG(st.st_mode) && access(p, X_OK) == 0) {
+		free(p);
+		return 0;
+	}
+	snprintf(msg, sizeof(msg), "%s:%d: [%s %s]: command \"%s\" %s",
+	    cfg->path, c->line, kind_names[c->kind], c->name, cmd,
+	    p != NULL && stat(p, &st) == 0 && !S_ISREG(st.st_mode) ?
+	    "is not a file" : strchr(cmd, '/') ? "not found or not executable" :
+	    "not found next to mobkitd or in PATH");
+	free(p);
+	(void)strlist_add(&cfg->errors, msg);
+	return 1;
+}
+
 /*
  * A command that cannot be found, or is not an executable file, is a
  * config error (at -t, at start and at reload), not a child that fails
- * forever.
+ * forever; so is an [mcp] server's own command.
  */
 int
 config_check_commands(struct config *cfg)
 {
-	struct stat st;
-	char *p, msg[512];
+	const char *srv;
 	int i, bad = 0;
 
 	for (i = 0; i < cfg->nchildren; i++) {
 		struct child_conf *c = cfg->children[i];
 
-		if (c->command == NULL)
-			continue;
-		if ((p = command_path(c->command)) != NULL &&
-		    stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
-		    access(p, X_OK) == 0) {
-			free(p);
-			continue;
-		}
-		snprintf(msg, sizeof(msg), "%s:%d: [%s %s]: command \"%s\" %s",
-		    cfg->path, c->line, kind_names[c->kind], c->name,
-		    c->command, p != NULL && stat(p, &st) == 0 &&
-		    !S_ISREG(st.st_mode) ? "is not a file" :
-		    strchr(c->command, '/') ? "not found or not executable" :
-		    "not found next to mobkitd or in PATH");
-		free(p);
-		(void)strlist_add(&cfg->errors, msg);
-		bad++;
+		if (c->command != NULL)
+			bad += command_bad(cfg, c, c->command);
+		if ((srv = mcp_server_command(c)) != NULL)
+			bad += command_bad(cfg, c, srv);
 	}
 	return bad;
 }

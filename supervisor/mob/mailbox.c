@@ -25,6 +25,7 @@
 #include "engine/events.h"
 #include "mob/conversation.h"
 #include "mob/mailbox.h"
+#include "mob/mcp.h"
 #include "mob/members.h"
 #include "mob/persist.h"
 #include "mob/mailbox_int.h"
@@ -435,6 +436,7 @@ config_send(struct child *c, const char *snapshot)
 	struct mbox *mb = c->mbox;
 	struct msgw w;
 	const char *key;
+	char *tools;
 	size_t len;
 
 	msgw_begin(&w, MSG_CONFIG);
@@ -453,6 +455,9 @@ config_send(struct child *c, const char *snapshot)
 	msgw_str(&w, K_SNAPSHOT, snapshot);
 	msgw_int(&w, K_PROTOCOL, PROTO_VERSION);
 	msgw_str(&w, K_PARAMS, p ? p->params : NULL);
+	tools = mcp_member_tools(c);
+	msgw_str(&w, K_TOOLS, tools);
+	free(tools);
 	len = msgw_len(&w);
 	if (mbox_worker_send(c, &w) == -1)
 		log_warnx("%s: cannot hand the worker its config (%zu bytes)",

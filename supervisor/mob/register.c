@@ -15,6 +15,7 @@
 #include "mob/deliveries.h"
 #include "mob/discover.h"
 #include "mob/mailbox.h"
+#include "mob/mcp.h"
 #include "mob/members.h"
 #include "mob/modules.h"
 #include "mob/persist.h"
@@ -72,11 +73,19 @@ member_profile(struct child *c)
 	return c->mbox->profile;
 }
 
+/* A worker is gone: its mailbox takes the turn back, its tool calls end. */
+static void
+member_gone(struct child *c)
+{
+	mbox_worker_gone(c);
+	mcp_member_gone(c);
+}
+
 static const struct kind_ops member_ops = {
 	.created = member_created,
 	.hello = mbox_worker_hello,
 	.ready = mbox_kick,
-	.gone = mbox_worker_gone,
+	.gone = member_gone,
 	.removing = member_removing,
 	.freed = member_freed,
 	.unlisted = member_unlisted,
@@ -207,4 +216,5 @@ mob_register(void)
 	for (i = 0; i < sizeof(mob_domains) / sizeof(mob_domains[0]); i++)
 		domain_register(&mob_domains[i]);
 	discover_register();	/* after the store: members find their history */
+	mcp_register();
 }

@@ -10,3 +10,10 @@ echo
 "$MOBKIT_TESTBIN/ctlbench" "$MOBKIT_BIN" ${BENCH_CTL:-500}
 echo
 "$MOBKIT_TESTBIN/turnbench" "$MOBKIT_BIN" ${BENCH_TURNS:-2000}
+# an MCP tool round trip: the real server-everything when the MCP tests
+# have installed it (build/npm), else the python fixture
+EVERY=${MOBKIT_NPM_CACHE:-build/npm}/node_modules/@modelcontextprotocol/server-everything/dist/index.js
+if [ -f "$EVERY" ]; then
+	"$MOBKIT_TESTBIN/mcpbench" "$MOBKIT_BIN" ${BENCH_MCP:-2000} node "$(cd "$(dirname "$EVERY")" && pwd)/index.js" stdio
+fi
+"$MOBKIT_TESTBIN/mcpbench" "$MOBKIT_BIN" ${BENCH_MCP:-2000} python3 "$(cd "$(dirname "$0")/../fixtures" && pwd)/mcpserver.py"

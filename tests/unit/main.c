@@ -25,6 +25,7 @@ main(void)
 	srunner_add_suite(sr, store_suite());
 	srunner_add_suite(sr, msgtab_suite());
 	srunner_add_suite(sr, wire_suite());
+	srunner_add_suite(sr, mcp_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

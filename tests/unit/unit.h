@@ -17,5 +17,6 @@ Suite	*mail_suite(void);
 Suite	*store_suite(void);
 Suite	*msgtab_suite(void);
 Suite	*wire_suite(void);
+Suite	*mcp_suite(void);
 
 #endif
