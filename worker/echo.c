@@ -9,7 +9,7 @@
  *                              "called SERVER/TOOL: RESULT"
  *
  * Calls and results go into the conversation as a model's would, with
- * the tool_call and tool_result events.
+ * the agent.tool_call and agent.tool_result events.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -170,7 +170,7 @@ tool_dispatch(struct turn *t, struct toolcall *c)
 static void
 result_event(struct toolcall *c)
 {
-	agent_event("tool_result", json_pack("{s:s,s:b,s:s}", "call_id",
+	agent_event("agent.tool_result", json_pack("{s:s,s:b,s:s}", "call_id",
 	    c->id, "is_error", c->is_error, "content", c->result ?
 	    c->result : ""));
 }
@@ -222,7 +222,7 @@ turn_run_calls(struct turn *t)
 		json_t *args = json_loads(c->args && *c->args ? c->args : "{}",
 		    0, NULL);
 
-		agent_event("tool_call", json_pack("{s:s,s:s,s:o}", "call_id",
+		agent_event("agent.tool_call", json_pack("{s:s,s:s,s:o}", "call_id",
 		    c->id, "name", c->name ? c->name : "", "args", args ? args :
 		    json_string(c->args)));
 		tool_dispatch(t, c);

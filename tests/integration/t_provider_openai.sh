@@ -111,15 +111,15 @@ r=$(req "splittool" | tail -1)
 echo "$r" | jq -e '.body.messages | map(select(.role == "assistant" and .tool_calls != null))[0].tool_calls[0].function.arguments | fromjson == {"to":"c","text":"hi there"}' >/dev/null || fail "the call sent back: $r"
 echo "$r" | jq -e '.body.messages[-1].role == "tool" and .body.messages[-1].tool_call_id == "call_t1"' >/dev/null || fail "tool result: $r"
 id=$(echo "$out" | jq -r .input_id)
-jctl events --type tool_call | jq -e -s --arg id "$id" 'map(select(.payload.input_id == $id))[0].payload | .name == "send_message" and .args.to == "c" and .attempt == 1 and .call_id == "call_t1"' >/dev/null || fail "tool_call event: $(jctl events --type tool_call)"
-jctl events --type tool_result | jq -e -s --arg id "$id" 'map(select(.payload.input_id == $id))[0].payload | .is_error == false and (.content | startswith("delivered"))' >/dev/null || fail "tool_result event"
+jctl events --type agent.tool_call | jq -e -s --arg id "$id" 'map(select(.payload.input_id == $id))[0].payload | .name == "send_message" and .args.to == "c" and .attempt == 1 and .call_id == "call_t1"' >/dev/null || fail "tool_call event: $(jctl events --type agent.tool_call)"
+jctl events --type agent.tool_result | jq -e -s --arg id "$id" 'map(select(.payload.input_id == $id))[0].payload | .is_error == false and (.content | startswith("delivered"))' >/dev/null || fail "tool_result event"
 # peers are undirected: c may answer b
 r=$(jq -c 'select(.body.model == "m2" and (.body.messages | map(.content) | index("hi there")))' "$T/llm.log" | head -1)
 echo "$r" | jq -e '.body.tools[0].function.description | contains("b")' >/dev/null || fail "c's tools: $r"
 # a function that is not offered: an error result, and the turn goes on
 out=$(jctl send b "x [[call:nosuch:{}]]" --wait) || fail "unknown tool: $out"
 echo "$out" | jq -r .result.text | grep -q '^tool said: error: no tool named "nosuch"' || fail "unknown tool: $out"
-jctl events --type tool_result | jq -e -s 'map(select(.payload.is_error == true and (.payload.content | contains("nosuch")))) | length == 1' >/dev/null || fail "is_error not marked"
+jctl events --type agent.tool_result | jq -e -s 'map(select(.payload.is_error == true and (.payload.content | contains("nosuch")))) | length == 1' >/dev/null || fail "is_error not marked"
 # a model that never stops calling: failed after max_tool_rounds (8)
 out=$(jctl send b "forever [[loop:c]]" --wait --timeout-ms 20000); rc=$?
 [ $rc = 1 ] || fail "loop exit $rc: $out"

@@ -38,9 +38,9 @@ echo "$done1" | jq -e '.status == "completed" and .text == "tool said: hello fro
 echo "$done1" | jq -e '(.messages | fromjson) as $m | $m[1].tool_calls[0].function.name == "files__read_file" and $m[2].role == "tool" and $m[2].content == "hello from a\nline 2"' >/dev/null || fail "messages: $done1"
 r=$(jq -c 'select(.body.messages[-1].content | tostring | contains("go [[call"))' "$T/llm.log" | head -1)
 echo "$r" | jq -e '.body.tools | length == 1 and .[0].function.name == "files__read_file" and .[0].function.description == "Read a file" and .[0].function.parameters.required == ["path"]' >/dev/null || fail "tools offered: $r"
-jq -e -s 'map(select(.t == 11 and .event_type == "tool_call" and .payload.input_id == "in-1"))[0].payload | .attempt == 2 and .name == "files__read_file" and .args == {"path":"/a"}' "$T/out1" >/dev/null || fail "tool_call event"
-jq -e -s 'map(select(.t == 11 and .event_type == "tool_result" and .payload.input_id == "in-1"))[0].payload | .attempt == 2 and .is_error == false' "$T/out1" >/dev/null || fail "tool_result event"
-jq -e -s 'map(select(.t == 11 and .event_type == "tool_result" and .payload.input_id == "in-2"))[0].payload | .is_error == true and (.content | contains("no such file"))' "$T/out1" >/dev/null || fail "is_error not marked"
+jq -e -s 'map(select(.t == 11 and .event_type == "agent.tool_call" and .payload.input_id == "in-1"))[0].payload | .attempt == 2 and .name == "files__read_file" and .args == {"path":"/a"}' "$T/out1" >/dev/null || fail "tool_call event"
+jq -e -s 'map(select(.t == 11 and .event_type == "agent.tool_result" and .payload.input_id == "in-1"))[0].payload | .attempt == 2 and .is_error == false' "$T/out1" >/dev/null || fail "tool_result event"
+jq -e -s 'map(select(.t == 11 and .event_type == "agent.tool_result" and .payload.input_id == "in-2"))[0].payload | .is_error == true and (.content | contains("no such file"))' "$T/out1" >/dev/null || fail "is_error not marked"
 jq -e -s 'map(select(.t == 24 and .input_id == "in-2"))[0].text | startswith("tool said: error: no such file")' "$T/out1" >/dev/null || fail "error result: $(jq -c 'select(.t == 24)' "$T/out1")"
 r=$(jq -c 'select(.body.messages[-1].content == "no tools now")' "$T/llm.log" | head -1)
 [ -n "$r" ] || fail "no request for in-3"
