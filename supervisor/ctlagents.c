@@ -139,23 +139,11 @@ print_pairs(json_t *res, const char *key)
 	printf("\n");
 }
 
-static void
-print_list(json_t *res, const char *key)
-{
-	json_t *v;
-	size_t i;
-
-	printf("%s:", key);
-	json_array_foreach(json_object_get(res, key), i, v)
-		printf(" %s", json_string_value(v));
-	printf("\n");
-}
-
 void
 print_rediscover(json_t *res)
 {
-	print_list(res, "spawned");
-	print_list(res, "retired");
+	print_names(res, "spawned");
+	print_names(res, "retired");
 	print_pairs(res, "wired");
 	print_pairs(res, "unwired");
 }

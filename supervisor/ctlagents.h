@@ -10,6 +10,8 @@
 void	 print_conversation(json_t *);
 void	 print_usage(json_t *);
 void	 print_rediscover(json_t *);
+/* key: a list of names, "key: a b c" (mobkitctl.c). */
+void	 print_names(json_t *, const char *key);
 int	 print_stream_item(json_t *, int json_out);
 void	 print_stream_result(json_t *, int json_out);
 

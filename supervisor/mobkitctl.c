@@ -369,7 +369,8 @@ print_time(long long ms)
 	printf("%s.%03lld", buf, ms % 1000);
 }
 
-static void
+/* key: a list of names on one line. */
+void
 print_names(json_t *res, const char *key)
 {
 	json_t *v;

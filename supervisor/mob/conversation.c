@@ -29,6 +29,7 @@
 #include "mob/conversation.h"
 #include "mob/mailbox.h"
 #include "mob/mailbox_int.h"
+#include "mob/members.h"
 #include "store.h"
 #include "verbs.h"
 
@@ -228,18 +229,6 @@ conversation_build(struct child *c, const struct ctl_int *n)
 		json_array_insert_new(all, 0, gap);
 	}
 	return all;
-}
-
-static struct child *
-need_member(const char *id)
-{
-	struct child *c = child_find(id);
-
-	if (c == NULL || c->mbox == NULL) {
-		ctl_fail("no member named \"%s\"", id);
-		return NULL;
-	}
-	return c;
 }
 
 /* conversation ID [-n N] */

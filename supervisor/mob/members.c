@@ -382,7 +382,8 @@ v_send(struct client *cl, const union ctl_args *args, msgpack_packer *pk)
 
 /* --- the roster -------------------------------------------------------- */
 
-static struct child *
+/* The member named id, or NULL with the verb failed. */
+struct child *
 need_member(const char *id)
 {
 	struct child *c = child_find(id);

@@ -28,6 +28,8 @@ void	 waiters_terminate_all(void);
 struct child *member_spawn(const char *id, const char *profile, int dynamic,
 	    const char **err);
 void	 reconcile_pack(msgpack_packer *);
+/* The member named id, or NULL with the verb failed (ctl_fail). */
+struct child *need_member(const char *id);
 
 
 #endif
