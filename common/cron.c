@@ -136,6 +136,27 @@ days_in(int month, int leap)
 	return month == 2 && leap ? 29 : d[month];
 }
 
+/* @yearly ... @hourly as the five fields they stand for, else expr. */
+static const char *
+cron_macro(const char *expr)
+{
+	static const struct {
+		const char	*name, *fields;
+	} m[] = {
+		{ "@yearly", "0 0 1 1 *" }, { "@annually", "0 0 1 1 *" },
+		{ "@monthly", "0 0 1 * *" }, { "@weekly", "0 0 * * 0" },
+		{ "@daily", "0 0 * * *" }, { "@midnight", "0 0 * * *" },
+		{ "@hourly", "0 * * * *" },
+	};
+	size_t i, len = strcspn(expr, " \t");
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (strlen(m[i].name) == len && strncmp(expr, m[i].name,
+		    len) == 0 && expr[len + strspn(expr + len, " \t")] == '\0')
+			return m[i].fields;
+	return expr;
+}
+
 int
 cron_parse(const char *expr, struct cron *c, char *err, size_t errsz)
 {
@@ -144,6 +165,13 @@ cron_parse(const char *expr, struct cron *c, char *err, size_t errsz)
 	uint64_t bits[5];
 	int n = 0, i, stars[5], m, d, possible = 0;
 
+	expr += strspn(expr, " \t");
+	if (expr[0] == '@' && (expr = cron_macro(expr))[0] == '@') {
+		snprintf(err, errsz, "unknown macro \"%.*s\" (@yearly, "
+		    "@annually, @monthly, @weekly, @daily, @midnight, @hourly)",
+		    (int)strcspn(expr, " \t"), expr);
+		return -1;
+	}
 	snprintf(buf, sizeof(buf), "%s", expr);
 	for (tok = strtok_r(buf, " \t", &save); tok != NULL && n < 6;
 	    tok = strtok_r(NULL, " \t", &save))

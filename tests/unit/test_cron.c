@@ -228,6 +228,32 @@ START_TEST(t_errors)
 }
 END_TEST
 
+/* @yearly ... @hourly are the five fields they stand for. */
+START_TEST(t_macros)
+{
+	static const char *const pairs[][2] = {
+		{ "@yearly", "0 0 1 1 *" }, { "@annually", "0 0 1 1 *" },
+		{ "@monthly", "0 0 1 * *" }, { "@weekly", "0 0 * * 0" },
+		{ "@daily", "0 0 * * *" }, { " @midnight ", "0 0 * * *" },
+		{ "@hourly", "0 * * * *" },
+	};
+	struct cron a, b;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		ck_assert_int_eq(cron_parse(pairs[i][0], &a, err, sizeof(err)),
+		    0);
+		ck_assert_int_eq(cron_parse(pairs[i][1], &b, err, sizeof(err)),
+		    0);
+		ck_assert_mem_eq(&a, &b, sizeof(a));
+	}
+	ck_assert_int_eq(cron_parse("@fortnightly", &a, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "unknown macro \"@fortnightly\""));
+	ck_assert_int_eq(cron_parse("@daily 5", &a, err, sizeof(err)), -1);
+}
+END_TEST
+
 Suite *
 cron_suite(void)
 {
@@ -242,6 +268,7 @@ cron_suite(void)
 	tcase_add_test(tc, t_zones_match_libc);
 	tcase_add_test(tc, t_tzfile_bad);
 	tcase_add_test(tc, t_errors);
+	tcase_add_test(tc, t_macros);
 	suite_add_tcase(s, tc);
 	return s;
 }
