@@ -481,21 +481,20 @@ plan_limits(struct child *c, struct spawn_plan *p)
 
 /*
  * The signals whose disposition is not the default, looked up once: ours
- * are all set before the first spawn (mobkitd.c, libev's SIGCHLD).
+ * are all set before the first spawn (mobkitd.c, libev's SIGCHLD), and
+ * any ignored by whoever started mobkitd, glibc's own 32 and 33 included.
  */
 static void
 plan_signals(struct spawn_plan *p)
 {
 	static int sigs[NSIG], nsigs = -1;
-	struct sigaction sa;
 	int sig;
 
 	if (nsigs == -1) {
 		nsigs = 0;
 		for (sig = 1; sig < NSIG; sig++)
 			if (sig != SIGKILL && sig != SIGSTOP &&
-			    sigaction(sig, NULL, &sa) == 0 &&
-			    sa.sa_handler != SIG_DFL)
+			    !spawn_sig_default(sig))
 				sigs[nsigs++] = sig;
 	}
 	p->sigs = sigs;

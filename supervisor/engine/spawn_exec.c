@@ -30,6 +30,38 @@
 
 static char	*stack;		/* the child side's, reused: one at a time */
 
+/*
+ * The kernel's struct sigaction (x86_64 and arm64 alike): glibc refuses
+ * the signals it keeps for itself (32 and 33), yet one ignored by whoever
+ * started mobkitd would stay ignored in every child across exec.
+ */
+struct ksigaction {
+	void		(*handler)(int);
+	unsigned long	  flags;
+	void		(*restorer)(void);
+	unsigned long	  mask;
+};
+
+/* Is sig's disposition the default?  Asked of the kernel itself. */
+int
+spawn_sig_default(int sig)
+{
+	struct ksigaction k;
+
+	if (syscall(SYS_rt_sigaction, sig, NULL, &k, sizeof(k.mask)) == -1)
+		return 1;
+	return k.handler == SIG_DFL;
+}
+
+/* sig back to SIG_DFL with an empty mask, by the kernel's call. */
+static void CHILD_SIDE
+sig_default(int sig)
+{
+	static const struct ksigaction dfl;
+
+	(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
+}
+
 /* Record where the child side failed and end it. */
 static void CHILD_SIDE __attribute__((noreturn))
 child_fail(struct spawn_plan *p, enum spawn_step step, int code)
@@ -86,14 +118,13 @@ become_user(const struct spawn_plan *p)
 static int CHILD_SIDE
 child_main(void *arg)
 {
-	static const struct sigaction dfl;	/* SIG_DFL, empty mask */
 	struct spawn_plan *p = arg;
 	sigset_t none;
 	int i;
 
 	setpgid(0, 0);
 	for (i = 0; i < p->nsigs; i++)
-		(void)sigaction(p->sigs[i], &dfl, NULL);
+		sig_default(p->sigs[i]);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != p->parent)
 		child_fail(p, STEP_HYGIENE, 126);
 	if (place_fds(p) == -1)

@@ -47,6 +47,9 @@ struct spawn_plan {
 	int		 errnum;
 };
 
+/* Is sig's disposition the default (asked of the kernel: glibc hides
+ * 32 and 33)? */
+int	spawn_sig_default(int sig);
 /* Start the child of a plan; its pid, or -1 (errno) if none started. */
 pid_t	spawn_exec(struct spawn_plan *);
 
