@@ -736,6 +736,11 @@ print_reply(const struct ctl_verb *v, const msgpack_object *m)
 	if (strcmp(v->name, "call") == 0 &&
 	    json_is_true(json_object_get(res, "is_error")))
 		rc = EX_REFUSED;
+	/* the operation failed: exit 1 like a refusal */
+	if (strcmp(v->name, "deliver") == 0 && json_is_string(
+	    json_object_get(res, "status")) && strcmp(json_string_value(
+	    json_object_get(res, "status")), "failed") == 0)
+		rc = EX_REFUSED;
 	json_decref(res);
 	return rc;
 }

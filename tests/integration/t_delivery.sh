@@ -55,6 +55,7 @@ echo "$out" | jq -e '.status == "sent" and (.attempts | length) == 2 and (.attem
 # 400: fails at once; 500 always: retry_max retries, then failed
 out=$(dl "$H/bad" --payload '{}' --retry-max 3); rc=$?
 echo "$out" | jq -e '.status == "failed" and (.attempts | length) == 1' >/dev/null || fail "400: $out"
+[ $rc = 1 ] || fail "a failed delivery exited $rc, not 1"
 out=$(dl "$H/down" --payload '{}' --retry-max 2 --backoff-ms 20)
 echo "$out" | jq -e '.status == "failed" and (.attempts | length) == 3' >/dev/null || fail "down: $out"
 # a refused connection is retried too
