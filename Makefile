@@ -26,7 +26,7 @@ COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/httpc.c common/tojson.c common/cron.c \
 	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c \
 	   common/msgtab.c common/msgread.c common/msgwrite.c \
-	   common/config_params.c
+	   common/config_params.c common/config_gateway.c
 # the engine below (it includes no domain header), the mob's domains above
 ENGINE	 = supervisor/engine/state.c supervisor/engine/policy.c \
 	   supervisor/engine/stopper.c supervisor/engine/start.c \

@@ -720,6 +720,7 @@ config_finish(struct config *cfg)
 	    (cfg->mail_from = strdup("mobkit@localhost")) == NULL)
 		fatal("config");
 	check_daemon(cfg);
+	gateway_finish(cfg);
 	for (i = 0; i < cfg->ngroups; i++)
 		check_group(cfg, cfg->groups[i]);
 	for (i = 0; i < cfg->nprofiles; i++)
