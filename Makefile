@@ -48,7 +48,7 @@ SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(ST
 	   $(ENGINE) $(MOB)
 CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
-	   mobkit-scheduler
+	   mobkit-scheduler mobkit-gateway
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
@@ -61,7 +61,7 @@ obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
 all: $(addprefix $(BINDIR)/,$(PROGS))
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h \
-	    worker/*.h)
+	    worker/*.h gateway/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -94,6 +94,25 @@ $(BINDIR)/mobkit-delivery: $(call obj,delivery/delivery.c) $(BUILD)/libcommon.a
 $(BINDIR)/mobkit-scheduler: $(call obj,scheduler/scheduler.c) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# the gateway: libmicrohttpd (HTTP, TLS with GnuTLS), libjwt and OpenSSL
+# (JWT and JWK keys); its OpenAPI document is built into it
+GW_PKGS	 = libmicrohttpd libjwt openssl
+GATEWAY	 = gateway/main.c gateway/http.c gateway/routes.c gateway/auth.c \
+	   gateway/sse.c gateway/metrics.c gateway/json.c
+$(BUILD)/gateway/openapi.c: gateway/openapi.json
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from gateway/openapi.json */'; \
+	  echo 'const char gw_openapi[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00 };'; } > $@
+$(BUILD)/gateway/openapi.o: $(BUILD)/gateway/openapi.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(call obj,$(GATEWAY)): CPPFLAGS += $(shell pkg-config --cflags $(GW_PKGS))
+$(BINDIR)/mobkit-gateway: $(call obj,$(GATEWAY)) $(BUILD)/gateway/openapi.o \
+	    $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs $(GW_PKGS))
 
 $(BUILD)/tests/%: $(BUILD)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
