@@ -206,11 +206,29 @@ verb_done(struct hreq *r, int ok, json_t *result, const char *error)
 	    json_incref(result) : json_pack("{s:b}", "ok", 1));
 }
 
+/* send: a rejected input is an error (why: the reason), else verb_done. */
+static void
+send_done(struct hreq *r, int ok, json_t *result, const char *error)
+{
+	const char *o = json_string_value(json_object_get(result, "outcome"));
+	const char *why = json_string_value(json_object_get(result, "reason"));
+
+	if (ok && o != NULL && strcmp(o, "rejected") == 0) {
+		r->rid = 0;
+		why = why != NULL ? why : "rejected";
+		hreq_error(r, strstr(why, "unknown") != NULL ? 404 :
+		    strstr(why, "large") != NULL ? 413 : 503, why);
+		return;
+	}
+	verb_done(r, ok, result, error);
+}
+
 /* Call verb with args (taken over); answer 503 when the root is away. */
 static void
 call_verb(struct hreq *r, const char *verb, json_t *args)
 {
-	r->rid = root_call(r, verb, args, NULL, verb_done);
+	r->rid = root_call(r, verb, args, NULL, strcmp(verb, "send") == 0 ?
+	    send_done : verb_done);
 	json_decref(args);
 	if (r->rid == 0)
 		hreq_error(r, 503, "mobkitd is unreachable");

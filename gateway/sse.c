@@ -46,6 +46,8 @@ struct sse {
 	char		*input_id;
 	json_t		*args;		/* of the send */
 	json_t		*pending;	/* deltas before input_id was known */
+	json_t		*first;		/* the first send's answer */
+	char		*text;		/* run_completed's text */
 };
 
 static LIST_HEAD(, sse) streams = LIST_HEAD_INITIALIZER(streams);
@@ -74,6 +76,8 @@ sse_free(struct sse *s)
 	free(s->input_id);
 	json_decref(s->args);
 	json_decref(s->pending);
+	json_decref(s->first);
+	free(s->text);
 	free(s);
 }
 
@@ -330,6 +334,15 @@ input_item(struct hreq *r, json_t *item)
 		sse_end(s);
 		return;
 	}
+	if (t != NULL && strcmp(t, "run_completed") == 0 && id != NULL &&
+	    s->input_id != NULL && strcmp(id, s->input_id) == 0 &&
+	    name_ok(s->member, item)) {
+		free(s->text);
+		s->text = json_string_value(json_object_get(p, "text")) ?
+		    strdup(json_string_value(json_object_get(p, "text"))) :
+		    NULL;
+		return;
+	}
 	if (t == NULL || strcmp(t, "text_delta") != 0 || id == NULL ||
 	    !name_ok(s->member, item))
 		return;
@@ -349,7 +362,21 @@ input_result(struct hreq *r, int ok, json_t *res, const char *error)
 	struct sse *s = r->sse;
 
 	r->rid2 = 0;
-	if (ok)
+	if (ok && s->first != NULL && json_is_object(res)) {
+		/* as the first send answered; the text as the turn ended */
+		res = json_deep_copy(res);
+		json_object_set(res, "outcome", json_object_get(s->first,
+		    "outcome"));
+		json_object_set(res, "existing_input_id", json_object_get(
+		    s->first, "existing_input_id"));
+		if (s->text != NULL && json_is_object(json_object_get(res,
+		    "result")) && json_is_null(json_object_get(
+		    json_object_get(res, "result"), "text")))
+			json_object_set_new(json_object_get(res, "result"),
+			    "text", json_string(s->text));
+		put_event(s, 0, "result", res);
+		json_decref(res);
+	} else if (ok)
 		put_event(s, 0, "result", res);
 	else
 		put_event(s, 0, "result", error_body(error_code(
@@ -367,12 +394,14 @@ input_accepted(struct hreq *r, int ok, json_t *res, const char *error)
 	size_t i;
 
 	r->rid2 = 0;
-	if (!ok || id == NULL || json_object_get(res, "status") != NULL) {
+	if (!ok || id == NULL || json_is_object(json_object_get(res,
+	    "result"))) {	/* refused, rejected, or over already */
 		input_result(r, ok, res, error);
 		return;
 	}
 	if ((s->input_id = strdup(id)) == NULL)
 		fatal("strdup");
+	s->first = json_incref(res);
 	json_array_foreach(s->pending, i, p)
 		if (strcmp(json_string_value(json_object_get(p, "input_id")),
 		    id) == 0)

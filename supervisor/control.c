@@ -1121,7 +1121,9 @@ relay_msg(struct child *c, const msgpack_object *m)
 		relay_refuse(c, (uint64_t)rid, why);
 		return 0;
 	}
-	if (ctl_args_decode(v, req.args, &a, why, sizeof(why)) == -1) {
+	if (ctl_args_decode(v, req.args, &a, why + 13, sizeof(why) - 13) ==
+	    -1) {
+		memcpy(why, "bad request: ", 13);
 		relay_refuse(c, (uint64_t)rid, why);
 		return 0;
 	}
