@@ -304,7 +304,7 @@ sse_events(struct hreq *r)
 	args = events_args(r, 1);
 	r->rid = root_call(r, "events", args, events_item, events_done);
 	json_decref(args);
-	put_raw(s, ": events\n\n", 11);
+	put_raw(s, ": events\n\n", 10);
 }
 
 /* --- POST /v1/members/ID/inputs, streamed --------------------------- */
@@ -464,7 +464,7 @@ sse_send_stream(struct hreq *r, const char *member, json_t *body)
 	q = json_pack("{s:s}", "type", "gateway.none");
 	r->rid = root_call(r, "events", q, NULL, input_follow);
 	json_decref(q);
-	put_raw(s, ": input\n\n", 10);
+	put_raw(s, ": input\n\n", 9);
 }
 
 /* --- keep-alives ----------------------------------------------------- */
