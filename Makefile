@@ -236,6 +236,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/doc/mobkit
 	install -m 755 $(addprefix $(BINDIR)/,$(PROGS)) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 doc/mobkitd.8 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 doc/mobkit-gateway.8 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 doc/mobkitctl.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 doc/mobkit.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 etc/mobkit.ini etc/mobkitd.service \
