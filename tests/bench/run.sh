@@ -10,3 +10,5 @@ echo
 "$MOBKIT_TESTBIN/ctlbench" "$MOBKIT_BIN" ${BENCH_CTL:-500}
 echo
 "$MOBKIT_TESTBIN/turnbench" "$MOBKIT_BIN" ${BENCH_TURNS:-2000}
+echo
+sh "$(dirname "$0")/gwbench.sh" "$MOBKIT_BIN" ${BENCH_GW_SECONDS:-5} ${BENCH_CTL:-500}
