@@ -314,6 +314,13 @@ header_check(struct parse *ps, const char *word, const char *name)
 		    name, name);
 		return -1;
 	}
+	if ((sections[i].sect == S_MODULE || sections[i].sect == S_MEMBER) &&
+	    strcmp(name, "gateway") == 0) {
+		cfg_error(cfg, ps->file, ps->lineno, "[%s gateway]: \"gateway\" "
+		    "is the [gateway] section's module (it may send control "
+		    "requests): choose another name", word);
+		return -1;
+	}
 	if (sections[i].named && name_taken(cfg, sections[i].sect, name,
 	    &line)) {
 		cfg_error(cfg, ps->file, ps->lineno, "duplicate name \"%s\" "

@@ -305,6 +305,8 @@ sse_events(struct hreq *r)
 	r->rid = root_call(r, "events", args, events_item, events_done);
 	json_decref(args);
 	put_raw(s, ": events\n\n", 10);
+	if (r->rid == 0)
+		events_done(r, 0, NULL, "mobkitd is unreachable");
 }
 
 /* --- POST /v1/members/ID/inputs, streamed --------------------------- */

@@ -27,7 +27,9 @@ check 'mobkit.ini:3: unknown key "bogus"'
 printf '[gateway]\nauth = none\n[gateway]\nauth = none\n' >"$CFG"
 check 'mobkit.ini:3: duplicate section \[gateway\]'
 printf '[module gateway]\ncommand = x\n[gateway]\nauth = none\n' >"$CFG"
-check 'mobkit.ini:3: \[gateway\]: the name "gateway" is taken by the \[module gateway\] at line 1'
+check 'mobkit.ini:1: \[module gateway\]: "gateway" is the \[gateway\] section.s module'
+printf '[profile p]\nprovider = echo\n[member gateway]\nprofile = p\n' >"$CFG"
+check 'mobkit.ini:3: \[member gateway\]: "gateway" is the \[gateway\] section.s module'
 printf '[gateway]\nauth = none\nrestart = sometimes\n' >"$CFG"
 check 'mobkit.ini:3: restart: bad value'
 printf '[gateway]\nauth = none\n' >"$CFG"; good
