@@ -82,4 +82,10 @@ wait_for "the slow one dropped" grep -q '"end"' "$T/slow.jsonl"
 jq -s -e 'map(select(.event)) | last | .event == "dropped" and .data.error == "slow_client" and (.data.resume_from_seq > 0)' "$T/slow.jsonl" >/dev/null ||
     fail "slow client: $(tail -c 600 "$T/slow.jsonl")"
 curl -sf "$GW_URL/healthz" >/dev/null || fail "the gateway suffered"
+# a quiet stream gets a keep-alive comment every 15 s
+curl -sN -H "Authorization: Bearer $GW_TOKEN" -H 'Accept: text/event-stream' \
+    "$GW_URL/v1/events?type=nothing.matches" >"$T/quiet" 2>/dev/null &
+echo $! >"$T/quiet.pid"
+TIMEOUT=40 wait_for "a keep-alive" grep -q '^: keep-alive$' "$T/quiet"
+kill "$(cat "$T/quiet.pid")"
 echo ok
