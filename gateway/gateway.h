@@ -19,6 +19,8 @@
 #ifndef MOBKIT_GATEWAY_H
 #define MOBKIT_GATEWAY_H
 
+#include <sys/queue.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +62,7 @@ void	 gw_ready(void);
 
 /* A request in progress. */
 struct hreq {
+	LIST_ENTRY(hreq)	 link;		/* every request (http.c) */
 	struct MHD_Connection	*conn;
 	char			 method[8];
 	char			*path;

@@ -31,11 +31,7 @@
 #define CONN_MEMORY	(64 * 1024)	/* headers and the read buffer */
 #define CONN_TIMEOUT	120		/* seconds idle */
 
-struct hlink {
-	LIST_ENTRY(hlink)	 entry;
-	struct hreq		*r;
-};
-
+static LIST_HEAD(, hreq) hreqs = LIST_HEAD_INITIALIZER(hreqs);
 static struct MHD_Daemon *daemon_;
 static ev_io	 mhd_io;
 static ev_timer	 mhd_timer;
@@ -229,6 +225,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			fatal("calloc");
 		r->conn = conn;
 		snprintf(r->method, sizeof(r->method), "%s", method);
+		LIST_INSERT_HEAD(&hreqs, r, link);
 		*con_cls = r;
 		return MHD_YES;
 	}
@@ -265,6 +262,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (r == NULL)
 		return;
+	LIST_REMOVE(r, link);
 	r->gone = 1;
 	if (r->rid != 0)
 		root_cancel(r->rid);
@@ -406,16 +404,23 @@ http_start(void)
 	return 0;
 }
 
+/* Close every connection (resumed first, as MHD wants) and the daemon. */
 void
 http_stop(void)
 {
+	struct hreq *r;
+
 	if (daemon_ == NULL)
 		return;
 	ev_io_stop(gw_loop, &mhd_io);
 	ev_timer_stop(gw_loop, &mhd_timer);
 	ev_idle_stop(gw_loop, &mhd_idle);
-	MHD_quiesce_daemon(daemon_);
-	/* suspended connections would leak: the process exits instead */
+	LIST_FOREACH(r, &hreqs, link)
+		if (r->suspended) {
+			r->suspended = 0;
+			MHD_resume_connection(r->conn);
+		}
+	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
 	free(tls_cert);
 	free(tls_key);

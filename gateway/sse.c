@@ -113,6 +113,18 @@ sse_end(struct sse *s)
 	hreq_wake(s->r);
 }
 
+static void	put_event(struct sse *, int64_t, const char *, json_t *);
+
+/* An error event in the error shape: {"error":{"code","message"}}. */
+static void
+put_error(struct sse *s, const char *type, unsigned status, const char *msg)
+{
+	json_t *e = error_body(error_code(status), msg);
+
+	put_event(s, 0, type, e);
+	json_decref(e);
+}
+
 /* One event: "id:" (when seq > 0), "event:", "data:" (JSON, one line). */
 static void
 put_event(struct sse *s, int64_t seq, const char *type, json_t *data)
@@ -218,7 +230,7 @@ events_done(struct hreq *r, int ok, json_t *res, const char *error)
 	(void)res;
 	r->rid = 0;
 	if (!ok)
-		put_event(s, 0, "error", error_body(error_code(503), error));
+		put_error(s, "error", 503, error);
 	sse_end(s);
 }
 
@@ -381,8 +393,7 @@ input_result(struct hreq *r, int ok, json_t *res, const char *error)
 	} else if (ok)
 		put_event(s, 0, "result", res);
 	else
-		put_event(s, 0, "result", error_body(error_code(
-		    root_error_status(error)), error));
+		put_error(s, "result", root_error_status(error), error);
 	sse_end(s);
 }
 
