@@ -15,6 +15,7 @@
  * completion notice; root calls still in flight then are cancelled.
  */
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,7 +28,8 @@
 #include "log.h"
 #include "gateway.h"
 
-#define CONN_LIMIT	2048
+#define CONN_LIMIT	4096	/* at most; less when the fd limit is lower */
+#define FDS_SPARE	64	/* fds kept for the rest of the process */
 #define CONN_MEMORY	(64 * 1024)	/* headers and the read buffer */
 #define CONN_TIMEOUT	120		/* seconds idle */
 
@@ -354,6 +356,30 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", buf);
 }
 
+/*
+ * Raise the soft fd limit toward CONN_LIMIT (as far as the hard one
+ * allows): the connections MHD may hold.
+ */
+static unsigned
+conn_limit(void)
+{
+	struct rlimit rl;
+	rlim_t want = CONN_LIMIT + FDS_SPARE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 1024 - FDS_SPARE;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max <
+		    want ? rl.rlim_max : want;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < 2 * FDS_SPARE)
+		return FDS_SPARE;
+	return rl.rlim_cur - FDS_SPARE < CONN_LIMIT ?
+	    (unsigned)(rl.rlim_cur - FDS_SPARE) : CONN_LIMIT;
+}
+
 /* Listen and serve from the loop: 0, or -1 logged. */
 int
 http_start(void)
@@ -382,7 +408,7 @@ http_start(void)
 	daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_LIMIT, conn_limit(),
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,

@@ -925,7 +925,7 @@ control_close(void)
  * RELAY_MAX are in flight.  A follower's backlog is the gateway socket's,
  * capped in events.c as for any client.
  */
-#define RELAY_MAX	1024
+#define RELAY_MAX	8192
 
 /* The gateway's socket, if the gateway this client came from is up. */
 static struct peer *
