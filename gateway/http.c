@@ -30,7 +30,7 @@
 
 #define CONN_LIMIT	4096	/* at most; less when the fd limit is lower */
 #define FDS_SPARE	64	/* fds kept for the rest of the process */
-#define CONN_MEMORY	(32 * 1024)	/* headers and the read buffer */
+#define CONN_MEMORY	(16 * 1024)	/* headers and the read buffer */
 #define CONN_TIMEOUT	120		/* seconds idle */
 
 static LIST_HEAD(, hreq) hreqs = LIST_HEAD_INITIALIZER(hreqs);
