@@ -76,6 +76,22 @@ expect 200 POST /v1/members/m1/inputs -d '{"text":"again","key":"k1"}'
 body_is ".outcome == \"deduplicated\" and .existing_input_id == \"$id\""
 expect 200 GET /v1/members/m1/inputs
 body_is "[.[].input_id] | index(\"$id\") != null"
+# many requests in flight at once, each answered with its own reply
+i=0
+pids=
+while [ $i -lt 40 ]; do
+	m=m$((i % 2 + 1))
+	hc -o "$T/par.$i" -d "{\"text\":\"par $i\",\"wait\":true}" "$GW_URL/v1/members/$m/inputs" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do wait "$p"; done
+i=0
+while [ $i -lt 40 ]; do
+	jq -e ".result.status == \"completed\" and (.result.text | test(\"par $i\$\"))" "$T/par.$i" >/dev/null ||
+	    fail "parallel $i: $(cat "$T/par.$i")"
+	i=$((i + 1))
+done
 expect 404 POST /v1/members/nope/inputs -d '{"text":"x"}'
 body_is '.error.code == "not_found"'
 expect 400 POST /v1/members/m1/inputs -d '{"text":5}'
