@@ -128,6 +128,7 @@ void	 sse_feed_start(void);
 
 /* metrics.c */
 void	 metrics_serve(struct hreq *);
+void	 metrics_count(json_t *event);
 
 /* openapi.c */
 extern const char gw_openapi[];

@@ -3,7 +3,10 @@
  * root answers today: status (children, their states and restarts),
  * members (mailboxes), the event ring's last seq, and mobkitd's process
  * (its /proc, by the pid status gives).  Three root calls, one after the
- * other; the text is built once all are in.
+ * other; the text is built once all are in.  Counts the root keeps no
+ * counter of (inputs by outcome, store write failures) are counted here
+ * from the event feed (sse.c), since the gateway started: a counter that
+ * resets when the gateway restarts, as Prometheus allows.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -16,6 +19,53 @@
 
 static const char *const states[] = { "stopped", "starting", "healthy",
     "failed", "restarting", "exhausted", "stopping" };
+
+#define COUNTS_MAX	4096	/* member x outcome pairs kept */
+
+struct count {
+	char		 member[72];
+	char		 outcome[24];
+	uint64_t	 n;
+};
+
+static struct count	*counts;
+static size_t		 ncounts;
+static uint64_t		 store_failures;
+
+/* An event of the feed: input.* by member and outcome, store failures. */
+void
+metrics_count(json_t *ev)
+{
+	const char *t = json_string_value(json_object_get(ev, "event_type"));
+	const char *m = json_string_value(json_object_get(ev, "name"));
+	struct count *c;
+	size_t i;
+
+	if (t == NULL || m == NULL)
+		return;
+	if (strcmp(t, "store.write_failed") == 0) {
+		store_failures++;
+		return;
+	}
+	if (strncmp(t, "input.", 6) != 0 || strlen(m) >= sizeof(c->member) ||
+	    strlen(t + 6) >= sizeof(c->outcome))
+		return;
+	for (i = 0; i < ncounts; i++)
+		if (strcmp(counts[i].member, m) == 0 &&
+		    strcmp(counts[i].outcome, t + 6) == 0) {
+			counts[i].n++;
+			return;
+		}
+	if (ncounts == COUNTS_MAX)
+		return;
+	if ((c = reallocarray(counts, ncounts + 1, sizeof(*c))) == NULL)
+		fatal("reallocarray");
+	counts = c;
+	c = &counts[ncounts++];
+	snprintf(c->member, sizeof(c->member), "%s", m);
+	snprintf(c->outcome, sizeof(c->outcome), "%s", t + 6);
+	c->n = 1;
+}
 
 struct mctx {
 	json_t	*status, *members;
@@ -109,6 +159,27 @@ members_metrics(FILE *fp, json_t *members)
 	}
 }
 
+/* What the feed counted. */
+static void
+counted_metrics(FILE *fp)
+{
+	size_t i;
+
+	fputs("# HELP mobkit_inputs_total Inputs by member and outcome (since "
+	    "the gateway started).\n# TYPE mobkit_inputs_total counter\n", fp);
+	for (i = 0; i < ncounts; i++) {
+		fputs("mobkit_inputs_total{member=\"", fp);
+		label(fp, counts[i].member);
+		fprintf(fp, "\",outcome=\"%s\"} %llu\n", counts[i].outcome,
+		    (unsigned long long)counts[i].n);
+	}
+	fprintf(fp, "# HELP mobkit_store_write_failures_total Failed writes "
+	    "of the store (since the gateway started).\n"
+	    "# TYPE mobkit_store_write_failures_total counter\n"
+	    "mobkit_store_write_failures_total %llu\n",
+	    (unsigned long long)store_failures);
+}
+
 /* process_* of mobkitd, from its /proc. */
 static void
 process_metrics(FILE *fp, long pid)
@@ -171,6 +242,7 @@ metrics_render(struct hreq *r, struct mctx *m)
 		fatal("open_memstream");
 	children_metrics(fp, m->status);
 	members_metrics(fp, m->members);
+	counted_metrics(fp);
 	fprintf(fp, "# HELP mobkit_events_total Events recorded by mobkitd.\n"
 	    "# TYPE mobkit_events_total counter\nmobkit_events_total %lld\n",
 	    (long long)m->last_seq);

@@ -400,6 +400,7 @@ feed_item(struct hreq *r, json_t *item)
 		return;
 	}
 	feed.last = json_integer_value(json_object_get(item, "seq"));
+	metrics_count(item);
 	LIST_FOREACH(s, &streams, entry) {
 		if (!s->follows || s->ended)
 			continue;

@@ -18,6 +18,7 @@ EOT
 start_daemon
 wait_for "the gateway" gw_healthy
 ctl send m1 hello --wait >/dev/null
+ctl send m1 again --wait >/dev/null
 s=$(curl -s -o /dev/null -w '%{http_code}' "$GW_URL/metrics")
 [ "$s" = 401 ] || fail "metrics without a token: $s"
 h=$(hc -D - -o "$T/m" "$GW_URL/metrics")
@@ -26,7 +27,10 @@ promtool check metrics <"$T/m" >"$T/promtool" 2>&1 || fail "promtool: $(cat "$T/
 for f in 'mobkit_child_up{name="a",kind="module"} 1' 'mobkit_child_up{name="gateway",kind="module"} 1' \
     'mobkit_child_restarts_total{name="m1",kind="member"} 0' 'mobkit_children{state="healthy"} 3' \
     'mobkit_mailbox_queued{member="m1"} 0' 'mobkit_events_total ' 'process_resident_memory_bytes ' \
-    'process_open_fds ' 'process_start_time_seconds '; do
+    'process_open_fds ' 'process_start_time_seconds ' \
+    'mobkit_inputs_total{member="m1",outcome="accepted"} 2' \
+    'mobkit_inputs_total{member="m1",outcome="consumed"} 2' \
+    'mobkit_store_write_failures_total 0'; do
 	grep -qF "$f" "$T/m" || fail "no $f in: $(cat "$T/m")"
 done
 dpid=$(jctl status | jq .daemon.pid)
