@@ -27,7 +27,7 @@ COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/httpc.c common/tojson.c common/cron.c \
 	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c \
 	   common/msgtab.c common/msgread.c common/msgwrite.c \
-	   common/config_params.c
+	   common/config_params.c common/config_gateway.c
 # the engine below (it includes no domain header), the mob's domains above
 ENGINE	 = supervisor/engine/state.c supervisor/engine/policy.c \
 	   supervisor/engine/stopper.c supervisor/engine/start.c \
@@ -50,10 +50,11 @@ STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c
 SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(STORE) \
+	   supervisor/control_relay.c \
 	   $(ENGINE) $(MOB)
 CTL	 = supervisor/mobkitctl.c supervisor/ctlagents.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
-	   mobkit-scheduler mobkit-mcp
+	   mobkit-scheduler mobkit-mcp mobkit-gateway
 MCP	 = mcp/main.c mcp/session.c mcp/jsonrpc.c mcp/stdio.c mcp/http.c
 FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient $(BUILD)/tests/mcpworker
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
@@ -67,7 +68,7 @@ obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
 all: $(addprefix $(BINDIR)/,$(PROGS))
 
 $(BUILD)/%.o: %.c $(wildcard common/*.h supervisor/*.h supervisor/*/*.h \
-	    worker/*.h mcp/*.h)
+	    worker/*.h mcp/*.h gateway/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
@@ -104,6 +105,25 @@ $(BINDIR)/mobkit-scheduler: $(call obj,scheduler/scheduler.c) $(BUILD)/libcommon
 $(BINDIR)/mobkit-mcp: $(call obj,$(MCP)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# the gateway: libmicrohttpd (HTTP, TLS with GnuTLS), libjwt and OpenSSL
+# (JWT and JWK keys); its OpenAPI document is built into it
+GW_PKGS	 = libmicrohttpd libjwt openssl
+GATEWAY	 = gateway/main.c gateway/http.c gateway/routes.c gateway/auth.c \
+	   gateway/sse.c gateway/metrics.c gateway/json.c
+$(BUILD)/gateway/openapi.c: gateway/openapi.json
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from gateway/openapi.json */'; \
+	  echo 'const char gw_openapi[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00 };'; } > $@
+$(BUILD)/gateway/openapi.o: $(BUILD)/gateway/openapi.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(call obj,$(GATEWAY)): CPPFLAGS += $(shell pkg-config --cflags $(GW_PKGS))
+$(BINDIR)/mobkit-gateway: $(call obj,$(GATEWAY)) $(BUILD)/gateway/openapi.o \
+	    $(BUILD)/libcommon.a
+	@mkdir -p $(BINDIR)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs $(GW_PKGS))
 
 $(BUILD)/tests/%: $(BUILD)/tests/fixtures/%.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -229,6 +249,7 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/doc/mobkit
 	install -m 755 $(addprefix $(BINDIR)/,$(PROGS)) $(DESTDIR)$(PREFIX)/bin
 	install -m 644 doc/mobkitd.8 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 doc/mobkit-gateway.8 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 doc/mobkitctl.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 doc/mobkit.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 etc/mobkit.ini etc/mobkitd.service \

@@ -10,6 +10,7 @@
 #include "child.h"
 #include "frame.h"
 #include "log.h"
+#include "mpack.h"
 #include "msgtab.h"
 #include "proto.h"
 
@@ -53,8 +54,12 @@ on_msg(struct peer *p, const msgpack_object *m, void *arg)
 {
 	struct mkchild *mk = arg;
 	struct msg_view v;
+	int64_t t;
 
 	(void)p;
+	if (mk->raw != NULL && mp_get_int(m, "t", &t) == 0 &&
+	    t >= MSG_CTL_REQUEST)
+		return mk->raw(m, mk->raw_arg);
 	if (read_msg(m, &v) == -1)
 		return 0;
 	if (v.type == MSG_PING)

@@ -18,6 +18,9 @@ struct mkchild {
 	void		(*on_stop)(void *);
 	void		*arg;		/* for on_stop */
 	void		*user;		/* for mkchild_serve's handler */
+	/* the control types (CTL_REPLY, CTL_STREAM: no table), raw */
+	int		(*raw)(const msgpack_object *, void *);
+	void		*raw_arg;
 	ev_signal	 sterm, sint;
 };
 

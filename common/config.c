@@ -595,6 +595,7 @@ config_free(struct config *cfg)
 	strlist_free(&cfg->pass_env);
 	free(cfg->smtp_url);
 	free(cfg->mail_from);
+	gateway_conf_free(cfg->gateway);
 	strlist_free(&cfg->errors);
 	strlist_free(&cfg->warnings);
 	free(cfg);

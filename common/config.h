@@ -153,6 +153,29 @@ struct schedule_conf {
 	char		*message;
 };
 
+/* [gateway]: the HTTP gateway, started as the module "gateway". */
+struct gateway_conf {
+	int		 line;
+	struct child_conf mod;		/* the supervision keys of [module] */
+	char		*listen;
+	int		 listen_line;
+	char		*auth;		/* token | jwt | none */
+	int		 auth_line;
+	char		*token_file;
+	int		 token_file_line;
+	char		*jwt_jwks_file;
+	int		 jwt_jwks_file_line;
+	char		*jwt_issuer;
+	char		*jwt_audience;
+	char		*tls_cert_file;
+	int		 tls_cert_file_line;
+	char		*tls_key_file;
+	int		 tls_key_file_line;
+	int		 console;
+	int		 metrics_auth;
+	int64_t		 max_body_bytes;
+};
+
 struct config {
 	char		*path;		/* as given */
 	char		*dir;		/* its directory, for relative paths */
@@ -195,6 +218,8 @@ struct config {
 	struct schedule_conf	**schedules;
 	int			  nschedules;
 
+	struct gateway_conf	*gateway;	/* [gateway], or NULL */
+
 	struct strlist	 errors;	/* "FILE:LINE: message" */
 	struct strlist	 warnings;	/* "FILE:LINE: warning: message" */
 };
@@ -227,5 +252,9 @@ char		*profile_params_json(const struct profile_conf *);
 /* The server command of a stdio [mcp], or NULL (config_mcp.c). */
 const char	*mcp_server_command(const struct child_conf *);
 const char	*route_target_check(const char *, const char *, char *, size_t);
+/* config_gateway.c: [gateway] checked and made the module "gateway" */
+struct gateway_conf *gateway_conf_new(int line);
+void		 gateway_conf_free(struct gateway_conf *);
+int		 gateway_listen_loopback(const char *listen);
 
 #endif

@@ -742,6 +742,7 @@ config_finish(struct config *cfg)
 		fatal("config");
 	check_daemon(cfg);
 	check_discover(cfg);
+	gateway_finish(cfg);
 	for (i = 0; i < cfg->ngroups; i++)
 		check_group(cfg, cfg->groups[i]);
 	for (i = 0; i < cfg->nprofiles; i++)

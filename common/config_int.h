@@ -38,7 +38,7 @@ struct keydef {
 };
 
 enum sect { S_NONE, S_MOBKITD, S_GROUP, S_MODULE, S_MOB, S_PROFILE, S_MEMBER,
-    S_ROUTE, S_DELIVERY, S_SCHEDULE, S_MCP, S_SKIP };
+    S_ROUTE, S_DELIVERY, S_SCHEDULE, S_MCP, S_GATEWAY, S_SKIP };
 #define NOL	(-1)
 
 struct parse {
@@ -54,6 +54,7 @@ struct parse {
 	const char		*last;		/* the key a continuation extends */
 	char			 lastbuf[128];
 	int			 seen_mobkitd, seen_mob, seen_delivery;
+	int			 seen_gateway;
 };
 
 /* config.c */
@@ -85,5 +86,9 @@ void	 config_finish(struct config *);
 void	 absolutize(const struct config *, char **);
 void	 child_defaults(struct child_conf *, const struct child_conf *,
 	    const struct config *);
+
+/* config_gateway.c */
+extern const struct keydef gateway_keys[];
+void	 gateway_finish(struct config *);
 
 #endif

@@ -94,6 +94,32 @@ static const struct keydef mcp_keys[] = {
 	{ NULL, 0, 0, NULL, NOL }
 };
 
+/* [gateway]: its own keys, and the supervision keys of [module] */
+#define GW(f)	offsetof(struct gateway_conf, f)
+#define GM(f)	(offsetof(struct gateway_conf, mod) + CK(f))
+static const char *const gw_auth_names[] = { "token", "jwt", "none", NULL };
+const struct keydef gateway_keys[] = {
+	{ "listen", K_STR, GW(listen), NULL, GW(listen_line) },
+	{ "auth", K_CHOICE, GW(auth), gw_auth_names, GW(auth_line) },
+	{ "token_file", K_STR, GW(token_file), NULL, GW(token_file_line) },
+	{ "jwt_jwks_file", K_STR, GW(jwt_jwks_file), NULL,
+	    GW(jwt_jwks_file_line) },
+	{ "jwt_issuer", K_STR, GW(jwt_issuer), NULL, NOL },
+	{ "jwt_audience", K_STR, GW(jwt_audience), NULL, NOL },
+	{ "tls_cert_file", K_STR, GW(tls_cert_file), NULL,
+	    GW(tls_cert_file_line) },
+	{ "tls_key_file", K_STR, GW(tls_key_file), NULL, GW(tls_key_file_line) },
+	{ "console", K_BOOL, GW(console), NULL, NOL },
+	{ "metrics_auth", K_BOOL, GW(metrics_auth), NULL, NOL },
+	{ "max_body_bytes", K_MS, GW(max_body_bytes), NULL, NOL },
+	{ "group", K_STR, GM(group), NULL, GM(group_line) },
+	{ "depends", K_LIST, GM(depends), NULL, GM(depends_line) },
+	{ "cwd", K_STR, GM(cwd), NULL, NOL },
+	{ "user", K_STR, GM(user), NULL, NOL },
+	RESTART_KEYS(GM),
+	{ NULL, 0, 0, NULL, NOL }
+};
+
 #define PF(f)	offsetof(struct profile_conf, f)
 static const struct keydef profile_keys[] = {
 	{ "tools", K_LIST, PF(tools), NULL, PF(tools_line) },
@@ -201,6 +227,7 @@ static const struct {
 	{ "delivery", S_DELIVERY, 0, delivery_keys },
 	{ "schedule", S_SCHEDULE, 1, schedule_keys },
 	{ "mcp", S_MCP, 1, mcp_keys },
+	{ "gateway", S_GATEWAY, 0, gateway_keys },
 };
 
 
@@ -283,7 +310,8 @@ header_check(struct parse *ps, const char *word, const char *name)
 	if (i == NSECTIONS) {
 		cfg_error(cfg, ps->file, ps->lineno,
 		    "unknown section [%s]: expected one of mobkitd, group, "
-		    "module, mob, profile, member, route, delivery, schedule, mcp",
+		    "module, mob, profile, member, route, delivery, schedule, "
+		    "mcp, gateway",
 		    word);
 		return -1;
 	}
@@ -308,6 +336,13 @@ header_check(struct parse *ps, const char *word, const char *name)
 		cfg_error(cfg, ps->file, ps->lineno, "[%s %s]: \"%s\" is a "
 		    "reserved name (the group %s): choose another", word, name,
 		    name, name);
+		return -1;
+	}
+	if ((sections[i].sect == S_MODULE || sections[i].sect == S_MEMBER) &&
+	    strcmp(name, "gateway") == 0) {
+		cfg_error(cfg, ps->file, ps->lineno, "[%s gateway]: \"gateway\" "
+		    "is the [gateway] section's module (it may send control "
+		    "requests): choose another name", word);
 		return -1;
 	}
 	if (sections[i].named && name_taken(cfg, sections[i].sect, name,
@@ -432,6 +467,11 @@ section_object(struct parse *ps, int sect, const char *name, int **seen)
 	case S_DELIVERY:
 		*seen = &ps->seen_delivery;
 		return cfg;
+	case S_GATEWAY:
+		*seen = &ps->seen_gateway;
+		if (cfg->gateway == NULL)
+			cfg->gateway = gateway_conf_new(ps->lineno);
+		return cfg->gateway;
 	case S_GROUP:
 		return new_group(cfg, name, ps->lineno);
 	case S_MODULE:

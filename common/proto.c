@@ -47,6 +47,7 @@ static const struct {
 	{ MSG_CTL_REQUEST, "CTL_REQUEST" },
 	{ MSG_CTL_REPLY, "CTL_REPLY" },
 	{ MSG_CTL_STREAM, "CTL_STREAM" },
+	{ MSG_CTL_CANCEL, "CTL_CANCEL" },
 };
 
 /* The name of a message type, or "unknown". */

@@ -64,9 +64,17 @@ enum msg_type {
 	MSG_CTL_REQUEST = 100,	/* ctl -> root: verb, args */
 	MSG_CTL_REPLY = 101,	/* root -> ctl: ok, error | result */
 	MSG_CTL_STREAM = 102,	/* root -> ctl: one item of a stream */
+	MSG_CTL_CANCEL = 103,	/* gateway -> root: rid; its request (a
+				   follow) is no longer wanted */
 };
 
 const char	*msg_type_name(int);
+
+/*
+ * The gateway (the child named "gateway") sends CTL_REQUEST on its fd 3
+ * with a "rid" of its choosing; the root's CTL_REPLY and CTL_STREAM to it
+ * carry the same "rid".  Many requests are in flight at once.
+ */
 
 /*
  * A control request, as the root reads it:

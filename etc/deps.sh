@@ -10,13 +10,16 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends build-essential pkg-config \
     libev-dev libmsgpack-dev libcurl4-openssl-dev libinih-dev check \
     libjansson-dev libsqlite3-dev uthash-dev jq procps util-linux tzdata \
-    python3 >/dev/null
+    python3 libmicrohttpd-dev libjwt-dev libssl-dev libgnutls28-dev \
+    curl openssl >/dev/null
 # the MCP tests run the real @modelcontextprotocol/server-everything (npm);
 # a Node.js that already has its npm (NodeSource's nodejs conflicts with
 # Debian's npm package) is kept
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
+# make check: promtool (the gateway's /metrics); make bench: wrk
+apt-get install -y -qq --no-install-recommends prometheus wrk >/dev/null
 # make fuzz: clang and its libFuzzer runtime (make check needs neither)
 apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev \
     >/dev/null

@@ -32,6 +32,7 @@
 #include "engine/events.h"
 #include "client.h"
 #include "control.h"
+#include "control_int.h"
 #include "verbs.h"
 
 #define CTL_HWM		(32 * 1024 * 1024)	/* unused: replies are forced,
@@ -40,26 +41,12 @@
 #define SHUTDOWN_FLUSH_MS 100	/* at exit, for all clients together */
 #define HANDLERS_MAX	64	/* verbs served */
 
-struct client {
-	TAILQ_ENTRY(client)	 entry;
-	uint64_t		 id;
-	struct peer		*peer;
-	uid_t			 uid;
-	int			 dead;
-	int			 following;
-	int			 busy;		/* a deferred reply is due */
-	int			 wants_report;
-	int			 versioned;	/* its protocol version is known */
-	int			 closing;	/* dropped once its queue is out */
-	ev_timer		 linger;
-	char			 why[64];
-};
 
-static TAILQ_HEAD(, client) clients = TAILQ_HEAD_INITIALIZER(clients);
+struct clientq	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static int		 listen_fd = -1;
 static ev_io		 accept_io;
 static ev_prepare	 reaper;
-static uint64_t		 next_client_id = 1;
+uint64_t		 next_client_id = 1;
 static char		*sock_path;
 static char		 errbuf[8192];
 
@@ -86,6 +73,11 @@ client_by_id(uint64_t id)
 size_t
 client_queued(struct client *cl)
 {
+	struct peer *p;
+
+	if (cl->relay)
+		return !cl->dead && (p = relay_peer(cl)) != NULL ?
+		    peer_queued(p) : 0;
 	return cl->dead ? 0 : peer_queued(cl->peer);
 }
 
@@ -101,6 +93,8 @@ client_send(struct client *cl, msgpack_sbuffer *sb)
 		errno = EPIPE;
 		return -1;
 	}
+	if (cl->relay)
+		return relay_send(cl, sb);
 	return peer_send_flags(cl->peer, sb->data, sb->size, PEER_FORCE);
 }
 
@@ -112,6 +106,10 @@ client_drop(struct client *cl, const char *why)
 		return;
 	log_debug("control client %llu dropped: %s",
 	    (unsigned long long)cl->id, why);
+	if (cl->relay) {
+		relay_end(cl, why);
+		return;
+	}
 	cl->dead = 1;
 	if (cl->closing)
 		ev_timer_stop(D->loop, &cl->linger);
@@ -152,6 +150,10 @@ client_drained(struct peer *p, void *arg)
 void
 client_watch_drain(struct client *cl, size_t lowat)
 {
+	if (cl->relay) {
+		cl->want_drain = 1;
+		return;
+	}
 	peer_set_drain(cl->peer, client_drained, lowat);
 }
 
@@ -175,6 +177,10 @@ client_close(struct client *cl, const char *why)
 {
 	if (cl->dead || cl->closing)
 		return;
+	if (cl->relay) {
+		relay_end(cl, why);
+		return;
+	}
 	cl->closing = 1;
 	snprintf(cl->why, sizeof(cl->why), "%s", why);
 	events_unsubscribe(cl);
@@ -194,10 +200,13 @@ reaper_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)w;
 	(void)revents;
 	TAILQ_FOREACH_SAFE(cl, &clients, entry, t) {
+		if (cl->relay && !cl->dead && relay_peer(cl) == NULL)
+			relay_end(cl, "the gateway is gone");
 		if (!cl->dead)
 			continue;
 		TAILQ_REMOVE(&clients, cl, entry);
-		peer_free(cl->peer);
+		if (cl->peer != NULL)
+			peer_free(cl->peer);
 		free(cl);
 	}
 }
@@ -246,6 +255,8 @@ reply_ok_packed(uint64_t cid, const char *data, size_t len)
 	}
 	cl->busy = 0;
 	msgpack_sbuffer_destroy(&sb);
+	if (cl->relay)
+		cl->dead = 1;		/* answered: the request is over */
 }
 
 /* Send {t: REPLY, ok: false, error: msg}. */
@@ -262,6 +273,8 @@ reply_error(uint64_t cid, const char *msg)
 	(void)client_send(cl, &sb);
 	cl->busy = 0;
 	msgpack_sbuffer_destroy(&sb);
+	if (cl->relay)
+		cl->dead = 1;
 }
 
 /* The client follows the event stream (events --follow). */
@@ -363,7 +376,7 @@ clients_flushed(void)
 	struct client *cl;
 
 	TAILQ_FOREACH(cl, &clients, entry)
-		if (!cl->dead && peer_queued(cl->peer) > 0)
+		if (!cl->dead && !cl->relay && peer_queued(cl->peer) > 0)
 			return 0;
 	return 1;
 }
@@ -410,7 +423,7 @@ control_flush_all(int timeout_ms)
 	if (listen_fd != -1)
 		ev_io_stop(D->loop, &accept_io);
 	TAILQ_FOREACH(cl, &clients, entry)
-		if (!cl->dead)
+		if (!cl->dead && !cl->relay)
 			peer_pause(cl->peer, 1);
 	if (clients_flushed())
 		return;
@@ -520,7 +533,7 @@ args_utf8(const struct ctl_verb *v, const union ctl_args *a)
 }
 
 /* Run a verb with its checked arguments; answer unless it will later. */
-static void
+void
 client_run(struct client *cl, const struct ctl_verb *v, ctl_verb_fn fn,
     const union ctl_args *a)
 {
@@ -876,7 +889,8 @@ control_close(void)
 		if (cl->closing && !cl->dead)
 			ev_timer_stop(D->loop, &cl->linger);
 		events_unsubscribe(cl);
-		peer_free(cl->peer);
+		if (cl->peer != NULL)
+			peer_free(cl->peer);
 		free(cl);
 	}
 }

@@ -39,6 +39,9 @@ const struct kind_ops *kind_of(const struct child *);
 int	 msg_dispatch(struct child *, int type, const struct msg_view *,
 	    const char **bad);
 int	 msg_sender_ok(const struct child *, int type);
+/* 1 when type goes raw; then -1 with *bad if the handler refused it */
+int	 msg_dispatch_raw(struct child *, int type, const msgpack_object *,
+	    const char **bad, int *r);
 void	 domains_configure(struct config *, int reload);
 int	 domains_degraded(void);
 int	 domains_inflight(void);

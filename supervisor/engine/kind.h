@@ -66,4 +66,10 @@ void	 msg_register(int lo, int hi, msg_handler_fn, const char *bad,
 	    struct msg_sender);
 void	 domain_register(const struct domain_ops *);
 
+/* Types with no table (the control types from the gateway): the handler
+ * gets the raw map, once the sender is trusted and said HELLO. */
+typedef int (*msg_raw_fn)(struct child *, const msgpack_object *);
+void	 msg_register_raw(int lo, int hi, msg_raw_fn, const char *bad,
+	    struct msg_sender);
+
 #endif

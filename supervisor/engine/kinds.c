@@ -18,6 +18,7 @@ static const struct kind_ops	*kinds[KIND_COUNT];
 static struct {
 	int		 lo, hi;
 	msg_handler_fn	 fn;
+	msg_raw_fn	 raw;
 	const char	*bad;
 	struct msg_sender sender;
 } handlers[MSG_HANDLERS];
@@ -51,6 +52,15 @@ msg_register(int lo, int hi, msg_handler_fn fn, const char *bad,
 	handlers[nhandlers].bad = bad;
 	handlers[nhandlers].sender = sender;
 	nhandlers++;
+}
+
+/* Types lo..hi go raw (no table) to fn, from sender only. */
+void
+msg_register_raw(int lo, int hi, msg_raw_fn fn, const char *bad,
+    struct msg_sender sender)
+{
+	msg_register(lo, hi, NULL, bad, sender);
+	handlers[nhandlers - 1].raw = fn;
 }
 
 /* A domain's hooks; called in registration order. */
@@ -111,6 +121,23 @@ msg_dispatch(struct child *c, int type, const struct msg_view *m,
 	if (!c->hello)
 		return -1;
 	return handlers[i].fn(c, type, m);
+}
+
+/*
+ * A type registered raw: 1, with *r 0 or -1 (*bad set) from its handler;
+ * 0 when the type is not raw (msg_dispatch reads it against its table).
+ */
+int
+msg_dispatch_raw(struct child *c, int type, const msgpack_object *m,
+    const char **bad, int *r)
+{
+	int i;
+
+	if ((i = msg_find(type)) == -1 || handlers[i].raw == NULL)
+		return 0;
+	*bad = handlers[i].bad;
+	*r = c->hello ? handlers[i].raw(c, m) : -1;
+	return 1;
 }
 
 /* A config is applied (at start, or reload = 1). */

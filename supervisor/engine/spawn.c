@@ -272,6 +272,11 @@ child_msg(struct peer *p, const msgpack_object *m, void *arg)
 	}
 	if (trust_check(c, t) == -1)
 		return 0;
+	if (t == (int)t && msg_dispatch_raw(c, (int)t, m, &bad, &r)) {
+		if (r == -1)
+			child_bad(c, bad);
+		return 0;
+	}
 	if (r == -1) {
 		child_bad(c, err);
 		return 0;

@@ -17,3 +17,5 @@ if [ -f "$EVERY" ]; then
 	"$MOBKIT_TESTBIN/mcpbench" "$MOBKIT_BIN" ${BENCH_MCP:-2000} node "$(cd "$(dirname "$EVERY")" && pwd)/index.js" stdio
 fi
 "$MOBKIT_TESTBIN/mcpbench" "$MOBKIT_BIN" ${BENCH_MCP:-2000} python3 "$(cd "$(dirname "$0")/../fixtures" && pwd)/mcpserver.py"
+echo
+sh "$(dirname "$0")/gwbench.sh" "$MOBKIT_BIN" ${BENCH_GW_SECONDS:-5} ${BENCH_CTL:-500}
