@@ -1,0 +1,2 @@
+#include "gateway.h"
+void console_serve(struct hreq *r, const struct gw_route *rt, char **p, int n) { (void)rt; (void)p; (void)n; hreq_error(r, 404, "x"); }
