@@ -343,14 +343,29 @@ request(struct hreq *r, json_t *msg)
 		rpc_error(r, 200, c->id, -32601, "method not found");
 }
 
-/* POST /mcp: one JSON-RPC message (a batch of notifications is taken). */
+/* What a JSON-RPC message is: 1 a request, 0 a notification or a
+ * response, -1 neither. */
+static int
+kind_of(json_t *m)
+{
+	if (!json_is_object(m))
+		return -1;
+	if (json_is_string(json_object_get(m, "method")))
+		return json_object_get(m, "id") != NULL;
+	if (json_object_get(m, "id") != NULL && (json_object_get(m,
+	    "result") != NULL || json_object_get(m, "error") != NULL))
+		return 0;
+	return -1;
+}
+
+/* POST /mcp: one JSON-RPC message (a batch without requests is taken). */
 void
 mcps_post(struct hreq *r, const struct gw_route *rt, char **p, int np)
 {
 	json_t *msg, *e;
 	json_error_t err;
 	size_t i;
-	int reqs = 0;
+	int k = 0, ke;
 
 	(void)rt;
 	(void)p;
@@ -360,23 +375,20 @@ mcps_post(struct hreq *r, const struct gw_route *rt, char **p, int np)
 		rpc_error(r, 400, NULL, -32700, "parse error: not JSON");
 		return;
 	}
-	if (json_is_array(msg)) {
+	if (json_is_array(msg) && json_array_size(msg) > 0) {
 		json_array_foreach(msg, i, e)
-			reqs += json_object_get(e, "method") != NULL &&
-			    json_object_get(e, "id") != NULL;
-	} else if (json_is_object(msg))
-		reqs = json_object_get(msg, "method") != NULL &&
-		    json_object_get(msg, "id") != NULL;
-	if (!json_is_object(msg) && !json_is_array(msg))
-		rpc_error(r, 400, NULL, -32600, "invalid request");
-	else if (json_is_array(msg) && reqs > 0)
+			if ((ke = kind_of(e)) != 0)
+				k = k == -1 ? -1 : ke;
+	} else
+		k = kind_of(msg);
+	if (k == -1)
+		rpc_error(r, 400, json_object_get(msg, "id"), -32600,
+		    "invalid request: not a JSON-RPC 2.0 message");
+	else if (json_is_array(msg) && k == 1)
 		rpc_error(r, 400, NULL, -32600, "batches of requests are not "
 		    "supported: send one request a POST");
-	else if (reqs == 0)
+	else if (k == 0)
 		hreq_answer(r, 202, "application/json", NULL, 0);
-	else if (!json_is_string(json_object_get(msg, "method")))
-		rpc_error(r, 400, json_object_get(msg, "id"), -32600,
-		    "invalid request: no method");
 	else
 		request(r, msg);
 	json_decref(msg);
