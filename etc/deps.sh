@@ -14,6 +14,9 @@ apt-get install -y -qq --no-install-recommends build-essential pkg-config \
     curl openssl >/dev/null
 # make check: promtool (the gateway's /metrics); make bench: wrk
 apt-get install -y -qq --no-install-recommends prometheus wrk >/dev/null
+# make check: the console's test drives a headless Chromium (puppeteer-core
+# from npm, with the node and npm the MCP tests need)
+apt-get install -y -qq --no-install-recommends chromium >/dev/null
 # make fuzz: clang and its libFuzzer runtime (make check needs neither)
 apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev \
     >/dev/null
