@@ -15,8 +15,9 @@
  * mobkit_conversation (conversation), mobkit_inputs (inputs),
  * mobkit_restart (restart).
  *
- * Invariant: the same auth as the rest (the route needs the token); a
- * session is only a name we gave out, bounded in number (oldest out).
+ * Invariant: the same auth as the rest (the route needs the token), and
+ * a browser's Origin must be this host; a session is only a name we gave
+ * out, bounded in number (oldest out).
  */
 #include <sys/random.h>
 
@@ -343,6 +344,23 @@ request(struct hreq *r, json_t *msg)
 		rpc_error(r, 200, c->id, -32601, "method not found");
 }
 
+/*
+ * A browser's request from another origin (DNS rebinding): its Origin
+ * must name the host it was sent to.  Other clients send no Origin.
+ */
+static int
+origin_ok(struct hreq *r)
+{
+	const char *o = hreq_header(r, "Origin"), *h = hreq_header(r, "Host");
+	const char *p;
+
+	if (o == NULL)
+		return 1;
+	if (h == NULL || (p = strstr(o, "://")) == NULL)
+		return 0;
+	return strcmp(p + 3, h) == 0;
+}
+
 /* What a JSON-RPC message is: 1 a request, 0 a notification or a
  * response, -1 neither. */
 static int
@@ -370,6 +388,10 @@ mcps_post(struct hreq *r, const struct gw_route *rt, char **p, int np)
 	(void)rt;
 	(void)p;
 	(void)np;
+	if (!origin_ok(r)) {
+		rpc_error(r, 403, NULL, -32000, "Origin is not this host");
+		return;
+	}
 	if ((msg = json_loadb(r->body ? r->body : "", r->blen, 0, &err)) ==
 	    NULL) {
 		rpc_error(r, 400, NULL, -32700, "parse error: not JSON");

@@ -51,4 +51,10 @@ tail -1 "$T/browser.out" | grep -qx ok || fail "browser: $(cat "$T/browser.out")
 # the pid the page showed is the tree's
 [ "$(cat "$T/pid")" = "$(pid_of a)" ] && [ "$(pid_of a)" != "$p0" ] ||
 	fail "the page's pid $(cat "$T/pid"), the tree's $(pid_of a), before $p0"
+# console = false (a reload restarts the gateway with it): no page, the API on
+sed -i 's/^token_file = tokens$/token_file = tokens\nconsole = false/' "$CFG"
+jctl reload >/dev/null || fail "reload: $(jctl reload)"
+wait_for "no console" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $GW_URL/)\" = 404 ]"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$GW_URL/app.js")" = 404 ] || fail "app.js with console = false"
+wait_for "the API" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer $GW_TOKEN' $GW_URL/v1/status)\" = 200 ]"
 exit 0

@@ -3,7 +3,8 @@
 # initialize (a session), ping, the tools listed, mobkit_members,
 # mobkit_status, mobkit_send waiting for an echo member's reply,
 # mobkit_conversation, an unknown tool; then the transport's rules by
-# curl: no token 401, no session 400, an unknown session 404, GET 405,
+# curl: no token 401, no session 400, an unknown session 404, another
+# Origin 403, GET 405,
 # a notification 202, DELETE ends the session.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw.sh"
@@ -46,6 +47,8 @@ expect 200 POST /mcp $J -H "Mcp-Session-Id: $sid" -d '{"jsonrpc":"2.0","id":6,"m
 body_is '.error.code == -32601'
 expect 400 POST /mcp $J -H "Mcp-Session-Id: $sid" -d 'not json'
 body_is '.error.code == -32700'
+expect 403 POST /mcp $J -H "Mcp-Session-Id: $sid" -H 'Origin: http://evil.example' -d '{"jsonrpc":"2.0","id":8,"method":"ping"}'
+expect 200 POST /mcp $J -H "Mcp-Session-Id: $sid" -H "Origin: http://127.0.0.1:$GW_PORT" -d '{"jsonrpc":"2.0","id":9,"method":"ping"}'
 expect 405 GET /mcp -H "Mcp-Session-Id: $sid"
 expect 200 DELETE /mcp -H "Mcp-Session-Id: $sid"
 expect 404 POST /mcp $J -H "Mcp-Session-Id: $sid" -d '{"jsonrpc":"2.0","id":7,"method":"ping"}'
