@@ -6,6 +6,8 @@
  * when given) and its reply comes back as a chat.completion, or, with
  * "stream": true, as chat.completion.chunk events ending "data: [DONE]"
  * (the streamed input of sse.c, its events written in OpenAI's shape).
+ * A completion not streamed has its usage when the turn's run_completed
+ * event gives one (the events since the seq before the send).
  * GET /v1/models: the members as models, in OpenAI's list shape.
  *
  * Invariant: the input goes through the root's send verb like any other;
@@ -26,6 +28,10 @@ struct oa {
 	long long created;
 	size_t	 sent;		/* bytes of content streamed */
 	int	 started;	/* the role chunk is out */
+	json_t	*args;		/* of the send (not streamed) */
+	json_int_t since;	/* the newest event seq before it */
+	json_t	*answer;	/* the completion, waiting for its usage */
+	char	*input_id;
 };
 
 static void
@@ -37,6 +43,9 @@ oa_free(void *p)
 		return;
 	free(o->model);
 	free(o->id);
+	json_decref(o->args);
+	json_decref(o->answer);
+	free(o->input_id);
 	free(o);
 }
 
@@ -215,7 +224,9 @@ oa_format(struct hreq *r, const char *type, json_t *data)
 	}
 }
 
-/* The waited send answered: the chat.completion. */
+static void	usage_find(struct hreq *, const char *);
+
+/* The waited send answered: the chat.completion (its usage next). */
 static void
 chat_done(struct hreq *r, int ok, json_t *res, const char *error)
 {
@@ -246,11 +257,75 @@ chat_done(struct hreq *r, int ok, json_t *res, const char *error)
 	snprintf(id, sizeof(id), "chatcmpl-%s", json_string_value(
 	    json_object_get(res, "input_id")) ? json_string_value(
 	    json_object_get(res, "input_id")) : "mobkit");
-	hreq_json(r, 200, json_pack("{s:s,s:s,s:I,s:s,s:[{s:i,s:{s:s,s:s},"
-	    "s:s}]}", "id", id, "object", "chat.completion", "created",
-	    o->created, "model", o->model, "choices", "index", 0, "message",
-	    "role", "assistant", "content", t ? t : "", "finish_reason",
-	    "stop"));
+	o->answer = json_pack("{s:s,s:s,s:I,s:s,s:[{s:i,s:{s:s,s:s},s:s}]}",
+	    "id", id, "object", "chat.completion", "created", o->created,
+	    "model", o->model, "choices", "index", 0, "message", "role",
+	    "assistant", "content", t ? t : "", "finish_reason", "stop");
+	usage_find(r, json_string_value(json_object_get(res, "input_id")));
+}
+
+/* run_completed of our input: its usage, in OpenAI's words. */
+static void
+usage_item(struct hreq *r, json_t *item)
+{
+	struct oa *o = r->ctx;
+	json_t *p = json_object_get(item, "payload");
+	json_t *u = json_object_get(p, "usage");
+	const char *id = json_string_value(json_object_get(p, "input_id"));
+
+	if (o->input_id == NULL || id == NULL || strcmp(id, o->input_id) !=
+	    0 || !json_is_object(u))
+		return;
+	json_object_set_new(o->answer, "usage", json_pack("{s:O,s:O,s:O}",
+	    "prompt_tokens", json_object_get(u, "input_tokens"),
+	    "completion_tokens", json_object_get(u, "output_tokens"),
+	    "total_tokens", json_object_get(u, "total_tokens")));
+}
+
+/* The completion, with its usage when the events had it. */
+static void
+usage_done(struct hreq *r, int ok, json_t *res, const char *error)
+{
+	struct oa *o = r->ctx;
+
+	(void)ok;
+	(void)res;
+	(void)error;
+	r->rid = 0;
+	hreq_json(r, 200, json_incref(o->answer));
+}
+
+/* Look for the turn's usage among the events since the send. */
+static void
+usage_find(struct hreq *r, const char *input_id)
+{
+	struct oa *o = r->ctx;
+	json_t *a;
+
+	if (input_id == NULL || o->since < 0 ||
+	    (o->input_id = strdup(input_id)) == NULL) {
+		hreq_json(r, 200, json_incref(o->answer));
+		return;
+	}
+	a = json_pack("{s:I,s:s}", "since", o->since, "type",
+	    "run_completed");
+	r->rid = root_call(r, "events", a, usage_item, usage_done);
+	json_decref(a);
+	if (r->rid == 0)
+		hreq_json(r, 200, json_incref(o->answer));
+}
+
+/* The newest seq is known: now send, and wait for the reply. */
+static void
+chat_send(struct hreq *r, int ok, json_t *res, const char *error)
+{
+	struct oa *o = r->ctx;
+
+	(void)error;
+	o->since = ok && json_is_integer(json_object_get(res, "last_seq")) ?
+	    json_integer_value(json_object_get(res, "last_seq")) : -1;
+	if ((r->rid = root_call(r, "send", o->args, NULL, chat_done)) == 0)
+		oa_error(r, 503, "mobkitd is unreachable");
 }
 
 /* POST /v1/chat/completions */
@@ -295,8 +370,13 @@ oa_chat(struct hreq *r, const struct gw_route *rt, char **params, int np)
 		sse_send_stream(r, model, args);
 		sse_set_format(r, oa_format);
 	} else {
+		/* the newest seq now (no event has this type), then send */
 		json_object_set_new(args, "wait", json_true());
-		if ((r->rid = root_call(r, "send", args, NULL, chat_done)) == 0)
+		o->args = json_incref(args);
+		json_decref(args);
+		args = json_pack("{s:s}", "type", "gateway.none");
+		if ((r->rid = root_call(r, "events", args, NULL, chat_send)) ==
+		    0)
 			oa_error(r, 503, "mobkitd is unreachable");
 	}
 	json_decref(args);
