@@ -45,6 +45,7 @@ STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c
 SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(STORE) \
+	   supervisor/control_relay.c \
 	   $(ENGINE) $(MOB)
 CTL	 = supervisor/mobkitctl.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \

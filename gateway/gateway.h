@@ -44,6 +44,7 @@ struct gw_settings {
 
 extern struct gw_settings GS;
 extern struct ev_loop *gw_loop;
+extern int	 gw_stopping;	/* the loop is ending: start nothing */
 
 struct hreq;
 
@@ -124,6 +125,7 @@ void	 sse_send_stream(struct hreq *, const char *member, json_t *body);
 ssize_t	 sse_read(struct hreq *, char *buf, size_t max);
 void	 sse_free(struct sse *);
 void	 sse_keepalive_start(void);
+void	 sse_feed_start(void);
 
 /* metrics.c */
 void	 metrics_serve(struct hreq *);

@@ -30,7 +30,7 @@
 
 #define CONN_LIMIT	4096	/* at most; less when the fd limit is lower */
 #define FDS_SPARE	64	/* fds kept for the rest of the process */
-#define CONN_MEMORY	(64 * 1024)	/* headers and the read buffer */
+#define CONN_MEMORY	(16 * 1024)	/* headers and the read buffer */
 #define CONN_TIMEOUT	120		/* seconds idle */
 
 static LIST_HEAD(, hreq) hreqs = LIST_HEAD_INITIALIZER(hreqs);
@@ -204,7 +204,7 @@ queue_answer(struct hreq *r)
 
 	if (r->sse != NULL && r->status == 0) {
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
-		    16 * 1024, stream_reader, r, NULL);
+		    4096, stream_reader, r, NULL);
 		MHD_add_response_header(resp, "Content-Type",
 		    "text/event-stream");
 		MHD_add_response_header(resp, "Cache-Control", "no-cache");

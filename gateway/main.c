@@ -35,6 +35,7 @@ struct call {
 
 struct gw_settings GS;
 struct ev_loop	*gw_loop;
+int		 gw_stopping;
 static struct mkchild mk;
 static struct call *calls;
 static uint64_t	 next_rid = 1;
@@ -196,6 +197,7 @@ on_stop(void *arg)
 {
 	(void)arg;
 	log_info("stopping");
+	gw_stopping = 1;
 	ev_break(gw_loop, EVBREAK_ALL);
 }
 
@@ -224,7 +226,9 @@ main(int argc, char *argv[])
 		return 1;
 	gw_ready();
 	sse_keepalive_start();
+	sse_feed_start();
 	ev_run(gw_loop, 0);
+	gw_stopping = 1;
 	calls_fail();
 	http_stop();
 	if (mk.peer != NULL)

@@ -252,16 +252,16 @@ r_verb(struct hreq *r, const struct gw_route *rt, char **params, int np)
 		json_object_set(args, "at", json_object_get(args, "at_ms"));
 		json_object_del(args, "at_ms");
 	}
-	if (strcmp(rt->verb, "call") == 0) {
-		json_t *a = json_pack("{s:O,s:O,s:s}", "server",
+	if (strcmp(rt->verb, "call") == 0) {	/* call SERVER TOOL --args */
+		json_t *a = json_pack("{s:O,s:O}", "server",
 		    json_object_get(args, "server"), "tool",
-		    json_object_get(args, "tool"), "arguments", "");
+		    json_object_get(args, "tool"));
 		char *s;
 
 		json_object_del(args, "server");
 		json_object_del(args, "tool");
 		s = json_dumps(args, JSON_COMPACT);
-		json_object_set_new(a, "arguments", json_string(s));
+		json_object_set_new(a, "args", json_string(s));
 		free(s);
 		json_decref(args);
 		args = a;

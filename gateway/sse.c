@@ -13,6 +13,14 @@
  * one made here), its text_delta events go out as "delta" events, and the
  * same keyed send with wait gives the one "result" event.
  *
+ * One follow of every event (the feed) is held by the gateway for all its
+ * streams: a new stream replays what it missed (after its Last-Event-ID)
+ * with a one-shot events call, holding the feed's events that come
+ * meanwhile, then goes live on the feed after the replay's last_seq.  The
+ * root thus sends each event once to the gateway, however many streams,
+ * and each stream sees each seq once (its cursor).  A feed the root drops
+ * (lagged) follows again after the last seq it had.
+ *
  * Every stream has its own buffer, bounded (SSE_BUF_MAX): a client that
  * does not read is dropped with a last "dropped" event giving the seq to
  * resume from; it never slows the root, the gateway or other clients.  A
@@ -33,6 +41,7 @@
 #define SSE_BUF_MAX	(1024 * 1024)
 #define KEEPALIVE_S	15.0
 #define PENDING_MAX	4096	/* deltas held until the input id is known */
+#define HELD_MAX	65536	/* feed events held while a stream replays */
 
 struct sse {
 	LIST_ENTRY(sse)	 entry;
@@ -41,6 +50,11 @@ struct sse {
 	size_t		 len, off;
 	int		 ended;		/* nothing more after buf */
 	char		*name;		/* ?name= filter */
+	char		*source, *type;	/* ?source=, ?type= (a trailing *) */
+	int		 follows;	/* of the feed (GET /v1/events) */
+	int		 live;		/* replayed: the feed's events go out */
+	int64_t		 cursor;	/* the last seq handed over or skipped */
+	json_t		*held;		/* feed events during the replay */
 	/* a streamed input */
 	char		*member;
 	char		*input_id;
@@ -73,6 +87,9 @@ sse_free(struct sse *s)
 	LIST_REMOVE(s, entry);
 	free(s->buf);
 	free(s->name);
+	free(s->source);
+	free(s->type);
+	json_decref(s->held);
 	free(s->member);
 	free(s->input_id);
 	json_decref(s->args);
@@ -126,28 +143,36 @@ put_error(struct sse *s, const char *type, unsigned status, const char *msg)
 	json_decref(e);
 }
 
-/* One event: "id:" (when seq > 0), "event:", "data:" (JSON, one line). */
-static void
-put_event(struct sse *s, int64_t seq, const char *type, json_t *data)
+/* The text of one event: "id:" (seq > 0), "event:", "data:" (one line). */
+static char *
+frame_text(int64_t seq, const char *type, json_t *data, size_t *len)
 {
-	char head[160], *d, *msg;
-	size_t len;
+	char *d, *f;
+	size_t dlen;
 	int n;
+
+	d = json_text(data, &dlen);
+	if (seq > 0)
+		n = asprintf(&f, "id: %lld\nevent: %s\ndata: %s\n\n",
+		    (long long)seq, type, d);
+	else
+		n = asprintf(&f, "event: %s\ndata: %s\n\n", type, d);
+	free(d);
+	if (n == -1)
+		fatal("asprintf");
+	*len = (size_t)n;
+	return f;
+}
+
+/* An event's text to a stream; past the bound, the stream is dropped. */
+static void
+put_frame(struct sse *s, int64_t seq, const char *f, size_t len)
+{
+	char *msg;
 
 	if (s->ended)
 		return;
-	if (s->fmt != NULL) {
-		s->fmt(s->r, type, data);
-		return;
-	}
-	d = json_text(data, &len);
-	if (seq > 0)
-		n = snprintf(head, sizeof(head), "id: %lld\nevent: %s\ndata: ",
-		    (long long)seq, type);
-	else
-		n = snprintf(head, sizeof(head), "event: %s\ndata: ", type);
-	if (s->len - s->off + (size_t)n + len + 2 > SSE_BUF_MAX) {
-		free(d);
+	if (s->len - s->off + len > SSE_BUF_MAX) {
 		if (asprintf(&msg, "event: dropped\ndata: {\"error\":"
 		    "\"slow_client\",\"message\":\"the client did not read "
 		    "fast enough\",\"resume_from_seq\":%lld}\n\n",
@@ -160,10 +185,25 @@ put_event(struct sse *s, int64_t seq, const char *type, json_t *data)
 		sse_end(s);
 		return;
 	}
-	put_raw(s, head, (size_t)n);
-	put_raw(s, d, len);
-	put_raw(s, "\n\n", 2);
-	free(d);
+	put_raw(s, f, len);
+}
+
+/* One event to one stream. */
+static void
+put_event(struct sse *s, int64_t seq, const char *type, json_t *data)
+{
+	size_t len;
+	char *f;
+
+	if (s->ended)
+		return;
+	if (s->fmt != NULL) {
+		s->fmt(s->r, type, data);
+		return;
+	}
+	f = frame_text(seq, type, data, &len);
+	put_frame(s, seq, f, len);
+	free(f);
 }
 
 /* What the stream has for MHD: bytes, 0 (nothing yet), -1 (the end). */
@@ -292,10 +332,218 @@ events_args(struct hreq *r, int follow)
 	return a;
 }
 
+/* --- the feed: one follow for every stream ---------------------------- */
+
+static struct {
+	uint64_t	 rid;
+	int64_t		 last;		/* the last seq it gave */
+	int		 started;
+} feed;
+static ev_timer	 feed_retry;
+
+static void	feed_follow(void);
+
+/* A root filter: exact, or a prefix ending in '*'. */
+static int
+filter_ok(const char *want, const char *have)
+{
+	size_t n;
+
+	if (want == NULL)
+		return 1;
+	if (have == NULL)
+		return 0;
+	n = strlen(want);
+	if (n > 0 && want[n - 1] == '*')
+		return strncmp(want, have, n - 1) == 0;
+	return strcmp(want, have) == 0;
+}
+
+/* An event's text, made once for all the streams it goes to. */
+struct frame {
+	char	*f;
+	size_t	 len;
+};
+
+/*
+ * A feed event to a live stream: once (its cursor), if it passes the
+ * stream's filters.
+ */
+static void
+stream_offer(struct sse *s, json_t *item, struct frame *fr)
+{
+	int64_t seq = json_integer_value(json_object_get(item, "seq"));
+	const char *type = json_string_value(json_object_get(item,
+	    "event_type"));
+
+	if (s->ended || seq <= s->cursor)
+		return;
+	s->cursor = seq;
+	if (!filter_ok(s->source, json_string_value(json_object_get(item,
+	    "source"))) || !filter_ok(s->type, type) || !name_ok(s->name,
+	    item))
+		return;
+	if (fr->f == NULL)
+		fr->f = frame_text(seq, type ? type : "event", item, &fr->len);
+	put_frame(s, seq, fr->f, fr->len);
+}
+
+static void
+feed_item(struct hreq *r, json_t *item)
+{
+	struct frame fr = { NULL, 0 };
+	struct sse *s;
+
+	(void)r;
+	if (json_object_get(item, "error") != NULL)
+		return;		/* lagged: the end follows, then again */
+	if (json_object_get(item, "gap") != NULL) {
+		LIST_FOREACH(s, &streams, entry)
+			if (s->follows && s->live && !s->ended)
+				put_event(s, 0, "gap", json_object_get(item,
+				    "gap"));
+		return;
+	}
+	feed.last = json_integer_value(json_object_get(item, "seq"));
+	LIST_FOREACH(s, &streams, entry) {
+		if (!s->follows || s->ended)
+			continue;
+		if (s->live)
+			stream_offer(s, item, &fr);
+		else if (json_array_size(s->held) < HELD_MAX)
+			json_array_append(s->held, item);
+		else {
+			put_error(s, "dropped", 503, "too many events while "
+			    "replaying");
+			sse_end(s);
+		}
+	}
+	free(fr.f);
+}
+
+/* The root ended the feed (it lagged, or the root stops): again. */
+static void
+feed_done(struct hreq *r, int ok, json_t *res, const char *error)
+{
+	(void)r;
+	(void)res;
+	feed.rid = 0;
+	if (!gw_stopping) {
+		log_info("event feed ended (%s): following again after seq "
+		    "%lld", ok ? "done" : error, (long long)feed.last);
+		ev_timer_start(gw_loop, &feed_retry);
+	}
+}
+
+static void
+feed_follow(void)
+{
+	json_t *a = json_pack("{s:I,s:b}", "since", (json_int_t)feed.last,
+	    "follow", 1);
+
+	feed.rid = root_call(NULL, "events", a, feed_item, feed_done);
+	json_decref(a);
+}
+
+/* The newest seq at start: the feed follows from it. */
+static void
+feed_first(struct hreq *r, int ok, json_t *res, const char *error)
+{
+	(void)r;
+	if (!ok) {
+		log_warnx("event feed: %s", error);
+		if (!gw_stopping)
+			ev_timer_start(gw_loop, &feed_retry);
+		return;
+	}
+	feed.last = json_integer_value(json_object_get(res, "last_seq"));
+	feed.started = 1;
+	feed_follow();
+}
+
+static void
+feed_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	json_t *q;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (feed.started) {
+		feed_follow();
+		return;
+	}
+	q = json_pack("{s:s}", "type", "gateway.none");
+	(void)root_call(NULL, "events", q, NULL, feed_first);
+	json_decref(q);
+}
+
+/* Follow every event, for the streams (at start, once the root is up). */
+void
+sse_feed_start(void)
+{
+	ev_timer_init(&feed_retry, feed_retry_cb, 0.1, 0.);
+	feed_retry_cb(gw_loop, &feed_retry, 0);
+}
+
+/* A stream's replay is over (last_seq): live from there. */
+static void
+replay_done(struct hreq *r, int ok, json_t *res, const char *error)
+{
+	struct sse *s = r->sse;
+	int64_t last;
+	json_t *e;
+	size_t i;
+
+	r->rid = 0;
+	if (!ok) {
+		put_error(s, "error", 503, error);
+		sse_end(s);
+		return;
+	}
+	last = json_integer_value(json_object_get(res, "last_seq"));
+	if (last > s->cursor)
+		s->cursor = last;
+	s->live = 1;
+	json_array_foreach(s->held, i, e) {
+		struct frame fr = { NULL, 0 };
+
+		stream_offer(s, e, &fr);
+		free(fr.f);
+	}
+	json_array_clear(s->held);
+}
+
+/* A replayed event: it moves the cursor too. */
+static void
+replay_item(struct hreq *r, json_t *item)
+{
+	struct sse *s = r->sse;
+	int64_t seq = json_integer_value(json_object_get(item, "seq"));
+
+	if (seq > s->cursor)
+		s->cursor = seq;
+	events_item(r, item);
+}
+
+/* ?x= into a new string, or NULL. */
+static char *
+query_dup(struct hreq *r, const char *name)
+{
+	const char *v = hreq_query(r, name);
+	char *d;
+
+	if (v == NULL)
+		return NULL;
+	if ((d = strdup(v)) == NULL)
+		fatal("strdup");
+	return d;
+}
+
 void
 sse_events(struct hreq *r)
 {
-	const char *acc = hreq_header(r, "Accept"), *name;
+	const char *acc = hreq_header(r, "Accept");
 	json_t *args;
 	struct sse *s;
 
@@ -315,15 +563,18 @@ sse_events(struct hreq *r)
 		return;
 	}
 	s = sse_new(r);
-	if ((name = hreq_query(r, "name")) != NULL &&
-	    (s->name = strdup(name)) == NULL)
-		fatal("strdup");
+	s->name = query_dup(r, "name");
+	s->source = query_dup(r, "source");
+	s->type = query_dup(r, "type");
+	s->follows = 1;
+	s->held = json_array();
 	args = events_args(r, 1);
-	r->rid = root_call(r, "events", args, events_item, events_done);
+	json_object_del(args, "follow");
+	r->rid = root_call(r, "events", args, replay_item, replay_done);
 	json_decref(args);
 	put_raw(s, ": events\n\n", 10);
 	if (r->rid == 0)
-		events_done(r, 0, NULL, "mobkitd is unreachable");
+		replay_done(r, 0, NULL, "mobkitd is unreachable");
 }
 
 /* --- POST /v1/members/ID/inputs, streamed --------------------------- */

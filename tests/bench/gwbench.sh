@@ -49,11 +49,13 @@ gpid=$("$BIN/mobkitctl" -s "$T/ctl.sock" --json status gateway | python3 -c 'imp
 rss=$(awk '/^VmRSS/ {print $2}' /proc/"$gpid"/status)
 hwm=$(awk '/^VmHWM/ {print $2}' /proc/"$gpid"/status)
 # 1000 event-stream clients and a burst of events
+cpu0=$(awk '{print $14 + $15}' /proc/"$gpid"/stat)
 sse=$(python3 "$(dirname "$0")/ssebench.py" "http://127.0.0.1:$PORT" bench-token \
     "$BIN/mobkitctl" "$T/ctl.sock" "${GW_SSE_CLIENTS:-1000}" "${GW_SSE_BURST:-50}")
 rss2=$(awk '/^VmRSS/ {print $2}' /proc/"$gpid"/status)
+cpu=$(( $(awk '{print $14 + $15}' /proc/"$gpid"/stat) - cpu0 ))
 printf 'gateway: GET /v1/status over keep-alive  %8.0f req/s (avg latency %s) %s\n' "$rps" "$lat" "$errs"
 printf '         baseline mobkitctl status       %8.0f /s\n' "$ctl"
 printf '         gateway RSS after the load      %8d KiB (peak %d KiB; goal < 32 MiB)\n' "$rss" "$hwm"
 printf 'gateway: event streams: %s (goal p99 < 100 ms)\n' "$sse"
-printf '         gateway RSS with them               %8d KiB\n' "$rss2"
+printf '         gateway RSS with them           %8d KiB; gateway CPU %d ticks (1/%s s)\n' "$rss2" "$cpu" "$(getconf CLK_TCK)"

@@ -112,6 +112,10 @@ expect 200 POST /v1/reload
 # routes whose verb is not on this root: what the root answers
 expect 404 GET /v1/members/m1/conversation
 body_is '.error.message | test("conversation")'
+expect 404 GET /v1/tools
+body_is '.error.message | test("tools")'
+expect 404 POST /v1/tools/files/search -d '{"q":"x"}'
+body_is '.error.message | test("call")'
 # errors: unknown route, wrong method (Allow), body too large
 expect 404 GET /v1/nope
 body_is '.error.code == "not_found"'
