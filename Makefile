@@ -110,7 +110,8 @@ $(BINDIR)/mobkit-mcp: $(call obj,$(MCP)) $(BUILD)/libcommon.a
 # (JWT and JWK keys); its OpenAPI document is built into it
 GW_PKGS	 = libmicrohttpd libjwt openssl
 GATEWAY	 = gateway/main.c gateway/http.c gateway/routes.c gateway/auth.c \
-	   gateway/sse.c gateway/metrics.c gateway/json.c
+	   gateway/sse.c gateway/metrics.c gateway/json.c \
+	   gateway/openai.c gateway/mcpserver.c gateway/console.c
 $(BUILD)/gateway/openapi.c: gateway/openapi.json
 	@mkdir -p $(dir $@)
 	{ echo '/* generated from gateway/openapi.json */'; \
@@ -119,8 +120,25 @@ $(BUILD)/gateway/openapi.c: gateway/openapi.json
 	  echo '0x00 };'; } > $@
 $(BUILD)/gateway/openapi.o: $(BUILD)/gateway/openapi.c
 	$(CC) $(CFLAGS) -c -o $@ $<
+# the console's files, built in as C arrays (console.c serves them)
+CONSOLE	 = gateway/console/index.html gateway/console/app.js \
+	   gateway/console/app.css
+$(BUILD)/gateway/console_files.c: $(CONSOLE)
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from gateway/console/ */'; \
+	  for f in $(CONSOLE); do \
+	    n=$$(basename $$f | tr .- __); \
+	    echo "const unsigned char console_$$n[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo '0x00 };'; \
+	    echo "const unsigned long console_$${n}_len ="; \
+	    echo "    sizeof(console_$$n) - 1;"; \
+	  done; } > $@
+$(BUILD)/gateway/console_files.o: $(BUILD)/gateway/console_files.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 $(call obj,$(GATEWAY)): CPPFLAGS += $(shell pkg-config --cflags $(GW_PKGS))
 $(BINDIR)/mobkit-gateway: $(call obj,$(GATEWAY)) $(BUILD)/gateway/openapi.o \
+	    $(BUILD)/gateway/console_files.o \
 	    $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs $(GW_PKGS))

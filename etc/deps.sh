@@ -20,6 +20,9 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 # make check: promtool (the gateway's /metrics); make bench: wrk
 apt-get install -y -qq --no-install-recommends prometheus wrk >/dev/null
+# make check: the console's test drives a headless Chromium (puppeteer-core
+# from npm, with the node and npm the MCP tests need)
+apt-get install -y -qq --no-install-recommends chromium >/dev/null
 # make fuzz: clang and its libFuzzer runtime (make check needs neither)
 apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev \
     >/dev/null

@@ -80,6 +80,7 @@ struct hreq {
 	const char		*ctype;
 	const char		*allow;		/* 405 */
 	int			 www_auth;	/* 401 */
+	char			*headers;	/* more: "Name: value\n" lines */
 	uint64_t		 rid;		/* a root request in flight */
 	uint64_t		 rid2;		/* a second (streamed inputs) */
 	struct sse		*sse;
@@ -129,6 +130,25 @@ void	 sse_feed_start(void);
 /* metrics.c */
 void	 metrics_serve(struct hreq *);
 void	 metrics_count(json_t *event);
+
+/* sse.c: a stream whose events another file writes (the doors) */
+typedef void (*sse_fmt_fn)(struct hreq *, const char *type, json_t *data);
+void	 sse_set_format(struct hreq *, sse_fmt_fn);
+void	 sse_put(struct hreq *, const char *, size_t);
+
+/* http.c: one more response header (copied) */
+void	 hreq_header_add(struct hreq *, const char *name, const char *value);
+
+/* openai.c: the OpenAI-compatible door */
+void	 oa_chat(struct hreq *, const struct gw_route *, char **, int);
+void	 oa_models(struct hreq *, const struct gw_route *, char **, int);
+
+/* mcpserver.c: the MCP door (Streamable HTTP) */
+void	 mcps_post(struct hreq *, const struct gw_route *, char **, int);
+void	 mcps_delete(struct hreq *, const struct gw_route *, char **, int);
+
+/* console.c: the web console's files, built in */
+void	 console_serve(struct hreq *, const struct gw_route *, char **, int);
 
 /* openapi.c */
 extern const char gw_openapi[];

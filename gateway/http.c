@@ -162,6 +162,39 @@ stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	return 0;
 }
 
+/* One more response header for r (the doors, the console). */
+void
+hreq_header_add(struct hreq *r, const char *name, const char *value)
+{
+	size_t o = r->headers ? strlen(r->headers) : 0;
+	size_t n = strlen(name) + strlen(value) + 3;
+
+	if ((r->headers = realloc(r->headers, o + n + 1)) == NULL)
+		fatal("realloc");
+	snprintf(r->headers + o, n + 1, "%s: %s\n", name, value);
+}
+
+/* Add r->headers' "Name: value" lines to a response. */
+static void
+headers_add(struct MHD_Response *resp, const char *h)
+{
+	char line[1024], *v;
+	const char *e;
+
+	for (; h != NULL && *h != '\0'; h = e + 1) {
+		if ((e = strchr(h, '\n')) == NULL)
+			return;
+		if ((size_t)(e - h) >= sizeof(line))
+			continue;
+		memcpy(line, h, (size_t)(e - h));
+		line[e - h] = '\0';
+		if ((v = strstr(line, ": ")) == NULL)
+			continue;
+		*v = '\0';
+		MHD_add_response_header(resp, line, v + 2);
+	}
+}
+
 /* Queue r's answer (a body, or the event stream). */
 static enum MHD_Result
 queue_answer(struct hreq *r)
@@ -188,6 +221,7 @@ queue_answer(struct hreq *r)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
 	if (r->allow != NULL)
 		MHD_add_response_header(resp, "Allow", r->allow);
+	headers_add(resp, r->headers);
 	r->answered = 1;
 	ret = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
@@ -277,6 +311,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->path);
 	free(r->body);
 	free(r->out);
+	free(r->headers);
 	free(r);
 	*con_cls = NULL;
 }

@@ -65,6 +65,13 @@ const struct gw_route gw_routes[] = {
 	{ "POST", "/v1/tick", "tick", 1, r_verb },
 	{ "GET", "/v1/tools", "tools", 1, r_verb },
 	{ "POST", "/v1/tools/{server}/{tool}", "call", 1, r_verb },
+	{ "POST", "/v1/chat/completions", "send", 1, oa_chat },
+	{ "GET", "/v1/models", "members", 1, oa_models },
+	{ "POST", "/mcp", NULL, 1, mcps_post },
+	{ "DELETE", "/mcp", NULL, 1, mcps_delete },
+	{ "GET", "/", NULL, 0, console_serve },
+	{ "GET", "/app.js", NULL, 0, console_serve },
+	{ "GET", "/app.css", NULL, 0, console_serve },
 };
 const size_t gw_nroutes = sizeof(gw_routes) / sizeof(gw_routes[0]);
 

@@ -62,6 +62,7 @@ struct sse {
 	json_t		*pending;	/* deltas before input_id was known */
 	json_t		*first;		/* the first send's answer */
 	char		*text;		/* run_completed's text */
+	sse_fmt_fn	 fmt;		/* writes the events itself */
 };
 
 static LIST_HEAD(, sse) streams = LIST_HEAD_INITIALIZER(streams);
@@ -196,6 +197,10 @@ put_event(struct sse *s, int64_t seq, const char *type, json_t *data)
 
 	if (s->ended)
 		return;
+	if (s->fmt != NULL) {
+		s->fmt(s->r, type, data);
+		return;
+	}
 	f = frame_text(seq, type, data, &len);
 	put_frame(s, seq, f, len);
 	free(f);
@@ -730,6 +735,31 @@ sse_send_stream(struct hreq *r, const char *member, json_t *body)
 	r->rid = root_call(r, "events", q, NULL, input_follow);
 	json_decref(q);
 	put_raw(s, ": input\n\n", 9);
+}
+
+/* Hand r's stream's events to fmt, which writes them with sse_put. */
+void
+sse_set_format(struct hreq *r, sse_fmt_fn fmt)
+{
+	if (r->sse != NULL)
+		r->sse->fmt = fmt;
+}
+
+/* Raw text to r's stream; a client that does not read is dropped. */
+void
+sse_put(struct hreq *r, const char *p, size_t n)
+{
+	struct sse *s = r->sse;
+
+	if (s == NULL || s->ended)
+		return;
+	if (s->len - s->off + n > SSE_BUF_MAX) {
+		log_warnx("dropping a slow event-stream client (%zu bytes "
+		    "unread)", s->len - s->off);
+		sse_end(s);
+		return;
+	}
+	put_raw(s, p, n);
 }
 
 /* --- keep-alives ----------------------------------------------------- */

@@ -135,7 +135,7 @@ body_is '.error.message | test("call")'
 # errors: unknown route, wrong method (Allow), body too large
 expect 404 GET /v1/nope
 body_is '.error.code == "not_found"'
-expect 404 GET /mcp
+expect 405 GET /mcp	# POST /mcp is the MCP door; it offers no GET stream
 h=$(curl -s -D - -o "$T/body" -X DELETE -H "Authorization: Bearer $GW_TOKEN" "$GW_URL/v1/status")
 echo "$h" | grep -q '^HTTP/1.1 405' || fail "405: $h"
 echo "$h" | grep -qi '^Allow: GET' || fail "no Allow: $h"
