@@ -135,6 +135,8 @@ main(int argc, char *argv[])
 				}
 	}
 	fclose(out);
+	for (i = 0; i < CONNS; i++)
+		free(conns[i].r.buf);
 	printf("sent %ld answered %ld accepted %ld\n", next, answered,
 	    accepted);
 	return 0;
