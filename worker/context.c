@@ -30,6 +30,14 @@ msg_strip(json_t *m)
 	return o;
 }
 
+int
+msg_is_user(json_t *m)
+{
+	const char *r = json_string_value(json_object_get(m, "role"));
+
+	return r != NULL && strcmp(r, "user") == 0;
+}
+
 size_t
 msg_chars(json_t *m)
 {

@@ -23,16 +23,7 @@
 static size_t
 turn_number(void)
 {
-	size_t i, n = 1;
-	json_t *m;
-
-	json_array_foreach(W.history, i, m) {
-		const char *r = json_string_value(json_object_get(m, "role"));
-
-		if (r != NULL && strcmp(r, "user") == 0)
-			n++;
-	}
-	return n;
+	return W.nuser + 1;
 }
 
 /* "@peer text": a send_message call; 0 when the text is one. */

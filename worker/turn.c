@@ -221,8 +221,10 @@ turn_finish(struct turn *t, const char *status, const char *error,
 		final = 1;
 	}
 	if (strcmp(status, "completed") == 0)
-		json_array_foreach(t->added, i, m)
+		json_array_foreach(t->added, i, m) {
 			json_array_append(W.history, m);
+			W.nuser += msg_is_user(m);
+		}
 	end_event(t, status, error, final);
 	(void)send_msg(&w);
 	free(added);

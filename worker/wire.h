@@ -29,6 +29,8 @@ void	 tool_fname(const char *server, const char *tool, char *out,
 json_t	*msg_strip(json_t *m);
 /* The estimated characters of a message. */
 size_t	 msg_chars(json_t *m);
+/* Is m a user message? */
+int	 msg_is_user(json_t *m);
 /*
  * The messages to send: history then added, stripped; with max_tokens >
  * 0, the oldest whole turns of history left out until it fits (at 4

@@ -18,6 +18,7 @@
 #include "mpack.h"
 #include "proto.h"
 #include "tojson.h"
+#include "wire.h"
 #include "worker.h"
 
 struct worker W;
@@ -153,7 +154,8 @@ set_peers(const struct msg_view *m)
 static void
 on_config(const struct msg_view *m)
 {
-	json_t *snap;
+	json_t *snap, *h;
+	size_t i;
 
 	set_str(&W.id, m, K_ID);
 	set_str(&W.provider, m, K_PROVIDER);
@@ -180,6 +182,9 @@ on_config(const struct msg_view *m)
 	W.history = json_is_array(snap) ? snap : json_array();
 	if (!json_is_array(snap))
 		json_decref(snap);
+	W.nuser = 0;
+	json_array_foreach(W.history, i, h)
+		W.nuser += msg_is_user(h);
 	if (!W.configured) {
 		W.configured = 1;
 		log_info("member %s: provider %s, %zu message(s) of history",
@@ -321,6 +326,7 @@ on_msg(const struct msg_view *m, void *arg)
 	case MSG_RESET:
 		json_decref(W.history);
 		W.history = json_array();
+		W.nuser = 0;
 		log_info("conversation reset");
 		break;
 	default:

@@ -107,6 +107,7 @@ extern struct worker {
 	json_t		*params;	/* CONFIG params (an object) */
 	json_t		*tools;		/* MCP tools it may call (an array) */
 	json_t		*history;	/* user/assistant/tool messages */
+	size_t		 nuser;		/* its user messages (echo's turn number) */
 	struct turn	*turn;
 	unsigned	 ncall;
 } W;
