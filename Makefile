@@ -110,7 +110,7 @@ $(BINDIR)/mobkit-mcp: $(call obj,$(MCP)) $(BUILD)/libcommon.a
 # (JWT and JWK keys); its OpenAPI document is built into it
 GW_PKGS	 = libmicrohttpd libjwt openssl
 GATEWAY	 = gateway/main.c gateway/http.c gateway/routes.c gateway/auth.c \
-	   gateway/sse.c gateway/metrics.c gateway/json.c \
+	   gateway/sse.c gateway/metrics.c gateway/metrics_feed.c gateway/json.c \
 	   gateway/openai.c gateway/mcpserver.c gateway/console.c
 $(BUILD)/gateway/openapi.c: gateway/openapi.json
 	@mkdir -p $(dir $@)

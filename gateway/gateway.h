@@ -130,6 +130,10 @@ void	 sse_feed_start(void);
 /* metrics.c */
 void	 metrics_serve(struct hreq *);
 void	 metrics_count(json_t *event);
+/* What metrics_count counted, in the text format (metrics_feed.c). */
+void	 metrics_feed_render(FILE *);
+/* A label value, escaped as the text format wants (metrics.c). */
+void	 metrics_label(FILE *, const char *);
 
 /* sse.c: a stream whose events another file writes (the doors) */
 typedef void (*sse_fmt_fn)(struct hreq *, const char *type, json_t *data);

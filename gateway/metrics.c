@@ -1,12 +1,11 @@
 /*
  * metrics.c: GET /metrics in Prometheus text format 0.0.4, from what the
- * root answers today: status (children, their states and restarts),
- * members (mailboxes), the event ring's last seq, and mobkitd's process
- * (its /proc, by the pid status gives).  Three root calls, one after the
- * other; the text is built once all are in.  Counts the root keeps no
- * counter of (inputs by outcome, store write failures) are counted here
- * from the event feed (sse.c), since the gateway started: a counter that
- * resets when the gateway restarts, as Prometheus allows.
+ * root answers: status (children, their states and restarts), members
+ * (mailboxes), usage (tokens per member), the event ring's last seq, and
+ * mobkitd's process (its /proc, by the pid status gives).  Four root
+ * calls, one after the other; the text is built once all are in.  What
+ * the root keeps no counter of is counted from the event feed
+ * (metrics_feed.c).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -20,55 +19,8 @@
 static const char *const states[] = { "stopped", "starting", "healthy",
     "failed", "restarting", "exhausted", "stopping" };
 
-#define COUNTS_MAX	4096	/* member x outcome pairs kept */
-
-struct count {
-	char		 member[72];
-	char		 outcome[24];
-	uint64_t	 n;
-};
-
-static struct count	*counts;
-static size_t		 ncounts;
-static uint64_t		 store_failures;
-
-/* An event of the feed: input.* by member and outcome, store failures. */
-void
-metrics_count(json_t *ev)
-{
-	const char *t = json_string_value(json_object_get(ev, "event_type"));
-	const char *m = json_string_value(json_object_get(ev, "name"));
-	struct count *c;
-	size_t i;
-
-	if (t == NULL || m == NULL)
-		return;
-	if (strcmp(t, "store.write_failed") == 0) {
-		store_failures++;
-		return;
-	}
-	if (strncmp(t, "input.", 6) != 0 || strlen(m) >= sizeof(c->member) ||
-	    strlen(t + 6) >= sizeof(c->outcome))
-		return;
-	for (i = 0; i < ncounts; i++)
-		if (strcmp(counts[i].member, m) == 0 &&
-		    strcmp(counts[i].outcome, t + 6) == 0) {
-			counts[i].n++;
-			return;
-		}
-	if (ncounts == COUNTS_MAX)
-		return;
-	if ((c = reallocarray(counts, ncounts + 1, sizeof(*c))) == NULL)
-		fatal("reallocarray");
-	counts = c;
-	c = &counts[ncounts++];
-	snprintf(c->member, sizeof(c->member), "%s", m);
-	snprintf(c->outcome, sizeof(c->outcome), "%s", t + 6);
-	c->n = 1;
-}
-
 struct mctx {
-	json_t	*status, *members;
+	json_t	*status, *members, *usage;
 	int64_t	 last_seq;
 };
 
@@ -79,12 +31,13 @@ mctx_free(void *p)
 
 	json_decref(m->status);
 	json_decref(m->members);
+	json_decref(m->usage);
 	free(m);
 }
 
 /* A label value, escaped as the format wants. */
-static void
-label(FILE *fp, const char *s)
+void
+metrics_label(FILE *fp, const char *s)
 {
 	for (; s != NULL && *s; s++) {
 		if (*s == '\\' || *s == '"')
@@ -116,9 +69,9 @@ children_metrics(FILE *fp, json_t *status)
 	    "# TYPE mobkit_child_up gauge\n", fp);
 	json_array_foreach(ch, i, c) {
 		fputs("mobkit_child_up{name=\"", fp);
-		label(fp, jstr(c, "name"));
+		metrics_label(fp, jstr(c, "name"));
 		fputs("\",kind=\"", fp);
-		label(fp, jstr(c, "kind"));
+		metrics_label(fp, jstr(c, "kind"));
 		fprintf(fp, "\"} %d\n", strcmp(jstr(c, "state"), "healthy") ==
 		    0);
 	}
@@ -126,9 +79,9 @@ children_metrics(FILE *fp, json_t *status)
 	    "# TYPE mobkit_child_restarts_total counter\n", fp);
 	json_array_foreach(ch, i, c) {
 		fputs("mobkit_child_restarts_total{name=\"", fp);
-		label(fp, jstr(c, "name"));
+		metrics_label(fp, jstr(c, "name"));
 		fputs("\",kind=\"", fp);
-		label(fp, jstr(c, "kind"));
+		metrics_label(fp, jstr(c, "kind"));
 		fprintf(fp, "\"} %lld\n", (long long)json_integer_value(
 		    json_object_get(c, "restarts")));
 	}
@@ -153,31 +106,32 @@ members_metrics(FILE *fp, json_t *members)
 	    "mailbox.\n# TYPE mobkit_mailbox_queued gauge\n", fp);
 	json_array_foreach(members, i, m) {
 		fputs("mobkit_mailbox_queued{member=\"", fp);
-		label(fp, jstr(m, "id"));
+		metrics_label(fp, jstr(m, "id"));
 		fprintf(fp, "\"} %lld\n", (long long)json_integer_value(
 		    json_object_get(m, "queued")));
 	}
 }
 
-/* What the feed counted. */
+/* Tokens the providers reported, per member (the root's usage). */
 static void
-counted_metrics(FILE *fp)
+usage_metrics(FILE *fp, json_t *usage)
 {
-	size_t i;
+	static const char *const dir[][2] = { { "input", "input_tokens" },
+	    { "output", "output_tokens" } };
+	json_t *u;
+	size_t i, k;
 
-	fputs("# HELP mobkit_inputs_total Inputs by member and outcome (since "
-	    "the gateway started).\n# TYPE mobkit_inputs_total counter\n", fp);
-	for (i = 0; i < ncounts; i++) {
-		fputs("mobkit_inputs_total{member=\"", fp);
-		label(fp, counts[i].member);
-		fprintf(fp, "\",outcome=\"%s\"} %llu\n", counts[i].outcome,
-		    (unsigned long long)counts[i].n);
-	}
-	fprintf(fp, "# HELP mobkit_store_write_failures_total Failed writes "
-	    "of the store (since the gateway started).\n"
-	    "# TYPE mobkit_store_write_failures_total counter\n"
-	    "mobkit_store_write_failures_total %llu\n",
-	    (unsigned long long)store_failures);
+	fputs("# HELP mobkit_llm_tokens_total Tokens the LLM servers reported, "
+	    "per member and direction.\n"
+	    "# TYPE mobkit_llm_tokens_total counter\n", fp);
+	json_array_foreach(usage, i, u)
+		for (k = 0; k < 2; k++) {
+			fputs("mobkit_llm_tokens_total{member=\"", fp);
+			metrics_label(fp, jstr(u, "id"));
+			fprintf(fp, "\",direction=\"%s\"} %lld\n", dir[k][0],
+			    (long long)json_integer_value(json_object_get(u,
+			    dir[k][1])));
+		}
 }
 
 /* process_* of mobkitd, from its /proc. */
@@ -242,7 +196,8 @@ metrics_render(struct hreq *r, struct mctx *m)
 		fatal("open_memstream");
 	children_metrics(fp, m->status);
 	members_metrics(fp, m->members);
-	counted_metrics(fp);
+	usage_metrics(fp, m->usage);
+	metrics_feed_render(fp);
 	fprintf(fp, "# HELP mobkit_events_total Events recorded by mobkitd.\n"
 	    "# TYPE mobkit_events_total counter\nmobkit_events_total %lld\n",
 	    (long long)m->last_seq);
@@ -268,7 +223,7 @@ seq_done(struct hreq *r, int ok, json_t *res, const char *error)
 }
 
 static void
-members_done(struct hreq *r, int ok, json_t *res, const char *error)
+usage_done(struct hreq *r, int ok, json_t *res, const char *error)
 {
 	struct mctx *m = r->ctx;
 	json_t *q;
@@ -278,11 +233,26 @@ members_done(struct hreq *r, int ok, json_t *res, const char *error)
 		hreq_error(r, 503, error);
 		return;
 	}
-	m->members = json_incref(res);
+	m->usage = json_incref(res);
 	q = json_pack("{s:s}", "type", "gateway.none");
 	r->rid = root_call(r, "events", q, NULL, seq_done);
 	json_decref(q);
 	if (r->rid == 0)
+		hreq_error(r, 503, "mobkitd is unreachable");
+}
+
+static void
+members_done(struct hreq *r, int ok, json_t *res, const char *error)
+{
+	struct mctx *m = r->ctx;
+
+	r->rid = 0;
+	if (!ok) {
+		hreq_error(r, 503, error);
+		return;
+	}
+	m->members = json_incref(res);
+	if ((r->rid = root_call(r, "usage", NULL, NULL, usage_done)) == 0)
 		hreq_error(r, 503, "mobkitd is unreachable");
 }
 

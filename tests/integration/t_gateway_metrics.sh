@@ -1,5 +1,6 @@
 # /metrics: Prometheus text format 0.0.4 that promtool accepts, with the
-# families the root gives; behind the token unless metrics_auth = false.
+# families of SPEC 9 (turn durations, tokens and deliveries too); behind
+# the token unless metrics_auth = false.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw.sh"
 command -v promtool >/dev/null || fail "promtool is not installed (etc/deps.sh)"
@@ -30,7 +31,12 @@ for f in 'mobkit_child_up{name="a",kind="module"} 1' 'mobkit_child_up{name="gate
     'process_open_fds ' 'process_start_time_seconds ' \
     'mobkit_inputs_total{member="m1",outcome="accepted"} 2' \
     'mobkit_inputs_total{member="m1",outcome="consumed"} 2' \
-    'mobkit_store_write_failures_total 0'; do
+    'mobkit_store_write_failures_total 0' \
+    'mobkit_turn_duration_seconds_count{member="m1"} 2' \
+    'mobkit_turn_duration_seconds_bucket{member="m1",le="+Inf"} 2' \
+    'mobkit_llm_tokens_total{member="m1",direction="input"} 0' \
+    'mobkit_llm_tokens_total{member="m1",direction="output"} 0' \
+    '# TYPE mobkit_deliveries_total counter'; do
 	grep -qF "$f" "$T/m" || fail "no $f in: $(cat "$T/m")"
 done
 dpid=$(jctl status | jq .daemon.pid)
