@@ -60,7 +60,7 @@ FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient $(BUILD)/tests/mcpwor
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
 	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench \
-	   $(BUILD)/tests/turnbench $(BUILD)/tests/mcpbench
+	   $(BUILD)/tests/turnbench $(BUILD)/tests/mcpbench $(BUILD)/tests/ssebench
 UNIT	 = $(BUILD)/tests/unit_tests
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))

@@ -50,8 +50,12 @@ rss=$(awk '/^VmRSS/ {print $2}' /proc/"$gpid"/status)
 hwm=$(awk '/^VmHWM/ {print $2}' /proc/"$gpid"/status)
 # 1000 event-stream clients and a burst of events
 cpu0=$(awk '{print $14 + $15}' /proc/"$gpid"/stat)
-sse=$(python3 "$(dirname "$0")/ssebench.py" "http://127.0.0.1:$PORT" bench-token \
-    "$BIN/mobkitctl" "$T/ctl.sock" "${GW_SSE_CLIENTS:-1000}" "${GW_SSE_BURST:-50}")
+# the streams start after the last event so far: the burst alone
+since=$("$BIN/mobkitctl" -s "$T/ctl.sock" --json events | tail -1 |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
+sse=$("${MOBKIT_TESTBIN:-build/tests}/ssebench" "$PORT" bench-token \
+    "$BIN/mobkitctl" "$T/ctl.sock" "${GW_SSE_CLIENTS:-1000}" \
+    "${GW_SSE_BURST:-50}" "$since")
 rss2=$(awk '/^VmRSS/ {print $2}' /proc/"$gpid"/status)
 cpu=$(( $(awk '{print $14 + $15}' /proc/"$gpid"/stat) - cpu0 ))
 printf 'gateway: GET /v1/status over keep-alive  %8.0f req/s (avg latency %s) %s\n' "$rps" "$lat" "$errs"

@@ -1,0 +1,192 @@
+/*
+ * ssebench PORT TOKEN CTL SOCK N BURST: N concurrent event-stream clients
+ * of the gateway on 127.0.0.1:PORT, a burst of BURST events, and each
+ * event's delivery latency to each client: receipt time minus the event's
+ * timestamp_ms (one clock, one machine).  The clients are one epoll loop
+ * in C, so that the figure is the gateway's, not the client's.  The burst
+ * is BURST `mobkitctl send m1` (CTL, SOCK) run one after the other by a
+ * child process once every client has its stream.
+ */
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "benchlib.h"
+
+struct cl {
+	int	 fd;
+	int	 ready;		/* the ": events" comment was seen */
+	int	 got;
+	size_t	 len;
+	char	 buf[16384];
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Connect and ask for the stream of input.accepted events after since. */
+static int
+open_stream(int port, const char *token, long since)
+{
+	struct sockaddr_in sin;
+	char req[512];
+	int fd = socket(AF_INET, SOCK_STREAM, 0), n;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		return -1;
+	n = snprintf(req, sizeof(req), "GET /v1/events?type=input.accepted&"
+	    "since=%ld HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+	    "Accept: text/event-stream\r\n\r\n", since, token);
+	if (write(fd, req, (size_t)n) != n)
+		return -1;
+	return fd;
+}
+
+/* Whole lines of c: readiness, and the latency of each data line. */
+static void
+lines(struct cl *c, uint64_t *lat, size_t *nlat, size_t cap)
+{
+	char *p = c->buf, *nl, *ts;
+
+	while ((nl = memchr(p, '\n', c->len - (size_t)(p - c->buf))) != NULL) {
+		*nl = '\0';
+		if (strncmp(p, ": events", 8) == 0)
+			c->ready = 1;
+		else if (strncmp(p, "data: ", 6) == 0 &&
+		    (ts = strstr(p, "\"timestamp_ms\":")) != NULL) {
+			uint64_t t = strtoull(ts + 15, NULL, 10), now = now_ms();
+
+			if (*nlat < cap)
+				lat[(*nlat)++] = now > t ? now - t : 0;
+			c->got++;
+		}
+		p = nl + 1;
+	}
+	c->len -= (size_t)(p - c->buf);
+	memmove(c->buf, p, c->len);
+}
+
+/* The burst, in a child: BURST sends, one after the other. */
+static pid_t
+burst(const char *ctl, const char *sock, int n)
+{
+	char text[32];
+	pid_t pid;
+	int i;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	if ((i = open("/dev/null", O_WRONLY)) != -1)
+		dup2(i, 1);
+	for (i = 0; i < n; i++) {
+		pid_t p;
+
+		snprintf(text, sizeof(text), "b%d", i);
+		if ((p = fork()) == 0) {
+			execl(ctl, "mobkitctl", "-s", sock, "send", "m1", text,
+			    (char *)NULL);
+			_exit(127);
+		}
+		waitpid(p, NULL, 0);
+	}
+	_exit(0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct epoll_event ev, evs[256];
+	struct rlimit rl;
+	struct cl *cls;
+	uint64_t *lat, t0;
+	size_t nlat = 0, cap;
+	int port, n, nb, ep, i, k, ready = 0, done = 0;
+	long since;
+	pid_t bp = -1;
+
+	if (argc != 8) {
+		fprintf(stderr, "usage: ssebench PORT TOKEN CTL SOCK N BURST "
+		    "SINCE\n");
+		return 2;
+	}
+	port = atoi(argv[1]);
+	n = atoi(argv[5]);
+	nb = atoi(argv[6]);
+	since = atol(argv[7]);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	cap = (size_t)n * (size_t)nb;
+	if ((cls = calloc((size_t)n, sizeof(*cls))) == NULL ||
+	    (lat = calloc(cap, sizeof(*lat))) == NULL ||
+	    (ep = epoll_create1(0)) == -1)
+		return 1;
+	for (i = 0; i < n; i++) {
+		if ((cls[i].fd = open_stream(port, argv[2], since)) == -1) {
+			fprintf(stderr, "ssebench: client %d: %s\n", i,
+			    strerror(errno));
+			return 1;
+		}
+		ev.events = EPOLLIN;
+		ev.data.ptr = &cls[i];
+		epoll_ctl(ep, EPOLL_CTL_ADD, cls[i].fd, &ev);
+	}
+	t0 = now_ms();
+	while (done < n && now_ms() - t0 < 120000) {
+		int m = epoll_wait(ep, evs, 256, 200);
+
+		for (k = 0; k < m; k++) {
+			struct cl *c = evs[k].data.ptr;
+			ssize_t r = read(c->fd, c->buf + c->len,
+			    sizeof(c->buf) - c->len - 1);
+			int was = c->ready, had = c->got >= nb;
+
+			if (r <= 0) {
+				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+				done += !had;
+				continue;
+			}
+			c->len += (size_t)r;
+			lines(c, lat, &nlat, cap);
+			ready += !was && c->ready;
+			done += !had && c->got >= nb;
+		}
+		if (bp == -1 && ready == n)
+			bp = burst(argv[3], argv[4], nb);
+	}
+	if (bp > 0)
+		waitpid(bp, NULL, 0);
+	if (nlat == 0) {
+		printf("ssebench: no event delivered (%d of %d clients ready)\n",
+		    ready, n);
+		return 1;
+	}
+	printf("%d clients (C, one epoll loop), %zu deliveries of %zu: "
+	    "p50 %llu ms, p99 %llu ms, max %llu ms\n", ready, nlat, cap,
+	    (unsigned long long)pct(lat, nlat, 0.5),
+	    (unsigned long long)pct(lat, nlat, 0.99),
+	    (unsigned long long)pct(lat, nlat, 1.0));
+	return 0;
+}
