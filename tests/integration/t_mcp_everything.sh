@@ -12,7 +12,7 @@ if [ ! -f "$PKG/dist/index.js" ]; then
 	command -v npm >/dev/null || fail "npm is not installed (etc/deps.sh installs nodejs and npm)"
 	mkdir -p "$NPM_DIR"
 	npm install --prefix "$NPM_DIR" --no-audit --no-fund \
-	    @modelcontextprotocol/server-everything >"$T/npm.log" 2>&1 ||
+	    @modelcontextprotocol/server-everything@2026.8.31 >"$T/npm.log" 2>&1 ||
 		fail "npm install @modelcontextprotocol/server-everything: $(tail -5 "$T/npm.log")"
 fi
 [ -f "$PKG/dist/index.js" ] || fail "no $PKG/dist/index.js after npm install"
