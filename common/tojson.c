@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "tojson.h"
 
 /*
@@ -224,4 +225,17 @@ json_to_mp(msgpack_packer *pk, const json_t *j)
 		msgpack_pack_nil(pk);
 		break;
 	}
+}
+
+/* MCP content blocks of one text block, as JSON text. */
+char *
+json_text_blocks(const char *text)
+{
+	json_t *a = json_pack("[{s:s,s:s}]", "type", "text", "text", text);
+	char *s = json_dumps(a, JSON_COMPACT);
+
+	json_decref(a);
+	if (s == NULL)
+		fatal("json_dumps");
+	return s;
 }

@@ -13,5 +13,7 @@ void	 json_to_mp(msgpack_packer *, const json_t *);
 ssize_t	 utf8_invalid(const char *s, size_t n);
 /* s[0..n) with each invalid sequence as U+FFFD: a new string, *outlen */
 char	*utf8_repair(const char *s, size_t n, size_t *outlen);
+/* MCP content blocks of one text block, as JSON text (caller frees). */
+char	*json_text_blocks(const char *text);
 
 #endif

@@ -128,6 +128,8 @@ set_id(struct oa *o, const char *input_id)
 	snprintf(o->id, n, "chatcmpl-%s", input_id);
 }
 
+static void	put_data(struct hreq *, json_t *);
+
 /* A chunk: delta (or NULL), finish_reason (or NULL), out as "data:". */
 static void
 put_chunk(struct hreq *r, struct oa *o, json_t *delta, const char *finish)
@@ -137,16 +139,11 @@ put_chunk(struct hreq *r, struct oa *o, json_t *delta, const char *finish)
 	    "chat.completion.chunk", "created", o->created, "model", o->model,
 	    "choices", "index", 0, "delta", delta ? delta : json_object(),
 	    "finish_reason", finish ? json_string(finish) : json_null());
-	size_t len;
-	char *d = json_text(c, &len);
 
-	json_decref(c);
-	sse_put(r, "data: ", 6);
-	sse_put(r, d, len);
-	sse_put(r, "\n\n", 2);
-	free(d);
+	put_data(r, c);
 }
 
+/* j (taken) to the stream as one "data:" event. */
 static void
 put_data(struct hreq *r, json_t *j)
 {

@@ -18,6 +18,7 @@
 #include "bridge.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "tojson.h"
 #include "proto.h"
 
 #define PINGS_MAX	4	/* outstanding pings: more are not sent */
@@ -227,19 +228,6 @@ on_list(json_t *result)
 		list_done();
 }
 
-/* Content blocks as text: one text block. */
-static char *
-text_content(const char *text)
-{
-	json_t *a = json_pack("[{s:s,s:s}]", "type", "text", "text", text);
-	char *s = json_dumps(a, JSON_COMPACT);
-
-	json_decref(a);
-	if (s == NULL)
-		fatal("json_dumps");
-	return s;
-}
-
 /* A tools/call result: its content (or structuredContent as text). */
 static void
 on_call(struct req *r, json_t *result)
@@ -252,7 +240,7 @@ on_call(struct req *r, json_t *result)
 		sc = json_object_get(result, "structuredContent");
 		if (sc != NULL && (t = json_dumps(sc, JSON_COMPACT)) == NULL)
 			fatal("json_dumps");
-		s = text_content(t ? t : "");
+		s = json_text_blocks(t ? t : "");
 		free(t);
 	} else if ((s = json_dumps(content, JSON_COMPACT)) == NULL)
 		fatal("json_dumps");
@@ -270,7 +258,7 @@ on_error(struct req *r, const struct jrpc_msg *m)
 	case RQ_CALL:
 		snprintf(buf, sizeof(buf), "mcp server %s: %s: %s (code %lld)",
 		    bridge_name, r->tool, m->message, (long long)m->code);
-		s = text_content(buf);
+		s = json_text_blocks(buf);
 		root_result(r->call_id, s, 1);
 		free(s);
 		break;
@@ -408,7 +396,7 @@ session_call(const char *call_id, const char *name, const char *args_json)
 	args = *args_json ? json_loads(args_json, 0, NULL) : json_object();
 	if (!json_is_object(args)) {
 		json_decref(args);
-		s = text_content("the arguments are not a JSON object");
+		s = json_text_blocks("the arguments are not a JSON object");
 		root_result(call_id, s, 1);
 		free(s);
 		return;
@@ -418,7 +406,7 @@ session_call(const char *call_id, const char *name, const char *args_json)
 	snprintf(r->tool, sizeof(r->tool), "%s", name);
 	p = json_pack("{s:s,s:o}", "name", name, "arguments", args);
 	if (req_send(r, "tools/call", p) == -1) {
-		s = text_content("the server is not reading its input");
+		s = json_text_blocks("the server is not reading its input");
 		root_result(call_id, s, 1);
 		free(s);
 	}
@@ -474,7 +462,7 @@ session_lost(int64_t id, const char *why)
 	case RQ_CALL:
 		snprintf(buf, sizeof(buf), "mcp server %s: %s: %s",
 		    bridge_name, r->tool, why);
-		s = text_content(buf);
+		s = json_text_blocks(buf);
 		root_result(r->call_id, s, 1);
 		free(s);
 		break;

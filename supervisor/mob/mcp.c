@@ -112,19 +112,6 @@ worker_send(struct child *c, struct msgw *w)
 	return msgw_send(w, c->peer, 0);
 }
 
-/* Content blocks of one text block, as JSON text. */
-static char *
-text_blocks(const char *text)
-{
-	json_t *a = json_pack("[{s:s,s:s}]", "type", "text", "text", text);
-	char *s = json_dumps(a, JSON_COMPACT);
-
-	json_decref(a);
-	if (s == NULL)
-		fatal("json_dumps");
-	return s;
-}
-
 /* The control client's reply: {"content": [..], "is_error": B}. */
 static void
 reply_client(uint64_t cid, const char *content, int is_error)
@@ -195,7 +182,7 @@ call_fail(struct pcall *k, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	s = text_blocks(msg);
+	s = json_text_blocks(msg);
 	call_answer(k, s, 1);
 	free(s);
 }
@@ -521,7 +508,7 @@ on_member_call(struct child *c, const struct msg_view *m)
 	    sizeof(given)) == 0 ? given : NULL;
 	server = server_of(p, server, tool);
 	if (server == NULL || !profile_allows(p, server, tool)) {
-		s = text_blocks("this tool is not among the member's tools");
+		s = json_text_blocks("this tool is not among the member's tools");
 		msgw_begin(&w, MSG_MCP_RESULT);
 		msgw_str(&w, K_CALL_ID, wcall);
 		msgw_str(&w, K_CONTENT, s);
