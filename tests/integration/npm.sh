@@ -9,33 +9,30 @@ export NPM_DIR
 # client library must not turn CI red on its own.
 NPM_PINS="@modelcontextprotocol/sdk@1.32.2 openai@6.49.0 puppeteer-core@24.43.1 @modelcontextprotocol/server-everything@2026.8.31"
 
-# npm_name SPEC: the package of NAME or NAME@VERSION (scoped too)
-npm_name() { case $1 in ?*@*) echo "${1%@*}" ;; *) echo "$1" ;; esac; }
-# npm_pin NAME: NAME@VERSION from NPM_PINS, or NAME
-npm_pin() {
-	for s in $NPM_PINS; do
-		[ "$(npm_name "$s")" = "$1" ] && { echo "$s"; return; }
-	done
-	echo "$1"
-}
-
-# npm_need PACKAGE...: each installed under $NPM_DIR/node_modules (at its
-# pinned version), or fail
+# npm_need PACKAGE...: each installed under $NPM_DIR/node_modules, or fail.
+# Every pinned package is installed in one npm run, so that npm resolves
+# one tree for all of them (one package installed after another makes npm
+# re-resolve, and drop or downgrade what the earlier ones needed: zod 4
+# for server-everything); a lock keeps tests that run at once from
+# installing into the directory together.
 npm_need() {
+	mkdir -p "$NPM_DIR"
+	(
+	flock 9 || fail "cannot lock $NPM_DIR/.lock"
 	missing=
 	for p in "$@"; do
-		[ -f "$NPM_DIR/node_modules/$p/package.json" ] ||
-			missing="$missing $(npm_pin "$p")"
+		[ -f "$NPM_DIR/node_modules/$p/package.json" ] || missing="$missing $p"
 	done
-	[ -z "$missing" ] && return 0
+	[ -z "$missing" ] && exit 0
 	command -v node >/dev/null || fail "node is not installed (etc/deps.sh installs nodejs and npm)"
 	command -v npm >/dev/null || fail "npm is not installed (etc/deps.sh installs nodejs and npm)"
-	mkdir -p "$NPM_DIR"
 	# shellcheck disable=SC2086
-	npm install --prefix "$NPM_DIR" --no-audit --no-fund $missing >"$T/npm.log" 2>&1 ||
-		fail "npm install$missing: $(tail -5 "$T/npm.log")"
+	npm install --prefix "$NPM_DIR" --no-audit --no-fund $NPM_PINS \
+	    >"$T/npm.log" 2>&1 ||
+		fail "npm install $NPM_PINS: $(tail -5 "$T/npm.log")"
 	for p in "$@"; do
 		[ -f "$NPM_DIR/node_modules/$p/package.json" ] || fail "no $p after npm install"
 	done
+	) 9>>"$NPM_DIR/.lock" || exit 1
 	return 0
 }

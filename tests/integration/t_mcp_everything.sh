@@ -6,15 +6,9 @@
 # a cache directory ($MOBKIT_NPM_CACHE, default build/npm); a machine that
 # cannot install it fails this test, it never skips.
 . "$(dirname "$0")/lib.sh"
-NPM_DIR=${MOBKIT_NPM_CACHE:-$(cd "$FIX/../.." && pwd)/build/npm}
+. "$(dirname "$0")/npm.sh"
+npm_need @modelcontextprotocol/server-everything
 PKG=$NPM_DIR/node_modules/@modelcontextprotocol/server-everything
-if [ ! -f "$PKG/dist/index.js" ]; then
-	command -v npm >/dev/null || fail "npm is not installed (etc/deps.sh installs nodejs and npm)"
-	mkdir -p "$NPM_DIR"
-	npm install --prefix "$NPM_DIR" --no-audit --no-fund \
-	    @modelcontextprotocol/server-everything@2026.8.31 >"$T/npm.log" 2>&1 ||
-		fail "npm install @modelcontextprotocol/server-everything: $(tail -5 "$T/npm.log")"
-fi
 [ -f "$PKG/dist/index.js" ] || fail "no $PKG/dist/index.js after npm install"
 HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 PORT=$HTTP_PORT node "$PKG/dist/index.js" streamableHttp >"$T/http.log" 2>&1 &
