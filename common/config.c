@@ -421,6 +421,19 @@ include_one(struct parse *ps, const char *path, int line)
 	read_file(ps, fp, cfg->files.n - 1);
 }
 
+static int glob_errno;		/* why the last glob() gave up */
+
+/* A directory a pattern goes through that is missing is no error. */
+static int
+glob_error(const char *path, int err)
+{
+	(void)path;
+	if (err == ENOENT || err == ENOTDIR)
+		return 0;
+	glob_errno = err;
+	return 1;
+}
+
 /*
  * [mobkitd] include: each pattern, relative to the file's directory, in
  * the order given; the files of one pattern sorted (glob(3)).  A pattern
@@ -439,14 +452,15 @@ read_includes(struct parse *ps)
 		if ((pat = strdup(cfg->include.v[i])) == NULL)
 			fatal("config");
 		absolutize(cfg, &pat);
-		r = glob(pat, GLOB_ERR, NULL, &g);
+		glob_errno = 0;
+		r = glob(pat, 0, glob_error, &g);
 		if (r == GLOB_NOMATCH && strpbrk(pat, "*?[") == NULL)
 			cfg_error(cfg, cfg->path, ps->include_line[i],
 			    "include: \"%s\": %s", pat, strerror(ENOENT));
 		else if (r == GLOB_ABORTED)
 			cfg_error(cfg, cfg->path, ps->include_line[i],
 			    "include: \"%s\": cannot read its directory: %s",
-			    pat, strerror(errno));
+			    pat, strerror(glob_errno));
 		else if (r == GLOB_NOSPACE)
 			fatal("glob");
 		for (j = 0; r == 0 && j < g.gl_pathc; j++)

@@ -88,8 +88,9 @@ command = $MK
 EOT
 } >"$CFG"
 out=$("$BIN/mobkitd" -t -c "$CFG" 2>&1) || fail "-t refused two include lines: $out"
-# a literal name that does not exist is an error (a glob matching nothing is not)
-printf '[mobkitd]\ninclude = conf.d/*.none\ninclude = missing.ini\n' >"$T/bad.ini"
+# a literal name that does not exist is an error (a glob matching nothing,
+# even in a missing directory, is not)
+printf '[mobkitd]\ninclude = conf.d/*.none nodir/*.ini\ninclude = missing.ini\n' >"$T/bad.ini"
 out=$("$BIN/mobkitd" -t -c "$T/bad.ini" 2>&1); rc=$?
 [ $rc = 1 ] || fail "a missing included file: exit $rc"
 echo "$out" | grep -q "^$T/bad.ini:3: include: \"$T/missing.ini\": No such file" ||
