@@ -56,7 +56,8 @@ CTL	 = supervisor/mobkitctl.c supervisor/ctlagents.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler mobkit-mcp mobkit-gateway
 MCP	 = mcp/main.c mcp/session.c mcp/jsonrpc.c mcp/stdio.c mcp/http.c
-FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient $(BUILD)/tests/mcpworker
+FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient $(BUILD)/tests/mcpworker \
+	   $(BUILD)/tests/listkeys
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
 	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench \

@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -31,18 +32,48 @@ const char *const strategy_names[] = { "one_for_one", "one_for_all",
 const char *const exhausted_names[] = { "degrade", "escalate", NULL };
 const char *const kind_names[] = { "module", "member", "mcp", NULL };
 
+/* "FILE:LINE" of a location into buf. */
+const char *
+config_where(const struct config *cfg, int loc, char *buf, size_t len)
+{
+	int i = loc / LOC_FILE;
+
+	snprintf(buf, len, "%s:%d", i > 0 && i < cfg->files.n ?
+	    cfg->files.v[i] : cfg->path, loc % LOC_FILE);
+	return buf;
+}
+
+/* Where there is, seen from here: "line N" in the same file, else FILE:N. */
+const char *
+cfg_place(const struct config *cfg, int here, int there, char *buf,
+    size_t len)
+{
+	char where[PATH_MAX + 16];
+
+	if (here / LOC_FILE == there / LOC_FILE)
+		snprintf(buf, len, "line %d", there % LOC_FILE);
+	else
+		snprintf(buf, len, "%s", config_where(cfg, there, where,
+		    sizeof(where)));
+	return buf;
+}
+
 /* Record one "FILE:LINE: message" problem. */
 void
 cfg_error(struct config *cfg, const char *file, int line, const char *fmt, ...)
 {
-	char msg[1024], buf[1400];
+	char msg[1024], buf[PATH_MAX + 1100];
 	va_list ap;
+	int i = line / LOC_FILE;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (i > 0 && i < cfg->files.n)
+		file = cfg->files.v[i];
 	if (line > 0)
-		snprintf(buf, sizeof(buf), "%s:%d: %s", file, line, msg);
+		snprintf(buf, sizeof(buf), "%s:%d: %s", file, line % LOC_FILE,
+		    msg);
 	else
 		snprintf(buf, sizeof(buf), "%s: %s", file, msg);
 	(void)strlist_add(&cfg->errors, buf);
@@ -324,31 +355,145 @@ config_dir(struct config *cfg, const char *path)
 	}
 }
 
+/*
+ * Read one file (the main one, or included one number idx) through inih
+ * with our reader and handler; it starts outside any section.
+ */
+static void
+read_file(struct parse *ps, FILE *fp, int idx)
+{
+	struct config *cfg = ps->cfg;
+	int r, nerr = cfg->errors.n;
+
+	ps->fp = fp;
+	ps->file = cfg->files.v[idx];
+	ps->lineno = idx * LOC_FILE;
+	ps->sect = S_NONE;
+	ps->keys = NULL;
+	ps->obj = NULL;
+	ps->cont = 0;
+	ps->last = NULL;
+	strlist_free(&ps->seen);
+	r = ini_parse_stream(cfg_reader, ps, cfg_handler, ps);
+	fclose(fp);
+	if (r > 0 && cfg->errors.n == nerr)
+		cfg_error(cfg, ps->file, idx * LOC_FILE + r, "syntax error");
+	if (r < 0 && cfg->errors.n == nerr)
+		cfg_error(cfg, ps->file, 0, "cannot parse (error %d)", r);
+}
+
+/* Is this file already read (the main one, or included before)? */
+static int
+file_seen(const struct config *cfg, const char *path)
+{
+	char *rp, *rq;
+	int i, seen = 0;
+
+	if ((rp = realpath(path, NULL)) == NULL)
+		return 0;
+	for (i = 0; i < cfg->files.n && !seen; i++)
+		if ((rq = realpath(cfg->files.v[i], NULL)) != NULL) {
+			seen = strcmp(rp, rq) == 0;
+			free(rq);
+		}
+	free(rp);
+	return seen;
+}
+
+/* Read one file an include pattern matched. */
+static void
+include_one(struct parse *ps, const char *path, int line)
+{
+	struct config *cfg = ps->cfg;
+	FILE *fp;
+
+	if (file_seen(cfg, path))
+		return;
+	if (cfg->files.n > LOC_MAXFILES) {
+		cfg_error(cfg, cfg->path, line, "include: more than %d files",
+		    LOC_MAXFILES);
+		return;
+	}
+	if ((fp = open_regular(cfg, path, line, "include")) == NULL)
+		return;
+	if (strlist_add(&cfg->files, path) == -1)
+		fatal("config");
+	read_file(ps, fp, cfg->files.n - 1);
+}
+
+static int glob_errno;		/* why the last glob() gave up */
+
+/* A directory a pattern goes through that is missing is no error. */
+static int
+glob_error(const char *path, int err)
+{
+	(void)path;
+	if (err == ENOENT || err == ENOTDIR)
+		return 0;
+	glob_errno = err;
+	return 1;
+}
+
+/*
+ * [mobkitd] include: each pattern, relative to the file's directory, in
+ * the order given; the files of one pattern sorted (glob(3)).  A pattern
+ * that matches nothing is fine, unless it names one file (no * ? [).
+ */
+static void
+read_includes(struct parse *ps)
+{
+	struct config *cfg = ps->cfg;
+	glob_t g;
+	char *pat;
+	size_t j;
+	int i, r;
+
+	for (i = 0; i < cfg->include.n; i++) {
+		if ((pat = strdup(cfg->include.v[i])) == NULL)
+			fatal("config");
+		absolutize(cfg, &pat);
+		glob_errno = 0;
+		r = glob(pat, 0, glob_error, &g);
+		if (r == GLOB_NOMATCH && strpbrk(pat, "*?[") == NULL)
+			cfg_error(cfg, cfg->path, ps->include_line[i],
+			    "include: \"%s\": %s", pat, strerror(ENOENT));
+		else if (r == GLOB_ABORTED)
+			cfg_error(cfg, cfg->path, ps->include_line[i],
+			    "include: \"%s\": cannot read its directory: %s",
+			    pat, strerror(glob_errno));
+		else if (r == GLOB_NOSPACE)
+			fatal("glob");
+		for (j = 0; r == 0 && j < g.gl_pathc; j++)
+			include_one(ps, g.gl_pathv[j], ps->include_line[i]);
+		if (r == 0)
+			globfree(&g);
+		free(pat);
+	}
+}
+
 /* Parse and validate a config file; problems land in cfg->errors. */
 struct config *
 config_load(const char *path)
 {
 	struct config *cfg;
 	struct parse ps;
-	int r;
+	FILE *fp;
 
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
 		return NULL;
 	cfg->path = strdup(path);
+	if (strlist_add(&cfg->files, path) == -1)
+		fatal("config");
 	config_defaults(cfg);
 	config_dir(cfg, path);
 	memset(&ps, 0, sizeof(ps));
 	ps.cfg = cfg;
-	ps.file = path;
-	if ((ps.fp = open_regular(cfg, path, 0, "config file")) == NULL)
+	if ((fp = open_regular(cfg, path, 0, "config file")) == NULL)
 		return cfg;
-	r = ini_parse_stream(cfg_reader, &ps, cfg_handler, &ps);
-	fclose(ps.fp);
+	read_file(&ps, fp, 0);
+	read_includes(&ps);
 	strlist_free(&ps.seen);
-	if (r > 0 && cfg->errors.n == 0)
-		cfg_error(cfg, path, r, "syntax error");
-	if (r < 0 && cfg->errors.n == 0)
-		cfg_error(cfg, path, 0, "cannot parse (error %d)", r);
+	free(ps.include_line);
 	if (cfg->errors.n == 0)
 		config_finish(cfg);
 	return cfg;
@@ -593,6 +738,8 @@ config_free(struct config *cfg)
 	free(cfg->mob_id);
 	free(cfg->discover);
 	strlist_free(&cfg->pass_env);
+	strlist_free(&cfg->include);
+	strlist_free(&cfg->files);
 	free(cfg->smtp_url);
 	free(cfg->mail_from);
 	gateway_conf_free(cfg->gateway);

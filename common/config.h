@@ -196,6 +196,8 @@ struct config {
 	int64_t		 event_buffer_bytes;
 	int64_t		 client_buffer_bytes;
 	struct strlist	 pass_env;	/* for every child */
+	struct strlist	 include;	/* [mobkitd] include: glob patterns */
+	struct strlist	 files;		/* the file, then each included one */
 	char		*mob_id;
 	char		*discover;	/* [mob] discover: PROGRAM ARGS */
 	int		 discover_line;
@@ -220,11 +222,26 @@ struct config {
 
 	struct gateway_conf	*gateway;	/* [gateway], or NULL */
 
+	/*
+	 * Every line number kept above (->line, *_line) is a location: the
+	 * index of its file in files (0: the main file) times LOC_FILE plus
+	 * the line in that file; config_where() prints it as FILE:LINE.
+	 */
 	struct strlist	 errors;	/* "FILE:LINE: message" */
 	struct strlist	 warnings;	/* "FILE:LINE: warning: message" */
 };
 
+#define LOC_FILE	(1 << 21)	/* see struct config: a location's file */
+#define LOC_MAXFILES	1000	/* included files, at most */
+
 struct config	*config_load(const char *path);	/* NULL only on ENOMEM */
+/* "FILE:LINE" of a location into buf. */
+const char	*config_where(const struct config *, int loc, char *buf,
+		    size_t);
+/* Record one "FILE:LINE: message" problem (the file of an included line
+ * is the included file, whatever file says). */
+void		 cfg_error(struct config *, const char *file, int line,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void		 config_free(struct config *);
 struct child_conf *config_child(const struct config *, const char *name);
 struct group_conf *config_group(const struct config *, const char *name);
@@ -247,6 +264,9 @@ int	parse_ms(const char *s, int64_t *out);
 int	valid_name(const char *);
 
 int		 http_url(const char *);
+/* Every key of every section, for the documentation's test. */
+void		 config_keys(void (*)(const char *section, const char *key,
+		    void *), void *);
 /* config_params.c: a profile's provider parameters as JSON text */
 char		*profile_params_json(const struct profile_conf *);
 /* The server command of a stdio [mcp], or NULL (config_mcp.c). */

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -664,7 +665,7 @@ config_warn(struct config *cfg)
 {
 	const struct profile_conf *p;
 	const char *v;
-	char buf[1400];
+	char buf[PATH_MAX + 1400], where[PATH_MAX + 16];
 	int i;
 
 	for (i = 0; i < cfg->nprofiles; i++) {
@@ -672,10 +673,10 @@ config_warn(struct config *cfg)
 		if (p->api_key_env == NULL ||
 		    ((v = getenv(p->api_key_env)) != NULL && *v != '\0'))
 			continue;
-		snprintf(buf, sizeof(buf), "%s:%d: warning: [profile %s]: "
-		    "api_key_env: %s is %s in mobkitd's environment", cfg->path,
-		    p->line, p->name, p->api_key_env, v == NULL ? "not set" :
-		    "empty");
+		snprintf(buf, sizeof(buf), "%s: warning: [profile %s]: "
+		    "api_key_env: %s is %s in mobkitd's environment",
+		    config_where(cfg, p->line, where, sizeof(where)), p->name,
+		    p->api_key_env, v == NULL ? "not set" : "empty");
 		(void)strlist_add(&cfg->warnings, buf);
 	}
 }

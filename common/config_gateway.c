@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,9 +229,12 @@ gateway_finish(struct config *cfg)
 	if (g == NULL)
 		return;
 	if ((c = config_child(cfg, "gateway")) != NULL) {
+		char at[PATH_MAX + 16];
+
 		cfg_error(cfg, cfg->path, g->line, "[gateway]: the name "
-		    "\"gateway\" is taken by the [%s gateway] at line %d",
-		    kind_names[c->kind], c->line);
+		    "\"gateway\" is taken by the [%s gateway] at %s",
+		    kind_names[c->kind], cfg_place(cfg, g->line, c->line, at,
+		    sizeof(at)));
 		return;
 	}
 	gw_check(cfg, g);

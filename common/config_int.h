@@ -55,11 +55,13 @@ struct parse {
 	char			 lastbuf[128];
 	int			 seen_mobkitd, seen_mob, seen_delivery;
 	int			 seen_gateway;
+	int			 protected;	/* this line has \x1f for ; */
+	int			*include_line;	/* of each cfg->include */
 };
 
 /* config.c */
-void	 cfg_error(struct config *, const char *file, int line,
-	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+const char *cfg_place(const struct config *, int here, int there, char *,
+	    size_t);
 int	 strlist_copy(struct strlist *, const struct strlist *);
 void	 child_conf_init(struct child_conf *);
 int	 push(void *arrp, int *n, void *p);
@@ -76,6 +78,7 @@ void	 mcp_check_profile_tools(struct config *, struct profile_conf *);
 
 /* config_read.c */
 char	*cfg_reader(char *str, int num, void *arg);
+void	 cfg_include_add(struct parse *, const char *value);
 int	 cfg_handler(void *arg, const char *section, const char *name,
 	    const char *value);
 

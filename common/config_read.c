@@ -7,6 +7,14 @@
  * refuses an over-long line by name, parses section headers itself (so an
  * empty section and a duplicate one are seen) and tells the handler whether
  * a line is an indented continuation of the previous value.
+ *
+ * inih also ends a value at a ';' that follows a blank (an inline
+ * comment), and knows no quotes.  In a value split like a shell would
+ * (args, discover, include, the lists), a ';' inside quotes is the
+ * user's: the reader hands it to inih as \x1f and the handler puts it
+ * back.  Where a comment cuts a value of words (those, and the free texts
+ * system, instructions, message), or cuts inside quotes, a warning says
+ * what the value became: that is seldom what was meant.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -58,6 +66,127 @@ reader_line(struct parse *ps, char **line, size_t *cap, ssize_t *len)
 	return *line;
 }
 
+#define PROTECTED	'\x1f'	/* a quoted ';' on its way through inih */
+
+/* Is name a key whose value is split like a shell would? */
+static int
+split_key(const struct parse *ps, const char *name)
+{
+	const struct keydef *k;
+
+	if (strcmp(name, "args") == 0 || strcmp(name, "discover") == 0 ||
+	    strcmp(name, "include") == 0)
+		return 1;
+	for (k = ps->keys; k != NULL && k->name != NULL; k++)
+		if (strcmp(k->name, name) == 0)
+			return k->type == K_LIST;
+	return 0;
+}
+
+/* Is name a key of free text, where a ';' is likely meant? */
+static int
+text_key(const char *name)
+{
+	return strcmp(name, "system") == 0 ||
+	    strcmp(name, "instructions") == 0 || strcmp(name, "message") == 0;
+}
+
+/* The warning for a value that a comment at cut ends. */
+static void
+cut_warning(struct parse *ps, const char *name, const char *val,
+    const char *cut, int split)
+{
+	char where[PATH_MAX + 16], *v, *p, *msg;
+	size_t n;
+
+	while (*val == ' ' || *val == '\t')
+		val++;
+	n = (size_t)(cut - val);
+	while (n > 0 && isspace((unsigned char)val[n - 1]))
+		n--;
+	if ((v = strndup(val, n)) == NULL)
+		fatal("config");
+	for (p = v; (p = strchr(p, PROTECTED)) != NULL; p++)
+		*p = ';';
+	if (asprintf(&msg, "%s: warning: `;` starts a comment here; the value "
+	    "is cut to \"%s\" (%s: to keep the `;`, %s)",
+	    config_where(ps->cfg, ps->lineno, where, sizeof(where)), v, name,
+	    split ? "quote it or write \\;" : "write it without the blank "
+	    "before it") == -1 || strlist_add(&ps->cfg->warnings, msg) == -1)
+		fatal("config");
+	free(msg);
+	free(v);
+}
+
+/*
+ * The value val of the key name on this line: its quoted ';' (in a split
+ * value) turned into PROTECTED, and a warning when a comment cuts it.
+ */
+static void
+semicolons(struct parse *ps, const char *name, char *val)
+{
+	int split = split_key(ps, name), q = 0, esc = 0, blank = 0;
+	int protect = split && strchr(val, PROTECTED) == NULL;
+	char *p;
+
+	for (p = val; *p != '\0'; p++) {
+		if (*p == ';' && blank) {
+			if (q != 0 && protect) {
+				*p = PROTECTED;
+				ps->protected = 1;
+				blank = 0;
+				continue;
+			}
+			if (q != 0 || split || text_key(name))
+				cut_warning(ps, name, val, p, split);
+			return;
+		}
+		blank = isspace((unsigned char)*p) != 0;
+		if (esc)
+			esc = 0;
+		else if (q != '\'' && *p == '\\' && p[1] != '\0' &&
+		    (q == 0 || strchr("\"\\$`", p[1]) != NULL))
+			esc = 1;
+		else if (q == 0 && (*p == '\'' || *p == '"'))
+			q = *p;
+		else if (q != 0 && *p == q)
+			q = 0;
+	}
+}
+
+/*
+ * A key line t (or a continuation of the key ps->last): where its value
+ * starts, as inih splits it (at the first '=' or ':'), then semicolons().
+ */
+static void
+value_semicolons(struct parse *ps, char *t)
+{
+	char name[128], *p;
+	size_t n;
+	int blank = 0;
+
+	if (ps->cont) {
+		if (ps->last != NULL)
+			semicolons(ps, ps->last, t);
+		return;
+	}
+	for (p = t; *p != '\0' && *p != '=' && *p != ':'; p++) {
+		if (*p == ';' && blank)
+			return;		/* inih will refuse the line */
+		blank = isspace((unsigned char)*p) != 0;
+	}
+	if (*p == '\0')
+		return;
+	n = (size_t)(p - t);
+	while (n > 0 && isspace((unsigned char)t[n - 1]))
+		n--;
+	if (n >= sizeof(name))
+		return;
+	memcpy(name, t, n);
+	name[n] = '\0';
+	semicolons(ps, name, p + 1);
+}
+
 /*
  * One line read: what inih is to see of it (in str), or NULL when it is
  * not for inih (refused, said) and the next line must be read.
@@ -67,6 +196,7 @@ reader_one(struct parse *ps, char *line, ssize_t n, char *str, int num)
 {
 	char *t;
 
+	ps->protected = 0;
 	if (n > LINE_LIMIT || n >= num - 2) {
 		cfg_error(ps->cfg, ps->file, ps->lineno, "line is %zd "
 		    "characters long, the limit is %d: continue the value on "
@@ -88,6 +218,8 @@ reader_one(struct parse *ps, char *line, ssize_t n, char *str, int num)
 		    "value\", got \"%s\"", t);
 		return NULL;
 	}
+	if (ps->sect != S_SKIP && ps->sect != S_NONE)
+		value_semicolons(ps, t);
 	snprintf(str, (size_t)num, "%s\n", line);
 	return str;
 }
@@ -294,16 +426,38 @@ bad:
 	return 1;
 }
 
-/* The inih handler: one key = value of the current section. */
-int
-cfg_handler(void *arg, const char *section, const char *name,
-    const char *value)
+/* [mobkitd] include = PATTERN...: any number of these lines. */
+void
+cfg_include_add(struct parse *ps, const char *value)
 {
-	struct parse *ps = arg;
+	struct config *cfg = ps->cfg;
+	struct strlist l;
+	const char *err;
+	int i, *nv;
+
+	if (split_args(value, &l, &err) == -1) {
+		cfg_error(cfg, ps->file, ps->lineno, "include: %s in \"%s\"",
+		    err, value);
+		return;
+	}
+	for (i = 0; i < l.n; i++) {
+		if ((nv = reallocarray(ps->include_line,
+		    (size_t)cfg->include.n + 1, sizeof(*nv))) == NULL ||
+		    strlist_add(&cfg->include, l.v[i]) == -1)
+			fatal("config");
+		ps->include_line = nv;
+		nv[cfg->include.n - 1] = ps->lineno;
+	}
+	strlist_free(&l);
+}
+
+/* One key = value of the current section. */
+static int
+handle(struct parse *ps, const char *name, const char *value)
+{
 	const struct keydef *k;
 	char *lp;
 
-	(void)section;
 	if (ps->sect == S_SKIP)
 		return 1;
 	if (ps->sect == S_NONE) {
@@ -313,6 +467,10 @@ cfg_handler(void *arg, const char *section, const char *name,
 	}
 	if (ps->cont)
 		return continue_value(ps, name, value);
+	if (ps->sect == S_MOBKITD && strcmp(name, "include") == 0) {
+		cfg_include_add(ps, value);
+		return 1;
+	}
 	if (strlist_has(&ps->seen, name)) {
 		cfg_error(ps->cfg, ps->file, ps->lineno, "duplicate key \"%s\"",
 		    name);
@@ -346,3 +504,26 @@ cfg_handler(void *arg, const char *section, const char *name,
 	return 1;
 }
 
+/*
+ * The inih handler: one key = value of the current section, its quoted
+ * ';' given back first.
+ */
+int
+cfg_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct parse *ps = arg;
+	char *v, *p;
+	int r;
+
+	(void)section;
+	if (!ps->protected)
+		return handle(ps, name, value);
+	if ((v = strdup(value)) == NULL)
+		fatal("config");
+	for (p = v; (p = strchr(p, PROTECTED)) != NULL; p++)
+		*p = ';';
+	r = handle(ps, name, v);
+	free(v);
+	return r;
+}

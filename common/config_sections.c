@@ -5,6 +5,7 @@
  * [delivery].
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ static const struct keydef mobkitd_keys[] = {
 	{ "event_buffer_bytes", K_MS, offsetof(struct config, event_buffer_bytes), NULL, NOL },
 	{ "client_buffer_bytes", K_MS, offsetof(struct config, client_buffer_bytes), NULL, NOL },
 	{ "pass_env", K_LIST, offsetof(struct config, pass_env), NULL, NOL },
+	{ "include", K_LIST, offsetof(struct config, include), NULL, NOL },
 	{ NULL, 0, 0, NULL, NOL }
 };
 
@@ -301,6 +303,7 @@ static int
 header_check(struct parse *ps, const char *word, const char *name)
 {
 	struct config *cfg = ps->cfg;
+	char at[PATH_MAX + 16];
 	size_t i;
 	int line;
 
@@ -345,10 +348,16 @@ header_check(struct parse *ps, const char *word, const char *name)
 		    "requests): choose another name", word);
 		return -1;
 	}
+	if (sections[i].sect == S_MOBKITD && ps->lineno >= LOC_FILE) {
+		cfg_error(cfg, ps->file, ps->lineno, "[mobkitd] belongs in the "
+		    "main file (%s), not in an included one", cfg->path);
+		return -1;
+	}
 	if (sections[i].named && name_taken(cfg, sections[i].sect, name,
 	    &line)) {
 		cfg_error(cfg, ps->file, ps->lineno, "duplicate name \"%s\" "
-		    "(first defined at line %d)", name, line);
+		    "(first defined at %s)", name, cfg_place(cfg, ps->lineno,
+		    line, at, sizeof(at)));
 		return -1;
 	}
 	return (int)i;
@@ -529,7 +538,7 @@ profile_prefixed_key(struct parse *ps, const char *name, const char *value)
 void
 begin_section(struct parse *ps, char *text)
 {
-	char *word, *name, *sp;
+	char *word, *name, *sp, at[PATH_MAX + 16];
 	int i, *seen;
 	void *obj;
 
@@ -547,7 +556,8 @@ begin_section(struct parse *ps, char *text)
 	if (seen != NULL) {
 		if (*seen) {
 			cfg_error(ps->cfg, ps->file, ps->lineno, "duplicate "
-			    "section [%s] (first at line %d)", word, *seen);
+			    "section [%s] (first at %s)", word, cfg_place(ps->cfg,
+			    ps->lineno, *seen, at, sizeof(at)));
 			return;
 		}
 		*seen = ps->lineno;
@@ -555,4 +565,27 @@ begin_section(struct parse *ps, char *text)
 	ps->sect = sections[i].sect;
 	ps->keys = sections[i].keys;
 	ps->obj = obj;
+}
+
+/*
+ * Every key each section takes, cb(SECTION, KEY, arg), the key tables'
+ * and the prefixed ones (env.NAME, header.NAME, query.NAME): what the
+ * documentation's test checks the man page against.
+ */
+void
+config_keys(void (*cb)(const char *, const char *, void *), void *arg)
+{
+	static const char *const prefixed[][2] = {
+		{ "module", "env.NAME" }, { "mcp", "env.NAME" },
+		{ "profile", "env.NAME" }, { "mcp", "header.NAME" },
+		{ "profile", "header.NAME" }, { "profile", "query.NAME" },
+	};
+	const struct keydef *k;
+	size_t i;
+
+	for (i = 0; i < NSECTIONS; i++)
+		for (k = sections[i].keys; k->name != NULL; k++)
+			cb(sections[i].word, k->name, arg);
+	for (i = 0; i < sizeof(prefixed) / sizeof(prefixed[0]); i++)
+		cb(prefixed[i][0], prefixed[i][1], arg);
 }

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -75,15 +76,16 @@ static int
 command_bad(struct config *cfg, const struct child_conf *c, const char *cmd)
 {
 	struct stat st;
-	char *p, msg[512];
+	char *p, msg[PATH_MAX + 512], where[PATH_MAX + 16];
 
 	if ((p = command_path(cmd)) != NULL && stat(p, &st) == 0 &&
 	    S_ISREG(st.st_mode) && access(p, X_OK) == 0) {
 		free(p);
 		return 0;
 	}
-	snprintf(msg, sizeof(msg), "%s:%d: [%s %s]: command \"%s\" %s",
-	    cfg->path, c->line, kind_names[c->kind], c->name, cmd,
+	snprintf(msg, sizeof(msg), "%s: [%s %s]: command \"%s\" %s",
+	    config_where(cfg, c->line, where, sizeof(where)),
+	    kind_names[c->kind], c->name, cmd,
 	    p != NULL && stat(p, &st) == 0 && !S_ISREG(st.st_mode) ?
 	    "is not a file" : strchr(cmd, '/') ? "not found or not executable" :
 	    "not found next to mobkitd or in PATH");
