@@ -148,6 +148,7 @@ struct daemon {
 	int			 shutting_down;
 	int			 exit_code;
 	int			 booted;	/* modules_started sent */
+	int			 ready_sent;	/* READY=1 to systemd */
 	struct strlist		 stopped_order;	/* shutdown report */
 	int			 orphans_found;
 	int			 orphans_killed;

@@ -42,7 +42,6 @@ static struct {
 	uint64_t		 watchdog_us;	/* WATCHDOG_USEC for us, or 0 */
 	int			 started;	/* watchers on the loop */
 	int			 dirty;		/* a state changed: check */
-	int			 settled;	/* the boot set settled */
 	int			 reloading;	/* RELOADING=1, READY=1 not yet */
 	char			 status[256];	/* the last STATUS= sent */
 	uint64_t		 status_at;	/* mono ms it was sent */
@@ -168,7 +167,7 @@ held_by_failure(struct child *c, int depth)
 		TAILQ_FOREACH(d, &D->children, entry)
 			if (d->conf->kind == KIND_MODULE && d->want_run &&
 			    !d->removing && d->state != CS_HEALTHY &&
-			    d->state != CS_EXHAUSTED && !awaited(d, depth + 1))
+			    !awaited(d, depth + 1))
 				return 1;
 	for (i = 0; i < c->conf->depends.n; i++) {
 		d = child_find(c->conf->depends.v[i]);
@@ -199,7 +198,8 @@ status_text(char *buf, size_t sz)
 	int n = 0, healthy = 0, named = 0;
 
 	if (D->shutting_down) {
-		snprintf(buf, sz, "stopping");
+		snprintf(buf, sz, "stopping%s", D->exit_code == 3 ?
+		    ": the root's restart budget is spent" : "");
 		return;
 	}
 	if (N.reloading) {
@@ -211,7 +211,7 @@ status_text(char *buf, size_t sz)
 			n++;
 			healthy += c->state == CS_HEALTHY;
 		}
-	if (!N.settled) {
+	if (!D->ready_sent) {
 		snprintf(buf, sz, "starting: %d of %d %s healthy", healthy, n,
 		    n == 1 ? "child" : "children");
 		return;
@@ -290,19 +290,19 @@ settle_check(void)
 	struct child *c;
 	char text[sizeof(N.status)];
 
-	if (D->shutting_down || (N.settled && !N.reloading))
+	if (D->shutting_down || (D->ready_sent && !N.reloading))
 		return;
 	TAILQ_FOREACH(c, &D->children, entry)
 		if (awaited(c, 0))
 			return;
 	N.reloading = 0;
-	if (!N.settled) {
-		N.settled = 1;
+	if (!D->ready_sent) {
+		D->ready_sent = 1;
 		status_text(text, sizeof(text));
 		if (strncmp(text, "running", 7) == 0)
 			log_info("every child is healthy");
 		else
-			log_warnx("every child settled, %s", text);
+			log_warnx("boot settled, %s", text);
 	} else {
 		status_text(text, sizeof(text));
 		log_debug("reload settled: %s", text);
@@ -387,7 +387,7 @@ sd_notify_reload(void)
 		if (c->ntrans == 0 || c->next_conf != NULL)
 			c->sd_pending = 1;
 	sd_notify_check();
-	if (!N.settled)
+	if (!D->ready_sent)
 		return;
 	N.reloading = 1;
 	snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
@@ -399,6 +399,9 @@ sd_notify_reload(void)
 void
 sd_notify_stopping(void)
 {
+	char text[sizeof(N.status)];
+
 	N.reloading = 0;
-	status_send("STOPPING=1", "stopping");
+	status_text(text, sizeof(text));
+	status_send("STOPPING=1", text);
 }

@@ -64,7 +64,7 @@ echo "$ready" | grep -q "STATUS=degraded: slow, after, m$" ||
 	fail "READY=1 without the degraded status: $ready"
 # READY=1 came after slow missed its first deadline, never before
 dl=$(grep -n "slow: not ready within 500 ms" "$T/daemon.log" | head -1 | cut -d: -f1)
-st=$(grep -n "every child settled, degraded" "$T/daemon.log" | head -1 | cut -d: -f1)
+st=$(grep -n "boot settled, degraded" "$T/daemon.log" | head -1 | cut -d: -f1)
 [ -n "$dl" ] && [ -n "$st" ] && [ "$dl" -lt "$st" ] ||
 	fail "settled (line $st) before slow's deadline (line $dl)"
 is_state good healthy || fail "READY=1 before good was healthy"
