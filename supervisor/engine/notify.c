@@ -43,6 +43,7 @@ static struct {
 	int			 started;	/* watchers on the loop */
 	int			 dirty;		/* a state changed: check */
 	int			 reloading;	/* RELOADING=1, READY=1 not yet */
+	int			 modules_failed;	/* one is down, not awaited */
 	char			 status[256];	/* the last STATUS= sent */
 	uint64_t		 status_at;	/* mono ms it was sent */
 	ev_prepare		 prep;
@@ -163,12 +164,8 @@ held_by_failure(struct child *c, int depth)
 
 	if (c->state != CS_STOPPED || c->held || depth > DEPTH_MAX)
 		return 0;
-	if (c->conf->kind == KIND_MEMBER && !D->booted)	/* modules first */
-		TAILQ_FOREACH(d, &D->children, entry)
-			if (d->conf->kind == KIND_MODULE && d->want_run &&
-			    !d->removing && d->state != CS_HEALTHY &&
-			    !awaited(d, depth + 1))
-				return 1;
+	if (c->conf->kind == KIND_MEMBER && !D->booted && N.modules_failed)
+		return 1;	/* members start once every module is up */
 	for (i = 0; i < c->conf->depends.n; i++) {
 		d = child_find(c->conf->depends.v[i]);
 		if (d != NULL && d->state != CS_HEALTHY &&
@@ -292,6 +289,11 @@ settle_check(void)
 
 	if (D->shutting_down || (D->ready_sent && !N.reloading))
 		return;
+	N.modules_failed = 0;
+	TAILQ_FOREACH(c, &D->children, entry)
+		if (c->conf->kind == KIND_MODULE && c->want_run &&
+		    !c->removing && c->state != CS_HEALTHY && !awaited(c, 0))
+			N.modules_failed = 1;
 	TAILQ_FOREACH(c, &D->children, entry)
 		if (awaited(c, 0))
 			return;
