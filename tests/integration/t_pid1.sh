@@ -8,7 +8,8 @@ if ! unshare --pid --fork --mount-proc true 2>/dev/null; then
 	echo "cannot create a PID namespace here (needs root)" >&2
 	exit 1
 fi
-printf 'sleep 2\n' >"$T/orphan.sh"
+# the orphan lives until the test has seen it adopted
+printf 'while [ ! -e %s/go ]; do sleep 0.05; done\n' "$T" >"$T/orphan.sh"
 printf 'sleep 600\n' >"$T/escape.sh"
 { header; cat <<EOT
 [module a]
@@ -32,6 +33,7 @@ wait_for "the orphan" pgrep -f "^sh $T/orphan.sh"
 orphan=$(pgrep -f "^sh $T/orphan.sh")
 adopted() { [ "$(ps -o ppid= -p "$orphan" | tr -d ' ')" = "$inner" ]; }
 wait_for "the orphan $orphan adopted by mobkitd ($inner)" adopted
+: >"$T/go"
 wait_for "the orphan reaped" sh -c "! test -e /proc/$orphan"
 zombies=$(ps -o stat= --ppid "$inner" | grep -c Z || true)
 [ "$zombies" = 0 ] || fail "$zombies zombie(s) under PID 1"
