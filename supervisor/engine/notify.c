@@ -271,6 +271,7 @@ status_update(void)
 	status_send("", text);
 }
 
+/* The rate limit is over: the STATUS= held back, if still new. */
 static void
 status_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -326,6 +327,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	status_update();
 }
 
+/* Every half WATCHDOG_USEC, from the loop itself. */
 static void
 watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
