@@ -96,6 +96,7 @@ struct child {
 	const char		*kill_reason;	/* why we are killing it */
 	const char		*exit_reason;	/* of last_exit, or NULL */
 	int			 gone_noted;	/* in D->stopped_order */
+	int			 sd_pending;	/* notify.c: awaited for READY=1 */
 };
 
 struct stopper;
@@ -211,7 +212,10 @@ void	 engine_release_exit(void);
 
 /* notify.c: our own supervisor (systemd Type=notify) */
 void	 sd_notify_init(void);
-void	 sd_notify_parent(const char *msg);
+void	 sd_notify_check(void);
+void	 sd_notify_state(struct child *);
+void	 sd_notify_reload(void);
+void	 sd_notify_stopping(void);
 
 /* watchdog.c, trust.c, spawn.c, output.c: what others may call */
 void	 child_condemn(struct child *, const char *reason, int sig);

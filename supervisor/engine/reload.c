@@ -157,6 +157,7 @@ tree_reload(struct config *ncfg, msgpack_packer *pk)
 		if (!c->removing)
 			diff_old(&d, c, ocfg, ncfg);
 	diff_new(&d, ncfg);
+	sd_notify_reload();	/* RELOADING=1; READY=1 once they settle */
 	D->cfg = ncfg;
 	log_setlevel(D->verbose ? LOG_L_DEBUG : ncfg->log_level);
 	reorder(ncfg);

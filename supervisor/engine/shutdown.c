@@ -184,7 +184,7 @@ daemon_shutdown(int code)
 	D->shutting_down = 1;
 	D->exit_code = code;
 	D->shutdown_began = mono_ms();
-	sd_notify_parent("STOPPING=1");
+	sd_notify_stopping();
 	stage("shutdown_requested");
 	/* group operations in flight are abandoned */
 	TAILQ_FOREACH_SAFE(s, &D->stoppers, entry, t) {

@@ -101,6 +101,7 @@ boot_progress(void)
 {
 	struct child *c;
 
+	sd_notify_check();	/* READY=1 once the boot set settles */
 	if (!D->booted) {
 		TAILQ_FOREACH(c, &D->children, entry)
 			if (c->conf->kind == KIND_MODULE && c->want_run &&
@@ -112,14 +113,6 @@ boot_progress(void)
 		event_simple("supervisor", "mobkitd",
 		    "lifecycle.merged_stream_started");
 		tree_kick();
-	}
-	if (!D->ready_sent) {
-		TAILQ_FOREACH(c, &D->children, entry)
-			if (c->want_run && c->state != CS_HEALTHY)
-				return;
-		D->ready_sent = 1;
-		log_info("every child is healthy");
-		sd_notify_parent("READY=1");
 	}
 }
 

@@ -45,6 +45,7 @@ set_state(struct child *c, int to)
 	transition_record(c, c->ntrans++ ? from : -1, to);
 	log_debug("%s: %s -> %s", c->name, cstate_names[from],
 	    cstate_names[to]);
+	sd_notify_state(c);
 }
 
 /* Cancel the child's timer (and its pending restart). */
