@@ -311,9 +311,12 @@ control_reload(msgpack_packer *pk)
 		for (i = 0; i < ncfg->errors.n; i++)
 			log_warnx("%s", ncfg->errors.v[i]);
 		event_simple("supervisor", "mobkitd", "config.reload_refused");
+		sd_notify_reload_refused();
 		config_free(ncfg);
 		return -1;
 	}
+	for (i = 0; i < ncfg->warnings.n; i++)
+		log_warnx("%s", ncfg->warnings.v[i]);
 	if (strcmp(ncfg->control_socket, D->cfg->control_socket) != 0)
 		log_warnx("reload: control_socket changes only at restart");
 	return tree_reload(ncfg, pk);

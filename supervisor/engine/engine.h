@@ -215,6 +215,7 @@ void	 sd_notify_init(void);
 void	 sd_notify_check(void);
 void	 sd_notify_state(struct child *);
 void	 sd_notify_reload(void);
+void	 sd_notify_reload_refused(void);
 void	 sd_notify_stopping(void);
 
 /* watchdog.c, trust.c, spawn.c, output.c: what others may call */

@@ -399,6 +399,24 @@ sd_notify_reload(void)
 	status_send(buf, "reloading");
 }
 
+/*
+ * A reload was refused (a bad config): nothing changes, but a manager that
+ * waits for the reload's end (Type=notify-reload) hears it began and ended.
+ */
+void
+sd_notify_reload_refused(void)
+{
+	char buf[128], text[sizeof(N.status)];
+
+	if (!D->ready_sent || N.reloading)
+		return;
+	snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)mono_us());
+	notify_send(buf);
+	status_text(text, sizeof(text));
+	status_send("READY=1", text);
+}
+
 /* The ordered shutdown begins. */
 void
 sd_notify_stopping(void)

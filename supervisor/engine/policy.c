@@ -43,6 +43,7 @@ exhausted(struct child *c)
 	evb_emit(&b, "supervisor", c->name, "child.exhausted");
 	if (cf->on_exhausted == EXH_ESCALATE)
 		group_escalate(c->group, c, NULL);
+	boot_progress();	/* a module given up on no longer holds the boot */
 }
 
 /* A child's process failed (or missed its deadline): what next? */
@@ -58,6 +59,8 @@ handle_failure(struct child *c, int clean, int was_healthy)
 	    D->shutting_down) {
 		c->want_run = 0;
 		set_state(c, clean ? CS_STOPPED : CS_FAILED);
+		if (!D->shutting_down)
+			boot_progress();
 		return;
 	}
 	if (c->held) {
