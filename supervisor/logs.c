@@ -82,7 +82,7 @@ logs_reopen(void)
 {
 	log_reopen();
 	logring_reopen();
-	log_info("SIGUSR1 received: log files reopened");
+	log_info("SIGUSR1 received: reopening logs");
 }
 
 static void
