@@ -92,9 +92,15 @@ static int
 lf_rotate(struct logfile *lf)
 {
 	char from[PATH_MAX], to[PATH_MAX];
-	int i, ofd = lf->fd;
+	int i, n, ofd = lf->fd;
 
-	for (i = lf->keep - 1; i >= 1; i--) {
+	/* shift only the files there are: .1 ... .n, the first gap ends it */
+	for (n = 0; n < lf->keep - 1; n++) {
+		snprintf(from, sizeof(from), "%s.%d", lf->path, n + 1);
+		if (access(from, F_OK) == -1)
+			break;
+	}
+	for (i = n; i >= 1; i--) {
 		snprintf(from, sizeof(from), "%s.%d", lf->path, i);
 		snprintf(to, sizeof(to), "%s.%d", lf->path, i + 1);
 		if (rename(from, to) == -1 && errno != ENOENT) {
