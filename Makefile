@@ -27,7 +27,7 @@ COMMON	 = common/log.c common/timeutil.c common/proto.c common/mpack.c \
 	   common/httpc.c common/tojson.c common/cron.c \
 	   common/mail.c common/sse.c common/ctlverbs.c common/inikey.c \
 	   common/msgtab.c common/msgread.c common/msgwrite.c \
-	   common/config_params.c common/config_gateway.c
+	   common/config_params.c common/config_gateway.c common/logfile.c
 # the engine below (it includes no domain header), the mob's domains above
 ENGINE	 = supervisor/engine/state.c supervisor/engine/policy.c \
 	   supervisor/engine/stopper.c supervisor/engine/start.c \
@@ -36,7 +36,7 @@ ENGINE	 = supervisor/engine/state.c supervisor/engine/policy.c \
 	   supervisor/engine/kinds.c supervisor/engine/notify.c \
 	   supervisor/engine/spawn.c supervisor/engine/watchdog.c \
 	   supervisor/engine/output.c supervisor/engine/events.c \
-	   supervisor/engine/trust.c \
+	   supervisor/engine/trust.c supervisor/engine/logring.c \
 	   supervisor/engine/spawn_exec.c
 MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/inputs.c supervisor/mob/members.c \
@@ -50,9 +50,9 @@ STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c
 SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(STORE) \
-	   supervisor/control_relay.c \
+	   supervisor/control_relay.c supervisor/logs.c \
 	   $(ENGINE) $(MOB)
-CTL	 = supervisor/mobkitctl.c supervisor/ctlagents.c
+CTL	 = supervisor/mobkitctl.c supervisor/ctlagents.c supervisor/ctllogs.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler mobkit-mcp mobkit-gateway
 MCP	 = mcp/main.c mcp/session.c mcp/jsonrpc.c mcp/stdio.c mcp/http.c

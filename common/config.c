@@ -334,6 +334,9 @@ config_defaults(struct config *cfg)
 	cfg->delivery_retention_max = 100000;
 	cfg->event_buffer_bytes = 8388608;
 	cfg->client_buffer_bytes = 4194304;
+	cfg->log_buffer_bytes = 262144;
+	cfg->log_max_bytes = 10485760;
+	cfg->log_keep = 5;
 	cfg->discover_timeout_ms = 30000;
 }
 
@@ -735,6 +738,7 @@ config_free(struct config *cfg)
 	free(cfg->dir);
 	free(cfg->control_socket);
 	free(cfg->state_dir);
+	free(cfg->log_dir);
 	free(cfg->mob_id);
 	free(cfg->discover);
 	strlist_free(&cfg->pass_env);

@@ -195,6 +195,11 @@ struct config {
 	int		 delivery_retention_max;
 	int64_t		 event_buffer_bytes;
 	int64_t		 client_buffer_bytes;
+	int64_t		 log_buffer_bytes;	/* each child's lines kept */
+	char		*log_dir;		/* NAME.log, mobkitd.log */
+	int64_t		 log_max_bytes;		/* rotated past this */
+	int		 log_keep;		/* NAME.log.1 ... .keep */
+	int		 log_format;		/* 0 text, 1 json */
 	struct strlist	 pass_env;	/* for every child */
 	struct strlist	 include;	/* [mobkitd] include: glob patterns */
 	struct strlist	 files;		/* the file, then each included one */

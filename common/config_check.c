@@ -733,6 +733,7 @@ config_finish(struct config *cfg)
 		fatal("config");
 	absolutize(cfg, &cfg->control_socket);
 	absolutize(cfg, &cfg->state_dir);
+	absolutize(cfg, &cfg->log_dir);
 	if (cfg->mob_id == NULL && (cfg->mob_id = strdup("mob")) == NULL)
 		fatal("config");
 	if (cfg->smtp_url == NULL &&

@@ -19,6 +19,7 @@ static const char *const provider_names[] = { "echo", "openai",
     "anthropic", NULL };
 static const char *const format_names[] = { "text", "json_object",
     "json_schema", NULL };
+static const char *const log_format_names[] = { "text", "json", NULL };
 static const char *const sink_names[] = { "webhook", "email", "mob_member",
     "file", NULL };
 
@@ -45,6 +46,11 @@ static const struct keydef mobkitd_keys[] = {
 	{ "client_buffer_bytes", K_MS, offsetof(struct config, client_buffer_bytes), NULL, NOL },
 	{ "pass_env", K_LIST, offsetof(struct config, pass_env), NULL, NOL },
 	{ "include", K_LIST, offsetof(struct config, include), NULL, NOL },
+	{ "log_buffer_bytes", K_MS, offsetof(struct config, log_buffer_bytes), NULL, NOL },
+	{ "log_dir", K_STR, offsetof(struct config, log_dir), NULL, NOL },
+	{ "log_max_bytes", K_MS, offsetof(struct config, log_max_bytes), NULL, NOL },
+	{ "log_keep", K_INT, offsetof(struct config, log_keep), NULL, NOL },
+	{ "log_format", K_ENUM, offsetof(struct config, log_format), log_format_names, NOL },
 	{ NULL, 0, 0, NULL, NOL }
 };
 

@@ -104,6 +104,11 @@ static const struct ctl_field f_call[] = {
 	RPOS("tool", "TOOL", call.tool),
 	{ "args", CT_STR, 0, "args", 0, "JSON", NULL, A(call.args) },
 };
+static const struct ctl_field f_logs[] = {
+	RPOS("name", "NAME", logs.name),
+	{ "n", CT_INT, 0, "lines", 'n', "N", "a number of lines", A(logs.n) },
+	{ "follow", CT_BOOL, 0, "follow", 'f', NULL, NULL, A(logs.follow) },
+};
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", FIELDS(f_name_opt), 0 },
@@ -139,6 +144,7 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "rediscover", NULL, 0, 0 },
 	{ "tools", FIELDS(f_name_opt), 0 },
 	{ "call", FIELDS(f_call), 0 },
+	{ "logs", FIELDS(f_logs), 1 },
 };
 const size_t ctl_nverbs = sizeof(ctl_verbs) / sizeof(ctl_verbs[0]);
 

@@ -106,6 +106,11 @@ struct ctl_conv_args {		/* conversation ID [-n N] */
 struct ctl_call_args {		/* call SERVER TOOL [--args JSON] */
 	char		*server, *tool, *args;
 };
+struct ctl_logs_args {		/* logs NAME [-n N] [-f] */
+	char		*name;
+	struct ctl_int	 n;
+	int		 follow;
+};
 
 union ctl_args {
 	struct ctl_name_args	 name;
@@ -119,6 +124,7 @@ union ctl_args {
 	struct ctl_tick_args	 tick;
 	struct ctl_conv_args	 conv;
 	struct ctl_call_args	 call;
+	struct ctl_logs_args	 logs;
 	struct ctl_strs		 names;		/* for verbs that take NAME... */
 };
 

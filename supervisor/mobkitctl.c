@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "ctlagents.h"
+#include "ctllogs.h"
 #include "ctlverbs.h"
 #include "frame.h"
 #include "inikey.h"
@@ -780,7 +781,8 @@ read_answer(int fd, const struct ctl_verb *v)
 			break;
 		e = (o = mp_find(&u.data, "item")) ? mp_to_json(o) :
 		    json_null();
-		print_event(e);
+		if (print_log_item(v->name, &g_args, e, json_out) == 0)
+			print_event(e);
 		json_decref(e);
 		msgpack_unpacked_destroy(&u);
 	}

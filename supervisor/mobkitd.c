@@ -25,6 +25,7 @@
 #include "engine/events.h"
 #include "store.h"
 #include "control.h"
+#include "logs.h"
 #include "engine/kind.h"
 #include "mob/discover.h"
 #include "mob/register.h"
@@ -164,8 +165,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		(void)control_reload(&pk);
 		msgpack_sbuffer_destroy(&sb);
 	} else if (sigtab[i].kind == SIGK_REOPEN) {
-		log_info("SIGUSR1 received");
-		log_reopen();
+		logs_reopen();
 	}
 }
 
@@ -294,6 +294,8 @@ config_read(const char *path, int check)
 		fatal("config_load");
 	if (cfg->errors.n == 0)
 		(void)config_check_commands(cfg);
+	if (!check && cfg->errors.n == 0)
+		logs_apply(cfg);	/* log_format, log_dir: from the first line */
 	for (i = 0; i < cfg->warnings.n; i++)
 		if (check || cfg->errors.n > 0)
 			fprintf(stderr, "%s\n", cfg->warnings.v[i]);

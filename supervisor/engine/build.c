@@ -12,6 +12,7 @@
 #include "timeutil.h"
 #include "engine/events.h"
 #include "engine/internal.h"
+#include "engine/logring.h"
 
 
 /* A new group, at the end of the list. */
@@ -142,6 +143,7 @@ child_free(struct child *c)
 	watchdog_gone(c);
 	child_close_io(c);
 	KIND_CALL(c, freed, c);
+	logring_forget(c->name);
 	free(c->budget.t);
 	child_conf_free(c->conf);
 	child_conf_free(c->next_conf);

@@ -1,8 +1,9 @@
 /*
  * output.c: a child's stdout and stderr, read line by line into the log
- * with the child's name.  On stdout a JSON object with an event_type is a
- * module event (and "ready" is readiness for ready = stdout).  A pipe
- * outlives its child until EOF, so late lines are not lost.
+ * with the child's name (logring.c: stderr, the child's ring and file).
+ * On stdout a JSON object with an event_type is also an event (and
+ * "ready" is readiness for ready = stdout); the line is logged all the
+ * same.  A pipe outlives its child until EOF, so late lines are not lost.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "engine/events.h"
 #include "engine/internal.h"
+#include "engine/logring.h"
 #include "tojson.h"
 
 #define LINE_MAX_OUT	8192
@@ -27,7 +29,7 @@ struct outpipe {
 	char		*buf;		/* a partial line; NULL when none */
 };
 
-/* A stdout line that is a JSON event: 1 when consumed. */
+/* A stdout line that is a JSON event: 1 when it was one. */
 int
 stdout_line(struct child *c, const char *line)
 {
@@ -62,18 +64,20 @@ stdout_line(struct child *c, const char *line)
 		json_to_mp(&pk, payload);
 	else
 		msgpack_pack_map(&pk, 0);
-	event_emit_raw("module", c->name, t, sb.data, sb.size);
+	event_emit_raw(c->conf->kind == KIND_MEMBER ? "agent" : "module",
+	    c->name, t, sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	json_decref(root);
 	return 1;
 }
 
+/* One line: logged and kept, then (on stdout) maybe an event too. */
 static void
 emit_line(struct outpipe *o, char *line)
 {
-	if (o->is_stdout && o->c != NULL && stdout_line(o->c, line))
-		return;
-	log_child(o->name, o->is_stdout ? "stdout" : "stderr", line);
+	logring_line(o->name, o->is_stdout ? LR_STDOUT : LR_STDERR, line);
+	if (o->is_stdout && o->c != NULL)
+		(void)stdout_line(o->c, line);
 }
 
 static void
