@@ -145,8 +145,8 @@ const char	*ctl_verb_usage(const struct ctl_verb *, char *buf, size_t);
 /*
  * Client: the words after the verb (options anywhere; "--" ends them)
  * into a; 0, or -1 with err and *usage set when the line is malformed
- * (unknown option, an option's value not a whole number, missing or extra
- * argument: exit 2) rather than a value being bad (unknown KEY: exit 1).
+ * (unknown option, missing or extra argument: exit 2) rather than a value
+ * being bad (not a whole number, unknown KEY: exit 1).
  */
 int	ctl_args_parse(const struct ctl_verb *, int argc, char **argv,
 	    union ctl_args *, char *err, size_t errsz, int *usage);

@@ -226,7 +226,9 @@ START_TEST(t_usage)
 	    sizeof(buf)), "route add ID KEY=VALUE...");
 	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("events"), buf,
 	    sizeof(buf)), "events [--follow] [--since SEQ] [--source S] "
-	    "[--type T]");
+	    "[--type T] [--last N] [--name NAME]");
+	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("restart"), buf,
+	    sizeof(buf)), "restart NAME...");
 }
 END_TEST
 
