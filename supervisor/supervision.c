@@ -159,13 +159,17 @@ in_group(const struct child *c, const struct sgroup *g)
 
 /* Does one target word (a name, a group, a glob pattern) take c? */
 static int
-target_takes(const char *w, const struct child *c, const struct sgroup *g)
+target_takes(const char *w, const struct child *c)
 {
-	if (g != NULL)
+	struct sgroup *g;
+
+	if (child_find(w) != NULL)	/* a child's own name comes first */
+		return strcmp(w, c->name) == 0;
+	if ((g = group_find(w)) != NULL)
 		return in_group(c, g);
 	if (strpbrk(w, "*?[") != NULL)
 		return fnmatch(w, c->name, 0) == 0;
-	return strcmp(w, c->name) == 0;
+	return 0;
 }
 
 /*
@@ -178,41 +182,33 @@ static struct child **
 targets_expand(char *const *w, int nw, int *n)
 {
 	struct child *c, **v;
-	struct sgroup *g;
-	int i, k, hit;
+	int i, k = 0, hit;
 
 	*n = 0;
-	k = 0;
 	TAILQ_FOREACH(c, &D->children, entry)
 		k++;
 	if ((v = calloc((size_t)k + 1, sizeof(*v))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < nw; i++) {
-		g = child_find(w[i]) == NULL ? group_find(w[i]) : NULL;
 		hit = 0;
 		TAILQ_FOREACH(c, &D->children, entry)
-			if (!c->removing && target_takes(w[i], c, g))
+			if (!c->removing && target_takes(w[i], c))
 				hit = 1;
 		if (!hit) {
 			free(v);
-			(void)fail(strpbrk(w[i], "*?[") != NULL ? "no child "
-			    "matches \"%s\"" : g != NULL ? "group \"%s\" has "
-			    "no children" : "no child or group named \"%s\"",
-			    w[i]);
+			(void)fail(group_find(w[i]) != NULL ? "group \"%s\" has "
+			    "no children" : strpbrk(w[i], "*?[") != NULL ?
+			    "no child matches \"%s\"" : "no child or group "
+			    "named \"%s\"", w[i]);
 			return NULL;
 		}
 	}
-	TAILQ_FOREACH(c, &D->children, entry) {
-		if (c->removing)
-			continue;
-		for (i = 0; i < nw; i++) {
-			g = child_find(w[i]) == NULL ? group_find(w[i]) : NULL;
-			if (target_takes(w[i], c, g)) {
+	TAILQ_FOREACH(c, &D->children, entry)
+		for (i = 0; !c->removing && i < nw; i++)
+			if (target_takes(w[i], c)) {
 				v[(*n)++] = c;
 				break;
 			}
-		}
-	}
 	return v;
 }
 
