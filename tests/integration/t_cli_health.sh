@@ -15,6 +15,7 @@ args = --ready message --never-ready
 ready = message
 start_timeout_ms = 300
 restart_backoff_ms = 100
+max_restarts = 1000
 EOT
 } >"$CFG"
 [ "$(rc ctl is-healthy)" = 3 ] || fail "no daemon: not 3 ($(cat "$T/err"))"
