@@ -284,6 +284,7 @@ START_TEST(t_daemon_good)
 {
 	union ctl_args a;
 	char err[256];
+	int usage;
 
 	ck_assert_int_eq(decode("send", &a, err, sizeof(err), 5, "text", V_STR,
 	    "hi", "member", V_STR, "w1", "wait", V_BOOL, "timeout_ms", V_INT,
@@ -294,6 +295,22 @@ START_TEST(t_daemon_good)
 	ck_assert_int_eq(a.send.wait, 1);
 	ck_assert_int_eq(a.send.timeout_ms.v, 700);
 	ctl_args_free(ctl_verb_find("send"), &a);
+	/* restart: the older {name}, and the command line's {names} */
+	ck_assert_int_eq(decode("restart", &a, err, sizeof(err), 1, "name",
+	    V_STR, "w1"), 0);
+	ck_assert_str_eq(a.targets.name, "w1");
+	ck_assert_ptr_null(a.targets.names.v);
+	ctl_args_free(ctl_verb_find("restart"), &a);
+	ck_assert_int_eq(parse("restart", &a, err, sizeof(err), &usage, "w1",
+	    "pool", "worker-*", NULL), 0);
+	ck_assert_int_eq(a.targets.names.n, 3);
+	ck_assert_str_eq(a.targets.names.v[2], "worker-*");
+	ck_assert_ptr_null(a.targets.name);
+	ctl_args_free(ctl_verb_find("restart"), &a);
+	ck_assert_int_eq(parse("restart", &a, err, sizeof(err), &usage,
+	    NULL), -1);
+	ck_assert_str_eq(err, "restart: NAME is missing");
+	ck_assert_int_eq(usage, 1);
 }
 END_TEST
 
