@@ -211,9 +211,14 @@ ctl_verb_usage(const struct ctl_verb *v, char *buf, size_t sz)
 		else if (f->flags & CF_POS)
 			cat(buf, sz, req ? " " : " [", f->meta,
 			    f->type == CT_STRS ? "..." : "");
-		else
-			cat(buf, sz, req ? " --" : " [--", f->opt,
-			    f->type == CT_BOOL ? "" : " ");
+		else {
+			cat(buf, sz, req ? " " : " [", "", "");
+			if (f->shopt != 0)	/* -n|--last N */
+				cat(buf, sz, (char []){ '-', (char)f->shopt,
+				    '|', '\0' }, "", "");
+			cat(buf, sz, "--", f->opt, f->type == CT_BOOL ? "" :
+			    " ");
+		}
 		if (f->flags & CF_KV)
 			continue;
 		if (!(f->flags & CF_POS) && f->type != CT_BOOL)

@@ -186,7 +186,7 @@ START_TEST(t_repeated)
 	int usage;
 
 	ck_assert_str_eq(ctl_verb_usage(&v_names, buf, sizeof(buf)),
-	    "names NAME... [--all]");
+	    "names NAME... [-a|--all]");
 	ck_assert_int_eq(ctl_args_parse(&v_names, 5, w, &a, err, sizeof(err),
 	    &usage), 0);
 	ck_assert_int_eq(a.names.n, 3);
@@ -225,8 +225,8 @@ START_TEST(t_usage)
 	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("route add"), buf,
 	    sizeof(buf)), "route add ID KEY=VALUE...");
 	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("events"), buf,
-	    sizeof(buf)), "events [--follow] [--since SEQ] [--source S] "
-	    "[--type T] [--last N] [--name NAME]");
+	    sizeof(buf)), "events [-f|--follow] [--since SEQ] [--source S] "
+	    "[--type T] [-n|--last N] [--name NAME]");
 	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("restart"), buf,
 	    sizeof(buf)), "restart NAME...");
 }
