@@ -251,30 +251,33 @@ print_result(const char *verb, json_t *res)
 }
 
 /*
- * One stream item: an event, or a line about the stream itself printed as
- * it came (a gap in the buffer; lagged, the last line: exit 1).
+ * One stream item: an event, or a line about the stream itself (a gap in
+ * the buffer; lagged, the last item: exit 1), as it came with --json.
  */
 static void
 print_event(json_t *e)
 {
+	json_t *gap = json_object_get(e, "gap");
 	int lagged = json_is_string(json_object_get(e, "error"));
 
 	if (print_stream_item(e, json_out))
 		return;
-	if (json_out || lagged || json_object_get(e, "gap") != NULL) {
+	if (json_out)
 		print_json(e, JSON_COMPACT);
-		if (lagged) {
-			fflush(stdout);
-			fprintf(stderr, "mobkitctl: events: %s; resume from "
-			    "seq %lld\n", json_string_value(json_object_get(e,
-			    "error")), (long long)
-			    json_integer_value(json_object_get(e,
-			    "resume_from_seq")));
-			exit(EX_REFUSED);
-		}
-	} else
+	else if (gap != NULL)
+		printf("-- events %lld to %lld are no longer kept --\n",
+		    (long long)json_integer_value(json_object_get(gap,
+		    "from_seq")), (long long)json_integer_value(
+		    json_object_get(gap, "to_seq")));
+	else if (!lagged)
 		ctlp_event(e);
 	fflush(stdout);
+	if (lagged) {
+		fprintf(stderr, "mobkitctl: events: %s; resume from seq %lld\n",
+		    json_string_value(json_object_get(e, "error")), (long long)
+		    json_integer_value(json_object_get(e, "resume_from_seq")));
+		exit(EX_REFUSED);
+	}
 }
 
 /* mobkitctl's own options, taken anywhere on the line like a verb's. */
