@@ -52,7 +52,8 @@ STORE	 = supervisor/store.c supervisor/store_mem.c \
 SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(STORE) \
 	   supervisor/control_relay.c supervisor/logs.c \
 	   $(ENGINE) $(MOB)
-CTL	 = supervisor/mobkitctl.c supervisor/ctlagents.c supervisor/ctllogs.c
+CTL	 = supervisor/mobkitctl.c supervisor/ctlagents.c supervisor/ctllogs.c \
+	   supervisor/ctlprint.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
 	   mobkit-scheduler mobkit-mcp mobkit-gateway
 MCP	 = mcp/main.c mcp/session.c mcp/jsonrpc.c mcp/stdio.c mcp/http.c
@@ -198,7 +199,7 @@ FUZZ_SRC_frame = tests/fuzz/f_frame.c $(FUZZ_UTIL)
 WORKER_REST = $(filter-out worker/worker.c,$(WORKER))
 FUZZ_SRC_msg = tests/fuzz/f_msg.c $(FUZZ_UTIL) $(FUZZ_ROLES) \
 	   $(filter-out supervisor/engine/spawn.c,$(UNIT_SUPER)) $(WORKER_REST) \
-	   supervisor/ctlagents.c
+	   supervisor/ctlagents.c supervisor/ctlprint.c
 FUZZ_SRC_ctlreq = tests/fuzz/f_ctlreq.c $(FUZZ_UTIL)
 FUZZ_SRC_ini = tests/fuzz/f_ini.c $(FUZZ_UTIL)
 FUZZ_SRC_cron = tests/fuzz/f_cron.c $(FUZZ_UTIL)

@@ -26,7 +26,6 @@
 				    NULL, A(m) }
 
 static const struct ctl_field f_name_opt[] = { POS("name", "NAME", name.name) };
-static const struct ctl_field f_name[] = { RPOS("name", "NAME", name.name) };
 static const struct ctl_field f_id[] = { RPOS("id", "ID", name.name) };
 static const struct ctl_field f_kill[] = {
 	RPOS("name", "NAME", kill.name),
@@ -38,6 +37,15 @@ static const struct ctl_field f_events[] = {
 	    A(events.since) },
 	{ "source", CT_STR, 0, "source", 0, "S", NULL, A(events.source) },
 	{ "type", CT_STR, 0, "type", 0, "T", NULL, A(events.type) },
+	{ "n", CT_INT, 0, "last", 'n', "N", "a number of events",
+	    A(events.n) },
+	{ "name", CT_STR, 0, "name", 0, "NAME", NULL, A(events.name) },
+};
+/* start, stop, restart: children, groups, patterns; {name} is older */
+static const struct ctl_field f_targets[] = {
+	{ "names", CT_STRS, CF_POS | CF_LINEREQ, NULL, 0, "NAME", NULL,
+	    A(targets.names) },
+	{ "name", CT_STR, CF_WIRE, NULL, 0, NULL, NULL, A(targets.name) },
 };
 static const struct ctl_field f_spawn[] = {
 	RPOS("id", "ID", spawn.id),
@@ -112,9 +120,9 @@ static const struct ctl_field f_logs[] = {
 
 const struct ctl_verb ctl_verbs[] = {
 	{ "status", FIELDS(f_name_opt), 0 },
-	{ "start", FIELDS(f_name), 0 },
-	{ "stop", FIELDS(f_name), 0 },
-	{ "restart", FIELDS(f_name), 0 },
+	{ "start", FIELDS(f_targets), 0 },
+	{ "stop", FIELDS(f_targets), 0 },
+	{ "restart", FIELDS(f_targets), 0 },
 	{ "kill", FIELDS(f_kill), 0 },
 	{ "transitions", FIELDS(f_name_opt), 0 },
 	{ "events", FIELDS(f_events), 1 },
@@ -145,6 +153,7 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "tools", FIELDS(f_name_opt), 0 },
 	{ "call", FIELDS(f_call), 0 },
 	{ "logs", FIELDS(f_logs), 1 },
+	{ "is-healthy", FIELDS(f_name_opt), 0 },
 };
 const size_t ctl_nverbs = sizeof(ctl_verbs) / sizeof(ctl_verbs[0]);
 
@@ -195,24 +204,32 @@ const char *
 ctl_verb_usage(const struct ctl_verb *v, char *buf, size_t sz)
 {
 	const struct ctl_field *f;
-	int i, kv = 0;
+	int i, kv = 0, req;
 
 	snprintf(buf, sz, "%s", v->name);
 	for (i = 0; i < v->nfields; i++) {
 		f = &v->fields[i];
+		req = (f->flags & (CF_REQ | CF_LINEREQ)) != 0;
+		if (f->flags & CF_WIRE)
+			continue;
 		if (f->flags & CF_KV)
 			kv = 1;
 		else if (f->flags & CF_POS)
-			cat(buf, sz, f->flags & CF_REQ ? " " : " [", f->meta,
+			cat(buf, sz, req ? " " : " [", f->meta,
 			    f->type == CT_STRS ? "..." : "");
-		else
-			cat(buf, sz, f->flags & CF_REQ ? " --" : " [--", f->opt,
-			    f->type == CT_BOOL ? "" : " ");
+		else {
+			cat(buf, sz, req ? " " : " [", "", "");
+			if (f->shopt != 0)	/* -n|--last N */
+				cat(buf, sz, (char []){ '-', (char)f->shopt,
+				    '|', '\0' }, "", "");
+			cat(buf, sz, "--", f->opt, f->type == CT_BOOL ? "" :
+			    " ");
+		}
 		if (f->flags & CF_KV)
 			continue;
 		if (!(f->flags & CF_POS) && f->type != CT_BOOL)
 			cat(buf, sz, f->meta, "", "");
-		if (!(f->flags & CF_REQ))
+		if (!req)
 			cat(buf, sz, "]", "", "");
 	}
 	if (kv)
@@ -493,7 +510,7 @@ required(const struct ctl_verb *v, const union ctl_args *a, char *err,
 
 	for (i = 0; i < v->nfields; i++) {
 		f = &v->fields[i];
-		if (!(f->flags & CF_REQ) || given(a, f))
+		if (!(f->flags & (CF_REQ | CF_LINEREQ)) || given(a, f))
 			continue;
 		if (f->flags & CF_POS)
 			snprintf(err, errsz, "%s: %s is missing", v->name,

@@ -34,6 +34,9 @@ enum ctl_type {
 #define CF_POS		0x02	/* a positional argument, in table order */
 #define CF_STDIN	0x04	/* "-" on the command line reads stdin */
 #define CF_KV		0x08	/* given as KEY=VALUE after the positionals */
+#define CF_LINEREQ	0x10	/* must be given on the command line (the wire
+				   may give another field instead) */
+#define CF_WIRE		0x20	/* only on the wire: an older request shape */
 
 struct ctl_field {
 	const char	*name;		/* the key on the wire, KEY of KEY=VALUE */
@@ -74,6 +77,12 @@ struct ctl_events_args {
 	int		 follow;
 	struct ctl_int	 since;
 	char		*source, *type;
+	struct ctl_int	 n;		/* -n N: the last N that match */
+	char		*name;		/* --name NAME */
+};
+struct ctl_targets_args {	/* start, stop, restart: NAME... or name */
+	char		*name;		/* the older request: one child */
+	struct ctl_strs	 names;		/* children, groups, glob patterns */
 };
 struct ctl_spawn_args {
 	char		*id, *profile;
@@ -116,6 +125,7 @@ union ctl_args {
 	struct ctl_name_args	 name;
 	struct ctl_kill_args	 kill;
 	struct ctl_events_args	 events;
+	struct ctl_targets_args	 targets;
 	struct ctl_spawn_args	 spawn;
 	struct ctl_send_args	 send;
 	struct ctl_wire_args	 wire;

@@ -15,7 +15,7 @@ done
 sleep 0.5
 echo "== the tree (bin/mobkitctl -c etc/mobkit.ini status)"
 $CTL status
-pid=$($CTL status router | awk '$2 == "router" { for (i = 1; i < NF; i++) if ($i == "pid") print $(i + 1) }')
+pid=$($CTL status router | awk '$2 == "router" { print $4 }')	# ├─ NAME STATE PID
 echo
 echo "== kill -9 $pid (the router)"
 kill -9 "$pid"

@@ -31,7 +31,7 @@ int_of(json_t *o, const char *k)
 	return (long long)json_integer_value(json_object_get(o, k));
 }
 
-/* HH:MM:SS.mmm of an epoch ms, UTC. */
+/* HH:MM:SS.mmm of an epoch ms, local time. */
 static void
 hms(long long ms, char *buf, size_t sz)
 {
@@ -39,7 +39,7 @@ hms(long long ms, char *buf, size_t sz)
 	struct tm tm;
 	char b[16];
 
-	gmtime_r(&t, &tm);
+	localtime_r(&t, &tm);
 	strftime(b, sizeof(b), "%H:%M:%S", &tm);
 	snprintf(buf, sz, "%s.%03lld", b, ms % 1000);
 }

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "ctlagents.h"
 #include "ctllogs.h"
+#include "ctlprint.h"
 #include "ctlverbs.h"
 #include "frame.h"
 #include "inikey.h"
@@ -228,161 +229,6 @@ check_utf8(const struct ctl_verb *v)
 	exit(EX_REFUSED);
 }
 
-static void
-fmt_duration(char *buf, size_t sz, long long ms)
-{
-	long long s = ms / 1000;
-
-	if (s < 60)
-		snprintf(buf, sz, "%llds", s);
-	else if (s < 3600)
-		snprintf(buf, sz, "%lldm%02llds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, sz, "%lldh%02lldm", s / 3600, s / 60 % 60);
-	else
-		snprintf(buf, sz, "%lldd%02lldh", s / 86400, s / 3600 % 24);
-}
-
-static const char *
-jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "-";
-}
-
-static void
-print_child(json_t *c, const char *prefix, int last)
-{
-	json_t *le = json_object_get(c, "last_exit");
-	char pid[32] = "-", exitb[96] = "", next[48] = "";
-
-	if (json_is_integer(json_object_get(c, "pid")))
-		snprintf(pid, sizeof(pid), "%lld", (long long)json_integer_value(
-		    json_object_get(c, "pid")));
-	if (json_is_object(le)) {
-		if (json_object_get(le, "signal"))
-			snprintf(exitb, sizeof(exitb), "  last exit: signal %s",
-			    jstr(le, "signal"));
-		else
-			snprintf(exitb, sizeof(exitb), "  last exit: %lld",
-			    (long long)json_integer_value(json_object_get(le,
-			    "code")));
-		if (json_object_get(le, "reason"))	/* why mobkitd killed it */
-			snprintf(exitb + strlen(exitb), sizeof(exitb) -
-			    strlen(exitb), " (%s)", jstr(le, "reason"));
-	}
-	if (json_is_integer(json_object_get(c, "next_restart_in_ms")))
-		snprintf(next, sizeof(next), "  restart in %lld ms",
-		    (long long)json_integer_value(json_object_get(c,
-		    "next_restart_in_ms")));
-	printf("%s%s %-16s %-10s pid %-7s restarts %-3lld budget %lld%s%s\n",
-	    prefix, last ? "└─" : "├─", jstr(c, "name"), jstr(c, "state"), pid,
-	    (long long)json_integer_value(json_object_get(c, "restarts")),
-	    (long long)json_integer_value(json_object_get(c, "budget_left")),
-	    exitb, next);
-}
-
-/* Does a group (or a subgroup of it) hold any child of the answer? */
-static int
-group_has(json_t *res, const char *gname)
-{
-	json_t *c, *g;
-	size_t i;
-
-	json_array_foreach(json_object_get(res, "children"), i, c)
-		if (strcmp(jstr(c, "group"), gname) == 0)
-			return 1;
-	json_array_foreach(json_object_get(res, "groups"), i, g)
-		if (strcmp(jstr(g, "parent"), gname) == 0 &&
-		    group_has(res, jstr(g, "name")))
-			return 1;
-	return 0;
-}
-
-/* Print a group and, below it, its children and subgroups as a tree. */
-static void
-print_group(json_t *res, const char *gname, const char *prefix)
-{
-	json_t *children = json_object_get(res, "children");
-	json_t *groups = json_object_get(res, "groups"), *c, *g;
-	size_t i, n = 0, k = 0;
-	char sub[256];
-
-	json_array_foreach(children, i, c)
-		if (strcmp(jstr(c, "group"), gname) == 0)
-			n++;
-	json_array_foreach(groups, i, g)
-		if (strcmp(jstr(g, "parent"), gname) == 0 &&
-		    group_has(res, jstr(g, "name")))
-			n++;
-	json_array_foreach(children, i, c)
-		if (strcmp(jstr(c, "group"), gname) == 0)
-			print_child(c, prefix, ++k == n);
-	json_array_foreach(groups, i, g) {
-		if (strcmp(jstr(g, "parent"), gname) != 0 ||
-		    !group_has(res, jstr(g, "name")))
-			continue;
-		k++;
-		printf("%s%s %s (%s, restarts %lld, budget %lld)\n", prefix,
-		    k == n ? "└─" : "├─", jstr(g, "name"), jstr(g, "strategy"),
-		    (long long)json_integer_value(json_object_get(g,
-		    "restarts")),
-		    (long long)json_integer_value(json_object_get(g,
-		    "budget_left")));
-		snprintf(sub, sizeof(sub), "%s%s", prefix, k == n ? "   " :
-		    "│  ");
-		print_group(res, jstr(g, "name"), sub);
-	}
-}
-
-static void
-print_status(json_t *res)
-{
-	json_t *d = json_object_get(res, "daemon"), *g;
-	char up[32];
-	size_t i;
-
-	fmt_duration(up, sizeof(up), (long long)json_integer_value(
-	    json_object_get(d, "uptime_ms")));
-	printf("mobkitd pid %lld, %s, up %s, config %s\n",
-	    (long long)json_integer_value(json_object_get(d, "pid")),
-	    jstr(d, "state"), up, jstr(d, "config"));
-	json_array_foreach(json_object_get(res, "groups"), i, g)
-		if (strcmp(jstr(g, "name"), "root") == 0)
-			printf("root (%s, restarts %lld, budget %lld)\n",
-			    jstr(g, "strategy"), (long long)json_integer_value(
-			    json_object_get(g, "restarts")),
-			    (long long)json_integer_value(json_object_get(g,
-			    "budget_left")));
-	print_group(res, "root", "");
-}
-
-static void
-print_time(long long ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char buf[32];
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
-	printf("%s.%03lld", buf, ms % 1000);
-}
-
-/* key: a list of names on one line. */
-void
-print_names(json_t *res, const char *key)
-{
-	json_t *v;
-	size_t i;
-
-	printf("%s:", key);
-	json_array_foreach(json_object_get(res, key), i, v)
-		printf(" %s", json_string_value(v));
-	printf("\n");
-}
-
 /* A value as JSON on a line: a module's result may be any JSON value. */
 static void
 print_json(json_t *v, size_t flags)
@@ -393,145 +239,46 @@ print_json(json_t *v, size_t flags)
 	free(s);
 }
 
-/* call: the text of each content block; other blocks as JSON. */
-static void
-print_call(json_t *res)
-{
-	json_t *b;
-	size_t i;
-
-	json_array_foreach(json_object_get(res, "content"), i, b) {
-		if (json_is_string(json_object_get(b, "text")))
-			printf("%s\n", jstr(b, "text"));
-		else
-			print_json(b, JSON_COMPACT);
-	}
-}
-
-/* Human output for the verbs that have one; JSON for the rest. */
+/* --json: the result as it came; for people: ctlprint.c. */
 static void
 print_result(const char *verb, json_t *res)
 {
-	json_t *t;
-	size_t i;
-
-	if (json_out || res == NULL || json_is_null(res)) {
-		if (res != NULL && !json_is_null(res)) {
-			print_json(res, JSON_INDENT(2));
-		}
+	if (res == NULL || json_is_null(res))
 		return;
-	}
-	if (strcmp(verb, "status") == 0)
-		print_status(res);
-	else if (strcmp(verb, "transitions") == 0) {
-		json_array_foreach(res, i, t) {
-			print_time((long long)json_integer_value(
-			    json_object_get(t, "at_ms")));
-			printf("  %-16s %-10s -> %-10s attempt %lld\n",
-			    jstr(t, "name"), json_is_null(json_object_get(t,
-			    "from")) ? "(new)" : jstr(t, "from"), jstr(t, "to"),
-			    (long long)json_integer_value(json_object_get(t,
-			    "attempt")));
-		}
-	} else if (strcmp(verb, "reload") == 0) {
-		print_names(res, "added");
-		print_names(res, "removed");
-		print_names(res, "changed");
-		print_names(res, "unchanged");
-	} else if (strcmp(verb, "shutdown") == 0) {
-		print_names(res, "stopped");
-		printf("orphans killed: %lld\n", (long long)json_integer_value(
-		    json_object_get(res, "orphans_killed")));
-	} else if (strcmp(verb, "members") == 0) {
-		printf("%-16s %-12s %-10s %-7s %6s %-26s %s\n", "ID", "PROFILE",
-		    "STATE", "PID", "QUEUED", "RUNNING", "RESTARTS");
-		json_array_foreach(res, i, t) {
-			json_t *pid = json_object_get(t, "pid");
-
-			printf("%-16s %-12s %-10s %-7lld %6lld %-26s %lld\n",
-			    jstr(t, "id"), jstr(t, "profile"), jstr(t, "state"),
-			    json_is_integer(pid) ? (long long)
-			    json_integer_value(pid) : 0LL,
-			    (long long)json_integer_value(json_object_get(t,
-			    "queued")), jstr(t, "running"),
-			    (long long)json_integer_value(json_object_get(t,
-			    "restarts")));
-		}
-	} else if (strcmp(verb, "send") == 0) {
-		json_t *r = json_object_get(res, "result");
-
-		printf("%s %s", jstr(res, "outcome"), jstr(res, "input_id"));
-		if (json_is_string(json_object_get(res, "reason")))
-			printf(": %s", jstr(res, "reason"));
-		if (json_is_object(r))
-			printf("\n%s: %s", jstr(r, "status"),
-			    json_is_string(json_object_get(r, "text")) ?
-			    jstr(r, "text") : jstr(r, "error"));
-		printf("\n");
-	} else if (strcmp(verb, "inputs") == 0) {
-		printf("%-26s %-10s %-8s %-16s %s\n", "INPUT", "STATE",
-		    "ATTEMPTS", "KEY", "RESULT / ERROR");
-		json_array_foreach(res, i, t)
-			printf("%-26s %-10s %-8lld %-16s %.60s\n",
-			    jstr(t, "input_id"), jstr(t, "state"),
-			    (long long)json_integer_value(json_object_get(t,
-			    "attempts")), jstr(t, "key"),
-			    json_is_string(json_object_get(t, "result")) ?
-			    jstr(t, "result") : jstr(t, "error"));
-	} else if (strcmp(verb, "events") == 0) {
-		/* the stream said it all */
-	} else if (strcmp(verb, "conversation") == 0) {
-		print_conversation(res);
-	} else if (strcmp(verb, "usage") == 0) {
-		print_usage(res);
-	} else if (strcmp(verb, "rediscover") == 0) {
-		print_rediscover(res);
-	} else if (strcmp(verb, "call") == 0) {
-		print_call(res);
-	} else if (strcmp(verb, "tools") == 0) {
-		json_array_foreach(res, i, t)
-			printf("%-16s %-24s %.70s\n", json_is_string(
-			    json_object_get(t, "server")) ? jstr(t, "server") :
-			    "-", jstr(t, "name"), jstr(t, "description"));
-	} else {
+	if (json_out)
 		print_json(res, JSON_INDENT(2));
-	}
+	else
+		ctlp_result(verb, res);
 }
 
 /*
- * One stream item: an event, or a line about the stream itself printed as
- * it came (a gap in the buffer; lagged, the last line: exit 1).
+ * One stream item: an event, or a line about the stream itself (a gap in
+ * the buffer; lagged, the last item: exit 1), as it came with --json.
  */
 static void
 print_event(json_t *e)
 {
-	char *s;
+	json_t *gap = json_object_get(e, "gap");
 	int lagged = json_is_string(json_object_get(e, "error"));
 
 	if (print_stream_item(e, json_out))
 		return;
-	if (json_out || lagged || json_object_get(e, "gap") != NULL) {
+	if (json_out)
 		print_json(e, JSON_COMPACT);
-		if (lagged) {
-			fflush(stdout);
-			fprintf(stderr, "mobkitctl: events: %s; resume from "
-			    "seq %lld\n", jstr(e, "error"), (long long)
-			    json_integer_value(json_object_get(e,
-			    "resume_from_seq")));
-			exit(EX_REFUSED);
-		}
-	} else {
-		s = json_dumps(json_object_get(e, "payload"), JSON_COMPACT |
-		    JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-		printf("%6lld ", (long long)json_integer_value(
-		    json_object_get(e, "seq")));
-		print_time((long long)json_integer_value(json_object_get(e,
-		    "timestamp_ms")));
-		printf(" %-10s %-16s %-32s %s\n", jstr(e, "source"),
-		    jstr(e, "name"), jstr(e, "event_type"), s ? s : "");
-		free(s);
-	}
+	else if (gap != NULL)
+		printf("-- events %lld to %lld are no longer kept --\n",
+		    (long long)json_integer_value(json_object_get(gap,
+		    "from_seq")), (long long)json_integer_value(
+		    json_object_get(gap, "to_seq")));
+	else if (!lagged)
+		ctlp_event(e);
 	fflush(stdout);
+	if (lagged) {
+		fprintf(stderr, "mobkitctl: events: %s; resume from seq %lld\n",
+		    json_string_value(json_object_get(e, "error")), (long long)
+		    json_integer_value(json_object_get(e, "resume_from_seq")));
+		exit(EX_REFUSED);
+	}
 }
 
 /* mobkitctl's own options, taken anywhere on the line like a verb's. */
@@ -737,6 +484,9 @@ print_reply(const struct ctl_verb *v, const msgpack_object *m)
 	if (strcmp(v->name, "call") == 0 &&
 	    json_is_true(json_object_get(res, "is_error")))
 		rc = EX_REFUSED;
+	if (strcmp(v->name, "is-healthy") == 0 &&
+	    !json_is_true(json_object_get(res, "healthy")))
+		rc = EX_REFUSED;
 	/* the operation failed: exit 1 like a refusal */
 	if (strcmp(v->name, "deliver") == 0 && json_is_string(
 	    json_object_get(res, "status")) && strcmp(json_string_value(
@@ -799,6 +549,13 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 	v = parse_line(argc, argv);
+	ctlp_init();
+	/* events -f: the last 10 first, unless told otherwise */
+	if (strcmp(v->name, "events") == 0 && g_args.events.follow &&
+	    !g_args.events.n.set && !g_args.events.since.set) {
+		g_args.events.n.v = 10;
+		g_args.events.n.set = 1;
+	}
 	stdin_fields(v);
 	check_utf8(v);
 	if ((g_sock = socket_path()) == NULL)

@@ -29,6 +29,7 @@ struct event_rec {
 	uint64_t	 seq;
 	char		*source;
 	char		*type;
+	char		*name;
 	char		*packed;	/* the whole event object */
 	size_t		 len;
 	size_t		 cost;		/* bytes counted against the bound */
@@ -47,6 +48,7 @@ struct sub {
 	struct client		*client;
 	char			*source;
 	char			*type;
+	char			*name;
 	uint64_t		 cursor;	/* last seq handed over or skipped */
 	int			 follow;
 	int			 live;		/* caught up: pushed as they come */
@@ -104,6 +106,14 @@ matches(const char *want, const char *have)
 	return strcmp(want, have) == 0;
 }
 
+/* Does a reader want the event? */
+static int
+sub_wants(const struct sub *s, const struct event_rec *e)
+{
+	return matches(s->source, e->source) && matches(s->type, e->type) &&
+	    matches(s->name, e->name);
+}
+
 /* Queue one stream item (already packed) to a client. */
 static int
 send_item(struct client *cl, const char *item, size_t len)
@@ -130,6 +140,7 @@ sub_free(struct sub *s)
 	TAILQ_REMOVE(&subs, s, entry);
 	free(s->source);
 	free(s->type);
+	free(s->name);
 	free(s);
 }
 
@@ -163,6 +174,7 @@ ring_evict(void)
 	ring_bytes -= e->cost;
 	free(e->source);
 	free(e->type);
+	free(e->name);
 	free(e->packed);
 	memset(e, 0, sizeof(*e));
 	ring_head = (ring_head + 1) % ring_cap;
@@ -217,7 +229,7 @@ subs_offer(const struct event_rec *e)
 			continue;
 		}
 		s->cursor = e->seq;
-		if (!matches(s->source, e->source) || !matches(s->type, e->type))
+		if (!sub_wants(s, e))
 			continue;
 		q = cops->queued(s->client);
 		if (q > 0 && q + e->len > cap)
@@ -267,7 +279,8 @@ event_emit_raw(const char *source, const char *name, const char *type,
 		msgpack_sbuffer_write(&sb, payload, len);
 	else
 		msgpack_pack_map(&pk, 0);
-	ring_make_room(sizeof(*e) + sb.size + strlen(source) + strlen(type));
+	ring_make_room(sizeof(*e) + sb.size + strlen(source) + strlen(type) +
+	    strlen(name));
 	e = &ring[(ring_head + ring_n) % ring_cap];
 	ring_n++;
 	e->seq = seq;
@@ -276,9 +289,11 @@ event_emit_raw(const char *source, const char *name, const char *type,
 		e->packed = sb.data;
 	e->len = sb.size;
 	if ((e->source = strdup(source)) == NULL ||
-	    (e->type = strdup(type)) == NULL)
+	    (e->type = strdup(type)) == NULL ||
+	    (e->name = strdup(name)) == NULL)
 		fatal("strdup");
-	e->cost = sizeof(*e) + e->len + strlen(source) + strlen(type);
+	e->cost = sizeof(*e) + e->len + strlen(source) + strlen(type) +
+	    strlen(name);
 	ring_bytes += e->cost;
 	subs_offer(e);
 	events_tap(source, name, type, payload, len);
@@ -363,8 +378,7 @@ sub_pump(struct sub *s)
 		e = &ring[(ring_head + (size_t)(s->cursor + 1 - oldest)) %
 		    ring_cap];
 		s->cursor = e->seq;
-		if (matches(s->source, e->source) && matches(s->type, e->type) &&
-		    send_item(cl, e->packed, e->len) == -1) {
+		if (sub_wants(s, e) && send_item(cl, e->packed, e->len) == -1) {
 			cops->drop(cl, "event reader gone");
 			return;
 		}
@@ -372,20 +386,56 @@ sub_pump(struct sub *s)
 }
 
 /*
- * events [--since SEQ] [--follow]: replay what the ring holds after
- * `since` (after a gap item when --since reaches further back than the
- * ring), a batch at a time, then follow or answer {last_seq}.
+ * The cursor that leaves the last `last` events the reader wants (of
+ * those after `from`) to replay: walk back from the newest.
+ */
+static uint64_t
+cursor_for_last(const struct sub *s, uint64_t from, int64_t last)
+{
+	const struct event_rec *e;
+	size_t i;
+	int64_t k = 0;
+
+	if (last == 0)
+		return next_seq - 1 > from ? next_seq - 1 : from;
+	for (i = ring_n; i > 0; i--) {
+		e = &ring[(ring_head + i - 1) % ring_cap];
+		if (e->seq <= from)
+			break;
+		if (sub_wants(s, e) && ++k == last)
+			return e->seq - 1;
+	}
+	return from;		/* fewer than `last`: all of them */
+}
+
+/*
+ * events [--since SEQ] [-n N] [--follow]: replay what the ring holds
+ * after `since` (after a gap item when --since reaches further back than
+ * the ring), or only the last N of those that match, a batch at a time,
+ * then follow or answer {last_seq}.
  */
 void
 events_start(struct client *cl, uint64_t since, int since_given,
-    const char *source, const char *type, int follow)
+    const struct event_filter *f, int64_t last, int follow)
 {
 	uint64_t oldest = oldest_seq();
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	struct sub *s;
 
-	if (since_given && since + 1 < oldest) {
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		fatal("calloc");
+	s->client = cl;
+	if ((f->source != NULL && (s->source = strdup(f->source)) == NULL) ||
+	    (f->type != NULL && (s->type = strdup(f->type)) == NULL) ||
+	    (f->name != NULL && (s->name = strdup(f->name)) == NULL))
+		fatal("strdup");
+	s->cursor = since + 1 < oldest ? oldest - 1 : since;
+	if (last >= 0)
+		s->cursor = cursor_for_last(s, s->cursor, last);
+	s->follow = follow;
+	/* the replay reaches back past what the ring still holds */
+	if (since_given && since + 1 < oldest && s->cursor + 1 == oldest) {
 		msgpack_sbuffer_init(&sb);
 		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 		msgpack_pack_map(&pk, 1);
@@ -396,14 +446,6 @@ events_start(struct client *cl, uint64_t since, int since_given,
 		(void)send_item(cl, sb.data, sb.size);
 		msgpack_sbuffer_destroy(&sb);
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		fatal("calloc");
-	s->client = cl;
-	if ((source != NULL && (s->source = strdup(source)) == NULL) ||
-	    (type != NULL && (s->type = strdup(type)) == NULL))
-		fatal("strdup");
-	s->cursor = since + 1 < oldest ? oldest - 1 : since;
-	s->follow = follow;
 	TAILQ_INSERT_TAIL(&subs, s, entry);
 	cops->watch_drain(cl, PUMP_LOWAT);
 	sub_pump(s);

@@ -41,8 +41,13 @@ void	 event_simple(const char *source, const char *name, const char *type);
 void	 event_emit_raw(const char *source, const char *name, const char *type,
 	    const char *payload, size_t len);
 void	 transition_record(struct child *, int from, int to);
+/* What a reader wants: NULL takes all; "x*" takes what starts with x. */
+struct event_filter {
+	const char	*source, *type, *name;
+};
+/* Replay after since (or the last `last` that match, when >= 0). */
 void	 events_start(struct client *, uint64_t since, int since_given,
-	    const char *source, const char *type, int follow);
+	    const struct event_filter *, int64_t last, int follow);
 void	 events_pump(struct client *);
 uint64_t events_last_seq(void);
 int	 transitions_pack(msgpack_packer *, const char *name);

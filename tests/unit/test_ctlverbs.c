@@ -186,7 +186,7 @@ START_TEST(t_repeated)
 	int usage;
 
 	ck_assert_str_eq(ctl_verb_usage(&v_names, buf, sizeof(buf)),
-	    "names NAME... [--all]");
+	    "names NAME... [-a|--all]");
 	ck_assert_int_eq(ctl_args_parse(&v_names, 5, w, &a, err, sizeof(err),
 	    &usage), 0);
 	ck_assert_int_eq(a.names.n, 3);
@@ -225,8 +225,10 @@ START_TEST(t_usage)
 	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("route add"), buf,
 	    sizeof(buf)), "route add ID KEY=VALUE...");
 	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("events"), buf,
-	    sizeof(buf)), "events [--follow] [--since SEQ] [--source S] "
-	    "[--type T]");
+	    sizeof(buf)), "events [-f|--follow] [--since SEQ] [--source S] "
+	    "[--type T] [-n|--last N] [--name NAME]");
+	ck_assert_str_eq(ctl_verb_usage(ctl_verb_find("restart"), buf,
+	    sizeof(buf)), "restart NAME...");
 }
 END_TEST
 
@@ -282,6 +284,7 @@ START_TEST(t_daemon_good)
 {
 	union ctl_args a;
 	char err[256];
+	int usage;
 
 	ck_assert_int_eq(decode("send", &a, err, sizeof(err), 5, "text", V_STR,
 	    "hi", "member", V_STR, "w1", "wait", V_BOOL, "timeout_ms", V_INT,
@@ -292,6 +295,22 @@ START_TEST(t_daemon_good)
 	ck_assert_int_eq(a.send.wait, 1);
 	ck_assert_int_eq(a.send.timeout_ms.v, 700);
 	ctl_args_free(ctl_verb_find("send"), &a);
+	/* restart: the older {name}, and the command line's {names} */
+	ck_assert_int_eq(decode("restart", &a, err, sizeof(err), 1, "name",
+	    V_STR, "w1"), 0);
+	ck_assert_str_eq(a.targets.name, "w1");
+	ck_assert_ptr_null(a.targets.names.v);
+	ctl_args_free(ctl_verb_find("restart"), &a);
+	ck_assert_int_eq(parse("restart", &a, err, sizeof(err), &usage, "w1",
+	    "pool", "worker-*", NULL), 0);
+	ck_assert_int_eq(a.targets.names.n, 3);
+	ck_assert_str_eq(a.targets.names.v[2], "worker-*");
+	ck_assert_ptr_null(a.targets.name);
+	ctl_args_free(ctl_verb_find("restart"), &a);
+	ck_assert_int_eq(parse("restart", &a, err, sizeof(err), &usage,
+	    NULL), -1);
+	ck_assert_str_eq(err, "restart: NAME is missing");
+	ck_assert_int_eq(usage, 1);
 }
 END_TEST
 
