@@ -9,7 +9,9 @@
  *
  * Besides every delivery's latency it gives each event's latency to the
  * first client that had it: the path from the root to the gateway, without
- * the fan-out to the other streams.
+ * the fan-out to the other streams.  Given the gateway's pid (GPID), the
+ * CPU time it spent from the burst's start to its last delivery, and the
+ * time it waited, runnable, for a CPU (the machine's load).
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -108,6 +110,42 @@ lines(struct cl *c, uint64_t *lat, size_t *nlat, size_t cap)
 	memmove(c->buf, p, c->len);
 }
 
+/* A process's CPU time (user + system) in ms, or 0. */
+static uint64_t
+cpu_ms(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (pid <= 0 || (fp = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), fp) == NULL || (p = strrchr(buf, ')')) ==
+	    NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+	    "%*u %llu %llu", &ut, &st) != 2)
+		ut = st = 0;
+	fclose(fp);
+	return (ut + st) * 1000 / (unsigned long long)sysconf(_SC_CLK_TCK);
+}
+
+/* The time a process waited on a run queue, in ms (schedstat), or 0. */
+static uint64_t
+wait_ms(long pid)
+{
+	unsigned long long run, wait;
+	char path[64];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
+	if (pid <= 0 || (fp = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(fp, "%llu %llu", &run, &wait) != 2)
+		wait = 0;
+	fclose(fp);
+	return wait / 1000000;
+}
+
 /* The burst, in a child: BURST sends, one after the other. */
 static pid_t
 burst(const char *ctl, const char *sock, int n)
@@ -140,16 +178,19 @@ main(int argc, char *argv[])
 	struct epoll_event ev, evs[256];
 	struct rlimit rl;
 	struct cl *cls;
-	uint64_t *lat, t0, fl[FIRST_SLOTS];
+	uint64_t *lat, t0, fl[FIRST_SLOTS], cpu0 = 0, cpu1, wait0 = 0, wait1;
 	size_t nlat = 0, nfl = 0, cap;
 	int port, n, nb, ep, i, k, ready = 0, done = 0;
+	long gpid = 0;
 	pid_t bp = -1;
 
-	if (argc != 8) {
+	if (argc != 8 && argc != 9) {
 		fprintf(stderr, "usage: ssebench PORT TOKEN CTL SOCK N BURST "
-		    "SINCE\n");
+		    "SINCE [GPID]\n");
 		return 2;
 	}
+	if (argc == 9)
+		gpid = atol(argv[8]);
 	port = atoi(argv[1]);
 	n = atoi(argv[5]);
 	nb = atoi(argv[6]);
@@ -192,9 +233,14 @@ main(int argc, char *argv[])
 			ready += !was && c->ready;
 			done += !had && c->got >= nb;
 		}
-		if (bp == -1 && ready == n)
+		if (bp == -1 && ready == n) {
+			cpu0 = cpu_ms(gpid);
+			wait0 = wait_ms(gpid);
 			bp = burst(argv[3], argv[4], nb);
+		}
 	}
+	cpu1 = cpu_ms(gpid);
+	wait1 = wait_ms(gpid);
 	if (bp > 0)
 		waitpid(bp, NULL, 0);
 	if (nlat == 0) {
@@ -207,7 +253,7 @@ main(int argc, char *argv[])
 			fl[nfl++] = first[i] - 1;
 	printf("%d clients (C, one epoll loop), %zu deliveries of %zu: "
 	    "p50 %llu ms, p99 %llu ms, max %llu ms; to the first client "
-	    "p50 %llu ms, p99 %llu ms (the burst's events over %llu ms)\n",
+	    "p50 %llu ms, p99 %llu ms (the burst's events over %llu ms)",
 	    ready, nlat, cap,
 	    (unsigned long long)pct(lat, nlat, 0.5),
 	    (unsigned long long)pct(lat, nlat, 0.99),
@@ -215,5 +261,11 @@ main(int argc, char *argv[])
 	    (unsigned long long)pct(fl, nfl, 0.5),
 	    (unsigned long long)pct(fl, nfl, 0.99),
 	    (unsigned long long)(tmax - tmin));
+	if (gpid > 0)
+		printf("; gateway CPU %llu ms, %.1f us a delivery, waiting "
+		    "for a CPU %llu ms", (unsigned long long)(cpu1 - cpu0),
+		    (double)(cpu1 - cpu0) * 1000.0 / (double)nlat,
+		    (unsigned long long)(wait1 - wait0));
+	printf("\n");
 	return 0;
 }
