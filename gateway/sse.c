@@ -26,9 +26,10 @@
  * own text (errors, deltas, the doors' frames) goes into a chunk of its
  * own at the tail.  A stream given text is not woken at once: it joins the
  * due list, and the due streams are resumed together just before MHD runs
- * (sse_resume_due), once the loop turn has taken in all the root sent; so
- * a burst of events leaves in one write per connection, its reader giving
- * MHD the queued chunks in one go.
+ * next (sse_resume_due; MHD's run is an idle watcher, so it comes after
+ * the loop has taken in what the root sent): the events that came
+ * meanwhile leave in one write per connection, its reader giving MHD the
+ * queued chunks in one go.
  *
  * What a stream holds is bounded (SSE_BUF_MAX): a client that does not
  * read is dropped with a last "dropped" event giving the seq to resume
