@@ -78,5 +78,5 @@ while [ $r -lt "${GW_SSE_RUNS:-1}" ]; do
 	rss2=$(awk '/^VmRSS/ {print $2}' /proc/"$gpid"/status)
 	printf 'gateway: event streams: %s (goal p99 < 100 ms)\n' "$sse"
 	printf '         baseline, the same burst to %s\n' "$base"
-	printf '         gateway RSS with them           %8d KiB\n' "$rss2"
+	printf '         gateway RSS after them          %8d KiB\n' "$rss2"
 done

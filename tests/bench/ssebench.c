@@ -11,7 +11,8 @@
  * first client that had it: the path from the root to the gateway, without
  * the fan-out to the other streams.  Given the gateway's pid (GPID), the
  * CPU time it spent from the burst's start to its last delivery, and the
- * time it waited, runnable, for a CPU (the machine's load).
+ * time it waited, runnable, for a CPU (the machine's load), and its RSS
+ * with every stream still open.
  */
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -146,6 +147,24 @@ wait_ms(long pid)
 	return wait / 1000000;
 }
 
+/* A process's resident set in KiB, or 0. */
+static unsigned long
+rss_kib(long pid)
+{
+	char path[64], line[256];
+	unsigned long kib = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if (pid <= 0 || (fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "VmRSS: %lu", &kib) == 1)
+			break;
+	fclose(fp);
+	return kib;
+}
+
 /* The burst, in a child: BURST sends, one after the other. */
 static pid_t
 burst(const char *ctl, const char *sock, int n)
@@ -182,6 +201,7 @@ main(int argc, char *argv[])
 	size_t nlat = 0, nfl = 0, cap;
 	int port, n, nb, ep, i, k, ready = 0, done = 0;
 	long gpid = 0;
+	unsigned long rss;
 	pid_t bp = -1;
 
 	if (argc != 8 && argc != 9) {
@@ -241,6 +261,7 @@ main(int argc, char *argv[])
 	}
 	cpu1 = cpu_ms(gpid);
 	wait1 = wait_ms(gpid);
+	rss = rss_kib(gpid);
 	if (bp > 0)
 		waitpid(bp, NULL, 0);
 	if (nlat == 0) {
@@ -266,6 +287,8 @@ main(int argc, char *argv[])
 		    "for a CPU %llu ms", (unsigned long long)(cpu1 - cpu0),
 		    (double)(cpu1 - cpu0) * 1000.0 / (double)nlat,
 		    (unsigned long long)(wait1 - wait0));
+	if (gpid > 0)
+		printf("; gateway RSS %lu KiB with the streams open", rss);
 	printf("\n");
 	return 0;
 }
