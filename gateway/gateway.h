@@ -123,6 +123,7 @@ struct sse;
 void	 sse_events(struct hreq *);
 void	 sse_send_stream(struct hreq *, const char *member, json_t *body);
 ssize_t	 sse_read(struct hreq *, char *buf, size_t max);
+void	 sse_resume_due(void);
 void	 sse_free(struct sse *);
 void	 sse_keepalive_start(void);
 void	 sse_feed_start(void);
@@ -139,6 +140,7 @@ void	 metrics_label(FILE *, const char *);
 typedef void (*sse_fmt_fn)(struct hreq *, const char *type, json_t *data);
 void	 sse_set_format(struct hreq *, sse_fmt_fn);
 void	 sse_put(struct hreq *, const char *, size_t);
+json_t	*sse_usage(struct hreq *);
 
 /* http.c: one more response header (copied) */
 void	 hreq_header_add(struct hreq *, const char *name, const char *value);

@@ -9,7 +9,8 @@
  * starts root calls; then the connection is suspended until the answer
  * comes (hreq_answer resumes it, and MHD calls us again to queue it).  An
  * event stream is a callback response whose reader suspends when it has
- * nothing to give and is woken (hreq_wake) when it has.
+ * nothing to give and is woken when it has: the streams given text in a
+ * loop turn are resumed together just before MHD runs (sse_resume_due).
  *
  * Invariant: an hreq lives from the first call of its connection to the
  * completion notice; root calls still in flight then are cancelled.
@@ -40,7 +41,8 @@ static ev_timer	 mhd_timer;
 static ev_idle	 mhd_idle;
 static char	*tls_cert, *tls_key;
 
-/* Run MHD now, then arm the timer for its next deadline. */
+/* Resume the streams that have text, run MHD now, then arm the timer for
+ * its next deadline. */
 static void
 mhd_turn(void)
 {
@@ -48,6 +50,7 @@ mhd_turn(void)
 
 	if (daemon_ == NULL)
 		return;
+	sse_resume_due();
 	MHD_run(daemon_);
 	ev_timer_stop(gw_loop, &mhd_timer);
 	if (MHD_get_timeout(daemon_, &ms) == MHD_YES) {

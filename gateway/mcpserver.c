@@ -4,7 +4,14 @@
  *
  * POST /mcp carries one JSON-RPC message.  A request is answered with one
  * JSON response (application/json; the transport lets the server choose
- * it over SSE); a notification or a response is taken with 202.
+ * it over SSE), or, when the client's Accept prefers text/event-stream
+ * (a higher q than application/json, or no JSON at all), with an event
+ * stream of that one response as a "message" event, closed after it; a
+ * notification or a response is taken with 202.  A batch (an array)
+ * holding a request is refused with 400 and a JSON-RPC error (-32600, id
+ * null), as the transport allows: since 2025-06-18 a POST carries one
+ * message (a batch of notifications or responses only, which 2025-03-26
+ * allowed, is still taken with 202).
  * initialize opens a session (Mcp-Session-Id); every later request must
  * name a live one (400 without, 404 when unknown: the client then
  * initializes again).  DELETE /mcp ends a session.  GET /mcp has no
@@ -24,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "gateway.h"
@@ -82,6 +90,7 @@ struct mcall {
 	json_t			*id;
 	const struct mtool	*tool;
 	int			 waited;
+	int			 sse;	/* answer as an event stream */
 };
 
 static void
@@ -93,10 +102,87 @@ mcall_free(void *p)
 	free(c);
 }
 
+/*
+ * The q of a media type in an Accept header: that of its own range, else
+ * of its type's wildcard range, else of the range of all types; 0 when
+ * none names it.
+ */
+static double
+accept_q(const char *acc, const char *type)
+{
+	const char *p, *e, *semi, *q;
+	double best = 0, qv;
+	size_t tl = strlen(type), sl = strcspn(type, "/") + 1, n;
+	int rank = 0, k;
+
+	for (p = acc; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		p += strspn(p, " \t");
+		e = p + strcspn(p, ",");
+		semi = memchr(p, ';', (size_t)(e - p));
+		n = (size_t)((semi ? semi : e) - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == tl && strncasecmp(p, type, tl) == 0)
+			k = 3;
+		else if (n == sl + 1 && strncasecmp(p, type, sl) == 0 &&
+		    p[sl] == '*')
+			k = 2;
+		else if (n == 3 && strncmp(p, "*/*", 3) == 0)
+			k = 1;
+		else
+			continue;
+		qv = 1;
+		for (q = semi; q != NULL && q < e; q = memchr(q + 1, ';',
+		    (size_t)(e - q - 1))) {
+			q++;
+			q += strspn(q, " \t");
+			if (strncmp(q, "q=", 2) == 0)
+				qv = strtod(q + 2, NULL);
+		}
+		if (k > rank) {
+			rank = k;
+			best = qv;
+		}
+	}
+	return best;
+}
+
+/* Does the client prefer an event stream to JSON for its answer? */
+static int
+wants_sse(struct hreq *r)
+{
+	const char *acc = hreq_header(r, "Accept");
+
+	return acc != NULL && accept_q(acc, "text/event-stream") >
+	    accept_q(acc, "application/json");
+}
+
+/* A JSON-RPC answer: JSON, or the one event of a stream (200 only). */
+static void
+rpc_answer(struct hreq *r, unsigned status, json_t *j)
+{
+	struct mcall *c = r->ctx;
+	char *d, *ev;
+	size_t len;
+	int n;
+
+	if (status != 200 || c == NULL || !c->sse) {
+		hreq_json(r, status, j);
+		return;
+	}
+	d = json_text(j, &len);
+	json_decref(j);
+	if ((n = asprintf(&ev, "event: message\ndata: %s\n\n", d)) == -1)
+		fatal("asprintf");
+	free(d);
+	hreq_header_add(r, "Cache-Control", "no-cache");
+	hreq_answer(r, 200, "text/event-stream", ev, (size_t)n);
+}
+
 static void
 rpc_result(struct hreq *r, json_t *id, json_t *result)
 {
-	hreq_json(r, 200, json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id",
+	rpc_answer(r, 200, json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id",
 	    id ? id : json_null(), "result", result));
 }
 
@@ -104,7 +190,7 @@ static void
 rpc_error(struct hreq *r, unsigned status, json_t *id, int code,
     const char *msg)
 {
-	hreq_json(r, status, json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc",
+	rpc_answer(r, status, json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc",
 	    "2.0", "id", id ? id : json_null(), "error", "code", code,
 	    "message", msg));
 }
@@ -316,6 +402,7 @@ request(struct hreq *r, json_t *msg)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
 	c->id = json_incref(json_object_get(msg, "id"));
+	c->sse = wants_sse(r);
 	r->ctx = c;
 	r->ctx_free = mcall_free;
 	if (strcmp(m, "initialize") == 0) {

@@ -7,7 +7,10 @@
  * "stream": true, as chat.completion.chunk events ending "data: [DONE]"
  * (the streamed input of sse.c, its events written in OpenAI's shape).
  * A completion not streamed has its usage when the turn's run_completed
- * event gives one (the events since the seq before the send).
+ * event gives one (the events since the seq before the send); a streamed
+ * one asked with "stream_options": {"include_usage": true} has it as
+ * OpenAI gives it: "usage": null in every chunk, then one last chunk with
+ * no choices and the usage (null when the provider counted no tokens).
  * GET /v1/models: the members as models, in OpenAI's list shape.
  *
  * Invariant: the input goes through the root's send verb like any other;
@@ -28,6 +31,7 @@ struct oa {
 	long long created;
 	size_t	 sent;		/* bytes of content streamed */
 	int	 started;	/* the role chunk is out */
+	int	 include_usage;	/* stream_options.include_usage */
 	json_t	*args;		/* of the send (not streamed) */
 	json_int_t since;	/* the newest event seq before it */
 	json_t	*answer;	/* the completion, waiting for its usage */
@@ -140,7 +144,31 @@ put_chunk(struct hreq *r, struct oa *o, json_t *delta, const char *finish)
 	    "choices", "index", 0, "delta", delta ? delta : json_object(),
 	    "finish_reason", finish ? json_string(finish) : json_null());
 
+	if (o->include_usage)
+		json_object_set_new(c, "usage", json_null());
 	put_data(r, c);
+}
+
+/* OpenAI's usage from a run_completed's, or null. */
+static json_t *
+oa_usage(json_t *u)
+{
+	if (!json_is_object(u))
+		return json_null();
+	return json_pack("{s:O,s:O,s:O}", "prompt_tokens", json_object_get(u,
+	    "input_tokens"), "completion_tokens", json_object_get(u,
+	    "output_tokens"), "total_tokens", json_object_get(u,
+	    "total_tokens"));
+}
+
+/* The last chunk of a stream asked with include_usage: no choices. */
+static void
+put_usage(struct hreq *r, struct oa *o)
+{
+	put_data(r, json_pack("{s:s,s:s,s:I,s:s,s:[],s:o}", "id", o->id ?
+	    o->id : "chatcmpl-mobkit", "object", "chat.completion.chunk",
+	    "created", o->created, "model", o->model, "choices", "usage",
+	    oa_usage(sse_usage(r))));
 }
 
 /* j (taken) to the stream as one "data:" event. */
@@ -198,6 +226,8 @@ stream_result(struct hreq *r, struct oa *o, json_t *res)
 		stream_text(r, o, t != NULL && strlen(t) > o->sent ?
 		    t + o->sent : NULL);
 		put_chunk(r, o, NULL, "stop");
+		if (o->include_usage)
+			put_usage(r, o);
 	}
 	sse_put(r, "data: [DONE]\n\n", 14);
 }
@@ -273,10 +303,7 @@ usage_item(struct hreq *r, json_t *item)
 	if (o->input_id == NULL || id == NULL || strcmp(id, o->input_id) !=
 	    0 || !json_is_object(u))
 		return;
-	json_object_set_new(o->answer, "usage", json_pack("{s:O,s:O,s:O}",
-	    "prompt_tokens", json_object_get(u, "input_tokens"),
-	    "completion_tokens", json_object_get(u, "output_tokens"),
-	    "total_tokens", json_object_get(u, "total_tokens")));
+	json_object_set_new(o->answer, "usage", oa_usage(u));
 }
 
 /* The completion, with its usage when the events had it. */
@@ -364,6 +391,8 @@ oa_chat(struct hreq *r, const struct gw_route *rt, char **params, int np)
 	if (key != NULL && *key != '\0')
 		json_object_set_new(args, "key", json_string(key));
 	if (json_is_true(json_object_get(body, "stream"))) {
+		o->include_usage = json_is_true(json_object_get(
+		    json_object_get(body, "stream_options"), "include_usage"));
 		sse_send_stream(r, model, args);
 		sse_set_format(r, oa_format);
 	} else {

@@ -21,9 +21,19 @@
  * and each stream sees each seq once (its cursor).  A feed the root drops
  * (lagged) follows again after the last seq it had.
  *
- * Every stream has its own buffer, bounded (SSE_BUF_MAX): a client that
- * does not read is dropped with a last "dropped" event giving the seq to
- * resume from; it never slows the root, the gateway or other clients.  A
+ * An event's text is made once, into a chunk shared by every stream it
+ * goes to (counted references); a stream holds a queue of chunks, and its
+ * own text (errors, deltas, the doors' frames) goes into a chunk of its
+ * own at the tail.  A stream given text is not woken at once: it joins the
+ * due list, and the due streams are resumed together just before MHD runs
+ * next (sse_resume_due; MHD's run is an idle watcher, so it comes after
+ * the loop has taken in what the root sent): the events that came
+ * meanwhile leave in one write per connection, its reader giving MHD the
+ * queued chunks in one go.
+ *
+ * What a stream holds is bounded (SSE_BUF_MAX): a client that does not
+ * read is dropped with a last "dropped" event giving the seq to resume
+ * from; it never slows the root, the gateway or other clients.  A
  * ": keep-alive" comment goes to every stream each 15 s.
  */
 #include <sys/queue.h>
@@ -42,13 +52,26 @@
 #define KEEPALIVE_S	15.0
 #define PENDING_MAX	4096	/* deltas held until the input id is known */
 #define HELD_MAX	65536	/* feed events held while a stream replays */
+#define OWN_MIN		256	/* a stream's own chunk, at first */
+
+/* Text for one or more streams. */
+struct chunk {
+	unsigned	 refs;
+	int		 own;		/* one stream's, at its tail: it grows */
+	size_t		 len, cap;
+	char		 p[];
+};
 
 struct sse {
 	LIST_ENTRY(sse)	 entry;
+	LIST_ENTRY(sse)	 dentry;	/* on the due list */
+	int		 due;
 	struct hreq	*r;
-	char		*buf;
-	size_t		 len, off;
-	int		 ended;		/* nothing more after buf */
+	struct chunk	**q;		/* queued: q[qh] .. q[qn - 1] */
+	size_t		 qh, qn, qcap;
+	size_t		 qoff;		/* read of q[qh] */
+	size_t		 queued;	/* bytes not read yet */
+	int		 ended;		/* nothing more after the queue */
 	char		*name;		/* ?name= filter */
 	char		*source, *type;	/* ?source=, ?type= (a trailing *) */
 	int		 follows;	/* of the feed (GET /v1/events) */
@@ -62,11 +85,70 @@ struct sse {
 	json_t		*pending;	/* deltas before input_id was known */
 	json_t		*first;		/* the first send's answer */
 	char		*text;		/* run_completed's text */
+	json_t		*usage;		/* and its usage (tokens), or NULL */
 	sse_fmt_fn	 fmt;		/* writes the events itself */
 };
 
 static LIST_HEAD(, sse) streams = LIST_HEAD_INITIALIZER(streams);
+static LIST_HEAD(, sse) due = LIST_HEAD_INITIALIZER(due);
 static ev_timer	 keepalive;
+
+/* A chunk of len bytes (cap at least), no reference yet. */
+static struct chunk *
+chunk_new(const char *p, size_t len, size_t cap, int own)
+{
+	struct chunk *c;
+
+	if (cap < len)
+		cap = len;
+	if ((c = malloc(sizeof(*c) + cap)) == NULL)
+		fatal("malloc");
+	c->refs = 0;
+	c->own = own;
+	c->len = len;
+	c->cap = cap;
+	memcpy(c->p, p, len);
+	return c;
+}
+
+static void
+chunk_unref(struct chunk *c)
+{
+	if (--c->refs == 0)
+		free(c);
+}
+
+/* A chunk no stream took. */
+static void
+chunk_drop(struct chunk *c)
+{
+	if (c != NULL && c->refs == 0)
+		free(c);
+}
+
+/* s has text to give: resume it before MHD runs next. */
+static void
+sse_due(struct sse *s)
+{
+	if (s->due || s->r->gone)
+		return;
+	s->due = 1;
+	LIST_INSERT_HEAD(&due, s, dentry);
+	http_kick();
+}
+
+/* Resume every stream that was given text since MHD last ran. */
+void
+sse_resume_due(void)
+{
+	struct sse *s;
+
+	while ((s = LIST_FIRST(&due)) != NULL) {
+		LIST_REMOVE(s, dentry);
+		s->due = 0;
+		hreq_wake(s->r);
+	}
+}
 
 static struct sse *
 sse_new(struct hreq *r)
@@ -85,7 +167,11 @@ void
 sse_free(struct sse *s)
 {
 	LIST_REMOVE(s, entry);
-	free(s->buf);
+	if (s->due)
+		LIST_REMOVE(s, dentry);
+	for (; s->qh < s->qn; s->qh++)
+		chunk_unref(s->q[s->qh]);
+	free(s->q);
 	free(s->name);
 	free(s->source);
 	free(s->type);
@@ -96,23 +182,62 @@ sse_free(struct sse *s)
 	json_decref(s->pending);
 	json_decref(s->first);
 	free(s->text);
+	json_decref(s->usage);
 	free(s);
 }
 
-/* Append text, even past the bound (the caller checked). */
+/* Queue a chunk (one more reference), even past the bound (the caller
+ * checked). */
+static void
+put_chunk(struct sse *s, struct chunk *c)
+{
+	struct chunk **nq;
+	size_t ncap;
+
+	if (s->qn == s->qcap) {
+		if (s->qh > 0) {
+			memmove(s->q, s->q + s->qh, (s->qn - s->qh) *
+			    sizeof(*s->q));
+			s->qn -= s->qh;
+			s->qh = 0;
+		} else {
+			ncap = s->qcap ? s->qcap * 2 : 4;
+			if ((nq = reallocarray(s->q, ncap, sizeof(*nq))) ==
+			    NULL)
+				fatal("reallocarray");
+			s->q = nq;
+			s->qcap = ncap;
+		}
+	}
+	c->refs++;
+	s->q[s->qn++] = c;
+	s->queued += c->len;
+	sse_due(s);
+}
+
+/* Append the stream's own text: to its own chunk at the tail, or a new
+ * one; even past the bound (the caller checked). */
 static void
 put_raw(struct sse *s, const char *p, size_t n)
 {
-	char *nb;
+	struct chunk *c, *nc;
+	size_t cap;
 
-	if (s->off > 0 && s->off == s->len)
-		s->off = s->len = 0;
-	if ((nb = realloc(s->buf, s->len + n)) == NULL)
-		fatal("realloc");
-	s->buf = nb;
-	memcpy(s->buf + s->len, p, n);
-	s->len += n;
-	hreq_wake(s->r);
+	if (s->qn > s->qh && (c = s->q[s->qn - 1])->own) {
+		if (c->len + n > c->cap) {
+			cap = c->cap * 2 > c->len + n ? c->cap * 2 : c->len + n;
+			if ((nc = realloc(c, sizeof(*c) + cap)) == NULL)
+				fatal("realloc");
+			nc->cap = cap;
+			s->q[s->qn - 1] = c = nc;
+		}
+		memcpy(c->p + c->len, p, n);
+		c->len += n;
+		s->queued += n;
+		sse_due(s);
+		return;
+	}
+	put_chunk(s, chunk_new(p, n, n < OWN_MIN ? OWN_MIN : n, 1));
 }
 
 /* End the stream once its buffer is out; the root calls are cancelled. */
@@ -120,6 +245,7 @@ static void
 sse_end(struct sse *s)
 {
 	s->ended = 1;
+	sse_due(s);
 	if (s->r->rid != 0) {
 		root_cancel(s->r->rid);
 		s->r->rid = 0;
@@ -128,7 +254,6 @@ sse_end(struct sse *s)
 		root_cancel(s->r->rid2);
 		s->r->rid2 = 0;
 	}
-	hreq_wake(s->r);
 }
 
 static void	put_event(struct sse *, int64_t, const char *, json_t *);
@@ -143,57 +268,62 @@ put_error(struct sse *s, const char *type, unsigned status, const char *msg)
 	json_decref(e);
 }
 
-/* The text of one event: "id:" (seq > 0), "event:", "data:" (one line). */
-static char *
-frame_text(int64_t seq, const char *type, json_t *data, size_t *len)
+/* The text of one event, "id:" (seq > 0), "event:", "data:" (one line),
+ * in a new chunk. */
+static struct chunk *
+frame_chunk(int64_t seq, const char *type, json_t *data)
 {
-	char *d, *f;
-	size_t dlen;
+	struct chunk *c;
+	char *d, head[64];
+	size_t dlen, hlen, tlen = strlen(type);
 	int n;
 
 	d = json_text(data, &dlen);
 	if (seq > 0)
-		n = asprintf(&f, "id: %lld\nevent: %s\ndata: %s\n\n",
-		    (long long)seq, type, d);
+		n = snprintf(head, sizeof(head), "id: %lld\n", (long long)seq);
 	else
-		n = asprintf(&f, "event: %s\ndata: %s\n\n", type, d);
+		n = 0;
+	hlen = (size_t)n;
+	c = chunk_new(head, hlen, hlen + 7 + tlen + 7 + dlen + 2, 0);
+	memcpy(c->p + c->len, "event: ", 7);
+	memcpy(c->p + c->len + 7, type, tlen);
+	memcpy(c->p + c->len + 7 + tlen, "\ndata: ", 7);
+	memcpy(c->p + c->len + 7 + tlen + 7, d, dlen);
+	memcpy(c->p + c->len + 7 + tlen + 7 + dlen, "\n\n", 2);
+	c->len = c->cap;
 	free(d);
-	if (n == -1)
-		fatal("asprintf");
-	*len = (size_t)n;
-	return f;
+	return c;
 }
 
-/* An event's text to a stream; past the bound, the stream is dropped. */
+/* An event's chunk to a stream; past the bound, the stream is dropped. */
 static void
-put_frame(struct sse *s, int64_t seq, const char *f, size_t len)
+put_frame(struct sse *s, int64_t seq, struct chunk *c)
 {
 	char *msg;
 
 	if (s->ended)
 		return;
-	if (s->len - s->off + len > SSE_BUF_MAX) {
+	if (s->queued + c->len > SSE_BUF_MAX) {
 		if (asprintf(&msg, "event: dropped\ndata: {\"error\":"
 		    "\"slow_client\",\"message\":\"the client did not read "
 		    "fast enough\",\"resume_from_seq\":%lld}\n\n",
 		    (long long)seq) == -1)
 			fatal("asprintf");
 		log_warnx("dropping a slow event-stream client (%zu bytes "
-		    "unread)", s->len - s->off);
+		    "unread)", s->queued);
 		put_raw(s, msg, strlen(msg));
 		free(msg);
 		sse_end(s);
 		return;
 	}
-	put_raw(s, f, len);
+	put_chunk(s, c);
 }
 
 /* One event to one stream. */
 static void
 put_event(struct sse *s, int64_t seq, const char *type, json_t *data)
 {
-	size_t len;
-	char *f;
+	struct chunk *c;
 
 	if (s->ended)
 		return;
@@ -201,35 +331,41 @@ put_event(struct sse *s, int64_t seq, const char *type, json_t *data)
 		s->fmt(s->r, type, data);
 		return;
 	}
-	f = frame_text(seq, type, data, &len);
-	put_frame(s, seq, f, len);
-	free(f);
+	c = frame_chunk(seq, type, data);
+	put_frame(s, seq, c);
+	chunk_drop(c);
 }
 
-/* What the stream has for MHD: bytes, 0 (nothing yet), -1 (the end). */
+/* What the stream has for MHD, its queued chunks in one go: bytes, 0
+ * (nothing yet), -1 (the end). */
 ssize_t
 sse_read(struct hreq *r, char *buf, size_t max)
 {
 	struct sse *s = r->sse;
-	size_t n;
+	struct chunk *c;
+	size_t n, done = 0;
 
 	if (s == NULL)
 		return -1;
-	n = s->len - s->off;
-	if (n == 0)
-		return s->ended ? -1 : 0;
-	if (n > max)
-		n = max;
-	memcpy(buf, s->buf + s->off, n);
-	s->off += n;
-	if (s->off == s->len)
-		s->off = s->len = 0;
-	else if (s->off > SSE_BUF_MAX / 2) {
-		memmove(s->buf, s->buf + s->off, s->len - s->off);
-		s->len -= s->off;
-		s->off = 0;
+	while (done < max && s->qh < s->qn) {
+		c = s->q[s->qh];
+		n = c->len - s->qoff;
+		if (n > max - done)
+			n = max - done;
+		memcpy(buf + done, c->p + s->qoff, n);
+		done += n;
+		s->qoff += n;
+		if (s->qoff == c->len) {
+			chunk_unref(c);
+			s->qoff = 0;
+			if (++s->qh == s->qn)
+				s->qh = s->qn = 0;
+		}
 	}
-	return (ssize_t)n;
+	s->queued -= done;
+	if (done == 0)
+		return s->ended ? -1 : 0;
+	return (ssize_t)done;
 }
 
 /* Does an event pass the ?name= filter? */
@@ -359,39 +495,47 @@ filter_ok(const char *want, const char *have)
 	return strcmp(want, have) == 0;
 }
 
-/* An event's text, made once for all the streams it goes to. */
-struct frame {
-	char	*f;
-	size_t	 len;
+/* A feed event, looked at once for all the streams. */
+struct fev {
+	json_t		*item;
+	int64_t		 seq;
+	const char	*type, *source;
+	struct chunk	*c;		/* its text, made for the first taker */
 };
+
+static void
+fev_init(struct fev *fe, json_t *item)
+{
+	fe->item = item;
+	fe->seq = json_integer_value(json_object_get(item, "seq"));
+	fe->type = json_string_value(json_object_get(item, "event_type"));
+	fe->source = json_string_value(json_object_get(item, "source"));
+	fe->c = NULL;
+}
 
 /*
  * A feed event to a live stream: once (its cursor), if it passes the
  * stream's filters.
  */
 static void
-stream_offer(struct sse *s, json_t *item, struct frame *fr)
+stream_offer(struct sse *s, struct fev *fe)
 {
-	int64_t seq = json_integer_value(json_object_get(item, "seq"));
-	const char *type = json_string_value(json_object_get(item,
-	    "event_type"));
-
-	if (s->ended || seq <= s->cursor)
+	if (s->ended || fe->seq <= s->cursor)
 		return;
-	s->cursor = seq;
-	if (!filter_ok(s->source, json_string_value(json_object_get(item,
-	    "source"))) || !filter_ok(s->type, type) || !name_ok(s->name,
-	    item))
+	s->cursor = fe->seq;
+	if (!filter_ok(s->source, fe->source) || !filter_ok(s->type,
+	    fe->type) || !name_ok(s->name, fe->item))
 		return;
-	if (fr->f == NULL)
-		fr->f = frame_text(seq, type ? type : "event", item, &fr->len);
-	put_frame(s, seq, fr->f, fr->len);
+	if (fe->c == NULL)
+		fe->c = frame_chunk(fe->seq, fe->type ? fe->type : "event",
+		    fe->item);
+	put_frame(s, fe->seq, fe->c);
 }
 
 static void
 feed_item(struct hreq *r, json_t *item)
 {
-	struct frame fr = { NULL, 0 };
+	struct fev fe;
 	struct sse *s;
 
 	(void)r;
@@ -404,13 +548,14 @@ feed_item(struct hreq *r, json_t *item)
 				    "gap"));
 		return;
 	}
-	feed.last = json_integer_value(json_object_get(item, "seq"));
+	fev_init(&fe, item);
+	feed.last = fe.seq;
 	metrics_count(item);
 	LIST_FOREACH(s, &streams, entry) {
 		if (!s->follows || s->ended)
 			continue;
 		if (s->live)
-			stream_offer(s, item, &fr);
+			stream_offer(s, &fe);
 		else if (json_array_size(s->held) < HELD_MAX)
 			json_array_append(s->held, item);
 		else {
@@ -419,7 +564,7 @@ feed_item(struct hreq *r, json_t *item)
 			sse_end(s);
 		}
 	}
-	free(fr.f);
+	chunk_drop(fe.c);
 }
 
 /* The root ended the feed (it lagged, or the root stops): again. */
@@ -507,10 +652,11 @@ replay_done(struct hreq *r, int ok, json_t *res, const char *error)
 		s->cursor = last;
 	s->live = 1;
 	json_array_foreach(s->held, i, e) {
-		struct frame fr = { NULL, 0 };
+		struct fev fe;
 
-		stream_offer(s, e, &fr);
-		free(fr.f);
+		fev_init(&fe, e);
+		stream_offer(s, &fe);
+		chunk_drop(fe.c);
 	}
 	json_array_clear(s->held);
 }
@@ -612,6 +758,9 @@ input_item(struct hreq *r, json_t *item)
 		s->text = json_string_value(json_object_get(p, "text")) ?
 		    strdup(json_string_value(json_object_get(p, "text"))) :
 		    NULL;
+		json_decref(s->usage);
+		s->usage = json_is_object(json_object_get(p, "usage")) ?
+		    json_incref(json_object_get(p, "usage")) : NULL;
 		return;
 	}
 	if (t == NULL || strcmp(t, "text_delta") != 0 || id == NULL ||
@@ -745,6 +894,14 @@ sse_set_format(struct hreq *r, sse_fmt_fn fmt)
 		r->sse->fmt = fmt;
 }
 
+/* The usage (tokens) of r's streamed input, once its turn completed:
+ * {"input_tokens","output_tokens","total_tokens"}, or NULL. */
+json_t *
+sse_usage(struct hreq *r)
+{
+	return r->sse != NULL ? r->sse->usage : NULL;
+}
+
 /* Raw text to r's stream; a client that does not read is dropped. */
 void
 sse_put(struct hreq *r, const char *p, size_t n)
@@ -753,9 +910,9 @@ sse_put(struct hreq *r, const char *p, size_t n)
 
 	if (s == NULL || s->ended)
 		return;
-	if (s->len - s->off + n > SSE_BUF_MAX) {
+	if (s->queued + n > SSE_BUF_MAX) {
 		log_warnx("dropping a slow event-stream client (%zu bytes "
-		    "unread)", s->len - s->off);
+		    "unread)", s->queued);
 		sse_end(s);
 		return;
 	}
@@ -767,14 +924,16 @@ sse_put(struct hreq *r, const char *p, size_t n)
 static void
 keepalive_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct chunk *c = chunk_new(": keep-alive\n\n", 14, 14, 0);
 	struct sse *s;
 
 	(void)loop;
 	(void)w;
 	(void)revents;
 	LIST_FOREACH(s, &streams, entry)
-		if (!s->ended && s->len - s->off < SSE_BUF_MAX)
-			put_raw(s, ": keep-alive\n\n", 14);
+		if (!s->ended && s->queued < SSE_BUF_MAX)
+			put_chunk(s, c);
+	chunk_drop(c);
 }
 
 void

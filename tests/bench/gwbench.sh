@@ -3,7 +3,11 @@
 #   GET /v1/status requests per second over keep-alive (wrk, 2 threads,
 #   32 connections) against `mobkitctl status` per second (a process and
 #   a connection each), and the gateway's RSS after the load.
+#   GW_SSE_CLIENTS (1000) event streams and a burst of GW_SSE_BURST (50)
+#   events: the delivery latency, against the same burst to one stream.
 # usage: gwbench.sh BIN [SECONDS] [CTL_N]
+#   GW_ONLY=sse: the event streams only; GW_SSE_RUNS=N: N rounds of them;
+#   GW_PERF=FILE: `perf record -g` of the gateway during the 1000 streams.
 set -eu
 BIN=$1
 SECS=${2:-5}
@@ -31,6 +35,8 @@ until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
 	i=$((i + 1)); [ $i -lt 200 ] || { echo "gwbench: no gateway"; cat "$T/log"; exit 1; }
 	sleep 0.05
 done
+gpid=$("$BIN/mobkitctl" -s "$T/ctl.sock" --json status gateway | python3 -c 'import json,sys; print(json.load(sys.stdin)["children"][0]["pid"])')
+if [ "${GW_ONLY:-}" != sse ]; then
 # the baseline: mobkitctl status, one process and connection per call
 t0=$(date +%s.%N)
 i=0
@@ -45,21 +51,32 @@ out=$(wrk -t2 -c32 -d"${SECS}s" -H "Authorization: Bearer bench-token" \
 rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
 lat=$(echo "$out" | awk '/^    Latency/ {print $2}')
 errs=$(echo "$out" | awk '/Non-2xx|Socket errors/' | tr '\n' ' ')
-gpid=$("$BIN/mobkitctl" -s "$T/ctl.sock" --json status gateway | python3 -c 'import json,sys; print(json.load(sys.stdin)["children"][0]["pid"])')
 rss=$(awk '/^VmRSS/ {print $2}' /proc/"$gpid"/status)
 hwm=$(awk '/^VmHWM/ {print $2}' /proc/"$gpid"/status)
-# 1000 event-stream clients and a burst of events
-cpu0=$(awk '{print $14 + $15}' /proc/"$gpid"/stat)
-# the streams start after the last event so far: the burst alone
-since=$("$BIN/mobkitctl" -s "$T/ctl.sock" --json events | tail -1 |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
-sse=$("${MOBKIT_TESTBIN:-build/tests}/ssebench" "$PORT" bench-token \
-    "$BIN/mobkitctl" "$T/ctl.sock" "${GW_SSE_CLIENTS:-1000}" \
-    "${GW_SSE_BURST:-50}" "$since")
-rss2=$(awk '/^VmRSS/ {print $2}' /proc/"$gpid"/status)
-cpu=$(( $(awk '{print $14 + $15}' /proc/"$gpid"/stat) - cpu0 ))
 printf 'gateway: GET /v1/status over keep-alive  %8.0f req/s (avg latency %s) %s\n' "$rps" "$lat" "$errs"
 printf '         baseline mobkitctl status       %8.0f /s\n' "$ctl"
 printf '         gateway RSS after the load      %8d KiB (peak %d KiB; goal < 32 MiB)\n' "$rss" "$hwm"
-printf 'gateway: event streams: %s (goal p99 < 100 ms)\n' "$sse"
-printf '         gateway RSS with them           %8d KiB; gateway CPU %d ticks (1/%s s)\n' "$rss2" "$cpu" "$(getconf CLK_TCK)"
+fi
+# event streams and a burst of events; they start after the last event so
+# far, so they count the burst alone
+last_seq() {
+	"$BIN/mobkitctl" -s "$T/ctl.sock" --json events | tail -1 |
+	    python3 -c 'import json,sys; print(json.load(sys.stdin)["seq"])'
+}
+ssebench() {
+	"${MOBKIT_TESTBIN:-build/tests}/ssebench" "$PORT" bench-token \
+	    "$BIN/mobkitctl" "$T/ctl.sock" "$1" "${GW_SSE_BURST:-50}" "$(last_seq)" \
+	    "$gpid"
+}
+r=0
+while [ $r -lt "${GW_SSE_RUNS:-1}" ]; do
+	r=$((r + 1))
+	base=$(ssebench 1)
+	[ -z "${GW_PERF:-}" ] || { perf record -q -g -p "$gpid" -o "$GW_PERF.$r" 2>/dev/null & PP=$!; }
+	sse=$(ssebench "${GW_SSE_CLIENTS:-1000}")
+	[ -z "${GW_PERF:-}" ] || { kill -INT $PP; wait $PP || true; }
+	rss2=$(awk '/^VmRSS/ {print $2}' /proc/"$gpid"/status)
+	printf 'gateway: event streams: %s (goal p99 < 100 ms)\n' "$sse"
+	printf '         baseline, the same burst to %s\n' "$base"
+	printf '         gateway RSS after them          %8d KiB\n' "$rss2"
+done

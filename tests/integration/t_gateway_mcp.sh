@@ -4,8 +4,9 @@
 # mobkit_status, mobkit_send waiting for an echo member's reply,
 # mobkit_conversation, an unknown tool; then the transport's rules by
 # curl: no token 401, no session 400, an unknown session 404, another
-# Origin 403, GET 405,
-# a notification 202, DELETE ends the session.
+# Origin 403, GET 405 (with Allow), a batch holding a request 400 with a
+# JSON-RPC error, an answer as an event stream when Accept prefers it (and
+# JSON when it does not), a notification 202, DELETE ends the session.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw.sh"
 . "$(dirname "$0")/npm.sh"
@@ -50,6 +51,24 @@ body_is '.error.code == -32700'
 expect 403 POST /mcp $J -H "Mcp-Session-Id: $sid" -H 'Origin: http://evil.example' -d '{"jsonrpc":"2.0","id":8,"method":"ping"}'
 expect 200 POST /mcp $J -H "Mcp-Session-Id: $sid" -H "Origin: http://127.0.0.1:$GW_PORT" -d '{"jsonrpc":"2.0","id":9,"method":"ping"}'
 expect 405 GET /mcp -H "Mcp-Session-Id: $sid"
+hc -D - -o /dev/null -H "Mcp-Session-Id: $sid" "$GW_URL/mcp" | tr -d '\r' | grep -qi '^allow: .*POST' ||
+	fail "GET /mcp: no Allow naming POST"
+# a batch holding a request: one message a POST since 2025-06-18
+expect 400 POST /mcp $J -H "Mcp-Session-Id: $sid" -d '[{"jsonrpc":"2.0","id":10,"method":"ping"}]'
+body_is '.jsonrpc == "2.0" and .id == null and .error.code == -32600'
+# Accept preferring an event stream: the answer is its one "message" event
+for acc in 'text/event-stream' 'application/json;q=0.5, text/event-stream'; do
+	h=$(hc -D - -o "$T/sse" -H 'Content-Type: application/json' -H "Accept: $acc" -H "Mcp-Session-Id: $sid" \
+	    -d '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"mobkit_send","arguments":{"member":"m1","text":"over sse","wait":true}}}' "$GW_URL/mcp")
+	echo "$h" | tr -d '\r' | grep -qi '^content-type: text/event-stream' || fail "Accept $acc: not an event stream: $h"
+	[ "$(sed -n 1p "$T/sse")" = "event: message" ] || fail "Accept $acc: no message event: $(cat "$T/sse")"
+	sed -n 's/^data: //p' "$T/sse" | jq -e '.id == 11 and (.result.content[0].text | test("over sse"))' >/dev/null ||
+		fail "Accept $acc: the answer: $(cat "$T/sse")"
+done
+# both, equally: JSON (the server's choice)
+h=$(hc -D - -o "$T/body" $J -H "Mcp-Session-Id: $sid" -d '{"jsonrpc":"2.0","id":12,"method":"ping"}' "$GW_URL/mcp")
+echo "$h" | tr -d '\r' | grep -qi '^content-type: application/json' || fail "Accept both: not JSON: $h"
+body_is '.id == 12 and .result == {}'
 expect 200 DELETE /mcp -H "Mcp-Session-Id: $sid"
 expect 404 POST /mcp $J -H "Mcp-Session-Id: $sid" -d '{"jsonrpc":"2.0","id":7,"method":"ping"}'
 exit 0

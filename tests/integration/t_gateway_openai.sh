@@ -2,8 +2,10 @@
 # under node: the members as models, a completion against an echo member
 # (and the same Idempotency-Key giving the same input), a streamed one as
 # chat.completion.chunk events, a bad model (404 in OpenAI's error shape),
-# a bad token (401); then the raw SSE ends with "data: [DONE]", and a
-# member on an LLM (the loopback fixture) gives the completion its usage.
+# a bad token (401), a member on an LLM (the loopback fixture) streamed
+# with stream_options.include_usage (its usage in a last chunk); then the
+# raw SSE ends with "data: [DONE]", its chunks have no usage unless asked,
+# and a member on an LLM gives the completion its usage.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gw.sh"
 . "$(dirname "$0")/npm.sh"
@@ -29,7 +31,7 @@ start_daemon
 wait_for "the gateway" gw_healthy
 wait_for "m1" is_state m1 healthy
 wait_for "w" is_state w healthy
-node "$FIX/openai_client.cjs" "$GW_URL" "$GW_TOKEN" m1 >"$T/oa.out" 2>&1 ||
+node "$FIX/openai_client.cjs" "$GW_URL" "$GW_TOKEN" m1 w >"$T/oa.out" 2>&1 ||
 	fail "openai client: $(cat "$T/oa.out")"
 tail -1 "$T/oa.out" | grep -qx ok || fail "openai client: $(cat "$T/oa.out")"
 # the idempotency key made one input
@@ -40,6 +42,13 @@ hc -N -H 'Content-Type: application/json' -d '{"model":"m1","stream":true,"messa
     "$GW_URL/v1/chat/completions" >"$T/raw.sse"
 grep -q '"object":"chat.completion.chunk"' "$T/raw.sse" || fail "no chunk: $(cat "$T/raw.sse")"
 [ "$(grep '^data: ' "$T/raw.sse" | tail -1)" = "data: [DONE]" ] || fail "no [DONE] last: $(cat "$T/raw.sse")"
+! grep -q '"usage"' "$T/raw.sse" || fail "usage not asked for: $(cat "$T/raw.sse")"
+# include_usage on a member that counts no tokens: the usage chunk says null
+hc -N -H 'Content-Type: application/json' -d '{"model":"m1","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"raw"}]}' \
+    "$GW_URL/v1/chat/completions" >"$T/rawu.sse"
+grep '^data: {' "$T/rawu.sse" | tail -1 | sed 's/^data: //' |
+    jq -e '.choices == [] and .usage == null and .object == "chat.completion.chunk"' >/dev/null ||
+	fail "usage chunk: $(cat "$T/rawu.sse")"
 # errors in OpenAI's shape
 expect 400 POST /v1/chat/completions -d '{"model":"m1","messages":[]}'
 body_is '.error.type == "invalid_request_error" and (.error.message | test("user"))'

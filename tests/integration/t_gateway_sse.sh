@@ -1,6 +1,8 @@
 # The gateway's event streams: GET /v1/events as JSON and as SSE (id,
 # event, data), filters, resume after Last-Event-ID across kill -9 of the
-# gateway with nothing missed and nothing twice, a streamed input (delta
+# gateway with nothing missed and nothing twice, a burst of events to
+# several streams with different filters (each has its events once, in
+# order, the same as the others with its filter), a streamed input (delta
 # events then one result), and a client that does not read dropped with a
 # last event while another one keeps up.
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +36,42 @@ echo $! >"$T/f.pid"
 wait_for "filtered events" grep -q '"child.transition"' "$T/f.jsonl"
 jq -s -e 'map(select(.event)) | all(.[]; (.event | startswith("child.")) and .data.name == "a" and (.id | tonumber) == .data.seq)' "$T/f.jsonl" >/dev/null || fail "filter: $(cat "$T/f.jsonl")"
 kill "$(cat "$T/f.pid")"
+# a burst to several streams: an event's text is shared by the streams it
+# goes to; each has its events once and in order
+since=$(jctl events | tail -1 | jq .seq)
+for i in 0 1 2 3 4 5; do
+	f=input.accepted; [ $((i % 2)) = 0 ] || f='input.*'
+	$SSE "$GW_URL/v1/events?since=$since&type=$f" "$GW_TOKEN" "$T/b$i.jsonl" &
+	echo $! >"$T/b$i.pid"
+done
+ctl send m1 "burst 0" >/dev/null
+for i in 0 1 2 3 4 5; do
+	wait_for "stream $i live" grep -q '"input.accepted"' "$T/b$i.jsonl"
+done
+n=1
+while [ $n -le 30 ]; do
+	ctl send m1 "burst $n" >/dev/null
+	n=$((n + 1))
+done
+accepted() { jq -s -c 'map(select(.event == "input.accepted") | .id | tonumber)' "$1"; }
+for i in 0 1 2 3 4 5; do
+	wait_for "stream $i has the burst" sh -c "[ \$(jq -s 'map(select(.event == \"input.accepted\")) | length' $T/b$i.jsonl) -ge 31 ]"
+	jq -s -e 'map(select(.id) | .id | tonumber) | . == (sort | unique)' "$T/b$i.jsonl" >/dev/null ||
+		fail "stream $i: not once and in order: $(jq -s -c 'map(.id)' "$T/b$i.jsonl")"
+	[ "$(accepted "$T/b$i.jsonl")" = "$(accepted "$T/b0.jsonl")" ] ||
+		fail "stream $i: $(accepted "$T/b$i.jsonl") against $(accepted "$T/b0.jsonl")"
+done
+[ "$(accepted "$T/b0.jsonl" | jq length)" = 31 ] || fail "the burst: $(accepted "$T/b0.jsonl")"
+jq -s -e 'all(.[]; .event == null or .event == "input.accepted")' "$T/b0.jsonl" >/dev/null || fail "type filter: $(cat "$T/b0.jsonl")"
+jq -s -e 'map(select(.event)) | (map(.event) | unique | length) > 1 and all(.[]; .event | startswith("input."))' "$T/b1.jsonl" >/dev/null ||
+	fail "prefix filter: $(jq -s -c 'map(.event)' "$T/b1.jsonl")"
+# the same filter, the same events up to the burst's last
+cut=$(accepted "$T/b0.jsonl" | jq last)
+upto() { jq -s -c --argjson c "$cut" 'map(select(.id) | .id | tonumber | select(. <= $c))' "$1"; }
+for i in 3 5; do
+	[ "$(upto "$T/b$i.jsonl")" = "$(upto "$T/b1.jsonl")" ] || fail "streams 1 and $i differ: $(upto "$T/b$i.jsonl")"
+done
+for i in 0 1 2 3 4 5; do kill "$(cat "$T/b$i.pid")"; done
 # resume across kill -9 of the gateway: everything once
 $SSE "$GW_URL/v1/events" "$GW_TOKEN" "$T/s1.jsonl" &
 echo $! >"$T/s1.pid"
