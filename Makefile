@@ -321,15 +321,18 @@ uninstall:
 	    echo "$(DESTDIR)$(SYSCONF) kept (a config: remove it by hand)"
 
 # --- make deb: a Debian package (debhelper, debian/rules), built in
-# build-deb/ with Debian's hardening flags (a second run rebuilds only what
-# changed), then checked with lintian; the .deb lands in DEB_OUT
+# build-deb/ with Debian's flags (dpkg-buildflags: DEB_CFLAGS_APPEND and
+# the like change them, not CFLAGS), a second run rebuilding only what
+# changed; then checked with lintian.  The .deb lands in DEB_OUT
 DEB_OUT	?= build-deb
 deb:
 	@command -v dh >/dev/null || { echo "make deb needs debhelper" \
 	    "(etc/deps.sh installs it)"; exit 1; }
 	@mkdir -p build-deb $(DEB_OUT) && rm -f $(DEB_OUT)/mobkit_*.deb
 	@echo "debian/rules build binary (log in build-deb/deb.log)"
-	@DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=2" DEB_OUT=$(abspath $(DEB_OUT)) \
+	@env -u MAKEFLAGS -u MFLAGS -u CFLAGS -u CPPFLAGS -u LDFLAGS \
+	    DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=2" \
+	    DEB_OUT=$(abspath $(DEB_OUT)) \
 	    sh -c 'debian/rules build && debian/rules binary' \
 	    >build-deb/deb.log 2>&1 || { tail -n 30 build-deb/deb.log; exit 1; }
 	@ls $(DEB_OUT)/mobkit_*.deb
