@@ -265,20 +265,87 @@ chaos: all $(CHAOS)
 demo: all
 	sh etc/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
-	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
-	    $(DESTDIR)$(PREFIX)/share/doc/mobkit
-	install -m 755 $(addprefix $(BINDIR)/,$(PROGS)) $(DESTDIR)$(PREFIX)/bin
-	install -m 644 doc/mobkitd.8 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 644 doc/mobkit-gateway.8 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 644 doc/mobkitctl.1 $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 644 doc/mobkit.ini.5 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 644 etc/mobkit.ini etc/mobkitd.service \
-	    $(DESTDIR)$(PREFIX)/share/doc/mobkit
+# --- install: one list, INSTALLED (MODE SOURCE DEST triples), drives both
+# install and uninstall so that they cannot drift.  Build and install with
+# the same PREFIX: mobkitd looks for its modules in PREFIX/libexec/mobkit
+# (compiled in), after ../libexec/mobkit beside its own binary.
+# SYSCONFDIR: /etc when PREFIX is /usr, else PREFIX/etc.
+SYSCONFDIR ?=
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+sysconfdir = $(or $(SYSCONFDIR),$(if $(filter /usr /usr/,$(PREFIX)),/etc,$(PREFIX)/etc))
+sbindir	 = $(PREFIX)/sbin
+bindir	 = $(PREFIX)/bin
+libexecdir = $(PREFIX)/libexec/mobkit
+mandir	 = $(PREFIX)/share/man
+docdir	 = $(PREFIX)/share/doc/mobkit
+bashcompdir = $(PREFIX)/share/bash-completion/completions
+$(BUILD)/supervisor/engine/spawn.o: CPPFLAGS += \
+	    -DMOBKIT_LIBEXECDIR='"$(libexecdir)"'
+MODULES	 = $(filter mobkit-%,$(PROGS))
+MAN	 = doc/mobkitctl.1:man1 doc/mobkit.ini.5:man5 doc/mobkitd.8:man8 \
+	   doc/mobkit-gateway.8:man8
+INSTALLED = 755 $(BINDIR)/mobkitd $(sbindir)/mobkitd \
+	   755 $(BINDIR)/mobkitctl $(bindir)/mobkitctl \
+	   $(foreach m,$(MODULES),755 $(BINDIR)/$(m) $(libexecdir)/$(m)) \
+	   $(foreach m,$(MAN),644 $(firstword $(subst :, ,$(m))) \
+	     $(mandir)/$(lastword $(subst :, ,$(m)))/$(notdir \
+	     $(firstword $(subst :, ,$(m))))) \
+	   $(if $(wildcard etc/bash-completion/mobkitctl),644 \
+	     etc/bash-completion/mobkitctl $(bashcompdir)/mobkitctl) \
+	   644 $(BUILD)/mobkitd.service $(UNITDIR)/mobkitd.service \
+	   644 README.md $(docdir)/README.md \
+	   644 etc/mobkit.ini $(docdir)/examples/mobkit.ini \
+	   644 etc/mobkit-docker.ini $(docdir)/examples/mobkit-docker.ini
+# directories of our own, removed by uninstall once empty
+OWNDIRS	 = $(docdir)/examples $(docdir) $(libexecdir)
+# the example config, never over an existing one, kept by uninstall
+SYSCONF	 = $(sysconfdir)/mobkit/mobkit.ini
+
+$(BUILD)/mobkitd.service: etc/mobkitd.service.in FORCE
+	@mkdir -p $(dir $@)
+	sed -e 's|@SBINDIR@|$(sbindir)|g' -e 's|@SYSCONFDIR@|$(sysconfdir)|g' \
+	    etc/mobkitd.service.in >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+install: all $(BUILD)/mobkitd.service
+	@set -e; set -- $(INSTALLED); while [ $$# -ge 3 ]; do \
+	    echo "install -m $$1 $$2 $(DESTDIR)$$3"; \
+	    install -D -m $$1 $$2 "$(DESTDIR)$$3"; shift 3; done
+	@if [ -e "$(DESTDIR)$(SYSCONF)" ]; then \
+	    echo "$(DESTDIR)$(SYSCONF) exists: not replaced"; else \
+	    echo "install -m 644 etc/mobkit-system.ini $(DESTDIR)$(SYSCONF)"; \
+	    install -D -m 644 etc/mobkit-system.ini "$(DESTDIR)$(SYSCONF)"; fi
+
+uninstall:
+	@set -- $(INSTALLED); while [ $$# -ge 3 ]; do \
+	    echo "rm -f $(DESTDIR)$$3"; rm -f "$(DESTDIR)$$3"; shift 3; done
+	@for d in $(OWNDIRS); do \
+	    rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done
+	@[ ! -e "$(DESTDIR)$(SYSCONF)" ] || \
+	    echo "$(DESTDIR)$(SYSCONF) kept (a config: remove it by hand)"
+
+# --- make deb: a Debian package (debhelper, debian/rules), built in
+# build-deb/ with Debian's flags (dpkg-buildflags: DEB_CFLAGS_APPEND and
+# the like change them, not CFLAGS), a second run rebuilding only what
+# changed; then checked with lintian.  The .deb lands in DEB_OUT
+DEB_OUT	?= build-deb
+deb:
+	@command -v dh >/dev/null || { echo "make deb needs debhelper" \
+	    "(etc/deps.sh installs it)"; exit 1; }
+	@mkdir -p build-deb $(DEB_OUT) && rm -f $(DEB_OUT)/mobkit_*.deb
+	@echo "debian/rules build binary (log in build-deb/deb.log)"
+	@env -u MAKEFLAGS -u MFLAGS -u CFLAGS -u CPPFLAGS -u LDFLAGS \
+	    DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=2" \
+	    DEB_OUT=$(abspath $(DEB_OUT)) \
+	    sh -c 'debian/rules build && debian/rules binary' \
+	    >build-deb/deb.log 2>&1 || { tail -n 30 build-deb/deb.log; exit 1; }
+	@ls $(DEB_OUT)/mobkit_*.deb
+	@if command -v lintian >/dev/null; then \
+	    lintian --fail-on error,warning $(DEB_OUT)/mobkit_*.deb; else \
+	    echo "lintian not installed: the package is not checked"; fi
 
 clean:
-	rm -rf build build-asan build-fuzz bin
+	rm -rf build build-asan build-fuzz bin build-deb
 
 .PHONY: all check check-asan bench chaos demo install clean fuzz fuzz-bins \
-	fuzz-replay fuzz-replay-bins
+	fuzz-replay fuzz-replay-bins uninstall deb FORCE

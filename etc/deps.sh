@@ -26,3 +26,8 @@ apt-get install -y -qq --no-install-recommends chromium >/dev/null
 # make fuzz: clang and its libFuzzer runtime (make check needs neither)
 apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev \
     >/dev/null
+# make deb, t_deb and t_unit: debhelper and lintian (the package),
+# systemd-analyze (the unit's keys and its exposure score), strace (the
+# tree's system calls against the unit's filter)
+apt-get install -y -qq --no-install-recommends debhelper lintian systemd \
+    strace >/dev/null

@@ -37,38 +37,59 @@
 
 extern char **environ;
 
-/* Find a command: with a slash as is; else next to mobkitd, then PATH. */
+#ifndef MOBKIT_LIBEXECDIR
+#define MOBKIT_LIBEXECDIR	"/usr/local/libexec/mobkit"
+#endif
+
+/* dir/cmd when that is an executable file, else NULL. */
+static char *
+command_in(const char *dir, const char *cmd)
+{
+	struct stat st;
+	char *p;
+
+	if (asprintf(&p, "%s/%s", *dir ? dir : ".", cmd) == -1)
+		return NULL;
+	if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+/*
+ * Find a command: with a slash as is; else in mobkitd's own directory (a
+ * build tree's bin/), then in DIR/../libexec/mobkit (an installed tree,
+ * wherever it was put: a DESTDIR, a moved prefix), then in the libexec
+ * directory compiled in (PREFIX/libexec/mobkit), then in PATH.
+ */
 char *
 command_path(const char *cmd)
 {
 	const char *path;
-	char *p, *dir, *copy, *save = NULL;
+	char *p, *dir, *copy, *save = NULL, rel[PATH_MAX];
 
 	if (strchr(cmd, '/') != NULL)
 		return strdup(cmd);
 	if (D != NULL && D->self_dir[0] != '\0') {
-		if (asprintf(&p, "%s/%s", D->self_dir, cmd) == -1)
-			return NULL;
-		if (access(p, X_OK) == 0)
+		if ((p = command_in(D->self_dir, cmd)) != NULL)
 			return p;
-		free(p);
+		if (snprintf(rel, sizeof(rel), "%s/../libexec/mobkit",
+		    D->self_dir) < (int)sizeof(rel) &&
+		    (p = command_in(rel, cmd)) != NULL)
+			return p;
 	}
+	if ((p = command_in(MOBKIT_LIBEXECDIR, cmd)) != NULL)
+		return p;
 	if ((path = getenv("PATH")) == NULL)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	if ((copy = strdup(path)) == NULL)
 		return NULL;
 	for (dir = strtok_r(copy, ":", &save); dir != NULL;
-	    dir = strtok_r(NULL, ":", &save)) {
-		if (asprintf(&p, "%s/%s", *dir ? dir : ".", cmd) == -1)
+	    dir = strtok_r(NULL, ":", &save))
+		if ((p = command_in(dir, cmd)) != NULL)
 			break;
-		if (access(p, X_OK) == 0) {
-			free(copy);
-			return p;
-		}
-		free(p);
-	}
 	free(copy);
-	return NULL;
+	return p;
 }
 
 /* 1 (and the error recorded) when cmd of c is not an executable file. */
@@ -88,7 +109,8 @@ command_bad(struct config *cfg, const struct child_conf *c, const char *cmd)
 	    kind_names[c->kind], c->name, cmd,
 	    p != NULL && stat(p, &st) == 0 && !S_ISREG(st.st_mode) ?
 	    "is not a file" : strchr(cmd, '/') ? "not found or not executable" :
-	    "not found next to mobkitd or in PATH");
+	    "not found next to mobkitd or in PATH (nor in ../libexec/mobkit "
+	    "beside it, or " MOBKIT_LIBEXECDIR ")");
 	free(p);
 	(void)strlist_add(&cfg->errors, msg);
 	return 1;
