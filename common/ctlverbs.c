@@ -552,8 +552,10 @@ ctl_args_parse_opts(const struct ctl_verb *v, int argc, char **argv,
 			snprintf(label, sizeof(label), "--%s",
 			    v->fields[i].opt);
 			if (set_text(v, a, &v->fields[i], label, optarg, err,
-			    errsz) == -1)
+			    errsz) == -1) {
+				*usage = 1;	/* an option's bad value */
 				goto out;
+			}
 		} else if (c == '?' || c == ':') {
 			bad_option(v, c, argv, err, errsz);
 			*usage = 1;

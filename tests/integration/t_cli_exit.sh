@@ -28,3 +28,6 @@ echo "$out" | jq -e '.outcome == "accepted" and .result.status == "failed"' >/de
 # without --wait the input was accepted: 0
 ctl send w "z [[500]]" >/dev/null || fail "an accepted send without --wait: not 0"
 ctl send nobody "x" >/dev/null 2>&1; [ $? = 1 ] || fail "a rejected send: not 1"
+# a bad value on the command line is a usage error: 2, naming it
+err=$(ctl send w "x" --timeout-ms 5s 2>&1); rc=$?
+[ $rc = 2 ] && echo "$err" | grep -q -- '--timeout-ms: bad value "5s"' || fail "a bad --timeout-ms: exit $rc: $err"

@@ -118,7 +118,7 @@ START_TEST(t_client_errors)
 	    "hi", "--timeout-ms", "5s", NULL), -1);
 	ck_assert_str_eq(err, "send: --timeout-ms: bad value \"5s\": "
 	    "expected milliseconds");
-	ck_assert_int_eq(usage, 0);
+	ck_assert_int_eq(usage, 1);	/* an option's bad value: exit 2 */
 	ck_assert_int_eq(parse("tick", &a, err, sizeof(err), &usage, "--at",
 	    "-1", NULL), -1);
 	ck_assert_int_eq(usage, 0);
