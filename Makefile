@@ -199,7 +199,7 @@ FUZZ_SRC_frame = tests/fuzz/f_frame.c $(FUZZ_UTIL)
 WORKER_REST = $(filter-out worker/worker.c,$(WORKER))
 FUZZ_SRC_msg = tests/fuzz/f_msg.c $(FUZZ_UTIL) $(FUZZ_ROLES) \
 	   $(filter-out supervisor/engine/spawn.c,$(UNIT_SUPER)) $(WORKER_REST) \
-	   supervisor/ctlagents.c supervisor/ctlprint.c
+	   supervisor/ctlagents.c supervisor/ctlprint.c supervisor/ctllogs.c
 FUZZ_SRC_ctlreq = tests/fuzz/f_ctlreq.c $(FUZZ_UTIL)
 FUZZ_SRC_ini = tests/fuzz/f_ini.c $(FUZZ_UTIL)
 FUZZ_SRC_cron = tests/fuzz/f_cron.c $(FUZZ_UTIL)
