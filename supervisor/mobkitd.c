@@ -309,7 +309,9 @@ config_read(const char *path, int check)
 	}
 	if (check) {
 		/* the store too: a damaged one is named, never started over */
+		store_set_node(cfg->node_id, cfg->lease_ms);
 		i = cfg->state_dir != NULL && store_verify(cfg->state_dir) == -1;
+		i |= cfg->store != NULL && store_verify(cfg->store) == -1;
 		config_free(cfg);
 		exit(i);
 	}
@@ -363,6 +365,12 @@ daemon_open(struct config *cfg)
 	ev_child_start(D->loop, &wchild);
 	if (cfg->state_dir != NULL && store_open(cfg->state_dir) == -1) {
 		log_warnx("cannot open the store in %s", cfg->state_dir);
+		return -1;
+	}
+	store_set_node(cfg->node_id, cfg->lease_ms);
+	if (cfg->store != NULL && store_open(cfg->store) == -1) {
+		log_warnx("cannot open the store (%s:%d)", cfg->path,
+		    cfg->store_line);
 		return -1;
 	}
 	return 0;

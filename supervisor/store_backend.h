@@ -93,10 +93,14 @@ struct store_ops {
 
 extern const struct store_ops store_mem_ops;
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 
 /* store.c, for backends: the loop and the settings they work with. */
 struct ev_loop *store_loop(void);
 void	 store_retention(int *max, int64_t *ms);
+/* This node's id and lease (store_set_node()), for a shared database. */
+const char *store_node_id(void);
+int64_t	 store_lease_ms(void);
 
 /* Pulling what changed: each dirty input once (then clean); the peer
  * graph's edges, a < b, when it changed (1) or not (0). */
