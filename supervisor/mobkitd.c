@@ -310,6 +310,7 @@ config_read(const char *path, int check)
 	if (check) {
 		/* the store too: a damaged one is named, never started over */
 		store_set_node(cfg->node_id, cfg->lease_ms);
+		store_set_origin(cfg->path, cfg->store_line);
 		i = cfg->state_dir != NULL && store_verify(cfg->state_dir) == -1;
 		i |= cfg->store != NULL && store_verify(cfg->store) == -1;
 		config_free(cfg);

@@ -10,6 +10,7 @@
  * domains registered (store_sink_set(); mob/persist.c), and keeps whether
  * the peer graph changed.  It includes no domain or engine header.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ static const struct store_sink *sink;
 static int		 peers_dirty;
 static char		*node_id;
 static int64_t		 lease_ms = 10000;
+static char		 origin[1100];	/* "FILE:LINE: " of the store's line */
 
 /* strdup, NULL staying NULL. */
 char *
@@ -61,6 +63,20 @@ store_set_node(const char *id, int64_t ms)
 	free(node_id);
 	node_id = store_strdup(id);
 	lease_ms = ms;
+}
+
+/* Where the store was named ("FILE:LINE: "), for -t's messages. */
+void
+store_set_origin(const char *file, int line)
+{
+	snprintf(origin, sizeof(origin), "%s:%d: ", file, line);
+}
+
+/* "FILE:LINE: " of the store's line, or "". */
+const char *
+store_origin(void)
+{
+	return origin;
 }
 
 /* This node's id ("" before store_set_node()). */

@@ -56,6 +56,7 @@ typedef void (*store_row_cb)(void *, const char *id, int state,
  * latter. */
 int	 store_is_url(const char *where);
 void	 store_set_node(const char *node_id, int64_t lease_ms);
+void	 store_set_origin(const char *file, int line);
 int	 store_verify(const char *where);
 int	 store_open(const char *where);
 int	 store_load(void);

@@ -101,6 +101,8 @@ void	 store_retention(int *max, int64_t *ms);
 /* This node's id and lease (store_set_node()), for a shared database. */
 const char *store_node_id(void);
 int64_t	 store_lease_ms(void);
+/* "FILE:LINE: " of the line that named the store (or ""), for -t. */
+const char *store_origin(void);
 
 /* Pulling what changed: each dirty input once (then clean); the peer
  * graph's edges, a < b, when it changed (1) or not (0). */

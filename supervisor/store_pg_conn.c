@@ -42,8 +42,9 @@ io_want(int events)
 	struct ev_loop *loop = store_loop();
 	int fd = pg_conn != NULL ? PQsocket(pg_conn) : -1;
 
-	if (ev_is_active(&io) && events == io_events && fd == io.fd)
-		return;
+	if (ev_is_active(&io) && events == io_events && fd == io.fd &&
+	    !connecting)
+		return;		/* (connecting, the socket may be a new one) */
 	ev_io_stop(loop, &io);
 	io_events = events;
 	if (events == 0 || fd < 0)

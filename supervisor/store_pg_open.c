@@ -74,9 +74,12 @@ describe(const char *where)
 		o = (size_t)snprintf(pg_desc, sizeof(pg_desc), "%s", where);
 	if (o >= sizeof(pg_desc))
 		o = sizeof(pg_desc) - 1;
-	if ((p = strstr(pg_desc, "password=")) != NULL)
-		snprintf(p + 9, sizeof(pg_desc) - (size_t)(p + 9 - pg_desc),
-		    "***");
+	if ((p = strstr(pg_desc, "password=")) != NULL) {
+		p += 9;
+		memmove(p + 3, p + strcspn(p, "& "), strlen(p + strcspn(p,
+		    "& ")) + 1);
+		memcpy(p, "***", 3);
+	}
 }
 
 /* Server notices (a ROLLBACK with nothing to roll back) are not news. */
@@ -248,7 +251,8 @@ pgs_verify(const char *where)
 			r = schema_version(c, &why) >= 0 ? 0 : -1;
 	}
 	if (r == -1)
-		fprintf(stderr, "store %s: %s\n", pg_desc, why);
+		fprintf(stderr, "%sstore %s: %s\n", store_origin(), pg_desc,
+		    why);
 	free(why);
 	PQfinish(c);
 	return r;

@@ -11,14 +11,14 @@ pg_start
 # -t names what is wrong with the store line
 { header; echo "store = postgresql://mobkit@/mobkit?host=$T/nowhere"; } >"$CFG"
 out=$("$BIN/mobkitd" -t -c "$CFG" 2>&1) && fail "-t accepted an unreachable database"
-echo "$out" | grep -q "store postgresql://mobkit@/mobkit?host=$T/nowhere: cannot connect: .*$T/nowhere" ||
+echo "$out" | grep -q "^$CFG:5: store postgresql://mobkit@/mobkit?host=$T/nowhere: cannot connect: .*$T/nowhere" ||
 	fail "-t on an unreachable database: $out"
 { header; echo "store = postgresql://mobkit:secret@/mobkit?host=$T/nowhere"; } >"$CFG"
 out=$("$BIN/mobkitd" -t -c "$CFG" 2>&1) && fail "-t accepted an unreachable database"
 echo "$out" | grep -q secret && fail "-t shows the password: $out"
 { header; echo "store = postgresql://mobkit@/mobkit?host=$PGDIR&bogus=1"; } >"$CFG"
 out=$("$BIN/mobkitd" -t -c "$CFG" 2>&1) && fail "-t accepted a bad URI"
-echo "$out" | grep -q "not a valid PostgreSQL URI: .*bogus" || fail "-t on a bad URI: $out"
+echo "$out" | grep -q "^$CFG:5: store .*: not a valid PostgreSQL URI: .*bogus" || fail "-t on a bad URI: $out"
 { header; echo "store = mysql://db/mobkit"; } >"$CFG"
 out=$("$BIN/mobkitd" -t -c "$CFG" 2>&1) && fail "-t accepted mysql://"
 echo "$out" | grep -q "^$CFG:5: store: not a PostgreSQL URI" || fail "-t on mysql://: $out"
