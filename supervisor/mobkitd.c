@@ -436,8 +436,10 @@ main(int argc, char *argv[])
 	if (!verbose)
 		log_setlevel(cfg->log_level);
 	daemon_init(path, verbose);
-	if (daemon_open(cfg) == -1)
+	if (daemon_open(cfg) == -1) {
+		config_free(cfg);
 		return 1;
+	}
 	log_info("mobkitd %s started (pid %d, config %s, %d children)",
 	    MOBKIT_VERSION, (int)D->pid, D->cfg_path, cfg->nchildren);
 	mob_register();

@@ -529,10 +529,11 @@ pg_stop(void)
 		(void)pg_commit();
 		if (pg_flight != NULL)
 			pg_lost("store: no answer from the database at exit");
-		if (failure != NULL)
+		if (failure != NULL && pg_redo->n + pg_cur->n +
+		    store_dirty() > 0)
 			log_warnx("%s: %zu change(s) could not be written "
 			    "before exit: %s", pg_desc, pg_redo->n +
-			    store_dirty(), failure);
+			    pg_cur->n + store_dirty(), failure);
 		ev_prepare_stop(loop, &committer);
 		ev_timer_stop(loop, &retry_timer);
 		pg_conn_stop();

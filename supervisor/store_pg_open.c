@@ -42,6 +42,10 @@ pg_error(const char *prefix, const char *msg)
 	if (asprintf(&s, "%s%s", prefix, msg != NULL && *msg != '\0' ? msg :
 	    "unknown error") == -1)
 		fatal("asprintf");
+	/* libpq's first line says what failed; the next ones are hints */
+	if ((p = strchr(s + strlen(prefix), '\n')) != NULL && p[1] != '\0' &&
+	    p > s + strlen(prefix))
+		*p = '\0';
 	for (p = s, n = 0; *p != '\0'; p++) {
 		if (*p == '\n' || *p == '\t' || *p == '\r')
 			*p = ' ';
@@ -409,6 +413,8 @@ fail:
 	free(why);
 	PQfinish(pg_conn);
 	pg_conn = NULL;
+	free(uri);
+	uri = NULL;
 	return -1;
 }
 
