@@ -59,6 +59,7 @@ struct pg_batch {
 	int			 retry;		/* sent while failed */
 	int			 sent;		/* statements sent */
 	int			 got;		/* results back */
+	int			 syncs;		/* sync points still to come */
 	int			 commit_at;	/* the COMMIT's result, by index */
 	int			 committed;	/* COMMIT answered "COMMIT" */
 	char			*err;		/* NULL: committed */

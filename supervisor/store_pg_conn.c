@@ -27,6 +27,7 @@ static ev_timer		 deadline;
 static int		 io_events;
 static int		 connecting;	/* PQconnectPoll under way */
 static int		 ready;		/* in pipeline mode */
+static int		 prepared;	/* the statements, on this connection */
 
 /* Connected, in pipeline mode: a batch may be sent. */
 int
@@ -114,6 +115,9 @@ read_results(void)
 		switch (PQresultStatus(res)) {
 		case PGRES_PIPELINE_SYNC:
 			PQclear(res);
+			if (--b->syncs > 0)
+				continue;	/* the statements prepared */
+			prepared = b->err == NULL;
 			pg_batch_done(b);
 			continue;
 		case PGRES_FATAL_ERROR:
@@ -281,33 +285,100 @@ pg_conn_stop(void)
 
 /* --- sending a batch --------------------------------------------------- */
 
-/* A number as text, for a parameter. */
-#define NUM(buf, v)	(snprintf((buf), sizeof(buf), "%lld", (long long)(v)), \
-	(buf))
+/*
+ * The statements a batch is made of, prepared once per connection (by
+ * the first batch sent on it, in a unit of its own before the
+ * transaction): parsing them for each row cost the server more than
+ * running them.
+ */
+enum { ST_INPUT, ST_FINAL, ST_APPEND, ST_CLEAR, ST_CLAIM, ST_UNCLAIM,
+    ST_DELIVERY, ST_UNDELIVERY, ST_USAGE, ST_FORGET, ST_NOPEERS, ST_PEER,
+    ST_SEEN, ST_COUNT };
+static const struct {
+	const char	*name;
+	int		 nparams;
+	const char	*sql;
+} stmts[ST_COUNT] = {
+	{ "mk_input", 10, "INSERT INTO mobkit.inputs (id, member, seq, key, "
+	    "text, state, attempts, accepted_ms, result, error) VALUES ($1, $2, "
+	    "$3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO UPDATE SET "
+	    "state = excluded.state, attempts = excluded.attempts, result = "
+	    "excluded.result, error = excluded.error WHERE mobkit.inputs.fin IS "
+	    "NULL" },
+	{ "mk_final", 11, "INSERT INTO mobkit.inputs (id, member, seq, key, "
+	    "text, state, attempts, accepted_ms, result, error, fin) VALUES ($1, "
+	    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO "
+	    "UPDATE SET state = excluded.state, attempts = excluded.attempts, "
+	    "result = excluded.result, error = excluded.error, fin = "
+	    "excluded.fin WHERE mobkit.inputs.fin IS NULL" },
+	{ "mk_append", 3, "INSERT INTO mobkit.messages (tid, member, data) "
+	    "VALUES ($1, $2, $3) ON CONFLICT (tid) DO NOTHING" },
+	{ "mk_clear", 1, "DELETE FROM mobkit.messages WHERE member = $1" },
+	{ "mk_claim", 2, "INSERT INTO mobkit.claims (schedule, due_ms) VALUES "
+	    "($1, $2) ON CONFLICT DO NOTHING" },
+	{ "mk_unclaim", 2, "DELETE FROM mobkit.claims WHERE schedule = $1 AND "
+	    "due_ms < $2" },
+	{ "mk_delivery", 2, "INSERT INTO mobkit.deliveries (id, record) VALUES "
+	    "($1, $2::bytea) ON CONFLICT (id) DO UPDATE SET record = "
+	    "excluded.record, ord = nextval('mobkit.deliveries_ord')" },
+	{ "mk_undelivery", 1, "DELETE FROM mobkit.deliveries WHERE id = $1" },
+	{ "mk_usage", 4, "INSERT INTO mobkit.usage (member, input_tokens, "
+	    "output_tokens, turns) VALUES ($1, $2, $3, $4) ON CONFLICT (member) "
+	    "DO UPDATE SET input_tokens = excluded.input_tokens, output_tokens = "
+	    "excluded.output_tokens, turns = excluded.turns" },
+	{ "mk_forget", 1, "DELETE FROM mobkit.inputs WHERE id = $1" },
+	{ "mk_nopeers", 0, "DELETE FROM mobkit.peers" },
+	{ "mk_peer", 2, "INSERT INTO mobkit.peers (a, b) VALUES ($1, $2) ON "
+	    "CONFLICT DO NOTHING" },
+	{ "mk_seen", 1, "UPDATE mobkit.nodes SET last_seen = now() WHERE "
+	    "node_id = $1" },
+};
 
-static const char sql_input[] =
-    "INSERT INTO mobkit.inputs (id, member, seq, key, text, state, attempts, "
-    "accepted_ms, result, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-    "$10) ON CONFLICT (id) DO UPDATE SET state = excluded.state, attempts = "
-    "excluded.attempts, result = excluded.result, error = excluded.error "
-    "WHERE mobkit.inputs.fin IS NULL";
-static const char sql_final[] =
-    "INSERT INTO mobkit.inputs (id, member, seq, key, text, state, attempts, "
-    "accepted_ms, result, error, fin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-    "$9, $10, $11) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-    "attempts = excluded.attempts, result = excluded.result, error = "
-    "excluded.error, fin = excluded.fin WHERE mobkit.inputs.fin IS NULL";
-
-/* One statement into the pipeline; -1 when libpq refuses it. */
+/* A statement given as text into the pipeline; -1 when refused. */
 static int
-put(struct pg_batch *b, const char *sql, int n, const char *const *v,
-    const int *len, const int *fmt)
+put_sql(struct pg_batch *b, const char *sql, int n, const char *const *v)
 {
-	if (!PQsendQueryParams(pg_conn, sql, n, NULL, v, len, fmt, 0))
+	if (!PQsendQueryParams(pg_conn, sql, n, NULL, v, NULL, NULL, 0))
 		return -1;
 	b->sent++;
 	return 0;
 }
+
+/* A prepared statement into the pipeline; -1 when libpq refuses it. */
+static int
+put(struct pg_batch *b, int st, const char *const *v, const int *len,
+    const int *fmt)
+{
+	if (!PQsendQueryPrepared(pg_conn, stmts[st].name, stmts[st].nparams,
+	    v, len, fmt, 0))
+		return -1;
+	b->sent++;
+	return 0;
+}
+
+/* The statements prepared, in a unit (and sync) of their own. */
+static int
+put_prepare(struct pg_batch *b)
+{
+	int i;
+
+	if (put_sql(b, "DEALLOCATE ALL", 0, NULL) == -1)
+		return -1;
+	for (i = 0; i < ST_COUNT; i++) {
+		if (!PQsendPrepare(pg_conn, stmts[i].name, stmts[i].sql,
+		    stmts[i].nparams, NULL))
+			return -1;
+		b->sent++;
+	}
+	if (PQpipelineSync(pg_conn) != 1)
+		return -1;
+	b->syncs++;
+	return 0;
+}
+
+/* A number as text, for a parameter. */
+#define NUM(buf, v)	(snprintf((buf), sizeof(buf), "%lld", (long long)(v)), \
+	(buf))
 
 /* An input's row: inserted, or updated while not finished. */
 static int
@@ -327,8 +398,7 @@ put_input(struct pg_batch *b, const struct pg_row *r)
 	v[8] = r->result;
 	v[9] = r->error;
 	v[10] = NUM(fin, r->fin);
-	return r->fin != 0 ? put(b, sql_final, 11, v, NULL, NULL) :
-	    put(b, sql_input, 10, v, NULL, NULL);
+	return put(b, r->fin != 0 ? ST_FINAL : ST_INPUT, v, NULL, NULL);
 }
 
 /* A claim, and the claims of that schedule it makes too old to keep. */
@@ -338,14 +408,12 @@ put_claim(struct pg_batch *b, const struct pg_row *r)
 	char due[24], before[24];
 	const char *v[2] = { r->member, NUM(due, r->seq) };
 
-	if (put(b, "INSERT INTO mobkit.claims (schedule, due_ms) VALUES "
-	    "($1, $2) ON CONFLICT DO NOTHING", 2, v, NULL, NULL) == -1)
+	if (put(b, ST_CLAIM, v, NULL, NULL) == -1)
 		return -1;
 	if (r->fin == 0)
 		return 0;
 	v[1] = NUM(before, r->fin);
-	return put(b, "DELETE FROM mobkit.claims WHERE schedule = $1 AND "
-	    "due_ms < $2", 2, v, NULL, NULL);
+	return put(b, ST_UNCLAIM, v, NULL, NULL);
 }
 
 /* A member's usage, replaced. */
@@ -356,11 +424,7 @@ put_usage(struct pg_batch *b, const struct pg_row *r)
 	const char *v[4] = { r->member, NUM(in, r->seq), NUM(out, r->accepted),
 	    NUM(turns, r->fin) };
 
-	return put(b, "INSERT INTO mobkit.usage (member, input_tokens, "
-	    "output_tokens, turns) VALUES ($1, $2, $3, $4) ON CONFLICT "
-	    "(member) DO UPDATE SET input_tokens = excluded.input_tokens, "
-	    "output_tokens = excluded.output_tokens, turns = excluded.turns",
-	    4, v, NULL, NULL);
+	return put(b, ST_USAGE, v, NULL, NULL);
 }
 
 /* One row of a batch. */
@@ -377,33 +441,25 @@ put_row(struct pg_batch *b, const struct pg_row *r)
 		v[0] = r->id;
 		v[1] = r->member;
 		v[2] = r->text;
-		return put(b, "INSERT INTO mobkit.messages (tid, member, data) "
-		    "VALUES ($1, $2, $3) ON CONFLICT (tid) DO NOTHING", 3, v,
-		    NULL, NULL);
+		return put(b, ST_APPEND, v, NULL, NULL);
 	case P_CLEAR:
 		v[0] = r->member;
-		return put(b, "DELETE FROM mobkit.messages WHERE member = $1",
-		    1, v, NULL, NULL);
+		return put(b, ST_CLEAR, v, NULL, NULL);
 	case P_CLAIM:
 		return put_claim(b, r);
 	case P_DELIVERY:
 		v[0] = r->id;
 		v[1] = r->text;
 		len[1] = (int)r->len;
-		return put(b, "INSERT INTO mobkit.deliveries (id, record) "
-		    "VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET record = "
-		    "excluded.record, ord = nextval('mobkit.deliveries_ord')",
-		    2, v, len, fmt);
+		return put(b, ST_DELIVERY, v, len, fmt);
 	case P_DELIVERY_FORGET:
 		v[0] = r->id;
-		return put(b, "DELETE FROM mobkit.deliveries WHERE id = $1", 1,
-		    v, NULL, NULL);
+		return put(b, ST_UNDELIVERY, v, NULL, NULL);
 	case P_USAGE:
 		return put_usage(b, r);
 	case P_FORGET:
 		v[0] = r->id;
-		return put(b, "DELETE FROM mobkit.inputs WHERE id = $1", 1, v,
-		    NULL, NULL);
+		return put(b, ST_FORGET, v, NULL, NULL);
 	}
 	return 0;
 }
@@ -416,15 +472,14 @@ put_peers(struct pg_batch *b)
 	char *tab;
 	int i, r = 0;
 
-	if (put(b, "DELETE FROM mobkit.peers", 0, NULL, NULL, NULL) == -1)
+	if (put(b, ST_NOPEERS, NULL, NULL, NULL) == -1)
 		return -1;
 	for (i = 0; r == 0 && i < b->edges.n; i++) {
 		tab = strchr(b->edges.v[i], '\t');
 		*tab = '\0';
 		v[0] = b->edges.v[i];
 		v[1] = tab + 1;
-		r = put(b, "INSERT INTO mobkit.peers (a, b) VALUES ($1, $2) ON "
-		    "CONFLICT DO NOTHING", 2, v, NULL, NULL);
+		r = put(b, ST_PEER, v, NULL, NULL);
 		*tab = '\t';
 	}
 	return r;
@@ -434,11 +489,11 @@ put_peers(struct pg_batch *b)
 static int
 put_batch(struct pg_batch *b, int need_lock)
 {
-	const char *v[2] = { PG_LOCK_KEY, NULL };
+	const char *v[1] = { PG_LOCK_KEY };
 	size_t i;
 
-	if (put(b, "BEGIN", 0, NULL, NULL, NULL) == -1 || (need_lock &&
-	    put(b, "SELECT mobkit.single_node($1)", 1, v, NULL, NULL) == -1))
+	if (put_sql(b, "BEGIN", 0, NULL) == -1 || (need_lock && put_sql(b,
+	    "SELECT mobkit.single_node($1)", 1, v) == -1))
 		return -1;
 	for (i = 0; i < b->n; i++)
 		if (put_row(b, &b->rows[i]) == -1)
@@ -446,11 +501,10 @@ put_batch(struct pg_batch *b, int need_lock)
 	if (b->peers && put_peers(b) == -1)
 		return -1;
 	v[0] = store_node_id();
-	if ((b->retry || need_lock) && put(b, "UPDATE mobkit.nodes SET "
-	    "last_seen = now() WHERE node_id = $1", 1, v, NULL, NULL) == -1)
+	if ((b->retry || need_lock) && put(b, ST_SEEN, v, NULL, NULL) == -1)
 		return -1;
 	b->commit_at = b->sent;
-	return put(b, "COMMIT", 0, NULL, NULL, NULL);
+	return put_sql(b, "COMMIT", 0, NULL);
 }
 
 /*
@@ -461,13 +515,17 @@ put_batch(struct pg_batch *b, int need_lock)
 int
 pg_send(struct pg_batch *b, int need_lock, int need_rollback)
 {
-	b->sent = b->got = 0;
-	if ((need_rollback && put(b, "ROLLBACK", 0, NULL, NULL, NULL) == -1) ||
+	b->sent = b->got = b->syncs = 0;
+	if (need_lock)
+		prepared = 0;
+	if ((!prepared && put_prepare(b) == -1) ||
+	    (need_rollback && put_sql(b, "ROLLBACK", 0, NULL) == -1) ||
 	    put_batch(b, need_lock) == -1 || PQpipelineSync(pg_conn) != 1 ||
 	    flush() == -1) {
 		conn_lost();
 		return -1;
 	}
+	b->syncs++;
 	return 0;
 }
 
