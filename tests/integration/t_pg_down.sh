@@ -76,6 +76,17 @@ wait_for "store.recovered" sh -c "$BIN/mobkitctl -s $SOCK --json events --type s
 wait_for "running again" sh -c "[ \"\$($BIN/mobkitctl -s $SOCK --json status | jq -r .daemon.state)\" = running ]"
 n=$(cat "$T"/answers.? | wc -l)
 wait_for "answers after" nans $((n + 4))
+# the connection cut under load, three times (a transaction may be in
+# flight, its COMMIT unanswered): reconnected each time
+for cut in 1 2 3; do
+	psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'mobkitd %'" >/dev/null
+	wait_for "store.recovered ($cut)" sh -c "[ \$($BIN/mobkitctl -s $SOCK --json events --type store.recovered | wc -l) -ge $((cut + 1)) ]"
+	n=$(cat "$T"/answers.? | wc -l)
+	wait_for "answers after cut $cut" nans $((n + 2))
+done
+wait_for "running again" sh -c "[ \"\$($BIN/mobkitctl -s $SOCK --json status | jq -r .daemon.state)\" = running ]"
+n=$(cat "$T"/answers.? | wc -l)
+wait_for "answers at the end" nans $((n + 4))
 touch "$T/stop"
 wait $sa $sb
 cat "$T"/answers.? >"$T/answers"
