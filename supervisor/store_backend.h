@@ -3,8 +3,8 @@
  *
  * A backend is a table of operations (struct store_ops) chosen by
  * store_open(): the in-memory one (store_mem.c) without state_dir, SQLite
- * (store_sqlite*.c) with it; a PostgreSQL backend (issue 13, chosen by
- * "store = postgresql://...") is a third table and touches no domain.
+ * (store_sqlite*.c) with it, PostgreSQL (store_pg*.c) with
+ * "store = postgresql://..."; none touches a domain.
  * Backends include this header, never a domain's: what they need of the
  * domains (the inputs that changed, the peer graph, where loaded rows go,
  * whom to tell what was saved) store.c hands them through the store_*
