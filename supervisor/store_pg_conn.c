@@ -3,7 +3,8 @@
  *
  * After the load the connection is non-blocking and in pipeline mode,
  * watched by one ev_io on its socket: a batch is sent whole (ROLLBACK of
- * a failed transaction when there was one, BEGIN, its statements,
+ * a failed transaction when there was one; the statements prepared, on a
+ * new connection or after a failure, then a sync; BEGIN, its statements,
  * COMMIT, then a sync), flushed as the socket takes it, and its results
  * are read as they come; the COMMIT's answer settles it
  * (store_pg_batch.c).  A connection that breaks fails what is in flight;
@@ -518,8 +519,8 @@ pg_send(struct pg_batch *b, int need_lock, int need_rollback)
 	b->sent = b->got = b->syncs = 0;
 	if (need_lock)
 		prepared = 0;
-	if ((!prepared && put_prepare(b) == -1) ||
-	    (need_rollback && put_sql(b, "ROLLBACK", 0, NULL) == -1) ||
+	if ((need_rollback && put_sql(b, "ROLLBACK", 0, NULL) == -1) ||
+	    (!prepared && put_prepare(b) == -1) ||
 	    put_batch(b, need_lock) == -1 || PQpipelineSync(pg_conn) != 1 ||
 	    flush() == -1) {
 		conn_lost();

@@ -92,6 +92,18 @@ want=$(cat "$T/consumed.m1" "$T/consumed.m2" | wc -l)
 [ "$rows" = "$want" ] || fail "the database has $rows consumed inputs, mobkitctl $want"
 echo "consumed: $want; conversations whole" >&2
 
+# the database refuses a write (a constraint): that send is rejected with
+# the database's reason, mobkitd is degraded, then writes again
+psql_q "ALTER TABLE mobkit.inputs ADD CONSTRAINT no_poison CHECK (text <> 'poison')" >/dev/null
+out=$(jctl send m1 poison --key poison)
+echo "$out" | jq -e '.outcome == "rejected" and (.reason | test("^store: .*no_poison"))' >/dev/null ||
+	fail "a send the database refuses: $out"
+wait_for "store.recovered" sh -c "$BIN/mobkitctl -s $SOCK --json events --type store.recovered | grep -q recovered"
+out=$(jctl send m1 "after the refusal" --key after-refusal --wait)
+echo "$out" | jq -e '.outcome == "accepted" and .result.status == "completed"' >/dev/null ||
+	fail "a send after the refusal: $out"
+[ "$(psql_q "SELECT count(*) FROM mobkit.inputs WHERE key = 'poison'")" = 0 ] || fail "the refused input is in the database"
+
 # the schema is checked: a newer one is refused (by -t and at start),
 # and so is a "mobkit" schema that is not mobkit's
 stop_daemon() {
