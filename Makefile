@@ -48,10 +48,17 @@ MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/mcp.c
 STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
-	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c
+	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c \
+	   $(PGSTORE)
+# the PostgreSQL store: libpq; its schema files are built in (pg_schema.c)
+PGSTORE	 = supervisor/store_pg_open.c supervisor/store_pg_conn.c \
+	   supervisor/store_pg_batch.c supervisor/store_pg_load.c \
+	   supervisor/store_pg_mem.c
+PG_SCHEMA = $(sort $(wildcard supervisor/pg/schema/*.sql))
+STORE_LIBS = -lsqlite3 $(shell pkg-config --libs libpq)
 SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(STORE) \
 	   supervisor/control_relay.c supervisor/logs.c \
-	   $(ENGINE) $(MOB)
+	   $(ENGINE) $(MOB) supervisor/pg_schema.c
 CTL	 = supervisor/mobkitctl.c supervisor/ctlagents.c supervisor/ctllogs.c \
 	   supervisor/ctlprint.c
 PROGS	 = mobkitd mobkitctl mobkit-worker mobkit-router mobkit-delivery \
@@ -79,7 +86,30 @@ $(BUILD)/libcommon.a: $(call obj,$(COMMON))
 
 $(BINDIR)/mobkitd: $(call obj,$(SUPER)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
-	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) $(STORE_LIBS)
+
+$(call obj,$(PGSTORE)): CPPFLAGS += $(shell pkg-config --cflags libpq)
+# the schema files as C strings, in order (store_pg_open.c applies them)
+$(BUILD)/supervisor/pg_schema.c: $(PG_SCHEMA)
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from supervisor/pg/schema/ */'; \
+	  i=0; for f in $(PG_SCHEMA); do \
+	    echo "static const char s$$i[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	    echo '0x00 };'; i=$$((i + 1)); \
+	  done; \
+	  echo 'extern const char *const pg_schema_sql[];'; \
+	  echo 'const char *const pg_schema_sql[] = {'; \
+	  i=0; for f in $(PG_SCHEMA); do echo "s$$i,"; i=$$((i + 1)); done; \
+	  echo '0 };'; \
+	  echo 'extern const char *const pg_schema_names[];'; \
+	  echo 'const char *const pg_schema_names[] = {'; \
+	  for f in $(PG_SCHEMA); do echo "\"$$(basename $$f)\","; done; \
+	  echo '0 };'; \
+	  echo 'extern const int pg_schema_count;'; \
+	  echo "const int pg_schema_count = $$i;"; } > $@
+$(BUILD)/supervisor/pg_schema.o: $(BUILD)/supervisor/pg_schema.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BINDIR)/mobkitctl: $(call obj,$(CTL)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
@@ -168,7 +198,7 @@ $(BUILD)/tests/turnbench: $(BUILD)/tests/bench/turnbench.o \
 UNIT_SUPER = $(filter-out supervisor/mobkitd.c,$(SUPER))
 $(UNIT): $(call obj,$(wildcard tests/unit/*.c) $(UNIT_SUPER) \
 	    worker/context.c worker/wire.c mcp/jsonrpc.c) $(BUILD)/libcommon.a
-	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) -lsqlite3 $(shell pkg-config --libs check)
+	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) $(STORE_LIBS) $(shell pkg-config --libs check)
 
 # make check's chaos run is shorter than make chaos's (CHAOS_SECONDS, 60)
 CHECK_CHAOS_SECONDS ?= 30
@@ -220,10 +250,10 @@ $(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h \
 
 define FUZZ_template
 $(FUZZ_DIR)/fuzz-$(1): $(call obj,$(FUZZ_SRC_$(1))) $(BUILD)/libcommon.a
-	$$(CC) $$(CFLAGS) -fsanitize=fuzzer -pthread -o $$@ $$^ $$(LDLIBS) -lsqlite3
+	$$(CC) $$(CFLAGS) -fsanitize=fuzzer -pthread -o $$@ $$^ $$(LDLIBS) $$(STORE_LIBS)
 $(FUZZ_DIR)/replay-$(1): $(call obj,$(FUZZ_SRC_$(1)) tests/fuzz/replay.c) \
 	    $(BUILD)/libcommon.a
-	$$(CC) $$(CFLAGS) -pthread -o $$@ $$^ $$(LDLIBS) -lsqlite3
+	$$(CC) $$(CFLAGS) -pthread -o $$@ $$^ $$(LDLIBS) $$(STORE_LIBS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_template,$(t))))
 

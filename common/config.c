@@ -338,6 +338,7 @@ config_defaults(struct config *cfg)
 	cfg->log_max_bytes = 10485760;
 	cfg->log_keep = 5;
 	cfg->discover_timeout_ms = 30000;
+	cfg->lease_ms = 10000;
 }
 
 /* The directory relative paths in the file are taken from. */
@@ -739,6 +740,8 @@ config_free(struct config *cfg)
 	free(cfg->control_socket);
 	free(cfg->state_dir);
 	free(cfg->log_dir);
+	free(cfg->store);
+	free(cfg->node_id);
 	free(cfg->mob_id);
 	free(cfg->discover);
 	strlist_free(&cfg->pass_env);

@@ -181,6 +181,12 @@ struct config {
 	char		*dir;		/* its directory, for relative paths */
 	char		*control_socket;
 	char		*state_dir;
+	char		*store;		/* postgresql://..., instead of state_dir */
+	int		 store_line;
+	char		*node_id;	/* default: the host name */
+	int		 node_id_line;
+	int64_t		 lease_ms;
+	int		 lease_ms_line;
 	int		 log_level;
 	int64_t		 start_timeout_ms;
 	int64_t		 stop_timeout_ms;

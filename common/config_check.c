@@ -641,6 +641,47 @@ check_daemon(struct config *cfg)
 		    "\"%s\" is not an email address: %s", cfg->mail_from, why);
 }
 
+/*
+ * [mobkitd] store, node_id, lease_ms: a PostgreSQL URI instead of
+ * state_dir (never both); the node's id (default: the host name) and its
+ * lease, checked now, used by a cluster.
+ */
+static void
+check_store(struct config *cfg)
+{
+	char host[256];
+	const char *p;
+
+	if (cfg->store != NULL && strncmp(cfg->store, "postgresql://", 13) != 0 &&
+	    strncmp(cfg->store, "postgres://", 11) != 0)
+		cfg_error(cfg, cfg->path, cfg->store_line, "store: not a "
+		    "PostgreSQL URI (postgresql://[USER@]HOST[:PORT]/DATABASE)");
+	if (cfg->store != NULL && cfg->state_dir != NULL)
+		cfg_error(cfg, cfg->path, cfg->store_line, "store: cannot be "
+		    "used with state_dir: one or the other keeps the state "
+		    "(state_dir in SQLite files, store in PostgreSQL)");
+	if (cfg->node_id == NULL) {
+		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		if ((cfg->node_id = strdup(host)) == NULL)
+			fatal("config");
+	} else {
+		for (p = cfg->node_id; *p != '\0'; p++)
+			if (!isalnum((unsigned char)*p) && *p != '-' &&
+			    *p != '_' && *p != '.')
+				break;
+		if (*p != '\0' || p == cfg->node_id || p - cfg->node_id > 63)
+			cfg_error(cfg, cfg->path, cfg->node_id_line, "node_id: "
+			    "\"%s\" is not 1 to 63 letters, digits, '-', '_' "
+			    "or '.'", cfg->node_id);
+	}
+	if (cfg->lease_ms < 1000 || cfg->lease_ms > 3600000)
+		cfg_error(cfg, cfg->path, cfg->lease_ms_line, "lease_ms: %lld "
+		    "is out of range: from 1000 (a second) to 3600000 (an hour)",
+		    (long long)cfg->lease_ms);
+}
+
 /* [mob] discover: a program and arguments that split, a deadline. */
 static void
 check_discover(struct config *cfg)
@@ -743,6 +784,7 @@ config_finish(struct config *cfg)
 	    (cfg->mail_from = strdup("mobkit@localhost")) == NULL)
 		fatal("config");
 	check_daemon(cfg);
+	check_store(cfg);
 	check_discover(cfg);
 	gateway_finish(cfg);
 	for (i = 0; i < cfg->ngroups; i++)

@@ -12,6 +12,10 @@ apt-get install -y -qq --no-install-recommends build-essential pkg-config \
     libjansson-dev libsqlite3-dev uthash-dev jq procps util-linux tzdata \
     python3 libmicrohttpd-dev libjwt-dev libssl-dev libgnutls28-dev \
     curl openssl >/dev/null
+# the PostgreSQL store: libpq to build; a PostgreSQL 15 server that its
+# tests start themselves (initdb, pg_ctl in a temporary directory)
+apt-get install -y -qq --no-install-recommends libpq-dev postgresql \
+    >/dev/null
 # the MCP tests run the real @modelcontextprotocol/server-everything (npm);
 # a Node.js that already has its npm (NodeSource's nodejs conflicts with
 # Debian's npm package) is kept

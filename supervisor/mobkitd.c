@@ -309,7 +309,10 @@ config_read(const char *path, int check)
 	}
 	if (check) {
 		/* the store too: a damaged one is named, never started over */
+		store_set_node(cfg->node_id, cfg->lease_ms);
+		store_set_origin(cfg->path, cfg->store_line);
 		i = cfg->state_dir != NULL && store_verify(cfg->state_dir) == -1;
+		i |= cfg->store != NULL && store_verify(cfg->store) == -1;
 		config_free(cfg);
 		exit(i);
 	}
@@ -363,6 +366,12 @@ daemon_open(struct config *cfg)
 	ev_child_start(D->loop, &wchild);
 	if (cfg->state_dir != NULL && store_open(cfg->state_dir) == -1) {
 		log_warnx("cannot open the store in %s", cfg->state_dir);
+		return -1;
+	}
+	store_set_node(cfg->node_id, cfg->lease_ms);
+	if (cfg->store != NULL && store_open(cfg->store) == -1) {
+		log_warnx("cannot open the store (%s:%d)", cfg->path,
+		    cfg->store_line);
 		return -1;
 	}
 	return 0;
@@ -427,8 +436,10 @@ main(int argc, char *argv[])
 	if (!verbose)
 		log_setlevel(cfg->log_level);
 	daemon_init(path, verbose);
-	if (daemon_open(cfg) == -1)
+	if (daemon_open(cfg) == -1) {
+		config_free(cfg);
 		return 1;
+	}
 	log_info("mobkitd %s started (pid %d, config %s, %d children)",
 	    MOBKIT_VERSION, (int)D->pid, D->cfg_path, cfg->nchildren);
 	mob_register();

@@ -10,6 +10,7 @@
  * domains registered (store_sink_set(); mob/persist.c), and keeps whether
  * the peer graph changed.  It includes no domain or engine header.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,9 @@
 static const struct store_ops *be = &store_mem_ops;
 static const struct store_sink *sink;
 static int		 peers_dirty;
+static char		*node_id;
+static int64_t		 lease_ms = 10000;
+static char		 origin[1100];	/* "FILE:LINE: " of the store's line */
 
 /* strdup, NULL staying NULL. */
 char *
@@ -34,15 +38,59 @@ store_strdup(const char *s)
 	return d;
 }
 
+/* Is where a database's URI (postgresql:// or postgres://)? */
+int
+store_is_url(const char *where)
+{
+	return strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0;
+}
+
 /*
- * The backend for a place to keep state: today a state_dir, SQLite.  A
- * PostgreSQL backend (issue 13) is chosen here by "postgresql://".
+ * The backend for a place to keep state: a state_dir is SQLite's, a
+ * postgresql:// URI PostgreSQL's.
  */
 static const struct store_ops *
 backend_for(const char *where)
 {
-	(void)where;
-	return &store_sqlite_ops;
+	return store_is_url(where) ? &store_pg_ops : &store_sqlite_ops;
+}
+
+/* This node's id and lease, for a store shared by nodes ([mobkitd]). */
+void
+store_set_node(const char *id, int64_t ms)
+{
+	free(node_id);
+	node_id = store_strdup(id);
+	lease_ms = ms;
+}
+
+/* Where the store was named ("FILE:LINE: "), for -t's messages. */
+void
+store_set_origin(const char *file, int line)
+{
+	snprintf(origin, sizeof(origin), "%s:%d: ", file, line);
+}
+
+/* "FILE:LINE: " of the store's line, or "". */
+const char *
+store_origin(void)
+{
+	return origin;
+}
+
+/* This node's id ("" before store_set_node()). */
+const char *
+store_node_id(void)
+{
+	return node_id != NULL ? node_id : "";
+}
+
+/* How long this node's hold on a member lasts unrenewed. */
+int64_t
+store_lease_ms(void)
+{
+	return lease_ms;
 }
 
 /* -t: the store at where is sound (or absent); say what is wrong. */

@@ -12,6 +12,8 @@
  *            reads find nothing.  The mailbox keeps its own bounded
  *            memory of finished inputs and turns (store_enabled() is 0).
  *   sqlite   state_dir: store_sqlite*.c, group commit on a writer thread.
+ *   pg       store = postgresql://...: store_pg*.c, libpq asynchronous
+ *            in the loop, one pipelined transaction in flight.
  *
  * Invariants every backend keeps (store_backend.h has the details):
  * nothing is acknowledged before it is durable; changes are applied, and
@@ -49,7 +51,12 @@ typedef void (*store_done_cb)(void *arg, const char *err);
 typedef void (*store_row_cb)(void *, const char *id, int state,
 	    int attempts, const char *key);
 
-/* Opening, loading, closing (mobkitd.c, mob/register.c). */
+/* Opening, loading, closing (mobkitd.c, mob/register.c); where is a
+ * state_dir or a postgresql:// URI; the node (before open) for the
+ * latter. */
+int	 store_is_url(const char *where);
+void	 store_set_node(const char *node_id, int64_t lease_ms);
+void	 store_set_origin(const char *file, int line);
 int	 store_verify(const char *where);
 int	 store_open(const char *where);
 int	 store_load(void);

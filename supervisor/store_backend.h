@@ -3,8 +3,8 @@
  *
  * A backend is a table of operations (struct store_ops) chosen by
  * store_open(): the in-memory one (store_mem.c) without state_dir, SQLite
- * (store_sqlite*.c) with it; a PostgreSQL backend (issue 13, chosen by
- * "store = postgresql://...") is a third table and touches no domain.
+ * (store_sqlite*.c) with it, PostgreSQL (store_pg*.c) with
+ * "store = postgresql://..."; none touches a domain.
  * Backends include this header, never a domain's: what they need of the
  * domains (the inputs that changed, the peer graph, where loaded rows go,
  * whom to tell what was saved) store.c hands them through the store_*
@@ -93,10 +93,16 @@ struct store_ops {
 
 extern const struct store_ops store_mem_ops;
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_pg_ops;
 
 /* store.c, for backends: the loop and the settings they work with. */
 struct ev_loop *store_loop(void);
 void	 store_retention(int *max, int64_t *ms);
+/* This node's id and lease (store_set_node()), for a shared database. */
+const char *store_node_id(void);
+int64_t	 store_lease_ms(void);
+/* "FILE:LINE: " of the line that named the store (or ""), for -t. */
+const char *store_origin(void);
 
 /* Pulling what changed: each dirty input once (then clean); the peer
  * graph's edges, a < b, when it changed (1) or not (0). */

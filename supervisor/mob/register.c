@@ -173,7 +173,9 @@ static void
 store_configure(struct config *cfg, int reload)
 {
 	if (!reload && store_load() == -1)
-		fatalx("cannot load the store in %s", cfg->state_dir);
+		fatalx("cannot load the store %s%s", cfg->store != NULL ?
+		    "of " : "in ", cfg->store != NULL ? cfg->path :
+		    cfg->state_dir);
 }
 
 /* The store cannot write: the daemon is degraded. */

@@ -1,0 +1,555 @@
+/*
+ * store_pg_conn.c: the PostgreSQL store's connection in the loop.
+ *
+ * After the load the connection is non-blocking and in pipeline mode,
+ * watched by one ev_io on its socket: a batch is sent whole (ROLLBACK of
+ * a failed transaction when there was one; the statements prepared, on a
+ * new connection or after a failure, then a sync; BEGIN, its statements,
+ * COMMIT, then a sync), flushed as the socket takes it, and its results
+ * are read as they come; the COMMIT's answer settles it
+ * (store_pg_batch.c).  A connection that breaks fails what is in flight;
+ * a new one is made with PQconnectStart/PQconnectPoll on the same watcher,
+ * within a deadline, when the retry timer asks for it.  Only at shutdown
+ * (commit()) does this file wait, in poll(2), for an answer.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_pg.h"
+#include "timeutil.h"
+
+#define CONNECT_S	5.0	/* a new connection's deadline */
+
+static ev_io		 io;
+static ev_timer		 deadline;
+static int		 io_events;
+static int		 connecting;	/* PQconnectPoll under way */
+static int		 ready;		/* in pipeline mode */
+static int		 prepared;	/* the statements, on this connection */
+
+/* Connected, in pipeline mode: a batch may be sent. */
+int
+pg_conn_ready(void)
+{
+	return pg_conn != NULL && ready;
+}
+
+/* Watch the connection's socket for these events (0: not at all). */
+static void
+io_want(int events)
+{
+	struct ev_loop *loop = store_loop();
+	int fd = pg_conn != NULL ? PQsocket(pg_conn) : -1;
+
+	if (ev_is_active(&io) && events == io_events && fd == io.fd &&
+	    !connecting)
+		return;		/* (connecting, the socket may be a new one) */
+	ev_io_stop(loop, &io);
+	io_events = events;
+	if (events == 0 || fd < 0)
+		return;
+	ev_io_set(&io, fd, events);
+	ev_io_start(loop, &io);
+}
+
+/* Close the connection (nothing in flight is settled here). */
+static void
+conn_close(void)
+{
+	io_want(0);
+	ev_timer_stop(store_loop(), &deadline);
+	if (pg_conn != NULL)
+		PQfinish(pg_conn);
+	pg_conn = NULL;
+	ready = connecting = 0;
+}
+
+/* The connection broke: close it, fail what is in flight. */
+static void
+conn_lost(void)
+{
+	char *why;
+
+	why = pg_error("store: connection lost: ", pg_conn != NULL ?
+	    PQerrorMessage(pg_conn) : "closed");
+	log_debug("%s: %s", pg_desc, why);
+	conn_close();
+	pg_lost(why);
+	free(why);
+}
+
+/* Send what libpq holds; watch for writing while some is left. */
+static int
+flush(void)
+{
+	switch (PQflush(pg_conn)) {
+	case 0:
+		io_want(EV_READ);
+		return 0;
+	case 1:
+		io_want(EV_READ | EV_WRITE);
+		return 0;
+	}
+	return -1;
+}
+
+/* The results of the batch in flight, as far as they have come. */
+static void
+read_results(void)
+{
+	struct pg_batch *b;
+	PGresult *res;
+	const char *msg;
+	int nulls = 0;
+
+	while ((b = pg_flight) != NULL && pg_conn != NULL &&
+	    !PQisBusy(pg_conn)) {
+		if ((res = PQgetResult(pg_conn)) == NULL) {
+			if (++nulls > 1)
+				break;		/* nothing more yet */
+			continue;		/* the end of one statement */
+		}
+		nulls = 0;
+		switch (PQresultStatus(res)) {
+		case PGRES_PIPELINE_SYNC:
+			PQclear(res);
+			if (--b->syncs > 0)
+				continue;	/* the statements prepared */
+			prepared = b->err == NULL;
+			pg_batch_done(b);
+			continue;
+		case PGRES_FATAL_ERROR:
+			if (b->err == NULL) {
+				msg = PQresultErrorField(res,
+				    PG_DIAG_MESSAGE_PRIMARY);
+				b->err = pg_error("store: ", msg != NULL ? msg :
+				    PQerrorMessage(pg_conn));
+			}
+			break;
+		case PGRES_PIPELINE_ABORTED:
+			break;
+		default:
+			if (b->got == b->commit_at &&
+			    strcmp(PQcmdStatus(res), "COMMIT") == 0)
+				b->committed = 1;
+			break;
+		}
+		b->got++;
+		PQclear(res);
+	}
+}
+
+/* A connection under way took a step: poll it on. */
+static void
+connect_step(void)
+{
+	switch (PQconnectPoll(pg_conn)) {
+	case PGRES_POLLING_READING:
+		io_want(EV_READ);
+		return;
+	case PGRES_POLLING_WRITING:
+		io_want(EV_WRITE);
+		return;
+	case PGRES_POLLING_OK:
+		ev_timer_stop(store_loop(), &deadline);
+		connecting = 0;
+		if (PQsetnonblocking(pg_conn, 1) == -1 ||
+		    PQenterPipelineMode(pg_conn) != 1) {
+			log_warnx("%s: cannot use the new connection: %s",
+			    pg_desc, PQerrorMessage(pg_conn));
+			conn_close();
+			return;
+		}
+		ready = 1;
+		io_want(EV_READ);
+		log_info("%s: connected again", pg_desc);
+		pg_connected();
+		return;
+	default:
+		log_debug("%s: cannot connect: %s", pg_desc,
+		    PQerrorMessage(pg_conn));
+		conn_close();
+		return;
+	}
+}
+
+/* The socket is ready (revents: EV_READ, EV_WRITE). */
+static void
+io_ready(int revents)
+{
+	if (connecting) {
+		connect_step();
+		return;
+	}
+	if ((revents & EV_WRITE) && flush() == -1) {
+		conn_lost();
+		return;
+	}
+	if (revents & EV_READ) {
+		if (!PQconsumeInput(pg_conn)) {
+			conn_lost();
+			return;
+		}
+		read_results();
+	}
+	if (pg_conn != NULL && PQstatus(pg_conn) == CONNECTION_BAD)
+		conn_lost();
+}
+
+/* The loop's watcher on the socket. */
+static void
+io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	io_ready(revents);
+}
+
+/* A new connection took too long: given up, tried again later. */
+static void
+deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	log_debug("%s: no connection within %.0f s", pg_desc, CONNECT_S);
+	conn_close();
+}
+
+/* Start a new connection, unless one is up or under way. */
+void
+pg_reconnect(void)
+{
+	if (pg_conn != NULL)
+		return;
+	if ((pg_conn = pg_connect(1)) == NULL)
+		return;
+	if (PQstatus(pg_conn) == CONNECTION_BAD) {
+		log_debug("%s: cannot connect: %s", pg_desc,
+		    PQerrorMessage(pg_conn));
+		conn_close();
+		return;
+	}
+	connecting = 1;
+	ev_timer_set(&deadline, CONNECT_S, 0.);
+	ev_timer_start(store_loop(), &deadline);
+	io_want(EV_WRITE);
+}
+
+/* At shutdown: a new connection, blocking; -1 when there is none. */
+int
+pg_reconnect_blocking(void)
+{
+	conn_close();
+	if ((pg_conn = pg_connect(0)) == NULL)
+		return -1;
+	if (PQstatus(pg_conn) != CONNECTION_OK ||
+	    PQsetnonblocking(pg_conn, 1) == -1 ||
+	    PQenterPipelineMode(pg_conn) != 1) {
+		log_warnx("%s: cannot connect at exit: %s", pg_desc,
+		    PQerrorMessage(pg_conn));
+		conn_close();
+		return -1;
+	}
+	ready = 1;
+	io_want(EV_READ);
+	return 0;
+}
+
+/* The connection made at open goes into the loop (after the load). */
+void
+pg_conn_start(void)
+{
+	ev_init(&io, io_cb);
+	ev_init(&deadline, deadline_cb);
+	io_events = 0;
+	if (PQsetnonblocking(pg_conn, 1) == -1 ||
+	    PQenterPipelineMode(pg_conn) != 1) {
+		log_warnx("%s: cannot enter pipeline mode: %s", pg_desc,
+		    PQerrorMessage(pg_conn));
+		conn_close();
+		return;
+	}
+	ready = 1;
+	io_want(EV_READ);
+}
+
+/* Close the connection for good. */
+void
+pg_conn_stop(void)
+{
+	conn_close();
+}
+
+/* --- sending a batch --------------------------------------------------- */
+
+/*
+ * The statements a batch is made of, prepared once per connection (by
+ * the first batch sent on it, in a unit of its own before the
+ * transaction): parsing them for each row cost the server more than
+ * running them.
+ */
+enum { ST_INPUT, ST_FINAL, ST_APPEND, ST_CLEAR, ST_CLAIM, ST_UNCLAIM,
+    ST_DELIVERY, ST_UNDELIVERY, ST_USAGE, ST_FORGET, ST_NOPEERS, ST_PEER,
+    ST_SEEN, ST_COUNT };
+static const struct {
+	const char	*name;
+	int		 nparams;
+	const char	*sql;
+} stmts[ST_COUNT] = {
+	{ "mk_input", 10, "INSERT INTO mobkit.inputs (id, member, seq, key, "
+	    "text, state, attempts, accepted_ms, result, error) VALUES ($1, $2, "
+	    "$3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO UPDATE SET "
+	    "state = excluded.state, attempts = excluded.attempts, result = "
+	    "excluded.result, error = excluded.error WHERE mobkit.inputs.fin IS "
+	    "NULL" },
+	{ "mk_final", 11, "INSERT INTO mobkit.inputs (id, member, seq, key, "
+	    "text, state, attempts, accepted_ms, result, error, fin) VALUES ($1, "
+	    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO "
+	    "UPDATE SET state = excluded.state, attempts = excluded.attempts, "
+	    "result = excluded.result, error = excluded.error, fin = "
+	    "excluded.fin WHERE mobkit.inputs.fin IS NULL" },
+	{ "mk_append", 3, "INSERT INTO mobkit.messages (tid, member, data) "
+	    "VALUES ($1, $2, $3) ON CONFLICT (tid) DO NOTHING" },
+	{ "mk_clear", 1, "DELETE FROM mobkit.messages WHERE member = $1" },
+	{ "mk_claim", 2, "INSERT INTO mobkit.claims (schedule, due_ms) VALUES "
+	    "($1, $2) ON CONFLICT DO NOTHING" },
+	{ "mk_unclaim", 2, "DELETE FROM mobkit.claims WHERE schedule = $1 AND "
+	    "due_ms < $2" },
+	{ "mk_delivery", 2, "INSERT INTO mobkit.deliveries (id, record) VALUES "
+	    "($1, $2::bytea) ON CONFLICT (id) DO UPDATE SET record = "
+	    "excluded.record, ord = nextval('mobkit.deliveries_ord')" },
+	{ "mk_undelivery", 1, "DELETE FROM mobkit.deliveries WHERE id = $1" },
+	{ "mk_usage", 4, "INSERT INTO mobkit.usage (member, input_tokens, "
+	    "output_tokens, turns) VALUES ($1, $2, $3, $4) ON CONFLICT (member) "
+	    "DO UPDATE SET input_tokens = excluded.input_tokens, output_tokens = "
+	    "excluded.output_tokens, turns = excluded.turns" },
+	{ "mk_forget", 1, "DELETE FROM mobkit.inputs WHERE id = $1" },
+	{ "mk_nopeers", 0, "DELETE FROM mobkit.peers" },
+	{ "mk_peer", 2, "INSERT INTO mobkit.peers (a, b) VALUES ($1, $2) ON "
+	    "CONFLICT DO NOTHING" },
+	{ "mk_seen", 1, "UPDATE mobkit.nodes SET last_seen = now() WHERE "
+	    "node_id = $1" },
+};
+
+/* A statement given as text into the pipeline; -1 when refused. */
+static int
+put_sql(struct pg_batch *b, const char *sql, int n, const char *const *v)
+{
+	if (!PQsendQueryParams(pg_conn, sql, n, NULL, v, NULL, NULL, 0))
+		return -1;
+	b->sent++;
+	return 0;
+}
+
+/* A prepared statement into the pipeline; -1 when libpq refuses it. */
+static int
+put(struct pg_batch *b, int st, const char *const *v, const int *len,
+    const int *fmt)
+{
+	if (!PQsendQueryPrepared(pg_conn, stmts[st].name, stmts[st].nparams,
+	    v, len, fmt, 0))
+		return -1;
+	b->sent++;
+	return 0;
+}
+
+/* The statements prepared, in a unit (and sync) of their own. */
+static int
+put_prepare(struct pg_batch *b)
+{
+	int i;
+
+	if (put_sql(b, "DEALLOCATE ALL", 0, NULL) == -1)
+		return -1;
+	for (i = 0; i < ST_COUNT; i++) {
+		if (!PQsendPrepare(pg_conn, stmts[i].name, stmts[i].sql,
+		    stmts[i].nparams, NULL))
+			return -1;
+		b->sent++;
+	}
+	if (PQpipelineSync(pg_conn) != 1)
+		return -1;
+	b->syncs++;
+	return 0;
+}
+
+/* A number as text, for a parameter. */
+#define NUM(buf, v)	(snprintf((buf), sizeof(buf), "%lld", (long long)(v)), \
+	(buf))
+
+/* An input's row: inserted, or updated while not finished. */
+static int
+put_input(struct pg_batch *b, const struct pg_row *r)
+{
+	char seq[24], state[24], att[24], acc[24], fin[24];
+	const char *v[11];
+
+	v[0] = r->id;
+	v[1] = r->member;
+	v[2] = NUM(seq, r->seq);
+	v[3] = r->key;
+	v[4] = r->text;
+	v[5] = NUM(state, r->state);
+	v[6] = NUM(att, r->attempts);
+	v[7] = NUM(acc, r->accepted);
+	v[8] = r->result;
+	v[9] = r->error;
+	v[10] = NUM(fin, r->fin);
+	return put(b, r->fin != 0 ? ST_FINAL : ST_INPUT, v, NULL, NULL);
+}
+
+/* A claim, and the claims of that schedule it makes too old to keep. */
+static int
+put_claim(struct pg_batch *b, const struct pg_row *r)
+{
+	char due[24], before[24];
+	const char *v[2] = { r->member, NUM(due, r->seq) };
+
+	if (put(b, ST_CLAIM, v, NULL, NULL) == -1)
+		return -1;
+	if (r->fin == 0)
+		return 0;
+	v[1] = NUM(before, r->fin);
+	return put(b, ST_UNCLAIM, v, NULL, NULL);
+}
+
+/* A member's usage, replaced. */
+static int
+put_usage(struct pg_batch *b, const struct pg_row *r)
+{
+	char in[24], out[24], turns[24];
+	const char *v[4] = { r->member, NUM(in, r->seq), NUM(out, r->accepted),
+	    NUM(turns, r->fin) };
+
+	return put(b, ST_USAGE, v, NULL, NULL);
+}
+
+/* One row of a batch. */
+static int
+put_row(struct pg_batch *b, const struct pg_row *r)
+{
+	const char *v[3];
+	int len[2] = { 0, 0 }, fmt[2] = { 0, 1 };
+
+	switch (r->kind) {
+	case P_INPUT:
+		return put_input(b, r);
+	case P_APPEND:
+		v[0] = r->id;
+		v[1] = r->member;
+		v[2] = r->text;
+		return put(b, ST_APPEND, v, NULL, NULL);
+	case P_CLEAR:
+		v[0] = r->member;
+		return put(b, ST_CLEAR, v, NULL, NULL);
+	case P_CLAIM:
+		return put_claim(b, r);
+	case P_DELIVERY:
+		v[0] = r->id;
+		v[1] = r->text;
+		len[1] = (int)r->len;
+		return put(b, ST_DELIVERY, v, len, fmt);
+	case P_DELIVERY_FORGET:
+		v[0] = r->id;
+		return put(b, ST_UNDELIVERY, v, NULL, NULL);
+	case P_USAGE:
+		return put_usage(b, r);
+	case P_FORGET:
+		v[0] = r->id;
+		return put(b, ST_FORGET, v, NULL, NULL);
+	}
+	return 0;
+}
+
+/* The peer table, rewritten whole. */
+static int
+put_peers(struct pg_batch *b)
+{
+	const char *v[2];
+	char *tab;
+	int i, r = 0;
+
+	if (put(b, ST_NOPEERS, NULL, NULL, NULL) == -1)
+		return -1;
+	for (i = 0; r == 0 && i < b->edges.n; i++) {
+		tab = strchr(b->edges.v[i], '\t');
+		*tab = '\0';
+		v[0] = b->edges.v[i];
+		v[1] = tab + 1;
+		r = put(b, ST_PEER, v, NULL, NULL);
+		*tab = '\t';
+	}
+	return r;
+}
+
+/* The statements of a batch, between BEGIN and COMMIT. */
+static int
+put_batch(struct pg_batch *b, int need_lock)
+{
+	const char *v[1] = { PG_LOCK_KEY };
+	size_t i;
+
+	if (put_sql(b, "BEGIN", 0, NULL) == -1 || (need_lock && put_sql(b,
+	    "SELECT mobkit.single_node($1)", 1, v) == -1))
+		return -1;
+	for (i = 0; i < b->n; i++)
+		if (put_row(b, &b->rows[i]) == -1)
+			return -1;
+	if (b->peers && put_peers(b) == -1)
+		return -1;
+	v[0] = store_node_id();
+	if ((b->retry || need_lock) && put(b, ST_SEEN, v, NULL, NULL) == -1)
+		return -1;
+	b->commit_at = b->sent;
+	return put_sql(b, "COMMIT", 0, NULL);
+}
+
+/*
+ * Send a batch (pg_flight) as one transaction, in the pipeline; its
+ * answer is read as it comes.  -1 when the connection broke (the batch
+ * has failed then).
+ */
+int
+pg_send(struct pg_batch *b, int need_lock, int need_rollback)
+{
+	b->sent = b->got = b->syncs = 0;
+	if (need_lock)
+		prepared = 0;
+	if ((need_rollback && put_sql(b, "ROLLBACK", 0, NULL) == -1) ||
+	    (!prepared && put_prepare(b) == -1) ||
+	    put_batch(b, need_lock) == -1 || PQpipelineSync(pg_conn) != 1 ||
+	    flush() == -1) {
+		conn_lost();
+		return -1;
+	}
+	b->syncs++;
+	return 0;
+}
+
+/* At shutdown: wait up to timeout_ms for the batch in flight. */
+int
+pg_wait(int timeout_ms)
+{
+	uint64_t end = mono_ms() + (uint64_t)timeout_ms, now;
+	struct pollfd p;
+	int r;
+
+	while (pg_flight != NULL && pg_conn_ready()) {
+		if ((now = mono_ms()) >= end)
+			return -1;
+		p.fd = PQsocket(pg_conn);
+		p.events = POLLIN | (io_events & EV_WRITE ? POLLOUT : 0);
+		p.revents = 0;
+		if ((r = poll(&p, 1, (int)(end - now))) == -1)
+			continue;
+		if (r == 0)
+			return -1;
+		io_ready((p.revents & (POLLIN | POLLERR | POLLHUP) ? EV_READ :
+		    0) | (p.revents & POLLOUT ? EV_WRITE : 0));
+	}
+	return pg_flight == NULL ? 0 : -1;
+}
