@@ -54,7 +54,9 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$(cat "$T/mid.rc")" = 1 ] || fail "mid-call exit $(cat "$T/mid.rc"): $(cat "$T/mid.out")"
 [ "$(jq -r '.content[0].text' "$T/mid.out")" = "mcp server everything exited" ] || fail "mid-call: $(cat "$T/mid.out")"
 [ "$(jq -r .is_error "$T/mid.out")" = true ] || fail "mid-call: $(cat "$T/mid.out")"
-[ $ms -lt 2000 ] || fail "the failure took $ms ms"
+# at once: long before the 30 s the tool would have run (a loaded machine
+# under ASan takes a few seconds to notice the exit and answer)
+[ $ms -lt 15000 ] || fail "the failure took $ms ms"
 # a call while the server restarts waits for it (within call_timeout_ms)
 out=$(jctl call everything echo --args '{"message":"waited"}') || fail "call during the restart: $out"
 echo "$out" | jq -r '.content[0].text' | grep -q 'waited' || fail "during the restart: $out"
