@@ -360,10 +360,26 @@ find_verb(int argc, char **argv)
 			help();
 		if (strcmp(argv[i], "--version") == 0)
 			version();
-		if (takes_value(argv[i]))
-			i++;
+		if (takes_value(argv[i]) && ++i == argc) {
+			fprintf(stderr, "mobkitctl: %s needs a value\n",
+			    argv[i - 1]);
+			usage(NULL);
+		}
 	}
 	return -1;
+}
+
+/* Is -h or --help among the words (before a "--")? */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
 }
 
 /* The command line into the verb and g_args, with the global options. */
@@ -383,6 +399,11 @@ parse_line(int argc, char **argv)
 			    ctl_verbs[i].name[strlen(argv[vi])] == ' ')
 				break;
 		if (i < (int)ctl_nverbs) {	/* "route": say its verbs */
+			if (wants_help(argc - vi, argv + vi)) {
+				printf("usage:\n");
+				usage_verbs(stdout, argv[vi]);
+				exit(0);
+			}
 			fprintf(stderr, "mobkitctl: %s: which one?\nusage:\n",
 			    argv[vi]);
 			usage_verbs(stderr, argv[vi]);
@@ -416,6 +437,12 @@ socket_path(void)
 		return strdup(sockpath);
 	if (getenv("MOBKIT_SOCKET") != NULL)
 		return strdup(getenv("MOBKIT_SOCKET"));
+	/* a -c FILE that names no file must not mean the default daemon */
+	if (cfgpath != NULL && access(cfgpath, R_OK) == -1) {
+		fprintf(stderr, "mobkitctl: -c %s: %s\n", cfgpath,
+		    strerror(errno));
+		exit(EX_USAGE);
+	}
 	return socket_from_config(cfgpath != NULL ? cfgpath : DEF_CONFIG);
 }
 

@@ -32,6 +32,21 @@ grep -q '^usage: mobkitctl send ID TEXT' "$T/out" || fail "send --help printed: 
 [ "$(rc "$C" -s "$SOCK" --bogus status)" = 2 ] || fail "mobkitctl --bogus: not 2"
 [ -s "$T/err" ] && [ ! -s "$T/out" ] || fail "mobkitctl --bogus: usage not on stderr"
 [ "$(rc "$C" -s "$SOCK" nosuchverb)" = 2 ] || fail "unknown verb: not 2"
+# a verb of two words: "route --help" lists them on stdout, exit 0
+[ "$(rc "$C" route --help)" = 0 ] && grep -q '^  route add ID' "$T/out" &&
+	[ ! -s "$T/err" ] || fail "route --help: $(cat "$T/out" "$T/err")"
+[ "$(rc "$C" -s "$SOCK" route)" = 2 ] || fail "route alone: not 2"
+# a flag given a value is named as such, not as a garbled short option
+[ "$(rc "$C" -s "$SOCK" status --json=1)" = 2 ] &&
+	grep -q 'option "--json" takes no value' "$T/err" ||
+	fail "--json=1: $(cat "$T/err")"
+# an option whose value is missing at the end of the line says so
+[ "$(rc "$C" -s)" = 2 ] && grep -q -- '-s needs a value' "$T/err" ||
+	fail "-s without a value: $(cat "$T/err")"
+# -c naming no file is an error naming it, not the default daemon's socket
+[ "$(rc env -u MOBKIT_SOCKET "$C" -c "$T/none.ini" status)" = 2 ] &&
+	grep -q "none.ini: No such file" "$T/err" ||
+	fail "-c a missing file: $(cat "$T/err")"
 # the daemon is not running: 3
 [ "$(rc "$C" -s "$T/none.sock" status)" = 3 ] || fail "unreachable: not 3"
 # options anywhere, against a live daemon
