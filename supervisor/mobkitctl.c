@@ -290,6 +290,7 @@ static const struct option globals[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "", no_argument, NULL, 'V' },		/* -V, as mobkitd has */
 };
 static const struct ctl_verb *cur_verb;	/* for VERB --help */
 #define NGLOBALS	(int)(sizeof(globals) / sizeof(globals[0]))
@@ -304,7 +305,7 @@ global_option(int c, const char *value, void *arg)
 		sockpath = value;
 	else if (c == OPT_JSON)
 		json_out = 1;
-	else if (c == OPT_VERSION)
+	else if (c == OPT_VERSION || c == 'V')
 		version();
 	else if (c == 'h' && cur_verb != NULL) {
 		char buf[256];
@@ -358,7 +359,8 @@ find_verb(int argc, char **argv)
 			return i;
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
 			help();
-		if (strcmp(argv[i], "--version") == 0)
+		if (strcmp(argv[i], "--version") == 0 ||
+		    strcmp(argv[i], "-V") == 0)
 			version();
 		if (takes_value(argv[i]) && ++i == argc) {
 			fprintf(stderr, "mobkitctl: %s needs a value\n",

@@ -32,6 +32,9 @@ grep -q '^usage: mobkitctl send ID TEXT' "$T/out" || fail "send --help printed: 
 [ "$(rc "$C" -s "$SOCK" --bogus status)" = 2 ] || fail "mobkitctl --bogus: not 2"
 [ -s "$T/err" ] && [ ! -s "$T/out" ] || fail "mobkitctl --bogus: usage not on stderr"
 [ "$(rc "$C" -s "$SOCK" nosuchverb)" = 2 ] || fail "unknown verb: not 2"
+# -V as mobkitd has it
+[ "$(rc "$C" -V)" = 0 ] && grep -q '^mobkitctl [0-9]' "$T/out" ||
+	fail "mobkitctl -V: $(cat "$T/out" "$T/err")"
 # a verb of two words: "route --help" lists them on stdout, exit 0
 [ "$(rc "$C" route --help)" = 0 ] && grep -q '^  route add ID' "$T/out" &&
 	[ ! -s "$T/err" ] || fail "route --help: $(cat "$T/out" "$T/err")"
