@@ -295,10 +295,40 @@ static const struct option globals[] = {
 static const struct ctl_verb *cur_verb;	/* for VERB --help */
 #define NGLOBALS	(int)(sizeof(globals) / sizeof(globals[0]))
 
+/*
+ * Is the flag c (h or V) on the line as a word of its own (-h, --help,
+ * --he...), not one letter of a cluster like the text "-hello"?
+ */
+static int
+flag_alone(int c)
+{
+	size_t n;
+	int i;
+
+	for (i = 1; g_argv[i] != NULL && strcmp(g_argv[i], "--") != 0; i++) {
+		if (g_argv[i][0] == '-' && g_argv[i][1] == c &&
+		    g_argv[i][2] == '\0')
+			return 1;
+		n = strlen(g_argv[i]);
+		if (n > 2 && strncmp(g_argv[i], c == 'h' ? "--help" :
+		    "--version", n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 global_option(int c, const char *value, void *arg)
 {
 	(void)arg;
+	if ((c == 'h' || c == 'V') && !flag_alone(c)) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%s: -%c in a cluster of options "
+		    "(a text that starts with \"-\" goes after \"--\")",
+		    cur_verb->name, c);
+		usage_verb(cur_verb, why);
+	}
 	if (c == 'c')
 		cfgpath = value;
 	else if (c == 's')

@@ -35,6 +35,13 @@ grep -q '^usage: mobkitctl send ID TEXT' "$T/out" || fail "send --help printed: 
 # -V as mobkitd has it
 [ "$(rc "$C" -V)" = 0 ] && grep -q '^mobkitctl [0-9]' "$T/out" ||
 	fail "mobkitctl -V: $(cat "$T/out" "$T/err")"
+# a text that starts with "-h" or "-V" is not a request for help or the
+# version (exit 0 and nothing sent): a usage error that says to use --
+for w in -hello -Very; do
+	[ "$(rc "$C" -s "$SOCK" send m1 "$w" --wait)" = 2 ] &&
+		grep -q 'goes after "--"' "$T/err" && [ ! -s "$T/out" ] ||
+		fail "send m1 $w: $(cat "$T/out" "$T/err")"
+done
 # a verb of two words: "route --help" lists them on stdout, exit 0
 [ "$(rc "$C" route --help)" = 0 ] && grep -q '^  route add ID' "$T/out" &&
 	[ ! -s "$T/err" ] || fail "route --help: $(cat "$T/out" "$T/err")"
