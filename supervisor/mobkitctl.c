@@ -465,10 +465,13 @@ parse_line(int argc, char **argv)
 static char *
 socket_path(void)
 {
+	const char *env;
+
 	if (sockpath != NULL)
 		return strdup(sockpath);
-	if (getenv("MOBKIT_SOCKET") != NULL)
-		return strdup(getenv("MOBKIT_SOCKET"));
+	/* set but empty (an EnvironmentFile's "MOBKIT_SOCKET="): unset */
+	if ((env = getenv("MOBKIT_SOCKET")) != NULL && *env != '\0')
+		return strdup(env);
 	/* a -c FILE that names no file must not mean the default daemon */
 	if (cfgpath != NULL && access(cfgpath, R_OK) == -1) {
 		fprintf(stderr, "mobkitctl: -c %s: %s\n", cfgpath,

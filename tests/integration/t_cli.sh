@@ -64,3 +64,8 @@ start_daemon
 wait_for "a healthy" is_state a healthy
 [ "$(rc "$C" status a --json -s "$SOCK")" = 0 ] && jq -e '.children[0].name == "a"' "$T/out" >/dev/null ||
 	fail "options after the verb: $(cat "$T/out" "$T/err")"
+# an empty MOBKIT_SOCKET (an EnvironmentFile's "MOBKIT_SOCKET=") is unset:
+# -c FILE's socket is used
+[ "$(MOBKIT_SOCKET= rc "$C" -c "$CFG" --json status a)" = 0 ] &&
+	jq -e '.children[0].name == "a"' "$T/out" >/dev/null ||
+	fail "an empty MOBKIT_SOCKET: $(cat "$T/out" "$T/err")"
