@@ -558,6 +558,22 @@ print_reply(const struct ctl_verb *v, const msgpack_object *m)
 	return rc;
 }
 
+/*
+ * A follower whose reader went away (events -f | head -1): SIGPIPE is
+ * ignored for the socket, so the closed pipe is seen here, and ends it
+ * as quietly as the signal would have.  Another write error is said.
+ */
+static void
+stdout_check(void)
+{
+	if (fflush(stdout) != EOF && !ferror(stdout))
+		return;
+	if (errno == EPIPE)
+		exit(0);
+	fprintf(stderr, "mobkitctl: standard output: %s\n", strerror(errno));
+	exit(EX_REFUSED);
+}
+
 /* Read stream items, then the reply; the exit status. */
 static int
 read_answer(int fd, const struct ctl_verb *v)
@@ -597,6 +613,7 @@ read_answer(int fd, const struct ctl_verb *v)
 			print_event(e);
 		json_decref(e);
 		msgpack_unpacked_destroy(&u);
+		stdout_check();
 	}
 	rc = print_reply(v, &u.data);
 	msgpack_unpacked_destroy(&u);

@@ -115,6 +115,17 @@ NO_COLOR=1 script -qc "$BIN/mobkitctl -s $SOCK logs painter" /dev/null >"$T/tty"
 grep -q 'stderr ?]0;pwned?title' "$T/tty" && ! grep -q "$(printf '\033')" "$T/tty" ||
 	fail "logs with NO_COLOR: $(cat -v "$T/tty")"
 
+# a follower whose reader went away ends at the next line, exit 0:
+# "logs -f | head -n 1" does not hang
+( "$BIN/mobkitctl" -s "$SOCK" logs painter -f -n 1; echo $? >"$T/h1.rc" ) |
+	head -n 1 >"$T/h1" &
+hp=$!
+wait_for "head's line" test -s "$T/h1"
+ctl restart painter >/dev/null || fail "restart painter"
+wait_for "the follower to end when its reader went away" test -s "$T/h1.rc"
+[ "$(cat "$T/h1.rc")" = 0 ] || fail "a follower without a reader exited $(cat "$T/h1.rc")"
+wait $hp
+
 # the child removed by a reload: its followers end, exit 0
 { header; cat <<EOT
 
