@@ -431,7 +431,12 @@ bad_option(const struct ctl_verb *v, int c, char **argv, char *err,
 
 	if (c == ':')
 		snprintf(err, errsz, "%s: %s needs a value", v->name, word);
-	else if (optopt != 0 && optopt < 1000)
+	else if (strncmp(word, "--", 2) == 0 && optopt != 0 &&
+	    strchr(word, '=') != NULL)	/* --json=1: a flag with a value */
+		snprintf(err, errsz, "%s: option \"%.*s\" takes no value",
+		    v->name, (int)strcspn(word, "="), word);
+	else if (word[0] == '-' && word[1] != '-' && optopt > 0 &&
+	    optopt < 256)
 		snprintf(err, errsz, "%s: unknown option \"-%c\"", v->name,
 		    optopt);
 	else

@@ -15,17 +15,47 @@
 
 #include "ctllogs.h"
 
-/* Colour only on a terminal, and never with NO_COLOR. */
+/*
+ * Colour only on a terminal, NO_COLOR unset or empty and TERM not dumb,
+ * as for every other verb (ctlprint.c).
+ */
 static int
 use_colour(void)
 {
 	static int known, on;
+	const char *nc, *term;
 
 	if (!known) {
 		known = 1;
-		on = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+		nc = getenv("NO_COLOR");
+		term = getenv("TERM");
+		on = isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0') &&
+		    (term == NULL || strcmp(term, "dumb") != 0);
 	}
 	return on;
+}
+
+/*
+ * The text of a line on a terminal: a child's control characters (an
+ * escape sequence that would retitle or clear the screen) shown as '?',
+ * tabs kept.  A pipe or a file gets the line as it came.
+ */
+static void
+put_text(const char *s)
+{
+	static int known, tty;
+
+	if (!known) {
+		known = 1;
+		tty = isatty(STDOUT_FILENO);
+	}
+	if (!tty) {
+		fputs(s, stdout);
+		return;
+	}
+	for (; *s != '\0'; s++)
+		putchar(((unsigned char)*s < 0x20 && *s != '\t') ||
+		    *s == 0x7f ? '?' : *s);
 }
 
 /* One line for people: "2026-12-02 14:03:07.123 stderr text". */
@@ -46,9 +76,10 @@ print_human(json_t *e)
 	err = strcmp(stream, "stderr") == 0;
 	localtime_r(&t, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-	printf("%s.%03lld %s%s%s %s\n", buf, ms % 1000, err && use_colour() ?
-	    "\033[31m" : "", stream, err && use_colour() ? "\033[0m" : "",
-	    line != NULL ? line : "");
+	printf("%s.%03lld %s%s%s ", buf, ms % 1000, err && use_colour() ?
+	    "\033[31m" : "", stream, err && use_colour() ? "\033[0m" : "");
+	put_text(line != NULL ? line : "");
+	putchar('\n');
 }
 
 int

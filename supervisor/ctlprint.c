@@ -447,6 +447,13 @@ print_object(json_t *o)
 			continue;
 		}
 		human_key(k, key, sizeof(key));
+		/* the value says the unit: "backoff 250ms", "retry in 1s" */
+		if (json_is_integer(v) && strlen(key) > 3 &&
+		    strcmp(key + strlen(key) - 3, " ms") == 0)
+			key[strlen(key) - 3] = '\0';
+		if (json_is_integer(v) && strlen(key) > 3 &&
+		    strcmp(key + strlen(key) - 3, " in") == 0)
+			key[strlen(key) - 3] = '\0';
 		tab_cell(&t, SGR_BOLD, key);
 		s = human_value(k, v);
 		tab_cell(&t, json_is_string(v) ? state_sgr(json_string_value(v))
@@ -790,12 +797,13 @@ static void
 print_send(json_t *res)
 {
 	json_t *r = json_object_get(res, "result");
-	const char *st;
+	const char *st, *txt;
 
 	sgr_on(state_sgr(jstr(res, "outcome")));
 	fputs(jstr(res, "outcome"), stdout);
 	sgr_off(state_sgr(jstr(res, "outcome")));
-	printf(" %s", jstr(res, "input_id"));
+	if (json_is_string(json_object_get(res, "input_id")))
+		printf(" %s", jstr(res, "input_id"));
 	if (json_is_string(json_object_get(res, "existing_input_id")) &&
 	    strcmp(jstr(res, "existing_input_id"), jstr(res, "input_id")) != 0)
 		printf(" (as %s)", jstr(res, "existing_input_id"));
@@ -807,8 +815,13 @@ print_send(json_t *res)
 		sgr_on(state_sgr(st));
 		fputs(st, stdout);
 		sgr_off(state_sgr(st));
-		printf(": %s", json_is_string(json_object_get(r, "text")) ?
-		    jstr(r, "text") : jstr(r, "error"));
+		txt = json_is_string(json_object_get(r, "text")) ?
+		    jstr(r, "text") : json_is_string(json_object_get(r,
+		    "error")) ? jstr(r, "error") : NULL;
+		/* a text from standard input ends with its newline: one */
+		if (txt != NULL)
+			printf(": %.*s", (int)(strlen(txt) - (*txt != '\0' &&
+			    txt[strlen(txt) - 1] == '\n')), txt);
 	}
 	printf("\n");
 }

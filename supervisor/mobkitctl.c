@@ -290,21 +290,52 @@ static const struct option globals[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "", no_argument, NULL, 'V' },		/* -V, as mobkitd has */
 };
 static const struct ctl_verb *cur_verb;	/* for VERB --help */
 #define NGLOBALS	(int)(sizeof(globals) / sizeof(globals[0]))
+
+/*
+ * Is the flag c (h or V) on the line as a word of its own (-h, --help,
+ * --he...), not one letter of a cluster like the text "-hello"?
+ */
+static int
+flag_alone(int c)
+{
+	size_t n;
+	int i;
+
+	for (i = 1; g_argv[i] != NULL && strcmp(g_argv[i], "--") != 0; i++) {
+		if (g_argv[i][0] == '-' && g_argv[i][1] == c &&
+		    g_argv[i][2] == '\0')
+			return 1;
+		n = strlen(g_argv[i]);
+		if (n > 2 && strncmp(g_argv[i], c == 'h' ? "--help" :
+		    "--version", n) == 0)
+			return 1;
+	}
+	return 0;
+}
 
 static void
 global_option(int c, const char *value, void *arg)
 {
 	(void)arg;
+	if ((c == 'h' || c == 'V') && !flag_alone(c)) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%s: -%c in a cluster of options "
+		    "(a text that starts with \"-\" goes after \"--\")",
+		    cur_verb->name, c);
+		usage_verb(cur_verb, why);
+	}
 	if (c == 'c')
 		cfgpath = value;
 	else if (c == 's')
 		sockpath = value;
 	else if (c == OPT_JSON)
 		json_out = 1;
-	else if (c == OPT_VERSION)
+	else if (c == OPT_VERSION || c == 'V')
 		version();
 	else if (c == 'h' && cur_verb != NULL) {
 		char buf[256];
@@ -358,12 +389,29 @@ find_verb(int argc, char **argv)
 			return i;
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
 			help();
-		if (strcmp(argv[i], "--version") == 0)
+		if (strcmp(argv[i], "--version") == 0 ||
+		    strcmp(argv[i], "-V") == 0)
 			version();
-		if (takes_value(argv[i]))
-			i++;
+		if (takes_value(argv[i]) && ++i == argc) {
+			fprintf(stderr, "mobkitctl: %s needs a value\n",
+			    argv[i - 1]);
+			usage(NULL);
+		}
 	}
 	return -1;
+}
+
+/* Is -h or --help among the words (before a "--")? */
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
 }
 
 /* The command line into the verb and g_args, with the global options. */
@@ -383,6 +431,11 @@ parse_line(int argc, char **argv)
 			    ctl_verbs[i].name[strlen(argv[vi])] == ' ')
 				break;
 		if (i < (int)ctl_nverbs) {	/* "route": say its verbs */
+			if (wants_help(argc - vi, argv + vi)) {
+				printf("usage:\n");
+				usage_verbs(stdout, argv[vi]);
+				exit(0);
+			}
 			fprintf(stderr, "mobkitctl: %s: which one?\nusage:\n",
 			    argv[vi]);
 			usage_verbs(stderr, argv[vi]);
@@ -412,10 +465,19 @@ parse_line(int argc, char **argv)
 static char *
 socket_path(void)
 {
+	const char *env;
+
 	if (sockpath != NULL)
 		return strdup(sockpath);
-	if (getenv("MOBKIT_SOCKET") != NULL)
-		return strdup(getenv("MOBKIT_SOCKET"));
+	/* set but empty (an EnvironmentFile's "MOBKIT_SOCKET="): unset */
+	if ((env = getenv("MOBKIT_SOCKET")) != NULL && *env != '\0')
+		return strdup(env);
+	/* a -c FILE that names no file must not mean the default daemon */
+	if (cfgpath != NULL && access(cfgpath, R_OK) == -1) {
+		fprintf(stderr, "mobkitctl: -c %s: %s\n", cfgpath,
+		    strerror(errno));
+		exit(EX_USAGE);
+	}
 	return socket_from_config(cfgpath != NULL ? cfgpath : DEF_CONFIG);
 }
 
@@ -496,6 +558,22 @@ print_reply(const struct ctl_verb *v, const msgpack_object *m)
 	return rc;
 }
 
+/*
+ * A follower whose reader went away (events -f | head -1): SIGPIPE is
+ * ignored for the socket, so the closed pipe is seen here, and ends it
+ * as quietly as the signal would have.  Another write error is said.
+ */
+static void
+stdout_check(void)
+{
+	if (fflush(stdout) != EOF && !ferror(stdout))
+		return;
+	if (errno == EPIPE)
+		exit(0);
+	fprintf(stderr, "mobkitctl: standard output: %s\n", strerror(errno));
+	exit(EX_REFUSED);
+}
+
 /* Read stream items, then the reply; the exit status. */
 static int
 read_answer(int fd, const struct ctl_verb *v)
@@ -535,6 +613,7 @@ read_answer(int fd, const struct ctl_verb *v)
 			print_event(e);
 		json_decref(e);
 		msgpack_unpacked_destroy(&u);
+		stdout_check();
 	}
 	rc = print_reply(v, &u.data);
 	msgpack_unpacked_destroy(&u);

@@ -64,4 +64,15 @@ wait_for "f4 replays all" sh -c "[ \$(wc -l <'$T/f4') -ge $total ]"
 [ "$(head -n 1 "$T/f4" | jq .seq)" = 1 ] || fail "-f --since 0: $(head -n 1 "$T/f4")"
 kill $F1 $F2 $F3 $F4 2>/dev/null
 wait $F1 $F2 $F3 $F4 2>/dev/null
+
+# a follower whose reader went away (SIGPIPE is ignored for the socket)
+# ends at its next event, exit 0: "events -f | head -n 1" does not hang
+( "$BIN/mobkitctl" -s "$SOCK" events -f -n 1; echo $? >"$T/f5.rc" ) |
+	head -n 1 >"$T/f5" &
+F5=$!
+wait_for "head's event" test -s "$T/f5"
+ctl restart a >/dev/null || fail "restart a"
+wait_for "the follower to end when its reader went away" test -s "$T/f5.rc"
+[ "$(cat "$T/f5.rc")" = 0 ] || fail "a follower without a reader exited $(cat "$T/f5.rc")"
+wait $F5
 :

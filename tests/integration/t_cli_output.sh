@@ -75,6 +75,12 @@ has '^   └─ m2 +healthy' status
 ctl send m1 hello --wait >"$T/h" || fail "send --wait"
 has '^accepted in-' send
 has '^completed: ' send
+# a rejection has no input id to show; a text from standard input ends
+# with its newline, the result line is still one line
+ctl send nobody hi >"$T/h" 2>&1; has '^rejected: unknown member$' "send rejected"
+printf 'from stdin\n' | ctl send m1 - --wait >"$T/h" || fail "send -"
+has '^completed: .*from stdin$' "send -"
+[ "$(wc -l <"$T/h")" = 2 ] || fail "send - printed a blank line: $(cat -A "$T/h")"
 human members; nojson members
 has '^ID +PROFILE +STATE +PID +QUEUED +RUNNING +RESTARTS$' members
 has '^m1 +echo +healthy +[0-9]+ +0 +- +0$' members
@@ -94,6 +100,8 @@ human route rm extra; has '^route extra removed$' "route rm"
 human resolve audit; nojson resolve
 has '^sink +file$' resolve
 has '^target module +delivery$' resolve
+# a value that says its unit: the key does not say it again
+has '^backoff +250ms$' resolve
 human deliver audit --payload '{"n":1}'; nojson deliver
 has '^sent dl-[^:]+: audit -> file ' deliver
 has '^ATTEMPT +STATUS +AT +ERROR$' deliver

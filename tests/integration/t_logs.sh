@@ -26,8 +26,14 @@ ready = none
 command = /bin/sleep
 args = 600
 ready = none
+
+[module painter]
+command = /bin/sh
+args = $T/painter.sh
+ready = none
 EOT
 } >"$CFG"
+printf 'printf "\\033]0;pwned\\007title\\tx\\n" >&2\nexec sleep 600\n' >"$T/painter.sh"
 start_daemon
 wait_for "the talker's lines" test -e "$T/talked"
 wait_for "52 lines kept" sh -c "[ \$(\"$BIN/mobkitctl\" -s \"$SOCK\" --json logs talker | wc -l) -eq 53 ]"
@@ -93,6 +99,32 @@ fp2=$!
 wait_for "2 lines followed" sh -c "[ \$(wc -l <\"$T/follow2\") -ge 2 ]"
 sleep 0.3
 [ "$(wc -l <"$T/follow2")" -eq 2 ] || fail "-f -n 2 printed $(wc -l <"$T/follow2") lines"
+
+# on a terminal: a child's control characters are not sent to it (its
+# escape sequence shown with '?', its tab kept), stderr in colour with an
+# empty NO_COLOR as for every verb; a pipe gets the line as it came
+wait_for "the painter's line" sh -c "\"$BIN/mobkitctl\" -s \"$SOCK\" logs painter | grep -q title"
+ctl logs painter | grep -q "$(printf ' stderr \033]0;pwned\007title\tx$')" ||
+	fail "a pipe did not get the line as it came: $(ctl logs painter | cat -v)"
+export TERM=xterm
+NO_COLOR= script -qc "$BIN/mobkitctl -s $SOCK logs painter" /dev/null >"$T/tty" </dev/null ||
+	fail "logs on a pty"
+grep -q "$(printf '\033\\[31mstderr\033\\[0m ?]0;pwned?title\tx')" "$T/tty" ||
+	fail "logs on a terminal: $(cat -v "$T/tty")"
+NO_COLOR=1 script -qc "$BIN/mobkitctl -s $SOCK logs painter" /dev/null >"$T/tty" </dev/null
+grep -q 'stderr ?]0;pwned?title' "$T/tty" && ! grep -q "$(printf '\033')" "$T/tty" ||
+	fail "logs with NO_COLOR: $(cat -v "$T/tty")"
+
+# a follower whose reader went away ends at the next line, exit 0:
+# "logs -f | head -n 1" does not hang
+( "$BIN/mobkitctl" -s "$SOCK" logs painter -f -n 1; echo $? >"$T/h1.rc" ) |
+	head -n 1 >"$T/h1" &
+hp=$!
+wait_for "head's line" test -s "$T/h1"
+ctl restart painter >/dev/null || fail "restart painter"
+wait_for "the follower to end when its reader went away" test -s "$T/h1.rc"
+[ "$(cat "$T/h1.rc")" = 0 ] || fail "a follower without a reader exited $(cat "$T/h1.rc")"
+wait $hp
 
 # the child removed by a reload: its followers end, exit 0
 { header; cat <<EOT
