@@ -449,7 +449,7 @@ on_list(struct child *c, const struct msg_view *m)
 	evb_begin(&e, 2);
 	mp_kstr(&e.pk, "server", c->name);
 	mp_kint(&e.pk, "tools", (int64_t)json_array_size(v));
-	evb_emit(&e, "mcp", c->name, "mcp.tools_changed");
+	evb_emit(&e, "module", c->name, "mcp.tools_changed");
 	tools_push(c->name);
 	return 0;
 }
