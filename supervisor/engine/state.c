@@ -219,6 +219,9 @@ child_deadline_extend(struct child *c, uint64_t ms)
 
 	if (c->timer_kind != CT_DEADLINE || !ev_is_active(&c->timer))
 		return;
+	/* reading the state took a while: the loop's time is behind, and a
+	 * timer armed from it would fire that much early */
+	ev_now_update(D->loop);
 	left = ev_timer_remaining(D->loop, &c->timer);
 	timer_arm(c, CT_DEADLINE, (uint64_t)(left * 1000.0) + ms);
 }
