@@ -37,6 +37,20 @@ $1 == "key" && !(($2 SUBSEP $3) in have) {
 END { exit bad }
 ' "$DOC/mobkit.ini.5" "$T/list" >"$T/missing" || true
 
+# ... and once: two entries for one key drift apart (one says a default
+# the other does not)
+awk '
+/^\.Sh / { sect = $0; next }
+/^\.It Cm / {
+	n = split($0, w, /[ ,;()]+/)
+	for (i = 3; i <= n && w[i] != "Ar"; i++)
+		if (w[i] ~ /^[a-z][a-z_.]*$/ && w[i] != "No" && (sect SUBSEP w[i]) in seen)
+			print "mobkit.ini(5): " w[i] " has two entries under " sect
+		else
+			seen[sect SUBSEP w[i]] = 1
+}
+' "$DOC/mobkit.ini.5" >>"$T/missing"
+
 # mobkitctl(1): each verb as the Cm of an .It line, each option as Fl
 while read -r what line; do
 	case $what in
