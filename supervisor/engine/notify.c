@@ -43,6 +43,7 @@ static struct {
 	int			 started;	/* watchers on the loop */
 	int			 dirty;		/* a state changed: check */
 	int			 reloading;	/* RELOADING=1, READY=1 not yet */
+	int			 boot_recheck;	/* a reload during the boot */
 	int			 modules_failed;	/* one is down, not awaited */
 	char			 status[256];	/* the last STATUS= sent */
 	uint64_t		 status_at;	/* mono ms it was sent */
@@ -320,6 +321,17 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
+	if (N.boot_recheck) {
+		/*
+		 * A reload during the boot may have removed (or made
+		 * stop) the module the boot waited for: nothing else says
+		 * so, and the members would wait for ever.  The new tree
+		 * is in place now.
+		 */
+		N.boot_recheck = 0;
+		if (!D->booted && !D->shutting_down)
+			boot_progress();
+	}
 	if (!N.dirty)
 		return;
 	N.dirty = 0;
@@ -391,6 +403,8 @@ sd_notify_reload(void)
 		if (c->ntrans == 0 || c->next_conf != NULL)
 			c->sd_pending = 1;
 	sd_notify_check();
+	if (!D->booted)
+		N.boot_recheck = 1;
 	if (!D->ready_sent)
 		return;
 	N.reloading = 1;
