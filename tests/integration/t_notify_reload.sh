@@ -88,6 +88,38 @@ wait_for "READY=1 after broken went" sh -c "[ \$(grep -c READY=1 $T/notes) -gt $
 grep READY=1 "$T/notes" | tail -n 1 | grep -q "STATUS=running: 2 children healthy$" ||
 	fail "after broken went: $(tail -n 4 "$T/notes")"
 
+# six failing children with the longest names: STATUS= names whole ones
+# and counts the rest ("and N more"), never a name cut in the middle
+long=$(printf 'x%.0s' $(seq 62))
+{ cat "$T/good.ini"
+for i in 1 2 3 4 5 6; do cat <<EOT
+
+[module ${long}-$i]
+command = /bin/false
+ready = message
+restart_backoff_ms = 200
+restart_backoff_max_ms = 200
+max_restarts = 100000
+EOT
+done
+} >"$CFG"
+ctl reload >/dev/null || fail "the reload adding six"
+wait_for "degraded: ... more" grep -q "STATUS=degraded: .* and [0-9]* more$" "$T/notes"
+st=$(grep -o "STATUS=degraded: .* and [0-9]* more$" "$T/notes" | tail -n 1)
+names=${st#STATUS=degraded: }
+more=${names##* and }
+more=${more% more}
+names=${names% and * more}
+shown=0
+for w in $(echo "$names" | tr -d ','); do
+	echo "$w" | grep -Eqx "${long}-[1-6]" || fail "a cut name \"$w\" in: $st"
+	shown=$((shown + 1))
+done
+[ $((shown + more)) = 6 ] || fail "$shown named and $more more, not 6: $st"
+cp "$T/good.ini" "$CFG"
+ctl reload >/dev/null || fail "the reload removing six"
+wait_for "STATUS=running again" sh -c "tail -n 1 $T/notes | grep -q 'STATUS=running: 2 children healthy$'"
+
 # a shutdown while a reload waits for a child: STOPPING=1, no READY=1 after
 { cat "$T/good.ini"; cat <<EOT
 
