@@ -69,4 +69,22 @@ while read -r what line; do
 done <"$T/list" >>"$T/missing"
 [ -s "$T/missing" ] && fail "undocumented:
 $(cat "$T/missing")"
+
+# make demo (etc/demo.sh), which the README's first lines promise, runs to
+# its end in a copy of the tree (bin/ and etc/) and exits 0; a second
+# demo while the first one's daemon runs says so, exit 1
+mkdir -p "$T/tree"
+cp -R "$BIN" "$T/tree/bin"
+cp -R "$DOC/../etc" "$T/tree/etc"
+sh "$T/tree/etc/demo.sh" >"$T/demo.out" 2>&1 || fail "demo.sh exit $?: $(tail -n 20 "$T/demo.out")"
+for step in "== the tree" "== kill -9" "completed: echo (turn 1): Summarise the last report" \
+    "sent dl-" "1 dispatched" "== reload" "stopped: worker-1 lead-1 scheduler delivery router"; do
+	grep -qF "$step" "$T/demo.out" || fail "the demo lacks \"$step\": $(cat "$T/demo.out")"
+done
+"$T/tree/bin/mobkitd" -c "$T/tree/etc/mobkit.ini" 2>"$T/demo1.log" &
+echo $! >"$T/demo1.pid"
+wait_for "the first demo daemon" "$T/tree/bin/mobkitctl" -c "$T/tree/etc/mobkit.ini" status
+sh "$T/tree/etc/demo.sh" >"$T/demo2.out" 2>&1 && fail "a second demo ran: $(cat "$T/demo2.out")"
+grep -q "demo: a mobkitd already runs" "$T/demo2.out" || fail "demo2: $(cat "$T/demo2.out")"
+"$T/tree/bin/mobkitctl" -c "$T/tree/etc/mobkit.ini" shutdown >/dev/null || fail "shutdown"
 exit 0
