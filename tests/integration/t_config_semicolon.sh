@@ -67,4 +67,15 @@ grep -qx "$T/units.ini:6: drain_timeout_ms: bad value \"5s\": expected milliseco
 	fail "drain_timeout_ms: $(cat "$T/err")"
 grep -qx "$T/units.ini:7: log_keep: bad value \"five\": expected a whole number >= 0" "$T/err" ||
 	fail "log_keep: $(cat "$T/err")"
+# as mobkit.ini(5) says: a comment after one word of a split value warns,
+# after a number does not
+{ header; cat <<EOT
+include = nothing.d/*.ini ; drop-ins
+drain_timeout_ms = 3000 ; three seconds
+EOT
+} >"$T/one.ini"
+"$BIN/mobkitd" -t -c "$T/one.ini" 2>"$T/err" || fail "-t refused one.ini: $(cat "$T/err")"
+grep -q "^$T/one.ini:5: warning: \`;\` starts a comment here; the value is cut to \"nothing.d/\*.ini\"" "$T/err" ||
+	fail "no warning for the include: $(cat "$T/err")"
+[ "$(wc -l <"$T/err")" = 1 ] || fail "warnings: $(cat "$T/err")"
 exit 0
