@@ -44,7 +44,6 @@ static struct {
 	int			 started;	/* watchers on the loop */
 	int			 dirty;		/* a state changed: check */
 	int			 reloading;	/* RELOADING=1, READY=1 not yet */
-	int			 boot_recheck;	/* a reload during the boot */
 	int			 modules_failed;	/* one is down, not awaited */
 	char			 status[256];	/* the last STATUS= sent */
 	uint64_t		 status_at;	/* mono ms it was sent */
@@ -325,19 +324,16 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)loop;
 	(void)w;
 	(void)revents;
-	if (N.boot_recheck) {
-		/*
-		 * A reload during the boot may have removed (or made
-		 * stop) the module the boot waited for: nothing else says
-		 * so, and the members would wait for ever.  The new tree
-		 * is in place now.
-		 */
-		N.boot_recheck = 0;
-		if (!D->booted && !D->shutting_down)
-			boot_progress();
-	}
 	if (!N.dirty)
 		return;
+	/*
+	 * During the boot, any change may be the one that lets the members
+	 * start: not only a module healthy or given up on, but one a reload
+	 * removed or an operator stopped, which nothing else reports (the
+	 * members waited for ever).  The tree is whole here.
+	 */
+	if (!D->booted && !D->shutting_down)
+		boot_progress();
 	N.dirty = 0;
 	settle_check();
 	status_update();
@@ -407,8 +403,6 @@ sd_notify_reload(void)
 		if (c->ntrans == 0 || c->next_conf != NULL)
 			c->sd_pending = 1;
 	sd_notify_check();
-	if (!D->booted)
-		N.boot_recheck = 1;
 	if (!D->ready_sent)
 		return;
 	N.reloading = 1;

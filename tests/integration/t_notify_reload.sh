@@ -4,7 +4,8 @@
 # members included); a refused reload sends RELOADING=1 then READY=1 and
 # changes nothing; a reload that removes the only unhealthy child ends in
 # READY=1 with STATUS=running; a shutdown during a reload says STOPPING=1
-# and never READY=1 after it.
+# and never READY=1 after it; an operator who stops the module the boot
+# waits for lets it go on too.
 . "$(dirname "$0")/lib.sh"
 cat >"$T/recv.py" <<'EOT'
 import socket, sys
@@ -141,4 +142,22 @@ rc=$?
 tail -n 1 "$T/notes" | grep -q "^STOPPING=1|STATUS=stopping$" ||
 	fail "the last notification: $(tail -n 3 "$T/notes")"
 [ "$(notes READY=1)" = "$n" ] || fail "READY=1 during the shutdown: $(tail -n 4 "$T/notes")"
+
+# the same boot, but an operator stops slow: the members start, READY=1
+: >"$T/notes"
+{ header; good; cat <<EOT
+
+[module slow]
+command = $MK
+args = --ready message --never-ready
+ready = message
+start_timeout_ms = 600000
+EOT
+} >"$CFG"
+NOTIFY_SOCKET=$T/notify.sock start_daemon
+wait_for "good healthy" is_state good healthy
+is_state m stopped || fail "m started before the modules: $(state_of m)"
+ctl stop slow >/dev/null || fail "stop slow"
+wait_for "m healthy after slow was stopped" is_state m healthy
+wait_for "READY=1 after slow was stopped" grep -q "READY=1" "$T/notes"
 true
