@@ -70,6 +70,11 @@ done <"$T/list" >>"$T/missing"
 [ -s "$T/missing" ] && fail "undocumented:
 $(cat "$T/missing")"
 
+# the user has this repository only: no page names the project's own notes
+bad=$(grep -l 'SPEC\.md\|DESIGN\.md\|STYLE\.md' "$DOC/../README.md" "$DOC"/*.[0-9] \
+    "$DOC/../etc"/* "$DOC/../debian"/* 2>/dev/null)
+[ -z "$bad" ] && [ -f "$DOC/../README.md" ] || fail "SPEC.md or DESIGN.md named in: $bad"
+
 # make demo (etc/demo.sh), which the README's first lines promise, runs to
 # its end in a copy of the tree (bin/ and etc/) and exits 0; a second
 # demo while the first one's daemon runs says so, exit 1
