@@ -320,8 +320,7 @@ INSTALLED = 755 $(BINDIR)/mobkitd $(sbindir)/mobkitd \
 	   $(foreach m,$(MAN),644 $(firstword $(subst :, ,$(m))) \
 	     $(mandir)/$(lastword $(subst :, ,$(m)))/$(notdir \
 	     $(firstword $(subst :, ,$(m))))) \
-	   $(if $(wildcard etc/bash-completion/mobkitctl),644 \
-	     etc/bash-completion/mobkitctl $(bashcompdir)/mobkitctl) \
+	   644 etc/bash-completion/mobkitctl $(bashcompdir)/mobkitctl \
 	   644 $(BUILD)/mobkitd.service $(UNITDIR)/mobkitd.service \
 	   644 README.md $(docdir)/README.md \
 	   644 etc/mobkit.ini $(docdir)/examples/mobkit.ini \

@@ -313,7 +313,8 @@ set_value(struct parse *ps, const struct keydef *k, const char *value)
 {
 	char *base = ps->obj;
 	int64_t v;
-	int b, sig;
+	size_t n;
+	int b, sig, ms;
 
 	switch (k->type) {
 	case K_STR:
@@ -345,9 +346,13 @@ set_value(struct parse *ps, const struct keydef *k, const char *value)
 	case K_LIST:
 		return set_list(ps, k, value);
 	}
+	/* K_MS is any 64-bit count: only a *_ms key counts milliseconds */
+	ms = k->type == K_MS && (n = strlen(k->name)) > 3 &&
+	    strcmp(k->name + n - 3, "_ms") == 0;
 	cfg_error(ps->cfg, ps->file, ps->lineno, "%s: bad value \"%s\": %s",
-	    k->name, value, k->type == K_MS ? "expected milliseconds (a whole "
-	    "number >= 0)" : k->type == K_INT ? "expected a whole number >= 0" :
+	    k->name, value, ms ? "expected milliseconds (a whole number "
+	    ">= 0)" : k->type == K_MS || k->type == K_INT ?
+	    "expected a whole number >= 0" :
 	    k->type == K_BOOL ? "expected true or false" :
 	    "expected a signal name such as TERM");
 	return -1;

@@ -5,8 +5,16 @@ set -eu
 cd "$(dirname "$0")/.."
 CTL="bin/mobkitctl -c etc/mobkit.ini"
 bin/mobkitd -c etc/mobkit.ini -t
+if $CTL status >/dev/null 2>&1; then
+	echo "demo: a mobkitd already runs on etc/mobkit.ini;" \
+	    "stop it first: $CTL shutdown" >&2
+	exit 1
+fi
 mkdir -p run
 bin/mobkitd -c etc/mobkit.ini 2>run/demo.log &
+DPID=$!
+# a step that fails leaves no daemon behind
+trap 'kill -TERM $DPID 2>/dev/null || true' EXIT
 i=0
 until $CTL status >/dev/null 2>&1; do
 	i=$((i + 1)); [ $i -lt 100 ] || { echo "mobkitd did not start"; cat run/demo.log; exit 1; }
@@ -46,5 +54,6 @@ $CTL reload
 echo
 echo "== shutdown"
 $CTL shutdown
+wait "$DPID" || { echo "mobkitd exited $?"; exit 1; }
 echo
 echo "(the daemon's log is in run/demo.log)"

@@ -31,6 +31,7 @@
 
 #define STATUS_MIN_MS	1000	/* STATUS= at most this often */
 #define STATUS_NAMES	5	/* names in "degraded: ..." before "N more" */
+#define STATUS_MORE	sizeof(" and 2147483647 more")
 #define DEPTH_MAX	32	/* depends chains followed this deep */
 
 static struct {
@@ -192,7 +193,7 @@ status_text(char *buf, size_t sz)
 {
 	struct child *c;
 	size_t off;
-	int n = 0, healthy = 0, named = 0;
+	int n = 0, healthy = 0, named = 0, more = 0;
 
 	if (D->shutting_down) {
 		snprintf(buf, sz, "stopping%s", D->exit_code == 3 ?
@@ -218,17 +219,20 @@ status_text(char *buf, size_t sz)
 		    n == 1 ? "child" : "children");
 		return;
 	}
+	/* whole names only, and room left for " and N more" */
 	off = (size_t)snprintf(buf, sz, "degraded");
 	TAILQ_FOREACH(c, &D->children, entry) {
 		if (!c->want_run || c->removing || c->state == CS_HEALTHY)
 			continue;
-		if (named++ < STATUS_NAMES && off < sz)
+		if (named < STATUS_NAMES &&
+		    off + 2 + strlen(c->name) + STATUS_MORE < sz) {
 			off += (size_t)snprintf(buf + off, sz - off, "%s%s",
-			    named > 1 ? ", " : ": ", c->name);
+			    named++ > 0 ? ", " : ": ", c->name);
+		} else
+			more++;
 	}
-	if (named > STATUS_NAMES && off < sz)
-		snprintf(buf + off, sz - off, " and %d more",
-		    named - STATUS_NAMES);
+	if (more > 0)
+		snprintf(buf + off, sz - off, " and %d more", more);
 }
 
 /* Send msg with STATUS=text after it; remember what was said when. */
@@ -322,6 +326,14 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)revents;
 	if (!N.dirty)
 		return;
+	/*
+	 * During the boot, any change may be the one that lets the members
+	 * start: not only a module healthy or given up on, but one a reload
+	 * removed or an operator stopped, which nothing else reports (the
+	 * members waited for ever).  The tree is whole here.
+	 */
+	if (!D->booted && !D->shutting_down)
+		boot_progress();
 	N.dirty = 0;
 	settle_check();
 	status_update();

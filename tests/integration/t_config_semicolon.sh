@@ -52,4 +52,30 @@ EOT
 } >"$T/list.ini"
 "$BIN/mobkitd" -t -c "$T/list.ini" 2>"$T/err" || fail "-t refused a quoted ; in a list: $(cat "$T/err")"
 [ -s "$T/err" ] && fail "a warning for a quoted ; in a list: $(cat "$T/err")"
+# a unit after a number is an error that names the unit the key counts in:
+# milliseconds for a *_ms key, a plain number for bytes and counts
+{ header; cat <<EOT
+log_max_bytes = 10MiB
+drain_timeout_ms = 5s
+log_keep = five
+EOT
+} >"$T/units.ini"
+"$BIN/mobkitd" -t -c "$T/units.ini" 2>"$T/err" && fail "-t took 10MiB"
+grep -qx "$T/units.ini:5: log_max_bytes: bad value \"10MiB\": expected a whole number >= 0" "$T/err" ||
+	fail "log_max_bytes: $(cat "$T/err")"
+grep -qx "$T/units.ini:6: drain_timeout_ms: bad value \"5s\": expected milliseconds (a whole number >= 0)" "$T/err" ||
+	fail "drain_timeout_ms: $(cat "$T/err")"
+grep -qx "$T/units.ini:7: log_keep: bad value \"five\": expected a whole number >= 0" "$T/err" ||
+	fail "log_keep: $(cat "$T/err")"
+# as mobkit.ini(5) says: a comment after one word of a split value warns,
+# after a number does not
+{ header; cat <<EOT
+include = nothing.d/*.ini ; drop-ins
+drain_timeout_ms = 3000 ; three seconds
+EOT
+} >"$T/one.ini"
+"$BIN/mobkitd" -t -c "$T/one.ini" 2>"$T/err" || fail "-t refused one.ini: $(cat "$T/err")"
+grep -q "^$T/one.ini:5: warning: \`;\` starts a comment here; the value is cut to \"nothing.d/\*.ini\"" "$T/err" ||
+	fail "no warning for the include: $(cat "$T/err")"
+[ "$(wc -l <"$T/err")" = 1 ] || fail "warnings: $(cat "$T/err")"
 exit 0

@@ -3,7 +3,9 @@
 # runs every module, the gateway, an MCP bridge and a member from
 # libexec/mobkit; a second install keeps an edited config; make uninstall
 # leaves the config alone.  PREFIX=/usr/local puts the config in
-# /usr/local/etc and names it in the unit.
+# /usr/local/etc and names it in the unit; so does SYSCONFDIR=.  The
+# Dockerfile (read, no engine here): its config stops within docker
+# stop's 10 s, its runtime stage has every library the programs need.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 ABIN=$(cd "$BIN" && pwd)
@@ -116,4 +118,52 @@ grep -qx 'ExecStart=/usr/local/sbin/mobkitd -c /usr/local/etc/mobkit/mobkit.ini'
 mk uninstall PREFIX=/usr/local DESTDIR="$R2"
 left=$(cd "$R2" && find . ! -type d | sort)
 [ "$left" = ./usr/local/etc/mobkit/mobkit.ini ] || fail "left after uninstall: $left"
+
+# SYSCONFDIR= on its own: the config there, and the unit names it
+R3=$T/root3
+mk install PREFIX=/opt/mobkit SYSCONFDIR=/etc DESTDIR="$R3"
+[ -f "$R3/etc/mobkit/mobkit.ini" ] || fail "SYSCONFDIR=/etc: no /etc/mobkit/mobkit.ini"
+grep -qx 'ExecStart=/opt/mobkit/sbin/mobkitd -c /etc/mobkit/mobkit.ini' \
+    "$R3/opt/mobkit/lib/systemd/system/mobkitd.service" ||
+	fail "SYSCONFDIR=/etc unit: $(grep ExecStart "$R3/opt/mobkit/lib/systemd/system/mobkitd.service")"
+mk uninstall PREFIX=/opt/mobkit SYSCONFDIR=/etc DESTDIR="$R3"
+left=$(cd "$R3" && find . ! -type d | sort)
+[ "$left" = ./etc/mobkit/mobkit.ini ] || fail "left after uninstall: $left"
+
+# etc/Dockerfile (no docker engine here: read it).  Its image installs
+# etc/mobkit-docker.ini as the config mobkitd runs on, and that config's
+# worst shutdown (the drain, the members, then each module one after
+# another) fits in docker stop's 10 s
+D=$SRC/etc/Dockerfile
+grep -qx 'FROM debian:12-slim' "$D" || fail "the image is not Debian 12 slim"
+grep -qx 'STOPSIGNAL SIGTERM' "$D" || fail "no STOPSIGNAL SIGTERM"
+grep -q 'CMD \["/usr/sbin/mobkitd", "-c", "/etc/mobkit/mobkit.ini"\]' "$D" ||
+	fail "mobkitd is not the image's command (PID 1) on /etc/mobkit/mobkit.ini"
+grep -A1 '^HEALTHCHECK' "$D" | grep -q '"/usr/bin/mobkitctl", "is-healthy"' ||
+	fail "the healthcheck does not run mobkitctl is-healthy"
+grep -q 'install -m 644 etc/mobkit-docker.ini /out/etc/mobkit/mobkit.ini' "$D" ||
+	fail "the image's config is not etc/mobkit-docker.ini"
+ini=$SRC/etc/mobkit-docker.ini
+ms() { sed -n "s/^$1 *= *\([0-9]*\).*/\1/p" "$ini"; }
+drain=$(ms drain_timeout_ms); stop=$(ms stop_timeout_ms)
+nmod=$(grep -c '^\[module ' "$ini")
+[ -n "$drain" ] && [ -n "$stop" ] || fail "cannot read $ini"
+worst=$((drain + stop * (nmod + 1)))
+[ "$worst" -lt 10000 ] || fail "$ini may take $worst ms to stop: docker stop kills at 10000"
+"$BIN/mobkitd" -t -c "$ini" >"$T/d.out" 2>&1 || fail "-t on $ini: $(cat "$T/d.out")"
+# the runtime stage installs the package of every library the programs
+# are linked with (and libcurl4, which they dlopen)
+pkgs=$(sed -n '/^FROM debian:12-slim$/h; /^FROM debian:12-slim$/,$p' "$D" |
+    sed -n '/apt-get install/,/rm -rf/p')
+for lib in $(for b in "$BIN"/*; do readelf -d "$b"; done |
+    sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u); do
+	f=$(/sbin/ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+	[ -n "$f" ] || fail "$lib: not found by ldconfig"
+	pkg=$(dpkg -S "$(readlink -f "$f")" 2>/dev/null | head -1 | cut -d: -f1)
+	[ -n "$pkg" ] || pkg=$(dpkg -S "$f" | head -1 | cut -d: -f1)
+	case $pkg in libc6|libasan*|libubsan*) continue ;; esac	# sanitizers: check-asan
+	echo "$pkgs" | grep -Eq "(^| )$pkg( |\$)" ||
+		fail "the image lacks $pkg (for $lib): $pkgs"
+done
+echo "$pkgs" | grep -Eq "(^| )libcurl4( |\$)" || fail "the image lacks libcurl4"
 true

@@ -19,6 +19,9 @@ has() { [ "$(key "$1")" = "$2" ] || fail "$1=$(key "$1"), want $2"; }
 has Type notify
 has ExecStart "/usr/sbin/mobkitd -c /etc/mobkit/mobkit.ini"
 has ExecReload '/bin/kill -HUP $MAINPID'
+# ... after a check of the config, so that systemctl reload fails on a bad one
+[ "$(sed -n 's/^ExecReload=//p' "$U" | head -n 1)" = "/usr/sbin/mobkitd -t -c /etc/mobkit/mobkit.ini" ] ||
+	fail "the first ExecReload: $(grep ExecReload "$U")"
 has Restart on-failure
 has StateDirectory mobkit
 has RuntimeDirectory mobkit
@@ -51,7 +54,7 @@ tss=$(key TimeoutStopSec | sed 's/s$//')
 
 # systemd-analyze verify, with ExecStart pointing at a binary that exists
 mkdir "$T/v"
-sed "s|^ExecStart=/usr/sbin/mobkitd|ExecStart=$(cd "$BIN" && pwd)/mobkitd|" "$U" \
+sed "s|^\(Exec[A-Za-z]*\)=/usr/sbin/mobkitd|\1=$(cd "$BIN" && pwd)/mobkitd|" "$U" \
     >"$T/v/mobkitd.service"
 systemd-analyze verify --man=no "$T/v/mobkitd.service" >"$T/verify.log" 2>&1 ||
 	fail "systemd-analyze verify: $(cat "$T/verify.log")"
