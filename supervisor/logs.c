@@ -94,28 +94,42 @@ logs_configure(struct config *cfg, int reload)
 
 /* --- the verb --------------------------------------------------------- */
 
-/* Queue one stream item {t: STREAM, item: {ts_ms, stream, line}}. */
+/* Begin a control stream message {t: STREAM, item: ...}: the item next. */
+static void
+item_begin(msgpack_sbuffer *sb, msgpack_packer *pk)
+{
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(pk, 2);
+	mp_kint(pk, "t", MSG_CTL_STREAM);
+	mp_str(pk, "item");
+}
+
+/* Send what item_begin began, and free it. */
+static int
+item_send(struct client *cl, msgpack_sbuffer *sb)
+{
+	int r = client_send(cl, sb);
+
+	msgpack_sbuffer_destroy(sb);
+	return r;
+}
+
+/* Queue one stream item {ts_ms, stream, line}. */
 static int
 send_line(struct client *cl, const struct logline *ll)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	int r;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	mp_kint(&pk, "t", MSG_CTL_STREAM);
-	mp_str(&pk, "item");
+	item_begin(&sb, &pk);
 	msgpack_pack_map(&pk, 3);
 	mp_kint(&pk, "ts_ms", (int64_t)ll->ts_ms);
 	mp_kstr(&pk, "stream", logring_stream_name(ll->stream));
 	mp_str(&pk, "line");
 	msgpack_pack_str(&pk, ll->len);
 	msgpack_pack_str_body(&pk, ll->text, ll->len);
-	r = client_send(cl, &sb);
-	msgpack_sbuffer_destroy(&sb);
-	return r;
+	return item_send(cl, &sb);
 }
 
 /* Tell a reader that it missed n lines. */
@@ -124,20 +138,13 @@ send_gap(struct client *cl, uint64_t n)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	int r;
 
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	mp_kint(&pk, "t", MSG_CTL_STREAM);
-	mp_str(&pk, "item");
+	item_begin(&sb, &pk);
 	msgpack_pack_map(&pk, 1);
 	mp_str(&pk, "gap");
 	msgpack_pack_map(&pk, 1);
 	mp_kint(&pk, "lines", (int64_t)n);
-	r = client_send(cl, &sb);
-	msgpack_sbuffer_destroy(&sb);
-	return r;
+	return item_send(cl, &sb);
 }
 
 static void
