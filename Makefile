@@ -45,7 +45,7 @@ MOB	 = supervisor/mob/mailbox.c supervisor/mob/retention.c \
 	   supervisor/mob/persist.c supervisor/mob/conversation.c \
 	   supervisor/mob/stream.c supervisor/mob/discover.c \
 	   supervisor/mob/discover_apply.c supervisor/mob/discover_state.c \
-	   supervisor/mob/mcp.c
+	   supervisor/mob/mcp.c supervisor/mob/cluster_mob.c
 STORE	 = supervisor/store.c supervisor/store_mem.c \
 	   supervisor/store_sqlite_open.c supervisor/store_sqlite_batch.c \
 	   supervisor/store_sqlite_write.c supervisor/store_sqlite_read.c \
@@ -53,7 +53,7 @@ STORE	 = supervisor/store.c supervisor/store_mem.c \
 # the PostgreSQL store: libpq; its schema files are built in (pg_schema.c)
 PGSTORE	 = supervisor/store_pg_open.c supervisor/store_pg_conn.c \
 	   supervisor/store_pg_batch.c supervisor/store_pg_load.c \
-	   supervisor/store_pg_mem.c supervisor/pgq.c
+	   supervisor/store_pg_mem.c supervisor/pgq.c supervisor/cluster.c
 PG_SCHEMA = $(sort $(wildcard supervisor/pg/schema/*.sql))
 STORE_LIBS = -lsqlite3 $(shell pkg-config --libs libpq)
 SUPER	 = supervisor/mobkitd.c supervisor/control.c supervisor/supervision.c $(STORE) \

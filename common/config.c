@@ -581,6 +581,7 @@ child_conf_fingerprint(const struct config *cfg, const struct child_conf *c)
 	fp_list(fp, "env", &c->env);
 	fp_str(fp, "profile", c->profile);
 	fp_str(fp, "instructions", c->instructions);
+	fp_str(fp, "node", c->node);
 	if (c->profile != NULL &&
 	    (p = config_profile(cfg, c->profile)) != NULL) {
 		fp_str(fp, "provider", p->provider);
@@ -610,6 +611,7 @@ child_conf_dup(const struct child_conf *c)
 	*d = *c;
 	d->name = d->command = d->args = d->group = d->cwd = d->user = NULL;
 	d->profile = d->instructions = d->instructions_file = NULL;
+	d->node = NULL;
 	d->url = NULL;
 	memset(&d->headers, 0, sizeof(d->headers));
 	DUPS(name);
@@ -621,6 +623,7 @@ child_conf_dup(const struct child_conf *c)
 	DUPS(profile);
 	DUPS(instructions);
 	DUPS(instructions_file);
+	DUPS(node);
 	DUPS(url);
 #undef DUPS
 	if (strlist_copy(&d->argv, &c->argv) == -1 ||
@@ -647,6 +650,7 @@ child_conf_free(struct child_conf *c)
 	free(c->profile);
 	free(c->instructions);
 	free(c->instructions_file);
+	free(c->node);
 	strlist_free(&c->argv);
 	strlist_free(&c->depends);
 	strlist_free(&c->env);

@@ -61,6 +61,7 @@ struct child_conf {
 	int		 profile_line;
 	char		*instructions;
 	char		*instructions_file;
+	char		*node;		/* a cluster: the node that runs it */
 	struct strlist	 peers;
 	int		 peers_line;
 	/* [mcp NAME]: command/args (stdio, spawned) or url (Streamable HTTP,

@@ -177,6 +177,7 @@ static const struct keydef member_keys[] = {
 	{ "profile", K_STR, CK(profile), NULL, CK(profile_line) },
 	{ "instructions", K_STR, CK(instructions), NULL, NOL },
 	{ "instructions_file", K_STR, CK(instructions_file), NULL, NOL },
+	{ "node", K_STR, CK(node), NULL, NOL },
 	{ "peers", K_LIST, CK(peers), NULL, CK(peers_line) },
 	{ NULL, 0, 0, NULL, NOL }
 };

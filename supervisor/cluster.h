@@ -32,6 +32,25 @@ int	 cluster_start(void);
 void	 cluster_stop(void);
 void	 cluster_configure(struct config *, int reload);
 
+/* Its inputs are queued here (else written for the node that runs it). */
+int	 cluster_runs(const char *member);
+/* "remote", "loading", "active", "leaving"; NULL: not clustered. */
+const char *cluster_member_state(const char *member);
+/* The lease cannot be proven now (the daemon is degraded). */
+int	 cluster_degraded(void);
+/* Inputs written for an active member elsewhere: read them in. */
+void	 cluster_fetch(const char *member);
+/* Rebalance: hand an active member over; its worker stopped (mob). */
+void	 cluster_handover(const char *member);
+void	 cluster_stopped(const char *member);
+/* A PostgreSQL array literal of strings ({"a","b"}), malloc'd. */
+char	*cluster_pg_array(const char *const *, int);
+/* What the store keeps in memory of a member goes (it runs elsewhere). */
+void	 cluster_mem_forget(const char *member);
+/* At shutdown, once the store's last commit is done: let go of every
+ * member so that the other nodes take them at once. */
+void	 cluster_release_all(void);
+
 /* The store's batch found leases lost ("mobkit: lease lost: a,b"). */
 void	 cluster_lost(const char *member, const char *why);
 

@@ -24,6 +24,7 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "store.h"
+#include "cluster.h"
 #include "control.h"
 #include "logs.h"
 #include "engine/kind.h"
@@ -446,6 +447,9 @@ main(int argc, char *argv[])
 	domain_register(&control_domain);
 	tree_build(cfg);
 	ev_run(D->loop, 0);
+	(void)store_commit();
+	cluster_release_all();
+	cluster_stop();
 	store_close();
 	control_close();
 	log_info("exiting with status %d", D->exit_code);

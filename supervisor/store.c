@@ -295,6 +295,12 @@ store_dirty(void)
 
 /* An input's row was committed (err NULL) or not. */
 void
+store_deduped(const char *member, const char *id, const char *orig)
+{
+	sink->deduped(member, id, orig);
+}
+
+void
 store_saved(const char *member, const char *id, const char *err)
 {
 	sink->saved(member, id, err);

@@ -36,6 +36,7 @@ struct store_input {
 	int64_t		 fin;		/* wall ms it finished; 0: not yet */
 	int		 state;		/* running is written as queued */
 	int		 attempts;
+	int		 fresh;		/* never committed yet */
 };
 
 /* A finished input found by its key (strings the caller's). */
@@ -113,6 +114,10 @@ struct store_sink {
 	/* an input's row committed (err NULL) or not; its callbacks ran */
 	void	 (*saved)(const char *member, const char *id, const char *err);
 	void	 (*released)(const char *member, const char *id);
+	/* a new input's key was held by another input, orig (a database
+	 * shared by nodes): it was not taken */
+	void	 (*deduped)(const char *member, const char *id,
+		    const char *orig);
 	/* rows handed over at load; input -1: its member is gone */
 	void	 (*loaded_seq)(const char *member, int64_t seq);
 	int	 (*loaded_input)(const struct store_input *);

@@ -114,6 +114,7 @@ size_t	 store_dirty(void);
 /* Telling the domains what became of a commit, and the operator. */
 void	 store_saved(const char *member, const char *id, const char *err);
 void	 store_released(const char *member, const char *id);
+void	 store_deduped(const char *member, const char *id, const char *orig);
 void	 store_report(const char *type, const char *err, int64_t ms);
 
 /* Where load() hands rows over; store_loaded_input() is -1 for an input

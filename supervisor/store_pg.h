@@ -36,10 +36,16 @@ struct pg_row {
 	int64_t		 seq, accepted, fin;
 	int		 state, attempts;
 	size_t		 len;		/* of text, for blobs */
+	/* a cluster's: never committed; not written (a member another node
+	 * runs); the result index of its mobkit.accept() and its answer */
+	int		 fresh, skip, res_at;
+	char		*held;
 };
 /* P_APPEND: id is the append's own id (tid); P_FORGET: an input's row
  * goes (retention, or a new input rejected after an unknown outcome);
  * P_USAGE: seq, accepted, fin = in, out, turns. */
+/* How a row is written in a cluster (store_pg_conn.c, row_way()). */
+enum { W_PLAIN, W_FENCED, W_ACCEPT, W_FORWARD, W_SKIP };
 enum { P_INPUT, P_APPEND, P_CLEAR, P_CLAIM, P_DELIVERY, P_DELIVERY_FORGET,
     P_USAGE, P_FORGET };
 
@@ -55,7 +61,7 @@ struct pg_batch {
 	size_t			 n, cap;
 	struct strlist		 edges;		/* "a\tb" */
 	int			 peers;		/* rewrite the peer table */
-	TAILQ_HEAD(, pg_after)	 afters;
+	TAILQ_HEAD(pg_after_q, pg_after) afters;
 	int			 retry;		/* sent while failed */
 	int			 sent;		/* statements sent */
 	int			 got;		/* results back */
@@ -63,6 +69,7 @@ struct pg_batch {
 	int			 commit_at;	/* the COMMIT's result, by index */
 	int			 committed;	/* COMMIT answered "COMMIT" */
 	char			*err;		/* NULL: committed */
+	size_t			 wcur;		/* rows whose result is read */
 };
 
 extern PGconn		*pg_conn;
@@ -105,6 +112,7 @@ void	 pg_delivery(const char *id, const void *rec, size_t len);
 void	 pg_delivery_forget(const char *id);
 void	 pg_after_commit(store_done_cb, void *);
 void	 pg_forget_input(const char *id);
+void	 pg_batch_result(struct pg_batch *, int at, const PGresult *);
 
 /* store_pg_mem.c */
 void	 pgm_finished(const char *member, const char *id, const char *key,
@@ -114,6 +122,7 @@ void	 pgm_append(const char *member, const char *turn);
 void	 pgm_clear(const char *member);
 void	 pgm_usage(const char *member, const int64_t v[3]);
 void	 pgm_free(void);
+void	 pgm_forget(const char *member);
 int	 pgm_recall(const char *, const char *, int64_t, struct store_fin *);
 int	 pgm_list(const char *, int64_t, int, store_row_cb, void *);
 char	*pgm_history(const char *member, size_t max);

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "cluster.h"
 #include "store_pg.h"
 #include "timeutil.h"
 
@@ -46,6 +47,8 @@ static char		*failure;	/* "store: ..." while failed */
 static uint64_t		 failed_since;	/* mono ms */
 static uint64_t		 tids;		/* appends made by this process */
 static uint64_t		 boot_ms;	/* wall ms it started writing */
+
+static int	lease_lost(struct pg_batch *);
 
 /* "store: <what failed>" while the store cannot write, else NULL. */
 const char *
@@ -204,6 +207,7 @@ fill_input(void *arg, const struct store_input *in)
 	r->state = in->state;
 	r->attempts = in->attempts;
 	r->fin = in->fin;
+	r->fresh = in->fresh;
 }
 
 /* An edge of the peer graph, "a\tb", for the current batch. */
@@ -245,8 +249,7 @@ submit(int retry)
 {
 	struct pg_batch *b;
 
-	if (retry)
-		take_redo();
+	take_redo();	/* (a retry, or after leases were lost) */
 	(void)store_take_inputs(fill_input, NULL);
 	if (store_take_peers(fill_edge, NULL))
 		pg_cur->peers = 1;
@@ -342,6 +345,7 @@ row_free(struct pg_row *r)
 	free(r->text);
 	free(r->result);
 	free(r->error);
+	free(r->held);
 }
 
 /* A batch and its rows; afters still there hear "store: closed". */
@@ -399,16 +403,23 @@ batch_committed(struct pg_batch *b)
 	}
 	for (i = 0; i < b->n; i++) {
 		r = &b->rows[i];
-		if (r->kind == P_INPUT && r->fin != 0)
+		if (r->kind == P_INPUT && r->fin != 0 && r->skip != W_SKIP &&
+		    r->skip != W_FORWARD)
 			pgm_finished(r->member, r->id, r->key, r->state,
 			    r->attempts, r->result, r->error, r->fin);
 	}
-	for (i = 0; i < b->n; i++)
-		if (b->rows[i].kind == P_INPUT)
-			store_saved(b->rows[i].member, b->rows[i].id, NULL);
+	for (i = 0; i < b->n; i++) {
+		r = &b->rows[i];
+		if (r->kind != P_INPUT || r->skip == W_SKIP)
+			continue;
+		if (r->held != NULL && strcmp(r->held, r->id) != 0)
+			store_deduped(r->member, r->id, r->held);
+		else
+			store_saved(r->member, r->id, NULL);
+	}
 	run_afters(b);
 	for (i = 0; i < b->n; i++)
-		if (b->rows[i].kind == P_INPUT)
+		if (b->rows[i].kind == P_INPUT && b->rows[i].skip != W_SKIP)
 			store_released(b->rows[i].member, b->rows[i].id);
 }
 
@@ -426,6 +437,8 @@ batch_failed(struct pg_batch *b)
 	struct pg_row *r, *k;
 	size_t i;
 
+	if (lease_lost(b))
+		return;
 	if (failure == NULL)
 		fail(b->err);
 	else if (b->retry)
@@ -449,6 +462,64 @@ batch_failed(struct pg_batch *b)
 	if (b->peers)
 		store_peers_again();
 	run_afters(b);
+}
+
+/*
+ * The fencing check failed: another node took members this batch wrote
+ * for.  Not a failure of the store: those members are dropped here
+ * (cluster.c), and everything goes again at once, where their rows are
+ * no longer written (and their new inputs are written for their node);
+ * what waited on the batch waits for that one.
+ */
+static int
+lease_lost(struct pg_batch *b)
+{
+	static const char tag[] = "mobkit: lease lost: ";
+	struct pg_row *r, *k;
+	struct pg_after *a;
+	char *list, *m, *save;
+	size_t i;
+
+	if ((list = strstr(b->err, tag)) == NULL)
+		return 0;
+	if ((list = strdup(list + sizeof(tag) - 1)) == NULL)
+		fatal("strdup");
+	for (m = strtok_r(list, " ", &save); m != NULL;
+	    m = strtok_r(NULL, " ", &save))
+		cluster_lost(m, "another node took it");
+	free(list);
+	need_rollback = 1;
+	for (i = 0; i < b->n; i++) {
+		r = &b->rows[i];
+		free(r->held);
+		r->held = NULL;
+		k = row_add_to(pg_redo, r->kind);
+		*k = *r;
+		memset(r, 0, sizeof(*r));
+	}
+	if (b->peers)
+		store_peers_again();
+	while ((a = TAILQ_LAST(&b->afters, pg_after_q)) != NULL) {
+		TAILQ_REMOVE(&b->afters, a, entry);
+		TAILQ_INSERT_HEAD(&pg_cur->afters, a, entry);
+	}
+	return 1;
+}
+
+/* A row's answer (a result of the pipeline, by index): what
+ * mobkit.accept() says holds the input's key. */
+void
+pg_batch_result(struct pg_batch *b, int at, const PGresult *res)
+{
+	struct pg_row *r;
+
+	while (b->wcur < b->n && b->rows[b->wcur].res_at < at)
+		b->wcur++;
+	if (b->wcur == b->n || (r = &b->rows[b->wcur])->res_at != at)
+		return;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0))
+		r->held = store_strdup(PQgetvalue(res, 0, 0));
 }
 
 /* The answer to the batch in flight (store_pg_conn.c): settle it. */

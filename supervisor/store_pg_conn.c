@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "cluster.h"
 #include "store_pg.h"
 #include "timeutil.h"
 
@@ -132,6 +133,7 @@ read_results(void)
 		case PGRES_PIPELINE_ABORTED:
 			break;
 		default:
+			pg_batch_result(b, b->got, res);
 			if (b->got == b->commit_at &&
 			    strcmp(PQcmdStatus(res), "COMMIT") == 0)
 				b->committed = 1;
@@ -294,7 +296,7 @@ pg_conn_stop(void)
  */
 enum { ST_INPUT, ST_FINAL, ST_APPEND, ST_CLEAR, ST_CLAIM, ST_UNCLAIM,
     ST_DELIVERY, ST_UNDELIVERY, ST_USAGE, ST_FORGET, ST_NOPEERS, ST_PEER,
-    ST_SEEN, ST_COUNT };
+    ST_SEEN, ST_ACCEPT, ST_COUNT };
 static const struct {
 	const char	*name;
 	int		 nparams;
@@ -303,14 +305,15 @@ static const struct {
 	{ "mk_input", 10, "INSERT INTO mobkit.inputs (id, member, seq, key, "
 	    "text, state, attempts, accepted_ms, result, error) VALUES ($1, $2, "
 	    "$3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO UPDATE SET "
-	    "state = excluded.state, attempts = excluded.attempts, result = "
+	    "seq = excluded.seq, state = excluded.state, attempts = excluded.attempts, result = "
 	    "excluded.result, error = excluded.error WHERE mobkit.inputs.fin IS "
 	    "NULL" },
 	{ "mk_final", 11, "INSERT INTO mobkit.inputs (id, member, seq, key, "
 	    "text, state, attempts, accepted_ms, result, error, fin) VALUES ($1, "
 	    "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO "
-	    "UPDATE SET state = excluded.state, attempts = excluded.attempts, "
-	    "result = excluded.result, error = excluded.error, fin = "
+	    "UPDATE SET seq = excluded.seq, state = excluded.state, attempts = "
+	    "excluded.attempts, result = excluded.result, error = "
+	    "excluded.error, fin = "
 	    "excluded.fin WHERE mobkit.inputs.fin IS NULL" },
 	{ "mk_append", 3, "INSERT INTO mobkit.messages (tid, member, data) "
 	    "VALUES ($1, $2, $3) ON CONFLICT (tid) DO NOTHING" },
@@ -333,6 +336,8 @@ static const struct {
 	    "CONFLICT DO NOTHING" },
 	{ "mk_seen", 1, "UPDATE mobkit.nodes SET last_seen = now() WHERE "
 	    "node_id = $1" },
+	{ "mk_accept", 10, "SELECT mobkit.accept($1, $2, $3, $4, $5, "
+	    "$6::smallint, $7, $8, $9, $10)" },
 };
 
 /* A statement given as text into the pipeline; -1 when refused. */
@@ -402,6 +407,34 @@ put_input(struct pg_batch *b, const struct pg_row *r)
 	return put(b, r->fin != 0 ? ST_FINAL : ST_INPUT, v, NULL, NULL);
 }
 
+/*
+ * A new input through mobkit.accept(): its key checked against every
+ * node's inputs; fwd: written for the node that runs its member (seq 0,
+ * that node told).  Its answer is read (pg_batch_result).
+ */
+static int
+put_accept(struct pg_batch *b, struct pg_row *r, int fwd)
+{
+	char seq[24], state[24], att[24], acc[24], since[24];
+	const char *v[10];
+	int64_t ms;
+	int max;
+
+	store_retention(&max, &ms);
+	v[0] = r->id;
+	v[1] = r->member;
+	v[2] = NUM(seq, fwd ? 0 : r->seq);
+	v[3] = r->key;
+	v[4] = r->text;
+	v[5] = NUM(state, r->state);
+	v[6] = NUM(att, r->attempts);
+	v[7] = NUM(acc, r->accepted);
+	v[8] = NUM(since, ms >= 0 ? (int64_t)wall_ms() - ms : INT64_MIN);
+	v[9] = fwd ? "t" : "f";
+	r->res_at = b->sent;
+	return put(b, ST_ACCEPT, v, NULL, NULL);
+}
+
 /* A claim, and the claims of that schedule it makes too old to keep. */
 static int
 put_claim(struct pg_batch *b, const struct pg_row *r)
@@ -428,13 +461,99 @@ put_usage(struct pg_batch *b, const struct pg_row *r)
 	return put(b, ST_USAGE, v, NULL, NULL);
 }
 
+/*
+ * In a cluster, what a row becomes: a member's own rows are written only
+ * by the node that holds it (under the fence checked first), a new
+ * input for a member run elsewhere is written for that node, and the
+ * rest of a member no longer held here is not written at all.
+ */
+static int
+row_way(const struct pg_row *r)
+{
+	int held;
+
+	if (!cluster_enabled())
+		return W_PLAIN;
+	switch (r->kind) {
+	case P_INPUT:
+		held = cluster_holds(r->member, NULL);
+		if (r->fresh && (r->seq == 0 || !held))
+			return W_FORWARD;
+		if (!held)
+			return W_SKIP;
+		return r->fresh && r->key != NULL ? W_ACCEPT : W_FENCED;
+	case P_APPEND:
+	case P_CLEAR:
+	case P_USAGE:
+		return cluster_holds(r->member, NULL) ? W_FENCED : W_SKIP;
+	}
+	return W_PLAIN;
+}
+
+/* The fencing check: every member this batch writes for, with its fence. */
+static int
+put_hold(struct pg_batch *b)
+{
+	const char **m, **f;
+	char (*fences)[24], *am, *af;
+	const char *v[3];
+	size_t i;
+	int n = 0, k, r, w;
+	int64_t fence;
+
+	if ((m = calloc(b->n + 1, sizeof(*m))) == NULL ||
+	    (f = calloc(b->n + 1, sizeof(*f))) == NULL ||
+	    (fences = calloc(b->n + 1, sizeof(*fences))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < b->n; i++) {
+		w = b->rows[i].skip;
+		if (w != W_FENCED && w != W_ACCEPT)
+			continue;
+		for (k = 0; k < n; k++)
+			if (strcmp(m[k], b->rows[i].member) == 0)
+				break;
+		if (k < n || !cluster_holds(b->rows[i].member, &fence))
+			continue;
+		m[n] = b->rows[i].member;
+		snprintf(fences[n], sizeof(fences[n]), "%lld",
+		    (long long)fence);
+		f[n] = fences[n];
+		n++;
+	}
+	r = 0;
+	if (n > 0) {
+		am = cluster_pg_array(m, n);
+		af = cluster_pg_array(f, n);
+		v[0] = store_node_id();
+		v[1] = am;
+		v[2] = af;
+		r = put_sql(b, "SELECT mobkit.hold($1, $2::text[], "
+		    "$3::bigint[])", 3, v);
+		free(am);
+		free(af);
+	}
+	free(m);
+	free(f);
+	free(fences);
+	return r;
+}
+
 /* One row of a batch. */
 static int
-put_row(struct pg_batch *b, const struct pg_row *r)
+put_row(struct pg_batch *b, struct pg_row *r)
 {
 	const char *v[3];
 	int len[2] = { 0, 0 }, fmt[2] = { 0, 1 };
 
+	r->res_at = -1;
+	switch (r->skip) {
+	case W_SKIP:
+		return 0;
+	case W_FORWARD:
+		return put_accept(b, r, 1);
+	case W_ACCEPT:
+		return put_accept(b, r, 0);
+	}
 	switch (r->kind) {
 	case P_INPUT:
 		return put_input(b, r);
@@ -490,11 +609,15 @@ put_peers(struct pg_batch *b)
 static int
 put_batch(struct pg_batch *b, int need_lock)
 {
-	const char *v[1] = { PG_LOCK_KEY };
+	const char *v[1];
 	size_t i;
 
-	if (put_sql(b, "BEGIN", 0, NULL) == -1 || (need_lock && put_sql(b,
-	    "SELECT mobkit.single_node($1)", 1, v) == -1))
+	/* (the way of each row is decided once, here, and kept: the
+	 * answer is read by it) */
+	for (i = 0; i < b->n; i++)
+		b->rows[i].skip = row_way(&b->rows[i]);
+	b->wcur = 0;
+	if (put_sql(b, "BEGIN", 0, NULL) == -1 || put_hold(b) == -1)
 		return -1;
 	for (i = 0; i < b->n; i++)
 		if (put_row(b, &b->rows[i]) == -1)

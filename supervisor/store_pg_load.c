@@ -3,11 +3,12 @@
  *
  * Before the loop runs, on the connection made at open (blocking): the
  * finished inputs past the retention limits are deleted in one
- * transaction; then, from one snapshot (REPEATABLE READ, read only),
- * the pending inputs go back to their mailboxes, and the finished inputs,
- * conversations and usage are kept in memory for the reads
- * (store_pg_mem.c), the peer graph, delivery records and claims are handed
- * to their domains.  Then the connection goes into the loop.
+ * transaction; then, from one snapshot (REPEATABLE READ, read only), the
+ * peer graph, delivery records and claims are handed to their domains.
+ * Then the connection goes into the loop.  A member's own data (its
+ * pending and finished inputs, conversation, usage) is read when this
+ * node takes the member's lease (cluster.c), not here: the database may
+ * be shared by several nodes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,79 +95,6 @@ fail:
 	return -1;
 }
 
-/* Each member's last sequence number, then its pending inputs. */
-static int
-load_inputs(int *n, int *orphans)
-{
-	struct store_input in;
-	PGresult *res;
-	int i;
-
-	if ((res = query("SELECT member, MAX(seq) FROM mobkit.inputs GROUP BY "
-	    "member", 0, NULL, "reading the inputs")) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res); i++)
-		store_loaded_seq(val(res, i, 0), num(res, i, 1));
-	PQclear(res);
-	if ((res = query("SELECT id, member, seq, key, text, attempts, "
-	    "accepted_ms, error FROM mobkit.inputs WHERE fin IS NULL ORDER BY "
-	    "member, seq", 0, NULL, "reading the inputs")) == NULL)
-		return -1;
-	memset(&in, 0, sizeof(in));
-	for (i = 0; i < PQntuples(res); i++) {
-		in.id = val(res, i, 0);
-		in.member = val(res, i, 1);
-		in.seq = num(res, i, 2);
-		in.key = val(res, i, 3);
-		in.text = val(res, i, 4);
-		in.attempts = (int)num(res, i, 5);
-		in.accepted_ms = num(res, i, 6);
-		in.error = val(res, i, 7);
-		if (store_loaded_input(&in) == -1)
-			(*orphans)++;
-		else
-			(*n)++;
-	}
-	PQclear(res);
-	return 0;
-}
-
-/* The finished inputs, the conversations and usage, for the reads. */
-static int
-load_kept(void)
-{
-	PGresult *res;
-	int64_t v[3];
-	int i;
-
-	if ((res = query("SELECT member, id, key, state, attempts, result, "
-	    "error, fin FROM mobkit.inputs WHERE fin IS NOT NULL ORDER BY fin, "
-	    "seq", 0, NULL, "reading the finished inputs")) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res); i++)
-		pgm_finished(val(res, i, 0), val(res, i, 1), val(res, i, 2),
-		    (int)num(res, i, 3), (int)num(res, i, 4), val(res, i, 5),
-		    val(res, i, 6), num(res, i, 7));
-	PQclear(res);
-	if ((res = query("SELECT member, data FROM mobkit.messages ORDER BY seq",
-	    0, NULL, "reading the conversations")) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res); i++)
-		pgm_append(val(res, i, 0), val(res, i, 1));
-	PQclear(res);
-	if ((res = query("SELECT member, input_tokens, output_tokens, turns "
-	    "FROM mobkit.usage", 0, NULL, "reading the usage")) == NULL)
-		return -1;
-	for (i = 0; i < PQntuples(res); i++) {
-		v[0] = num(res, i, 1);
-		v[1] = num(res, i, 2);
-		v[2] = num(res, i, 3);
-		pgm_usage(val(res, i, 0), v);
-	}
-	PQclear(res);
-	return 0;
-}
-
 /* The peer graph, the delivery records and the claims. */
 static int
 load_rest(void)
@@ -206,23 +134,17 @@ load_rest(void)
 int
 pg_load(void)
 {
-	int n = 0, orphans = 0;
-
 	if (pg_conn == NULL)
 		return 0;
 	if (keep_limits() == -1 || command("BEGIN ISOLATION LEVEL REPEATABLE "
 	    "READ READ ONLY", 0, NULL, "reading the store") == -1)
 		return -1;
-	if (load_inputs(&n, &orphans) == -1 || load_kept() == -1 ||
-	    load_rest() == -1) {
+	if (load_rest() == -1) {
 		PQclear(PQexec(pg_conn, "ROLLBACK"));
 		return -1;
 	}
 	if (command("COMMIT", 0, NULL, "reading the store") == -1)
 		return -1;
-	log_info("store: loaded %d pending input(s)%s", n, orphans ? "; "
-	    "inputs of members no longer configured were left in the "
-	    "database" : "");
 	pg_start();
-	return n;
+	return 0;
 }

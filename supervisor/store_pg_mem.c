@@ -167,6 +167,24 @@ pgm_usage(const char *member, const int64_t v[3])
 	m->has_usage = 1;
 }
 
+/* What is kept of one member goes (another node runs it now). */
+void
+pgm_forget(const char *member)
+{
+	struct mem *m = mem_get(member, 0);
+	struct fin *f;
+
+	if (m == NULL)
+		return;
+	while ((f = TAILQ_FIRST(&m->fins)) != NULL)
+		fin_drop(m, f, 0);
+	pgm_clear(m->member);
+	free(m->turns);
+	HASH_DEL(mems, m);
+	free(m->member);
+	free(m);
+}
+
 /* Everything is forgotten (close). */
 void
 pgm_free(void)

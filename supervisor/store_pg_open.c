@@ -320,30 +320,40 @@ fail:
 }
 
 /*
- * One mobkitd per database until the cluster step: the session lock,
- * waited for a few seconds (the session of a predecessor killed just now
- * ends when the server notices); -1 (why set) when another holds it.
+ * One mobkitd per node_id: a session lock named by the node, waited for
+ * a few seconds (the session of a predecessor killed just now ends when
+ * the server notices); -1 (why set) when another holds it.
  */
 static int
 lock_single(PGconn *c, char **why)
 {
 	uint64_t end = mono_ms() + LOCK_WAIT_MS;
+	const char *v[1] = { store_node_id() };
 	PGresult *res;
 	int r;
 
-	while ((r = yes(c, "SELECT pg_try_advisory_lock(" PG_LOCK_KEY ")",
-	    why)) == 0 && mono_ms() < end)
+	for (;;) {
+		res = run(c, "SELECT pg_try_advisory_lock(hashtextextended("
+		    "'mobkit node ' || $1, " PG_LOCK_KEY "))", 1, v, why);
+		if (res == NULL)
+			return -1;
+		r = PQntuples(res) > 0 &&
+		    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (r)
+			return 0;
+		if (mono_ms() >= end)
+			break;
 		usleep(100 * 1000);
-	if (r != 0)
-		return r == 1 ? 0 : -1;
+	}
 	free(*why);
 	*why = NULL;
-	res = run(c, "SELECT node_id, host, pid FROM mobkit.nodes ORDER BY "
-	    "last_seen DESC LIMIT 1", 0, NULL, why);
+	res = run(c, "SELECT node_id, host, pid FROM mobkit.nodes WHERE "
+	    "node_id = $1", 1, v, why);
 	if (res != NULL && PQntuples(res) == 1) {
 		free(*why);
 		if (asprintf(why, "already running (pid %s on %s, node %s): "
-		    "one mobkitd per database until clustering",
+		    "each node needs its own node_id",
 		    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1),
 		    PQgetvalue(res, 0, 0)) == -1)
 			fatal("asprintf");

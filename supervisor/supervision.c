@@ -22,6 +22,7 @@
 #include "client.h"
 #include "control.h"
 #include "verbs.h"
+#include "cluster.h"
 
 /* A stop or restart of some children, answered once they are done. */
 struct pending {
@@ -50,12 +51,15 @@ static void
 pack_child(msgpack_packer *pk, struct child *c)
 {
 	uint64_t now = mono_ms();
+	int node = cluster_enabled() && c->conf->kind == KIND_MEMBER;
 
-	msgpack_pack_map(pk, 13);
+	msgpack_pack_map(pk, 13 + node);
 	mp_kstr(pk, "name", c->name);
 	mp_kstr(pk, "kind", kind_names[c->conf->kind]);
 	mp_kstr(pk, "group", c->group->name);
-	mp_kstr(pk, "state", cstate_names[c->state]);
+	mp_kstr(pk, "state", child_state_name(c));
+	if (node)	/* the node that runs it (a cluster) */
+		mp_kstr_or_nil(pk, "node", cluster_owner(c->name));
 	if (c->pid > 0)
 		mp_kint(pk, "pid", c->pid);
 	else
@@ -136,7 +140,7 @@ pack_brief(msgpack_packer *pk, struct child *c)
 {
 	msgpack_pack_map(pk, 3);
 	mp_kstr(pk, "name", c->name);
-	mp_kstr(pk, "state", cstate_names[c->state]);
+	mp_kstr(pk, "state", child_state_name(c));
 	if (c->pid > 0)
 		mp_kint(pk, "pid", c->pid);
 	else
@@ -429,7 +433,7 @@ v_kill(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 		return fail("bad signal \"%s\"", a->kill.signal);
 	if (c->pid == 0)
 		return fail("%s is not running (%s)", c->name,
-		    cstate_names[c->state]);
+		    child_state_name(c));
 	if (kill(c->pid, sig) == -1)
 		return fail("kill %d: %s", (int)c->pid, strerror(errno));
 	msgpack_pack_map(pk, 3);
@@ -470,8 +474,8 @@ v_events(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 static int
 child_ok(const struct child *c, int named)
 {
-	if (c->state == CS_HEALTHY)
-		return 1;
+	if (c->state == CS_HEALTHY || (c->remote && c->pid == 0))
+		return 1;	/* (a member another node runs) */
 	return !named && c->state == CS_STOPPED && !c->want_run;
 }
 
@@ -513,7 +517,7 @@ v_is_healthy(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 		if (!child_ok(v[i], named)) {
 			msgpack_pack_map(pk, 2);
 			mp_kstr(pk, "name", v[i]->name);
-			mp_kstr(pk, "state", cstate_names[v[i]->state]);
+			mp_kstr(pk, "state", child_state_name(v[i]));
 		}
 	free(v);
 	return 0;

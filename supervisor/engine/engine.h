@@ -96,6 +96,7 @@ struct child {
 	const char		*kill_reason;	/* why we are killing it */
 	const char		*exit_reason;	/* of last_exit, or NULL */
 	int			 gone_noted;	/* in D->stopped_order */
+	int			 remote;	/* a member another node runs */
 	int			 sd_pending;	/* notify.c: awaited for READY=1 */
 };
 
@@ -176,6 +177,7 @@ void	 child_exited(struct child *, int status);
 void	 child_ready(struct child *, const char *how);
 int	 child_running(const struct child *);
 const char *child_action_name(int state, int event);
+const char *child_state_name(const struct child *);
 void	 child_deadline_extend(struct child *, uint64_t ms);
 
 /* start.c: starting children, lookups */

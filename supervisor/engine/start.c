@@ -38,7 +38,8 @@ kick_pass(void)
 	TAILQ_FOREACH(c, &D->children, entry) {
 		if (D->shutting_down)
 			break;
-		if (!c->want_run || c->held || c->pid != 0 || c->removing)
+		if (!c->want_run || c->held || c->pid != 0 || c->removing ||
+		    c->remote)
 			continue;
 		if (c->state != CS_STOPPED && c->state != CS_FAILED)
 			continue;

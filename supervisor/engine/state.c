@@ -22,6 +22,13 @@
 #include "engine/events.h"
 #include "engine/internal.h"
 
+/* A child's state as shown: a member another node runs is "remote". */
+const char *
+child_state_name(const struct child *c)
+{
+	return c->remote && c->pid == 0 ? "remote" : cstate_names[c->state];
+}
+
 const char *const cstate_names[] = { "stopped", "starting", "healthy",
     "failed", "restarting", "exhausted", "stopping" };
 

@@ -19,6 +19,7 @@
 #include "mob/mailbox_int.h"
 #include "mob/members.h"
 #include "store.h"
+#include "cluster.h"
 
 /* --- member control -------------------------------------------------- */
 
@@ -94,11 +95,15 @@ mbox_pack_member(msgpack_packer *pk, struct child *c)
 {
 	struct mbox *mb = c->mbox;
 
-	msgpack_pack_map(pk, 8);
+	int node = cluster_enabled();
+
+	msgpack_pack_map(pk, 8 + node);
 	mp_kstr(pk, "id", mb->id);
 	mp_kstr(pk, "profile", mb->profile);
 	mp_kstr(pk, "state", mb->retiring && c->state == CS_HEALTHY ?
-	    "retiring" : cstate_names[c->state]);
+	    "retiring" : child_state_name(c));
+	if (node)	/* the node that runs it (a cluster) */
+		mp_kstr_or_nil(pk, "node", cluster_owner(c->name));
 	if (c->pid > 0)
 		mp_kint(pk, "pid", c->pid);
 	else

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <uthash.h>
 
@@ -30,6 +31,7 @@
 #include "mob/persist.h"
 #include "mob/mailbox_int.h"
 #include "store.h"
+#include "cluster.h"
 
 #define RETRY_BASE_MS	200
 #define RETRY_MAX_MS	10000
@@ -92,9 +94,15 @@ mbox_new(const char *id, const struct profile_conf *p)
 	mbox_set_profile(mb, p);
 	ev_init(&mb->retry, retry_cb);
 	mb->retry.data = mb;
-	if (boot[0] == '\0')
-		snprintf(boot, sizeof(boot), "%llx",
-		    (unsigned long long)wall_ms());
+	if (boot[0] == '\0') {
+		/* unique across nodes that share a database (and restarts
+		 * within one millisecond): the time and 32 random bits */
+		uint32_t rnd = (uint32_t)getpid();
+
+		(void)getentropy(&rnd, sizeof(rnd));
+		snprintf(boot, sizeof(boot), "%llx%08x",
+		    (unsigned long long)wall_ms(), rnd);
+	}
 	return mb;
 }
 
@@ -119,6 +127,7 @@ input_free(struct mbox *mb, struct input *in)
 		HASH_DELETE(hkey, mb->by_key, in);
 	free(in->key);
 	free(in->text);
+	free(in->dup_of);
 	free(in->result);
 	free(in->error);
 	free(in);
@@ -145,6 +154,15 @@ mbox_free(struct mbox *mb)
 	free(mb->profile);
 	free(mb->id);
 	free(mb);
+}
+
+/* An input leaves memory: another node has it (cluster_mob.c). */
+void
+mbox_forget_input(struct mbox *mb, struct input *in)
+{
+	TAILQ_REMOVE(&mb->all, in, all);
+	mb->nall--;
+	input_free(mb, in);
 }
 
 /* A finished input leaves memory; what is remembered of it stays. */
@@ -186,7 +204,7 @@ input_finish(struct mbox *mb, struct input *in, int state,
 	static const char *const status[] = { NULL, NULL, "completed",
 	    "failed", "abandoned" };
 
-	if (in->state == IN_QUEUED) {
+	if (in->state == IN_QUEUED && !in->forward) {
 		TAILQ_REMOVE(&mb->queue, in, qentry);
 		mb->nqueued--;
 	}
@@ -302,6 +320,18 @@ mbox_accept(struct child *c, const char *text, const char *key,
 		*reason = f;
 		return SEND_REJECTED;
 	}
+	if (cluster_enabled() && !cluster_runs(mb->id)) {
+		/* another node runs it: written for that node */
+		in = mbox_add(mb, NULL, text, key, 0);
+		TAILQ_REMOVE(&mb->queue, in, qentry);
+		mb->nqueued--;
+		mb->next_seq--;
+		in->seq = 0;
+		in->forward = 1;
+		*inp = in;
+		persist_input(mb, in);
+		return SEND_ACCEPTED;
+	}
 	if (mb->nqueued >= mb->capacity) {
 		*reason = "mailbox full";
 		return SEND_REJECTED;
@@ -379,6 +409,34 @@ mbox_input_saved(const char *member, const char *id, const char *err)
 		input_reject(mb, in, err);
 }
 
+/*
+ * The database found another input (orig) holding a new input's key
+ * (cluster-wide deduplication, mobkit.accept()): this one was never
+ * taken; whoever waits on it is answered with the original.
+ */
+void
+mbox_input_deduped(const char *member, const char *id, const char *orig)
+{
+	struct input *in = input_find(id);
+	struct child *c = child_find(member);
+	struct mbox *mb;
+
+	if (in == NULL || c == NULL || (mb = c->mbox) == NULL ||
+	    in->durable)
+		return;
+	log_info("%s: %s duplicates %s (its key %s)", mb->id, in->id, orig,
+	    in->key != NULL ? in->key : "-");
+	if (!in->forward) {
+		TAILQ_REMOVE(&mb->queue, in, qentry);
+		mb->nqueued--;
+		in->forward = 1;
+	}
+	free(in->dup_of);
+	if ((in->dup_of = strdup(orig)) == NULL)
+		fatal("strdup");
+	in->durable = 1;
+}
+
 /* A finished input is on disk: it leaves memory (read back from disk). */
 void
 mbox_input_release(const char *member, const char *id)
@@ -386,11 +444,13 @@ mbox_input_release(const char *member, const char *id)
 	struct input *in = input_find(id);
 	struct child *c = child_find(member);
 
-	if (in == NULL || c == NULL || c->mbox == NULL ||
-	    !input_terminal(in) || !in->durable || in->dirty ||
-	    !TAILQ_EMPTY(&in->waiters))
+	if (in == NULL || c == NULL || c->mbox == NULL || !in->durable ||
+	    in->dirty || !TAILQ_EMPTY(&in->waiters))
 		return;
-	input_retire(c->mbox, in);
+	if (in->forward || in->dup_of != NULL)
+		mbox_forget_input(c->mbox, in);	/* its node has it */
+	else if (input_terminal(in))
+		input_retire(c->mbox, in);
 }
 
 /* --- talking to the worker ------------------------------------------ */

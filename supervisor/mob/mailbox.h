@@ -47,6 +47,9 @@ struct input {
 	uint64_t		 seq;		/* order in its mailbox */
 	uint64_t		 not_before;	/* mono ms: retry delay */
 	uint64_t		 accepted_ms;
+	int			 forward;	/* for a member run elsewhere */
+	char			*dup_of;	/* the database found this id
+						   holding its key first */
 	char			*result;
 	char			*error;
 	TAILQ_HEAD(, waiter)	 waiters;
@@ -116,6 +119,9 @@ void	 mbox_pack_inputs(msgpack_packer *, struct mbox *);
 int	 mbox_running_total(void);
 void	 mbox_input_saved(const char *member, const char *id, const char *err);
 void	 mbox_input_release(const char *member, const char *id);
+void	 mbox_input_deduped(const char *member, const char *id,
+	    const char *orig);
+void	 mbox_forget_input(struct mbox *, struct input *);
 
 
 #endif

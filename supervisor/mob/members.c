@@ -298,12 +298,19 @@ ack_after_commit(void *arg, const char *err)
 	struct ack *a = arg;
 	struct input *in = input_find(a->id);
 
+	struct input orig;
+
 	if (err == NULL && (in == NULL || !in->durable))
 		err = in == NULL ? "the input went away before it was saved" :
 		    "store: the input was not saved";
 	if (err != NULL)
 		reply_send(a->cid, SEND_REJECTED, NULL, err, NULL);
-	else
+	else if (in->dup_of != NULL) {
+		/* another node's input held the key: that one is answered */
+		memset(&orig, 0, sizeof(orig));
+		snprintf(orig.id, sizeof(orig.id), "%s", in->dup_of);
+		reply_send(a->cid, SEND_DEDUPLICATED, &orig, NULL, NULL);
+	} else
 		reply_send(a->cid, a->outcome, in, NULL, NULL);
 	free(a);
 }

@@ -115,6 +115,7 @@ take_inputs(store_input_fn fn, void *arg)
 		r.accepted_ms = (int64_t)in->accepted_ms;
 		r.state = in->state == IN_RUNNING ? IN_QUEUED : in->state;
 		r.attempts = in->attempts;
+		r.fresh = !in->durable;
 		r.fin = input_terminal(in) ? (int64_t)wall_ms() : 0;
 		fn(arg, &r);
 		n++;
@@ -234,6 +235,7 @@ static const struct store_sink sink = {
 	.edges = edges,
 	.saved = mbox_input_saved,
 	.released = mbox_input_release,
+	.deduped = mbox_input_deduped,
 	.loaded_seq = loaded_seq,
 	.loaded_input = loaded_input,
 	.loaded_peer = loaded_peer,

@@ -22,6 +22,7 @@
 #include "mob/register.h"
 #include "mob/schedules.h"
 #include "store.h"
+#include "cluster.h"
 
 /* --- members: a mailbox each -------------------------------------- */
 
@@ -176,13 +177,18 @@ store_configure(struct config *cfg, int reload)
 		fatalx("cannot load the store %s%s", cfg->store != NULL ?
 		    "of " : "in ", cfg->store != NULL ? cfg->path :
 		    cfg->state_dir);
+	if (!reload && cluster_start() == -1)
+		fatalx("cannot join the cluster of %s", cfg->path);
+	if (reload)
+		cluster_configure(cfg, 1);
 }
 
-/* The store cannot write: the daemon is degraded. */
+/* The store cannot write, or the cluster's lease cannot be proven: the
+ * daemon is degraded. */
 static int
 store_degraded(void)
 {
-	return store_failure() != NULL;
+	return store_failure() != NULL || cluster_degraded();
 }
 
 static const struct domain_ops mob_domains[] = {
