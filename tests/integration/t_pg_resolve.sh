@@ -48,14 +48,16 @@ EOT
 SPID=
 strace_on() {
 	: >"$T/strace.err"
-	# shellcheck disable=SC2046
-	tasks=$(ls /proc/"$DPID"/task)
-	strace -e trace=connect,openat,open -o "$T/strace.out" \
-	    $(for t in $tasks; do printf -- '-p %s ' "$t"; done) \
+	set --
+	for t in /proc/"$DPID"/task/*; do
+		set -- "$@" -p "${t##*/}"
+	done
+	strace -e trace=connect,openat,open -o "$T/strace.out" "$@" \
 	    2>"$T/strace.err" &
 	SPID=$!
-	attached() { [ "$(grep -c 'attached$' "$T/strace.err")" -ge "$(echo $tasks | wc -w)" ]; }
-	wait_for "strace attached to mobkitd ($tasks)" attached
+	ntasks=$(($# / 2))
+	attached() { [ "$(grep -c 'attached$' "$T/strace.err")" -ge "$ntasks" ]; }
+	wait_for "strace attached to mobkitd ($ntasks threads)" attached
 }
 strace_off() {
 	kill -TERM "$SPID"
