@@ -11,7 +11,12 @@
  * one mobkitd uses a database at a time (a session advisory lock).  Open
  * and load run before the loop and may block; so does -t.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,25 +100,216 @@ notice_cb(void *arg, const char *msg)
 }
 
 /*
+ * The addresses of the URI's host names, looked up once: by the first
+ * blocking connection to the URI (at open, before the loop runs), from
+ * what libpq itself made of it (PQconninfo: the URI, PGHOST, PGPORT, a
+ * service).  Every later connection to that URI -- the reconnections on
+ * the loop, pgq's -- passes them as hostaddr, so that libpq never looks a
+ * name up in the loop, where a slow name server would stall the whole
+ * root.  host stays (one entry per address, the name repeated): libpq
+ * verifies TLS certificates and finds ~/.pgpass lines by it.  A Unix
+ * socket (/dir, @abstract), a numeric address or a given hostaddr needs
+ * no look-up; a name that did not resolve stays a name, said once: each
+ * reconnection looks it up again, and may block meanwhile.  Never looked
+ * up again while mobkitd runs (a reload does not re-read store): a
+ * changed address is seen at the next start.
+ */
+static struct {
+	char	*uri;			/* the URI they are for */
+	char	*host, *hostaddr, *port;	/* NULL: nothing to pass */
+} addrs;
+
+/* Append item to the comma-separated list *l (made when NULL). */
+static void
+list_add(char **l, const char *item)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s%s", *l != NULL ? *l : "", *l != NULL ? "," :
+	    "", item) == -1)
+		fatal("asprintf");
+	free(*l);
+	*l = s;
+}
+
+/* Items in a comma-separated list as libpq counts them (none: 0). */
+static size_t
+list_count(const char *l)
+{
+	size_t n = 1;
+
+	if (l == NULL || *l == '\0')
+		return 0;
+	for (; *l != '\0'; l++)
+		n += *l == ',';
+	return n;
+}
+
+/* Item i of a comma-separated list (libpq has no escape in them). */
+static char *
+list_item(const char *l, size_t i)
+{
+	char *s;
+
+	for (; i > 0; i--)
+		l = strchr(l, ',') + 1;
+	if ((s = strndup(l, strcspn(l, ","))) == NULL)
+		fatal("strndup");
+	return s;
+}
+
+/* One more host entry for the later connections. */
+static void
+addrs_add(const char *host, const char *hostaddr, const char *port)
+{
+	list_add(&addrs.host, host);
+	list_add(&addrs.hostaddr, hostaddr);
+	list_add(&addrs.port, port);
+}
+
+/*
+ * One host of the URI, with its hostaddr (a, "" when none) and port (p):
+ * an entry for each of its addresses, or as it is.  *found: some entry
+ * has an address.
+ */
+static void
+addrs_host(const char *h, const char *a, const char *p, int *found)
+{
+	struct addrinfo hints, *res, *ai, *b;
+	char num[NI_MAXHOST], *list = NULL;
+	int e;
+
+	if (*a != '\0' || *h == '\0' || *h == '/' || *h == '@') {
+		addrs_add(h, a, p);	/* given, or a Unix socket */
+		*found |= *a != '\0';
+		return;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(h, NULL, &hints, &res) == 0) {
+		freeaddrinfo(res);
+		addrs_add(h, h, p);	/* numeric: used as it is */
+		*found = 1;
+		return;
+	}
+	hints.ai_flags = 0;	/* as libpq looks a name up */
+	if ((e = getaddrinfo(h, NULL, &hints, &res)) != 0)
+		res = NULL;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		for (b = res; b != ai; b = b->ai_next)
+			if (b->ai_addrlen == ai->ai_addrlen && memcmp(b->ai_addr,
+			    ai->ai_addr, ai->ai_addrlen) == 0)
+				break;
+		if (b != ai || getnameinfo(ai->ai_addr, ai->ai_addrlen, num,
+		    sizeof(num), NULL, 0, NI_NUMERICHOST) != 0)
+			continue;	/* the same again, or unprintable */
+		addrs_add(h, num, p);
+		list_add(&list, num);
+		*found = 1;
+	}
+	if (res != NULL)
+		freeaddrinfo(res);
+	if (list == NULL) {
+		log_warnx("store: %s: host %s: %s: kept as a name, looked up "
+		    "again by each reconnection (mobkitd may wait for it "
+		    "then)", pg_desc, h, e == 0 ? "no address" : e ==
+		    EAI_SYSTEM ? strerror(errno) : gai_strerror(e));
+		addrs_add(h, "", p);
+		return;
+	}
+	log_debug("store: %s: host %s is %s (looked up once: reconnections "
+	    "use the address)", pg_desc, h, list);
+	free(list);
+}
+
+/* Look the URI's host names up, as the connection c has them. */
+static void
+addrs_resolve(PGconn *c)
+{
+	PQconninfoOption *o, *opt;
+	const char *host = NULL, *hostaddr = NULL, *port = NULL;
+	char *h, *a, *p;
+	size_t i, n, nports;
+	int found = 0;
+
+	free(addrs.uri);
+	free(addrs.host);
+	free(addrs.hostaddr);
+	free(addrs.port);
+	memset(&addrs, 0, sizeof(addrs));
+	addrs.uri = store_strdup(uri);
+	if ((o = PQconninfo(c)) == NULL) {
+		log_warnx("store: %s: host names not looked up: out of memory",
+		    pg_desc);
+		return;
+	}
+	for (opt = o; opt->keyword != NULL; opt++) {
+		if (strcmp(opt->keyword, "host") == 0)
+			host = opt->val;
+		else if (strcmp(opt->keyword, "hostaddr") == 0)
+			hostaddr = opt->val;
+		else if (strcmp(opt->keyword, "port") == 0)
+			port = opt->val;
+	}
+	n = list_count(host);
+	nports = list_count(port);
+	/* (libpq connected with them: the counts it checks agree) */
+	if (n == 0 || (list_count(hostaddr) != 0 && list_count(hostaddr) !=
+	    n) || (nports > 1 && nports != n)) {
+		PQconninfoFree(o);
+		return;		/* no host: its default Unix socket */
+	}
+	for (i = 0; i < n; i++) {
+		h = list_item(host, i);
+		a = list_count(hostaddr) != 0 ? list_item(hostaddr, i) :
+		    store_strdup("");
+		p = nports != 0 ? list_item(port, nports == 1 ? 0 : i) :
+		    store_strdup("");
+		addrs_host(h, a, p, &found);
+		free(h);
+		free(a);
+		free(p);
+	}
+	PQconninfoFree(o);
+	if (!found) {		/* only sockets, or names: libpq as it was */
+		free(addrs.host);
+		free(addrs.hostaddr);
+		free(addrs.port);
+		addrs.host = addrs.hostaddr = addrs.port = NULL;
+	}
+}
+
+/*
  * A connection to the store's URI (blocking, or started for
  * PQconnectPoll); NULL only when out of memory.  Keywords before the URI
- * are defaults it may override.
+ * are defaults it may override; host, hostaddr and port after it replace
+ * its own with the addresses looked up (above), once a blocking
+ * connection to it (at open) has looked them up.
  */
 PGconn *
 pg_connect(int async)
 {
 	char app[128];
 	const char *k[] = { "connect_timeout", "application_name", "dbname",
-	    NULL };
-	const char *v[] = { "5", app, uri, NULL };
+	    "host", "hostaddr", "port", NULL };
+	const char *v[] = { "5", app, uri, addrs.host, addrs.hostaddr,
+	    addrs.port, NULL };
 	PGconn *c;
+	int known = addrs.uri != NULL && uri != NULL &&
+	    strcmp(addrs.uri, uri) == 0;
 
+	if (!known || addrs.hostaddr == NULL)
+		k[3] = NULL;	/* the URI as it is */
 	snprintf(app, sizeof(app), "mobkitd %s", store_node_id());
 	c = async ? PQconnectStartParams(k, v, 1) : PQconnectdbParams(k, v, 1);
 	if (c == NULL)
 		log_warnx("%s: cannot connect: out of memory", pg_desc);
 	else
 		PQsetNoticeProcessor(c, notice_cb, NULL);
+	if (c != NULL && !async && !known && PQstatus(c) == CONNECTION_OK)
+		addrs_resolve(c);
 	return c;
 }
 
