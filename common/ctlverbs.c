@@ -154,6 +154,8 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "call", FIELDS(f_call), 0 },
 	{ "logs", FIELDS(f_logs), 1 },
 	{ "is-healthy", FIELDS(f_name_opt), 0 },
+	{ "cluster", NULL, 0, 0 },
+	{ "rebalance", NULL, 0, 0 },
 };
 const size_t ctl_nverbs = sizeof(ctl_verbs) / sizeof(ctl_verbs[0]);
 

@@ -43,7 +43,9 @@
 #include "uthash.h"
 #include "engine/engine.h"
 #include "engine/events.h"
+#include "client.h"
 #include "cluster.h"
+#include "verbs.h"
 #include "mob/cluster_mob.h"
 #include "pgq.h"
 #include "store.h"
@@ -61,6 +63,7 @@ struct cm {
 	int64_t		 expires_in;	/* ms, as last seen; -1 expired */
 	char		*pin;		/* [member] node = */
 	int		 loads;		/* load queries in flight */
+	int		 npending;	/* pending inputs read in */
 	int		 fetch, refetch;	/* new inputs being read */
 	int		 known;		/* in the roster now */
 	UT_hash_handle	 hh;
@@ -306,8 +309,8 @@ loaded(struct cm *m, const char *err)
 		return;
 	}
 	m->state = CM_ACTIVE;
-	log_info("%s: runs on this node (fence %lld)", m->id,
-	    (long long)m->fence);
+	log_info("%s: runs on this node (fence %lld; loaded %d pending "
+	    "input(s))", m->id, (long long)m->fence, m->npending);
 	member_event(m->id, "cluster.member_adopted", m->fence);
 	cluster_mob_active(c);
 }
@@ -318,11 +321,15 @@ load_inputs_cb(void *arg, const PGresult *res, const char *err)
 	struct cm *m = arg;
 	struct store_input r;
 	struct child *c;
+	int64_t max = 0;
 	int i;
 
 	if (err == NULL && m->state == CM_LOADING &&
 	    (c = child_find(m->id)) != NULL) {
-		cluster_mob_begin(c);
+		for (i = 0; i < PQntuples(res); i++)
+			if (pgq_ll(res, i, 1) > max)
+				max = pgq_ll(res, i, 1);
+		cluster_mob_begin(c, max);
 		for (i = 0; i < PQntuples(res); i++) {
 			memset(&r, 0, sizeof(r));
 			r.id = pgq_val(res, i, 0);
@@ -342,8 +349,10 @@ load_inputs_cb(void *arg, const PGresult *res, const char *err)
 			if (r.fin != 0)
 				pgm_finished(m->id, r.id, r.key, r.state,
 				    r.attempts, r.result, r.error, r.fin);
-			else
+			else {
 				cluster_mob_input(c, &r);
+				m->npending++;
+			}
 		}
 	}
 	loaded(m, err);
@@ -390,6 +399,7 @@ load(struct cm *m)
 
 	if (m->loads > 0)
 		return;
+	m->npending = 0;
 	store_retention(&max, &ms);
 	snprintf(since, sizeof(since), "%lld", ms >= 0 ?
 	    (long long)((int64_t)wall_ms() - ms) : (long long)INT64_MIN);
@@ -830,6 +840,160 @@ wait_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 	free(arr);
 	free(ids);
 }
+
+/* --- verbs ---------------------------------------------------------- */
+
+struct ask {
+	uint64_t	 cid;
+	PGresult	*nodes;
+};
+
+static void
+ask_fail(uint64_t cid, const char *err)
+{
+	reply_error(cid, err);
+}
+
+static void
+cluster_members_cb(void *arg, const PGresult *res, const char *err)
+{
+	struct ask *a = arg;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int i;
+
+	if (err != NULL || a->nodes == NULL) {
+		ask_fail(a->cid, err != NULL ? err :
+		    "store: the nodes could not be read");
+		goto done;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	mp_str(&pk, "nodes");
+	msgpack_pack_array(&pk, PQntuples(a->nodes));
+	for (i = 0; i < PQntuples(a->nodes); i++) {
+		msgpack_pack_map(&pk, 4);
+		mp_kstr(&pk, "node_id", pgq_val(a->nodes, i, 0));
+		mp_str(&pk, "alive");
+		if (strcmp(pgq_val(a->nodes, i, 1), "t") == 0)
+			msgpack_pack_true(&pk);
+		else
+			msgpack_pack_false(&pk);
+		mp_kint(&pk, "last_seen_ms", pgq_ll(a->nodes, i, 2));
+		mp_kint(&pk, "members", pgq_ll(a->nodes, i, 3));
+	}
+	mp_str(&pk, "members");
+	msgpack_pack_array(&pk, PQntuples(res));
+	for (i = 0; i < PQntuples(res); i++) {
+		msgpack_pack_map(&pk, 3);
+		mp_kstr(&pk, "id", pgq_val(res, i, 0));
+		mp_kstr_or_nil(&pk, "node_id", PQgetisnull(res, i, 1) ? NULL :
+		    pgq_val(res, i, 1));
+		mp_kint(&pk, "lease_expires_in_ms", pgq_ll(res, i, 2));
+	}
+	reply_ok_packed(a->cid, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+done:
+	PQclear(a->nodes);
+	free(a);
+}
+
+static void
+cluster_nodes_cb(void *arg, const PGresult *res, const char *err)
+{
+	struct ask *a = arg;
+
+	if (err == NULL && (a->nodes = PQcopyResult(res, PG_COPYRES_ATTRS |
+	    PG_COPYRES_TUPLES)) == NULL)
+		fatal("PQcopyResult");
+}
+
+/* cluster: the nodes and where each member runs, as the database says. */
+static int
+v_cluster(struct client *cl, const union ctl_args *args, msgpack_packer *pk)
+{
+	struct ask *a;
+
+	(void)args;
+	(void)pk;
+	if (!on)
+		return ctl_fail("not a cluster: the store is not PostgreSQL "
+		    "(store = postgresql://...)");
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		fatal("calloc");
+	a->cid = client_id(cl);
+	pgq_query("SELECT n.node_id, n.lease_until > now(), "
+	    "greatest(0, (extract(epoch FROM now() - n.last_seen) * 1000))"
+	    "::bigint, (SELECT count(*) FROM mobkit.members m WHERE "
+	    "m.node_id = n.node_id) FROM mobkit.nodes n ORDER BY n.node_id",
+	    0, NULL, cluster_nodes_cb, a);
+	pgq_query("SELECT m.member, CASE WHEN n.lease_until > now() THEN "
+	    "m.node_id END, CASE WHEN n.lease_until > now() THEN "
+	    "(extract(epoch FROM n.lease_until - now()) * 1000)::bigint "
+	    "ELSE 0 END FROM mobkit.members m LEFT JOIN mobkit.nodes n ON "
+	    "n.node_id = m.node_id ORDER BY m.member", 0, NULL,
+	    cluster_members_cb, a);
+	return 1;
+}
+
+static void
+rebalance_cb(void *arg, const PGresult *res, const char *err)
+{
+	struct ask *a = arg;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	int i;
+
+	if (err != NULL)
+		ask_fail(a->cid, err);
+	else {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_map(&pk, 1);
+		mp_str(&pk, "moves");
+		msgpack_pack_array(&pk, PQntuples(res));
+		for (i = 0; i < PQntuples(res); i++) {
+			msgpack_pack_map(&pk, 3);
+			mp_kstr(&pk, "member", pgq_val(res, i, 0));
+			mp_kstr(&pk, "from", pgq_val(res, i, 1));
+			mp_kstr(&pk, "to", pgq_val(res, i, 2));
+			log_info("rebalance: %s moves from %s to %s",
+			    pgq_val(res, i, 0), pgq_val(res, i, 1),
+			    pgq_val(res, i, 2));
+		}
+		reply_ok_packed(a->cid, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	free(a);
+}
+
+/* rebalance: even out the members over the live nodes (each move a
+ * handover: its node stops it, commits, releases; the target takes it). */
+static int
+v_rebalance(struct client *cl, const union ctl_args *args,
+    msgpack_packer *pk)
+{
+	struct ask *a;
+
+	(void)args;
+	(void)pk;
+	if (!on)
+		return ctl_fail("not a cluster: the store is not PostgreSQL "
+		    "(store = postgresql://...)");
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		fatal("calloc");
+	a->cid = client_id(cl);
+	pgq_query("SELECT * FROM mobkit.rebalance()", 0, NULL, rebalance_cb,
+	    a);
+	return 1;
+}
+
+static const struct ctl_handler cluster_verbs[] = {
+	{ "cluster", v_cluster },
+	{ "rebalance", v_rebalance },
+};
+CTL_VERBS(cluster_verbs)
 
 /* --- roster ---------------------------------------------------------- */
 

@@ -771,6 +771,50 @@ print_members(json_t *res)
 	tab_print(&t);
 }
 
+/* cluster: the nodes, then where each member runs. */
+static void
+print_cluster(json_t *res)
+{
+	struct tab t;
+	json_t *x;
+	size_t i;
+	char n1[24], n2[24];
+
+	tab_init(&t, 0xc, "NODE", "ALIVE", "LAST_SEEN_MS", "MEMBERS", NULL);
+	json_array_foreach(json_object_get(res, "nodes"), i, x) {
+		tab_cell(&t, NULL, jstr(x, "node_id"));
+		tab_cell(&t, json_is_true(json_object_get(x, "alive")) ?
+		    state_sgr("healthy") : state_sgr("failed"),
+		    json_is_true(json_object_get(x, "alive")) ? "yes" : "no");
+		tab_cell(&t, NULL, jnum(x, "last_seen_ms", n1, sizeof(n1)));
+		tab_cell(&t, NULL, jnum(x, "members", n2, sizeof(n2)));
+	}
+	tab_print(&t);
+	printf("\n");
+	tab_init(&t, 0x4, "MEMBER", "NODE", "LEASE_EXPIRES_IN_MS", NULL);
+	json_array_foreach(json_object_get(res, "members"), i, x) {
+		tab_cell(&t, NULL, jstr(x, "id"));
+		tab_cell(&t, NULL, jstr(x, "node_id"));
+		tab_cell(&t, NULL, jnum(x, "lease_expires_in_ms", n1,
+		    sizeof(n1)));
+	}
+	tab_print(&t);
+}
+
+/* rebalance: the moves under way. */
+static void
+print_rebalance(json_t *res)
+{
+	json_t *x;
+	size_t i;
+
+	if (json_array_size(json_object_get(res, "moves")) == 0)
+		printf("nothing to move: the members are spread evenly\n");
+	json_array_foreach(json_object_get(res, "moves"), i, x)
+		printf("%s: moving from %s to %s\n", jstr(x, "member"),
+		    jstr(x, "from"), jstr(x, "to"));
+}
+
 static void
 print_inputs(json_t *res)
 {
@@ -1169,6 +1213,10 @@ ctlp_result(const char *verb, json_t *res)
 		;	/* the exit status says it; the stream said it all */
 	else if (strcmp(verb, "members") == 0)
 		print_members(res);
+	else if (strcmp(verb, "cluster") == 0)
+		print_cluster(res);
+	else if (strcmp(verb, "rebalance") == 0)
+		print_rebalance(res);
 	else if (strcmp(verb, "spawn") == 0)
 		print_spawn(res);
 	else if (strcmp(verb, "send") == 0)

@@ -59,7 +59,7 @@ pack_child(msgpack_packer *pk, struct child *c)
 	mp_kstr(pk, "group", c->group->name);
 	mp_kstr(pk, "state", child_state_name(c));
 	if (node)	/* the node that runs it (a cluster) */
-		mp_kstr_or_nil(pk, "node", cluster_owner(c->name));
+		mp_kstr_or_nil(pk, "node_id", cluster_owner(c->name));
 	if (c->pid > 0)
 		mp_kint(pk, "pid", c->pid);
 	else

@@ -39,10 +39,10 @@ unqueue(struct mbox *mb, struct input *in)
 }
 
 void
-cluster_mob_begin(struct child *c)
+cluster_mob_begin(struct child *c, int64_t maxseq)
 {
 	if (c->mbox != NULL)
-		c->mbox->next_seq = 0;
+		c->mbox->next_seq = (uint64_t)maxseq;
 }
 
 void

@@ -5,11 +5,13 @@
 #ifndef MOB_CLUSTER_MOB_H
 #define MOB_CLUSTER_MOB_H
 
+#include <stdint.h>
+
 struct child;
 struct store_input;
 
 /* Taken: the mailbox is about to be filled from the database. */
-void	 cluster_mob_begin(struct child *);
+void	 cluster_mob_begin(struct child *, int64_t maxseq);
 /* A pending input read from the database (seq 0: sent on another node,
  * numbered here now). */
 void	 cluster_mob_input(struct child *, const struct store_input *);

@@ -103,7 +103,7 @@ mbox_pack_member(msgpack_packer *pk, struct child *c)
 	mp_kstr(pk, "state", mb->retiring && c->state == CS_HEALTHY ?
 	    "retiring" : child_state_name(c));
 	if (node)	/* the node that runs it (a cluster) */
-		mp_kstr_or_nil(pk, "node", cluster_owner(c->name));
+		mp_kstr_or_nil(pk, "node_id", cluster_owner(c->name));
 	if (c->pid > 0)
 		mp_kint(pk, "pid", c->pid);
 	else
