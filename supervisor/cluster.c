@@ -1112,7 +1112,7 @@ cluster_start(void)
 {
 	double every;
 
-	if (!store_is_url(D->cfg->store))
+	if (D->cfg->store == NULL || !store_is_url(D->cfg->store))
 		return 0;
 	on = 1;
 	lease = store_lease_ms();
