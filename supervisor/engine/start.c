@@ -82,6 +82,8 @@ rerun(struct rerun *r, int (*pass)(void))
 void
 child_start_op(struct child *c)
 {
+	if (c->remote)
+		return;		/* another node runs it (a cluster) */
 	c->want_run = 1;
 	c->as_restart = 0;
 	budget_reset(&c->budget);

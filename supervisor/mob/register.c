@@ -32,6 +32,10 @@ member_created(struct child *c)
 {
 	c->mbox = mbox_new(c->name, config_profile(D->cfg, c->conf->profile));
 	c->mbox->child = c;
+	if (cluster_enabled()) {	/* (a reload, a spawn) */
+		c->remote = 1;		/* until this node takes it */
+		c->want_run = 0;
+	}
 }
 
 static void

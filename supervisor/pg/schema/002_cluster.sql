@@ -104,23 +104,25 @@ BEGIN
 	    WHERE m.pin IS NULL AND m.node_id = p_node;
 	room := greatest(0, ceil(total::numeric / greatest(live, 1))::integer
 	    - mine);
+	-- (only the rows picked are locked: another node adopting at the
+	-- same time skips them and takes the next ones)
 	RETURN QUERY
-	WITH free AS (
-		SELECT m.member,
-		    (m.pin IS NOT NULL OR coalesce(m.target = p_node, false)) AS due
-		FROM mobkit.members m
+	WITH due AS (
+		SELECT m.member FROM mobkit.members m
 		WHERE m.member = ANY (p_known)
-		  AND (m.pin IS NULL OR m.pin = p_node)
+		  AND (m.pin = p_node OR m.target = p_node)
 		  AND (m.node_id IS NULL OR NOT mobkit.alive(m.node_id))
-		  AND (m.target IS NULL OR m.target = p_node
-		       OR NOT mobkit.alive(m.target))
-		ORDER BY 2 DESC,
-		    m.member
+		FOR UPDATE SKIP LOCKED
+	), spare AS (
+		SELECT m.member FROM mobkit.members m
+		WHERE m.member = ANY (p_known) AND m.pin IS NULL
+		  AND (m.target IS NULL OR NOT mobkit.alive(m.target))
+		  AND (m.node_id IS NULL OR NOT mobkit.alive(m.node_id))
+		ORDER BY m.member
+		LIMIT room
 		FOR UPDATE SKIP LOCKED
 	), pick AS (
-		SELECT f.member FROM free f WHERE f.due
-		UNION ALL
-		(SELECT f.member FROM free f WHERE NOT f.due LIMIT room)
+		SELECT d.member FROM due d UNION SELECT s.member FROM spare s
 	)
 	UPDATE mobkit.members m SET node_id = p_node, fence = m.fence + 1,
 	    target = NULL, lease_until = NULL
