@@ -841,7 +841,7 @@ wait_timer_cb(struct ev_loop *l, ev_timer *w, int revents)
 	free(ids);
 }
 
-/* --- verbs ---------------------------------------------------------- */
+/* --- reads of a member another node runs ---------------------------- */
 
 struct ask {
 	uint64_t	 cid;
@@ -853,6 +853,146 @@ ask_fail(uint64_t cid, const char *err)
 {
 	reply_error(cid, err);
 }
+
+struct peek {
+	char		*id;
+	int		 left;
+	char		*err;
+	void		(*fn)(void *, const char *);
+	void		*arg;
+};
+
+static void
+peek_step(struct peek *p, const char *err)
+{
+	if (err != NULL && p->err == NULL && (p->err = strdup(err)) == NULL)
+		fatal("strdup");
+	if (--p->left > 0)
+		return;
+	p->fn(p->arg, p->err);
+	if (!cluster_holds(p->id, NULL))
+		pgm_forget(p->id);	/* (only the node running it keeps it) */
+	free(p->err);
+	free(p->id);
+	free(p);
+}
+
+static void
+peek_messages_cb(void *arg, const PGresult *res, const char *err)
+{
+	struct peek *p = arg;
+	int i;
+
+	if (err == NULL && !cluster_holds(p->id, NULL)) {
+		pgm_clear(p->id);
+		for (i = 0; i < PQntuples(res); i++)
+			pgm_append(p->id, pgq_val(res, i, 0));
+	}
+	peek_step(p, err);
+}
+
+static void
+peek_usage_cb(void *arg, const PGresult *res, const char *err)
+{
+	struct peek *p = arg;
+	int64_t v[3];
+
+	if (err == NULL && !cluster_holds(p->id, NULL) && PQntuples(res) > 0) {
+		v[0] = pgq_ll(res, 0, 0);
+		v[1] = pgq_ll(res, 0, 1);
+		v[2] = pgq_ll(res, 0, 2);
+		pgm_usage(p->id, v);
+	}
+	peek_step(p, err);
+}
+
+/*
+ * The conversation and usage of a member another node runs, read from
+ * the database into what the store's reads answer from, for as long as
+ * fn(arg, err) takes to answer a verb with them.
+ */
+void
+cluster_peek(const char *member, void (*fn)(void *, const char *), void *arg)
+{
+	struct peek *p;
+	const char *v[1] = { member };
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->id = strdup(member)) == NULL)
+		fatal("calloc");
+	p->fn = fn;
+	p->arg = arg;
+	p->left = 2;
+	pgq_query("SELECT data FROM mobkit.messages WHERE member = $1 "
+	    "ORDER BY seq", 1, v, peek_messages_cb, p);
+	pgq_query("SELECT input_tokens, output_tokens, turns FROM "
+	    "mobkit.usage WHERE member = $1", 1, v, peek_usage_cb, p);
+}
+
+static const char *const in_state_names[] = { "queued", "running",
+    "consumed", "failed", "abandoned" };
+
+static void
+inputs_cb(void *arg, const PGresult *res, const char *err)
+{
+	struct ask *a = arg;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	long long st;
+	int i;
+
+	if (err != NULL) {
+		ask_fail(a->cid, err);
+		free(a);
+		return;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, PQntuples(res));
+	for (i = 0; i < PQntuples(res); i++) {
+		st = pgq_ll(res, i, 1);
+		msgpack_pack_map(&pk, 4);
+		mp_kstr(&pk, "input_id", pgq_val(res, i, 0));
+		mp_kstr(&pk, "state", st >= 0 && st < 5 ? in_state_names[st] :
+		    "queued");
+		mp_kint(&pk, "attempts", pgq_ll(res, i, 2));
+		mp_kstr_or_nil(&pk, "key", PQgetisnull(res, i, 3) ? NULL :
+		    pgq_val(res, i, 3));
+	}
+	reply_ok_packed(a->cid, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	free(a);
+}
+
+/* inputs ID of a member another node runs: as the database has them
+ * (its running input shows as queued: that is how it is written). */
+void
+cluster_inputs(const char *member, uint64_t cid)
+{
+	struct ask *a;
+	char since[24], max[24];
+	const char *v[3] = { member, since, max };
+	int64_t ms;
+	int n;
+
+	store_retention(&n, &ms);
+	snprintf(since, sizeof(since), "%lld", ms >= 0 ?
+	    (long long)((int64_t)wall_ms() - ms) : (long long)INT64_MIN);
+	snprintf(max, sizeof(max), "%d", n);
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		fatal("calloc");
+	a->cid = cid;
+	/* the newest finished ones (oldest first), then the pending */
+	pgq_query("SELECT id, state, attempts, key FROM ((SELECT id, state, "
+	    "attempts, key, 0 AS part, fin AS o1, seq AS o2, 0::bigint AS o3 "
+	    "FROM mobkit.inputs WHERE member = $1 AND fin >= $2 ORDER BY fin "
+	    "DESC, seq DESC LIMIT $3) UNION ALL (SELECT id, state, attempts, "
+	    "key, 1, (seq = 0)::int::bigint, seq, arrival FROM mobkit.inputs "
+	    "WHERE member = $1 AND fin IS NULL)) x ORDER BY part, o1, o2, o3",
+	    3, v, inputs_cb, a);
+}
+
+/* --- verbs ---------------------------------------------------------- */
 
 static void
 cluster_members_cb(void *arg, const PGresult *res, const char *err)

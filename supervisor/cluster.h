@@ -51,6 +51,13 @@ void	 cluster_mem_forget(const char *member);
  * member so that the other nodes take them at once. */
 void	 cluster_release_all(void);
 
+/* Reads of a member another node runs, from the database: its
+ * conversation and usage made readable while fn answers; its inputs
+ * listed to a client. */
+void	 cluster_peek(const char *member, void (*fn)(void *, const char *),
+	    void *arg);
+void	 cluster_inputs(const char *member, uint64_t cid);
+
 /* The store's batch found leases lost ("mobkit: lease lost: a,b"). */
 void	 cluster_lost(const char *member, const char *why);
 

@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "cluster.h"
 #include "mob/cluster_mob.h"
+#include "mob/conversation.h"
 #include "mob/mailbox.h"
 #include "mob/mailbox_int.h"
 #include "mob/members.h"
@@ -41,8 +42,10 @@ unqueue(struct mbox *mb, struct input *in)
 void
 cluster_mob_begin(struct child *c, int64_t maxseq)
 {
-	if (c->mbox != NULL)
-		c->mbox->next_seq = (uint64_t)maxseq;
+	if (c->mbox == NULL)
+		return;
+	c->mbox->next_seq = (uint64_t)maxseq;
+	usage_forget(c->mbox);	/* the counts as the last node left them */
 }
 
 void

@@ -26,6 +26,7 @@
 #include "tojson.h"
 #include "engine/engine.h"
 #include "client.h"
+#include "cluster.h"
 #include "mob/conversation.h"
 #include "mob/mailbox.h"
 #include "mob/mailbox_int.h"
@@ -49,6 +50,15 @@ usage_load(struct mbox *mb)
 		mb->usage_out += v[1];
 		mb->usage_turns += v[2];
 	}
+}
+
+/* Forget the counts read back, so that the next read takes them from the
+ * store again (a member another node ran, or runs, in a cluster). */
+void
+usage_forget(struct mbox *mb)
+{
+	mb->usage_loaded = 0;
+	mb->usage_in = mb->usage_out = mb->usage_turns = 0;
 }
 
 /*
@@ -231,6 +241,72 @@ conversation_build(struct child *c, const struct ctl_int *n)
 	return all;
 }
 
+/*
+ * A member another node runs: its conversation or usage read from the
+ * database (cluster_peek), the reply sent when it is in.
+ */
+struct remote {
+	uint64_t	 cid;
+	char		*id;
+	struct ctl_int	 n;
+	int		 conv;
+};
+
+static void usage_pack(msgpack_packer *, struct mbox *);
+
+static void
+remote_done(void *arg, const char *err)
+{
+	struct remote *r = arg;
+	struct child *c = child_find(r->id);
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	json_t *all;
+
+	if (err != NULL)
+		reply_error(r->cid, err);
+	else if (c == NULL || c->mbox == NULL)
+		reply_error(r->cid, "the member was removed");
+	else {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		if (r->conv) {
+			if ((all = conversation_build(c, &r->n)) == NULL)
+				json_to_mp(&pk, (all = json_array()));
+			else
+				json_to_mp(&pk, all);
+			json_decref(all);
+		} else {
+			usage_forget(c->mbox);
+			msgpack_pack_array(&pk, 1);
+			usage_pack(&pk, c->mbox);
+			if (!cluster_runs(c->name))
+				usage_forget(c->mbox);
+		}
+		reply_ok_packed(r->cid, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	free(r->id);
+	free(r);
+}
+
+static int
+remote_read(struct client *cl, struct child *c, const struct ctl_int *n,
+    int conv)
+{
+	struct remote *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->id = strdup(c->name)) == NULL)
+		fatal("calloc");
+	r->cid = client_id(cl);
+	if (n != NULL)
+		r->n = *n;
+	r->conv = conv;
+	cluster_peek(c->name, remote_done, r);
+	return 1;
+}
+
 /* conversation ID [-n N] */
 static int
 v_conversation(struct client *cl, const union ctl_args *a,
@@ -239,9 +315,10 @@ v_conversation(struct client *cl, const union ctl_args *a,
 	struct child *c;
 	json_t *all;
 
-	(void)cl;
 	if ((c = need_member(a->conv.id)) == NULL)
 		return -1;
+	if (cluster_enabled() && !cluster_runs(c->name))
+		return remote_read(cl, c, &a->conv.n, 1);
 	if ((all = conversation_build(c, &a->conv.n)) == NULL)
 		return ctl_fail("%s: cannot read the conversation from the "
 		    "store", c->name);
@@ -270,10 +347,11 @@ v_usage(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	struct child *c;
 	int n = 0;
 
-	(void)cl;
 	if (a->name.name != NULL) {
 		if ((c = need_member(a->name.name)) == NULL)
 			return -1;
+		if (cluster_enabled() && !cluster_runs(c->name))
+			return remote_read(cl, c, NULL, 0);
 		msgpack_pack_array(pk, 1);
 		usage_pack(pk, c->mbox);
 		return 0;

@@ -10,6 +10,7 @@ struct mbox;
 struct msg_view;
 
 void	 conv_note(struct mbox *, const struct msg_view *);
+void	 usage_forget(struct mbox *);
 char	*conv_annotate(struct mbox *, const char *messages);
 char	*conv_annotate_member(const char *member, const char *messages);
 

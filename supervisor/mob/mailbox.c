@@ -99,7 +99,8 @@ mbox_new(const char *id, const struct profile_conf *p)
 		 * within one millisecond): the time and 32 random bits */
 		uint32_t rnd = (uint32_t)getpid();
 
-		(void)getentropy(&rnd, sizeof(rnd));
+		if (getentropy(&rnd, sizeof(rnd)) == -1)
+			rnd ^= (uint32_t)wall_ms();	/* pid and time: enough */
 		snprintf(boot, sizeof(boot), "%llx%08x",
 		    (unsigned long long)wall_ms(), rnd);
 	}

@@ -20,6 +20,7 @@
 #include "mob/modules.h"
 #include "mob/stream.h"
 #include "store.h"
+#include "cluster.h"
 #include "verbs.h"
 
 #define INPUT_ENVELOPE	(64 * 1024)	/* a RUN message besides its text */
@@ -402,6 +403,26 @@ need_member(const char *id)
 	return c;
 }
 
+/* A member this node runs, or NULL with the verb failed (in a cluster,
+ * naming the node that runs it). */
+struct child *
+need_local_member(const char *id)
+{
+	struct child *c;
+	const char *node;
+
+	if ((c = need_member(id)) == NULL)
+		return NULL;
+	if (cluster_enabled() && !cluster_runs(id)) {
+		node = cluster_owner(id);
+		ctl_fail("member \"%s\" runs on node %s, not here (%s): ask "
+		    "that node", id, node != NULL ? node : "(none yet)",
+		    cluster_node_id());
+		return NULL;
+	}
+	return c;
+}
+
 static int
 v_members(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
@@ -425,9 +446,12 @@ v_inputs(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
 
-	(void)cl;
 	if ((c = need_member(a->name.name)) == NULL)
 		return -1;
+	if (cluster_enabled() && !cluster_runs(c->name)) {
+		cluster_inputs(c->name, client_id(cl));
+		return 1;
+	}
 	mbox_pack_inputs(pk, c->mbox);
 	return 0;
 }
@@ -591,7 +615,7 @@ v_reset(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	int n;
 
 	(void)cl;
-	if ((c = need_member(a->name.name)) == NULL)
+	if ((c = need_local_member(a->name.name)) == NULL)
 		return -1;
 	if (mbox_reset(c, &n) == -1)
 		return ctl_fail("%s is running a turn; interrupt it first, or "
@@ -606,7 +630,7 @@ v_interrupt(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	char id[INPUT_ID_MAX];
 
 	(void)cl;
-	if ((c = need_member(a->name.name)) == NULL)
+	if ((c = need_local_member(a->name.name)) == NULL)
 		return -1;
 	if (mbox_interrupt(c, id, sizeof(id)) == -1)
 		return ctl_fail("%s is not running a turn", c->name);

@@ -30,6 +30,7 @@ struct child *member_spawn(const char *id, const char *profile, int dynamic,
 void	 reconcile_pack(msgpack_packer *);
 /* The member named id, or NULL with the verb failed (ctl_fail). */
 struct child *need_member(const char *id);
+struct child *need_local_member(const char *id);
 
 
 #endif
