@@ -358,17 +358,43 @@ load_inputs_cb(void *arg, const PGresult *res, const char *err)
 	loaded(m, err);
 }
 
+#define Q_MESSAGES	"SELECT data FROM mobkit.messages WHERE member = $1 " \
+			"ORDER BY seq"
+#define Q_USAGE		"SELECT input_tokens, output_tokens, turns FROM " \
+			"mobkit.usage WHERE member = $1"
+
+/* A member's conversation and usage, as read, into what the store's
+ * reads answer from. */
+static void
+keep_messages(const char *id, const PGresult *res)
+{
+	int i;
+
+	pgm_clear(id);
+	for (i = 0; i < PQntuples(res); i++)
+		pgm_append(id, pgq_val(res, i, 0));
+}
+
+static void
+keep_usage(const char *id, const PGresult *res)
+{
+	int64_t v[3];
+
+	if (PQntuples(res) == 0)
+		return;
+	v[0] = pgq_ll(res, 0, 0);
+	v[1] = pgq_ll(res, 0, 1);
+	v[2] = pgq_ll(res, 0, 2);
+	pgm_usage(id, v);
+}
+
 static void
 load_messages_cb(void *arg, const PGresult *res, const char *err)
 {
 	struct cm *m = arg;
-	int i;
 
-	if (err == NULL && m->state == CM_LOADING) {
-		pgm_clear(m->id);
-		for (i = 0; i < PQntuples(res); i++)
-			pgm_append(m->id, pgq_val(res, i, 0));
-	}
+	if (err == NULL && m->state == CM_LOADING)
+		keep_messages(m->id, res);
 	loaded(m, err);
 }
 
@@ -376,14 +402,9 @@ static void
 load_usage_cb(void *arg, const PGresult *res, const char *err)
 {
 	struct cm *m = arg;
-	int64_t v[3];
 
-	if (err == NULL && m->state == CM_LOADING && PQntuples(res) > 0) {
-		v[0] = pgq_ll(res, 0, 0);
-		v[1] = pgq_ll(res, 0, 1);
-		v[2] = pgq_ll(res, 0, 2);
-		pgm_usage(m->id, v);
-	}
+	if (err == NULL && m->state == CM_LOADING)
+		keep_usage(m->id, res);
 	loaded(m, err);
 }
 
@@ -409,10 +430,8 @@ load(struct cm *m)
 	    "WHERE member = $1 AND (fin IS NULL OR fin >= $2) "
 	    "ORDER BY fin IS NOT NULL, seq = 0, seq, arrival", 2, v,
 	    load_inputs_cb, m);
-	pgq_query("SELECT data FROM mobkit.messages WHERE member = $1 "
-	    "ORDER BY seq", 1, v, load_messages_cb, m);
-	pgq_query("SELECT input_tokens, output_tokens, turns FROM "
-	    "mobkit.usage WHERE member = $1", 1, v, load_usage_cb, m);
+	pgq_query(Q_MESSAGES, 1, v, load_messages_cb, m);
+	pgq_query(Q_USAGE, 1, v, load_usage_cb, m);
 }
 
 /* The database gave this node a member (or said it holds it). */
@@ -881,13 +900,9 @@ static void
 peek_messages_cb(void *arg, const PGresult *res, const char *err)
 {
 	struct peek *p = arg;
-	int i;
 
-	if (err == NULL && !cluster_holds(p->id, NULL)) {
-		pgm_clear(p->id);
-		for (i = 0; i < PQntuples(res); i++)
-			pgm_append(p->id, pgq_val(res, i, 0));
-	}
+	if (err == NULL && !cluster_holds(p->id, NULL))
+		keep_messages(p->id, res);
 	peek_step(p, err);
 }
 
@@ -895,14 +910,9 @@ static void
 peek_usage_cb(void *arg, const PGresult *res, const char *err)
 {
 	struct peek *p = arg;
-	int64_t v[3];
 
-	if (err == NULL && !cluster_holds(p->id, NULL) && PQntuples(res) > 0) {
-		v[0] = pgq_ll(res, 0, 0);
-		v[1] = pgq_ll(res, 0, 1);
-		v[2] = pgq_ll(res, 0, 2);
-		pgm_usage(p->id, v);
-	}
+	if (err == NULL && !cluster_holds(p->id, NULL))
+		keep_usage(p->id, res);
 	peek_step(p, err);
 }
 
@@ -923,10 +933,8 @@ cluster_peek(const char *member, void (*fn)(void *, const char *), void *arg)
 	p->fn = fn;
 	p->arg = arg;
 	p->left = 2;
-	pgq_query("SELECT data FROM mobkit.messages WHERE member = $1 "
-	    "ORDER BY seq", 1, v, peek_messages_cb, p);
-	pgq_query("SELECT input_tokens, output_tokens, turns FROM "
-	    "mobkit.usage WHERE member = $1", 1, v, peek_usage_cb, p);
+	pgq_query(Q_MESSAGES, 1, v, peek_messages_cb, p);
+	pgq_query(Q_USAGE, 1, v, peek_usage_cb, p);
 }
 
 static const char *const in_state_names[] = { "queued", "running",
