@@ -48,6 +48,7 @@
 #include "verbs.h"
 #include "mob/cluster_mob.h"
 #include "pgq.h"
+#include "roster.h"
 #include "store.h"
 #include "store_pg.h"
 
@@ -1141,36 +1142,59 @@ void
 cluster_member_added(const char *member)
 {
 	struct cm *m;
+	const char *v[1];
 
 	if (!on)
 		return;
 	m = cm_get(member);
 	m->known = 1;
-	if (joined) {
-		join();
+	/* its row (no pin: a spawned member), then adoption; not a join,
+	 * which would take again, under new fences, what this node runs */
+	v[0] = member;
+	pgq_query("INSERT INTO mobkit.members (member) VALUES ($1) "
+	    "ON CONFLICT (member) DO NOTHING", 1, v, NULL, NULL);
+	if (joined)
 		adopt_now();
+}
+
+/* A member removed here: once its last writes are committed, its lease
+ * (if held here) is let go. */
+static void
+removed_flushed(void *arg, const char *err)
+{
+	char *id = arg;
+	struct cm *m = cm_find(id);
+	char fence[24];
+	const char *v[3];
+
+	(void)err;
+	if (on && m != NULL && !m->known && m->fence > 0) {
+		snprintf(fence, sizeof(fence), "%lld", (long long)m->fence);
+		v[0] = store_node_id();
+		v[1] = id;
+		v[2] = fence;
+		pgq_query("SELECT mobkit.release($1, $2, $3)", 3, v, NULL,
+		    NULL);
+		m->fence = 0;
+		m->state = CM_REMOTE;
+		set_owner(m, NULL);
 	}
+	free(id);
 }
 
 void
 cluster_member_removed(const char *member)
 {
 	struct cm *m;
-	char fence[24];
-	const char *v[3];
+	char *s;
 
 	if (!on || (m = cm_find(member)) == NULL)
 		return;
 	m->known = 0;
 	if (m->fence > 0) {
-		snprintf(fence, sizeof(fence), "%lld", (long long)m->fence);
-		v[0] = store_node_id();
-		v[1] = member;
-		v[2] = fence;
-		pgq_query("SELECT mobkit.release($1, $2, $3)", 3, v, NULL,
-		    NULL);
-		m->fence = 0;
-		m->state = CM_REMOTE;
+		if ((s = strdup(member)) == NULL)
+			fatal("strdup");
+		store_after_commit(removed_flushed, s);
 	}
 }
 
@@ -1264,6 +1288,8 @@ cluster_start(void)
 	pgq_on_connect(on_connect);
 	pgq_listen("mobkit_input", on_input);
 	pgq_listen("mobkit_cluster", on_cluster);
+	if (roster_start() == -1)	/* the members spawned, before join */
+		return -1;
 	cluster_configure(D->cfg, 0);
 	every = (double)lease / 3000.;
 	ev_timer_init(&beat_timer, beat_timer_cb, every, every);

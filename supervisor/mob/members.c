@@ -21,6 +21,7 @@
 #include "mob/stream.h"
 #include "store.h"
 #include "cluster.h"
+#include "roster.h"
 #include "verbs.h"
 
 #define INPUT_ENVELOPE	(64 * 1024)	/* a RUN message besides its text */
@@ -493,6 +494,7 @@ member_spawn(const char *id, const char *profile, int dynamic,
 	routes_push();		/* a member brings its roster route */
 	c->dynamic = dynamic;
 	child_conf_free(cc);
+	cluster_member_added(id);	/* (a cluster's: run where adopted) */
 	tree_kick();
 	return c;
 }
@@ -509,6 +511,7 @@ v_spawn(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	if ((c = member_spawn(a->spawn.id, a->spawn.profile, 1, &err)) ==
 	    NULL)
 		return ctl_fail("spawn %s: %s", a->spawn.id, err);
+	roster_spawned(c->name, c->mbox->profile);	/* every node's */
 	msgpack_pack_map(pk, 3);
 	mp_kstr(pk, "id", c->name);
 	mp_kstr(pk, "profile", c->mbox->profile);
@@ -528,6 +531,8 @@ retired_stopped(struct stopper *s, void *arg)
 		log_info("%s: retired", c->name);
 		event_simple("supervisor", c->name, "member.retired");
 		peers_forget(c->name);
+		if (c->dynamic)
+			roster_retired(c->name);	/* every node's */
 		child_mark_removing(c);
 	}
 	TAILQ_REMOVE(&D->stoppers, s, entry);
