@@ -244,8 +244,13 @@ roster_retired(const char *id)
 	const char *v[1] = { id };
 	char what[256];
 
-	if (!cluster_enabled() || gone_take(id))
+	if (!cluster_enabled())
 		return;
+	if (gone_take(id)) {
+		/* (its row went; spawned again meanwhile? read it in) */
+		roster_read();
+		return;
+	}
 	snprintf(what, sizeof(what), "retire %s", id);
 	db_write(what, "WITH d AS (DELETE FROM mobkit.roster WHERE member = $1 "
 	    "RETURNING 1) SELECT pg_notify('mobkit_roster', 'retire') FROM d",

@@ -519,6 +519,29 @@ v_spawn(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	return 0;
 }
 
+/* Retired members are freed from the loop, never under their caller
+ * (a member with no worker here, as one another node runs, is stopped
+ * at once: its retire's caller still holds it). */
+static void
+sweep_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+	tree_sweep();
+}
+
+static void
+sweep_later(void)
+{
+	static ev_timer t;
+
+	if (ev_is_active(&t))
+		return;
+	ev_timer_init(&t, sweep_cb, 0., 0.);
+	ev_timer_start(D->loop, &t);
+}
+
 static void
 retired_stopped(struct stopper *s, void *arg)
 {
@@ -538,7 +561,7 @@ retired_stopped(struct stopper *s, void *arg)
 	TAILQ_REMOVE(&D->stoppers, s, entry);
 	free(s->v);
 	free(s);
-	tree_sweep();
+	sweep_later();
 }
 
 /* A retiring member whose queue has drained is stopped and removed. */
@@ -590,8 +613,11 @@ v_retire(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	(void)cl;
 	if ((c = need_member(a->name.name)) == NULL)
 		return -1;
+	/* (a member with nothing to drain, as one another node runs, may
+	 * be gone once retired) */
 	pending = member_retire(c);
-	return pack_id_count(pk, c->name, "inputs_pending_drain", pending);
+	return pack_id_count(pk, a->name.name, "inputs_pending_drain",
+	    pending);
 }
 
 static int
@@ -608,8 +634,8 @@ v_destroy(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	n = mbox_abandon_all(c->mbox, "destroyed", 1);
 	c->mbox->retiring = 1;
 	c->mbox->busy = 0;
-	retire_progress(c);
 	event_simple("supervisor", c->name, "member.destroyed");
+	retire_progress(c);	/* (may free c) */
 	return pack_id_count(pk, a->name.name, "inputs_abandoned", n);
 }
 
