@@ -27,6 +27,9 @@ cl_start 1; cl_start 2; cl_start 3
 held() { [ "$(psql_q "select count(*) from mobkit.members where node_id is not null")" = 2 ]; }
 wait_for "m1 and m2 taken" held
 
+fences() { psql_q "select string_agg(member || ':' || node_id || ':' || fence, ',' order by member) from mobkit.members where member in ('m1', 'm2')"; }
+before=$(fences)
+
 # spawn on node 1: listed everywhere, run on one node
 out=$(njctl 1 spawn d1 p) || cl_fail "spawn: $out"
 listed() { njctl "$1" members | jq -e 'map(.id) | index("d1") != null' >/dev/null; }
@@ -50,6 +53,8 @@ for n in 1 2 3; do
 	seen() { [ "$(njctl $n members | jq -r '.[] | select(.id == "d1") | .node_id')" = "$own" ]; }
 	wait_for "node $n to see d1 on $own" seen
 done
+# the members the nodes ran were left alone (not taken again)
+[ "$(fences)" = "$before" ] || cl_fail "m1, m2 moved: $before -> $(fences)"
 # a send through node 3 reaches it
 out=$(njctl 3 send d1 hello-d1 --wait) || cl_fail "send through n3: $out"
 echo "$out" | jq -e '.result.status == "completed"' >/dev/null || cl_fail "send: $out"
