@@ -634,6 +634,24 @@ join(void)
 	free(pins);
 }
 
+/* The roster changed while this node runs (a reload, a spawn): its rows
+ * and pins; unlike join(), what this node holds stays held as it is. */
+static void
+enlist(void)
+{
+	char *known, *pins;
+	const char *v[2];
+
+	known = known_array(0);
+	pins = known_array(1);
+	v[0] = known;
+	v[1] = pins;
+	pgq_query("SELECT mobkit.enlist($1::text[], $2::text[])", 2, v, NULL,
+	    NULL);
+	free(known);
+	free(pins);
+}
+
 /* --- handover -------------------------------------------------------- */
 
 static void
@@ -1142,17 +1160,12 @@ void
 cluster_member_added(const char *member)
 {
 	struct cm *m;
-	const char *v[1];
 
 	if (!on)
 		return;
 	m = cm_get(member);
 	m->known = 1;
-	/* its row (no pin: a spawned member), then adoption; not a join,
-	 * which would take again, under new fences, what this node runs */
-	v[0] = member;
-	pgq_query("INSERT INTO mobkit.members (member) VALUES ($1) "
-	    "ON CONFLICT (member) DO NOTHING", 1, v, NULL, NULL);
+	enlist();	/* (its row, before the first join too) */
 	if (joined)
 		adopt_now();
 }
@@ -1224,7 +1237,7 @@ cluster_configure(struct config *cfg, int reload)
 			fatal("strdup");
 	}
 	if (reload && joined) {
-		join();
+		enlist();
 		adopt_now();
 	}
 }

@@ -94,6 +94,18 @@ for n in 1 2 3 4; do
 	fi
 done
 
+# a reload adds a member (to node 1's INI only: pinned there) and takes
+# nothing the node runs again
+before=$(fences)
+printf '\n[member m3]\nprofile = p\nnode = n1\n' >>"$T/body.ini"
+cl_config 1
+cl_signal 1 HUP
+reloaded() { grep -q 'reloaded: 1 added' "$T/n1.log"; }
+wait_for "node 1 reloaded" reloaded
+m3taken() { [ "$(owner_of m3)" = n1 ]; }
+wait_for "m3 taken" m3taken
+[ "$(fences)" = "$before" ] || cl_fail "reload: m1, m2 moved: $before -> $(fences)"
+
 # a route removed on node 3: gone from node 1
 out=$(njctl 3 route rm r1) || cl_fail "route rm: $out"
 unrouted1() { ! njctl 1 routes | jq -e 'map(.id) | index("r1") != null' >/dev/null; }

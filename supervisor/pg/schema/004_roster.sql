@@ -25,3 +25,16 @@ CREATE TABLE mobkit.routes (
 	created_by	text NOT NULL,
 	added		bigserial
 );
+
+-- A node's roster changed while it runs (a reload, a spawn): its members
+-- exist as rows, with their pins.  Unlike mobkit.join(), nothing this
+-- node holds is taken again (its fences stay, its workers run on); a
+-- member no longer configured here lets its lease go when it is gone.
+CREATE FUNCTION mobkit.enlist(p_members text[], p_pins text[])
+RETURNS void
+LANGUAGE sql AS $$
+	INSERT INTO mobkit.members AS m (member, pin)
+	SELECT u.member, NULLIF(u.pin, '')
+	FROM unnest(p_members, p_pins) AS u(member, pin)
+	ON CONFLICT (member) DO UPDATE SET pin = excluded.pin
+$$;
