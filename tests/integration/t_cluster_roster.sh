@@ -3,8 +3,9 @@
 # members on nodes 2 and 3, runs on exactly one node, and a send through
 # node 3 reaches it; a route added on node 1 is listed and used (resolve)
 # on node 3; a node started after the spawn has both at once; a retire
-# on node 2 removes the member everywhere and ends its lease; a route
-# removed on node 3 goes from node 1.
+# on node 2 removes the member everywhere and ends its lease; a reload
+# adding a member moves nothing a node runs; a route removed on node 3
+# goes from node 1.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 . "$(dirname "$0")/cluster.sh"
