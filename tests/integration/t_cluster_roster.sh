@@ -56,10 +56,18 @@ for n in 1 2 3; do
 done
 # the members the nodes ran were left alone (not taken again)
 [ "$(fences)" = "$before" ] || cl_fail "m1, m2 moved: $before -> $(fences)"
-# a send through node 3 reaches it
-out=$(njctl 3 send d1 hello-d1 --wait) || cl_fail "send through n3: $out"
-echo "$out" | jq -e '.result.status == "completed"' >/dev/null || cl_fail "send: $out"
-nctl 3 conversation d1 | grep -q 'echo (turn 1): hello-d1' ||
+# a send through node 3 reaches it, and through each other node (those
+# that do not run it write it for the one that does)
+turn=0
+for n in 3 1 2; do
+	turn=$((turn + 1))
+	out=$(njctl $n send d1 "hello-d1-via-n$n" --wait) ||
+		cl_fail "send through n$n: $out"
+	echo "$out" | jq -e --arg t "echo (turn $turn): hello-d1-via-n$n" \
+	    '.result.status == "completed" and .result.text == $t' >/dev/null ||
+		cl_fail "send through n$n: $out"
+done
+nctl 3 conversation d1 | grep -q 'echo (turn 3): hello-d1-via-n2' ||
 	cl_fail "conversation: $(nctl 3 conversation d1)"
 
 # a route added on node 1: listed and used on node 3
