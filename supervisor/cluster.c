@@ -48,6 +48,7 @@
 #include "verbs.h"
 #include "mob/cluster_mob.h"
 #include "pgq.h"
+#include "roster.h"
 #include "store.h"
 #include "store_pg.h"
 
@@ -652,6 +653,24 @@ join(void)
 	free(pins);
 }
 
+/* The roster changed while this node runs (a reload, a spawn): its rows
+ * and pins; unlike join(), what this node holds stays held as it is. */
+static void
+enlist(void)
+{
+	char *known, *pins;
+	const char *v[2];
+
+	known = known_array(0);
+	pins = known_array(1);
+	v[0] = known;
+	v[1] = pins;
+	pgq_query("SELECT mobkit.enlist($1::text[], $2::text[])", 2, v, NULL,
+	    NULL);
+	free(known);
+	free(pins);
+}
+
 /* --- handover -------------------------------------------------------- */
 
 static void
@@ -1154,31 +1173,49 @@ cluster_member_added(const char *member)
 		return;
 	m = cm_get(member);
 	m->known = 1;
-	if (joined) {
-		join();
+	enlist();	/* (its row, before the first join too) */
+	if (joined)
 		adopt_now();
+}
+
+/* A member removed here: once its last writes are committed, its lease
+ * (if held here) is let go. */
+static void
+removed_flushed(void *arg, const char *err)
+{
+	char *id = arg;
+	struct cm *m = cm_find(id);
+	char fence[24];
+	const char *v[3];
+
+	(void)err;
+	if (on && m != NULL && !m->known && m->fence > 0) {
+		snprintf(fence, sizeof(fence), "%lld", (long long)m->fence);
+		v[0] = store_node_id();
+		v[1] = id;
+		v[2] = fence;
+		pgq_query("SELECT mobkit.release($1, $2, $3)", 3, v, NULL,
+		    NULL);
+		m->fence = 0;
+		m->state = CM_REMOTE;
+		set_owner(m, NULL);
 	}
+	free(id);
 }
 
 void
 cluster_member_removed(const char *member)
 {
 	struct cm *m;
-	char fence[24];
-	const char *v[3];
+	char *s;
 
 	if (!on || (m = cm_find(member)) == NULL)
 		return;
 	m->known = 0;
 	if (m->fence > 0) {
-		snprintf(fence, sizeof(fence), "%lld", (long long)m->fence);
-		v[0] = store_node_id();
-		v[1] = member;
-		v[2] = fence;
-		pgq_query("SELECT mobkit.release($1, $2, $3)", 3, v, NULL,
-		    NULL);
-		m->fence = 0;
-		m->state = CM_REMOTE;
+		if ((s = strdup(member)) == NULL)
+			fatal("strdup");
+		store_after_commit(removed_flushed, s);
 	}
 }
 
@@ -1208,7 +1245,7 @@ cluster_configure(struct config *cfg, int reload)
 			fatal("strdup");
 	}
 	if (reload && joined) {
-		join();
+		enlist();
 		adopt_now();
 	}
 }
@@ -1272,6 +1309,8 @@ cluster_start(void)
 	pgq_on_connect(on_connect);
 	pgq_listen("mobkit_input", on_input);
 	pgq_listen("mobkit_cluster", on_cluster);
+	if (roster_start() == -1)	/* the members spawned, before join */
+		return -1;
 	cluster_configure(D->cfg, 0);
 	every = (double)lease / 3000.;
 	ev_timer_init(&beat_timer, beat_timer_cb, every, every);

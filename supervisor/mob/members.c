@@ -21,6 +21,7 @@
 #include "mob/stream.h"
 #include "store.h"
 #include "cluster.h"
+#include "roster.h"
 #include "verbs.h"
 
 #define INPUT_ENVELOPE	(64 * 1024)	/* a RUN message besides its text */
@@ -493,6 +494,7 @@ member_spawn(const char *id, const char *profile, int dynamic,
 	routes_push();		/* a member brings its roster route */
 	c->dynamic = dynamic;
 	child_conf_free(cc);
+	cluster_member_added(id);	/* (a cluster's: run where adopted) */
 	tree_kick();
 	return c;
 }
@@ -509,11 +511,35 @@ v_spawn(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	if ((c = member_spawn(a->spawn.id, a->spawn.profile, 1, &err)) ==
 	    NULL)
 		return ctl_fail("spawn %s: %s", a->spawn.id, err);
+	roster_spawned(c->name, c->mbox->profile);	/* every node's */
 	msgpack_pack_map(pk, 3);
 	mp_kstr(pk, "id", c->name);
 	mp_kstr(pk, "profile", c->mbox->profile);
 	mp_kstr(pk, "state", cstate_names[c->state]);
 	return 0;
+}
+
+/* Retired members are freed from the loop, never under their caller
+ * (a member with no worker here, as one another node runs, is stopped
+ * at once: its retire's caller still holds it). */
+static void
+sweep_cb(struct ev_loop *l, ev_timer *w, int revents)
+{
+	(void)l;
+	(void)w;
+	(void)revents;
+	tree_sweep();
+}
+
+static void
+sweep_later(void)
+{
+	static ev_timer t;
+
+	if (ev_is_active(&t))
+		return;
+	ev_timer_init(&t, sweep_cb, 0., 0.);
+	ev_timer_start(D->loop, &t);
 }
 
 static void
@@ -528,12 +554,14 @@ retired_stopped(struct stopper *s, void *arg)
 		log_info("%s: retired", c->name);
 		event_simple("supervisor", c->name, "member.retired");
 		peers_forget(c->name);
+		if (c->dynamic)
+			roster_retired(c->name);	/* every node's */
 		child_mark_removing(c);
 	}
 	TAILQ_REMOVE(&D->stoppers, s, entry);
 	free(s->v);
 	free(s);
-	tree_sweep();
+	sweep_later();
 }
 
 /* A retiring member whose queue has drained is stopped and removed. */
@@ -585,8 +613,11 @@ v_retire(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	(void)cl;
 	if ((c = need_member(a->name.name)) == NULL)
 		return -1;
+	/* (a member with nothing to drain, as one another node runs, may
+	 * be gone once retired) */
 	pending = member_retire(c);
-	return pack_id_count(pk, c->name, "inputs_pending_drain", pending);
+	return pack_id_count(pk, a->name.name, "inputs_pending_drain",
+	    pending);
 }
 
 static int
@@ -603,8 +634,8 @@ v_destroy(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	n = mbox_abandon_all(c->mbox, "destroyed", 1);
 	c->mbox->retiring = 1;
 	c->mbox->busy = 0;
-	retire_progress(c);
 	event_simple("supervisor", c->name, "member.destroyed");
+	retire_progress(c);	/* (may free c) */
 	return pack_id_count(pk, a->name.name, "inputs_abandoned", n);
 }
 

@@ -25,6 +25,7 @@
 #include "mob/schedules.h"
 #include "mob/deliveries.h"
 #include "verbs.h"
+#include "roster.h"
 
 #define CALLS_MAX	1024
 #define CALL_TIMEOUT	30.0	/* seconds */
@@ -135,6 +136,34 @@ routes_from_config(struct config *cfg)
 		r->retry_max = rc->retry_max;
 		r->backoff_ms = rc->backoff_ms;
 		r->rate = rc->rate_limit_per_minute;
+		TAILQ_INSERT_TAIL(&routes, r, entry);
+	}
+	routes_push();
+}
+
+/* The added routes become v (a cluster's, read from the database). */
+void
+routes_set_added(const struct route_row *v, int n)
+{
+	struct route *r, *t;
+	int i;
+
+	TAILQ_FOREACH_SAFE(r, &routes, entry, t)
+		if (r->source == ROUTE_ADDED) {
+			TAILQ_REMOVE(&routes, r, entry);
+			route_free(r);
+		}
+	for (i = 0; i < n; i++) {
+		if (route_find(v[i].id) != NULL)	/* config wins */
+			continue;
+		r = route_new(v[i].id, ROUTE_ADDED);
+		r->recipient = xstrdup(v[i].recipient);
+		r->channel = xstrdup(v[i].channel);
+		r->sink = xstrdup(v[i].sink);
+		r->target = xstrdup(v[i].target);
+		r->retry_max = v[i].retry_max;
+		r->backoff_ms = v[i].backoff_ms;
+		r->rate = v[i].rate;
 		TAILQ_INSERT_TAIL(&routes, r, entry);
 	}
 	routes_push();
@@ -282,6 +311,9 @@ v_route_add(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 		r->rate = (int)ra->rate_limit_per_minute.v;
 	TAILQ_INSERT_TAIL(&routes, r, entry);
 	routes_push();
+	roster_route_added(&(struct route_row){ r->id, r->recipient,
+	    r->channel, r->sink, r->target, r->retry_max, r->backoff_ms,
+	    r->rate });
 	pack_route(pk, r->id, r->recipient, r->channel, r->sink, r->target,
 	    r->retry_max, r->backoff_ms, r->rate, route_sources[r->source]);
 	return 0;
@@ -300,6 +332,8 @@ v_route_rm(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 		    "does", id);
 	if ((r = route_find(id)) == NULL)
 		return ctl_fail("no route \"%s\"", id);
+	if (r->source == ROUTE_ADDED)
+		roster_route_removed(id);
 	TAILQ_REMOVE(&routes, r, entry);
 	route_free(r);
 	routes_push();

@@ -18,6 +18,15 @@ struct client;
 void	 routes_from_config(struct config *);
 void	 routes_pack(msgpack_packer *);
 void	 routes_push(void);
+/* A route added at run time, as a cluster shares it (roster.c). */
+struct route_row {
+	const char	*id, *recipient, *channel, *sink, *target;
+	int		 retry_max;
+	int64_t		 backoff_ms;
+	int		 rate;
+};
+/* The added routes become these (config routes keep their ids). */
+void	 routes_set_added(const struct route_row *, int);
 int	 module_call(struct client *, const char *module, const char *verb,
 	    const msgpack_sbuffer *args);
 typedef void (*module_done_cb)(void *arg, const msgpack_object *result,

@@ -44,11 +44,12 @@ member_freed(struct child *c)
 	mbox_free(c->mbox);
 }
 
-/* A member going away takes its roster route with it. */
+/* A member going away takes its roster route with it (and in a cluster
+ * lets its lease go). */
 static void
 member_removing(struct child *c)
 {
-	(void)c;
+	cluster_member_removed(c->name);
 	routes_push();
 }
 
