@@ -1,0 +1,95 @@
+# A cluster of three nodes, each with its scheduler and delivery module:
+# a schedule due on every node fires once per due time (the database's
+# claim row decides, the others record it as fired elsewhere), and a
+# delivery key used on two nodes is delivered once.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+. "$(dirname "$0")/cluster.sh"
+python3 "$FIX/hookserver.py" "$T/hook.port" "$T/hook.log" &
+echo $! >"$T/hook.pid"
+wait_for "the hook fixture" test -s "$T/hook.port"
+H=http://127.0.0.1:$(cat "$T/hook.port")
+cat >"$T/body.ini" <<EOT
+[module scheduler]
+command = mobkit-scheduler
+
+[module router]
+command = mobkit-router
+
+[module delivery]
+command = mobkit-delivery
+
+[route hook]
+recipient = hook
+channel = *
+sink = webhook
+target = $H/once
+
+[profile p]
+provider = echo
+
+[member w]
+profile = p
+
+[schedule beat]
+interval = */2s
+member = w
+message = beat
+EOT
+cl_setup "$T/body.ini" 3000
+cl_start 1; cl_start 2; cl_start 3
+mod_ok() { [ "$(njctl "$1" status "$2" | jq -r '.children[0].state')" = healthy ]; }
+for n in 1 2 3; do
+	for m in scheduler router delivery; do
+		wait_for "n$n's $m healthy" mod_ok $n $m
+	done
+done
+owned() { [ -n "$(owner_of w)" ]; }
+wait_for "w taken by a node" owned
+
+# --- the schedule: each due time once in the whole cluster -------------
+executed() { # every node's executed claim keys, "node key" lines
+	for n in 1 2 3; do
+		njctl $n events --type runtime.injection.executed |
+		    jq -r "select(.payload.schedule_id == \"beat\") | \"n$n \" + .payload.claim_key"
+	done
+}
+t0=$(date +%s%3N)
+enough() { [ "$(executed | wc -l)" -ge 5 ]; }
+wait_for "five firings" enough
+sleep 0.3	# (let the other nodes' answers come: their skips are counted below)
+executed >"$T/executed"
+t1=$(date +%s%3N)
+echo "executed over $((t1 - t0)) ms:"; cat "$T/executed"
+dups=$(awk '{print $2}' "$T/executed" | sort | uniq -d)
+[ -z "$dups" ] || cl_fail "a due time fired on more than one node: $dups"
+# the due times fired are consecutive (none lost between the first and last)
+awk '{sub(/^beat:/, "", $2); print $2}' "$T/executed" | sort -n >"$T/dues"
+first=$(head -1 "$T/dues"); last=$(tail -1 "$T/dues"); n=$(wc -l <"$T/dues")
+[ $(((last - first) / 2000 + 1)) = "$n" ] || cl_fail "due times missed: $(tr '\n' ' ' <"$T/dues")"
+# the other nodes skipped each one, naming the node that fired it
+skipped() {
+	for n in 1 2 3; do
+		njctl $n events --type runtime.injection.skipped |
+		    jq -r "select(.payload.schedule_id == \"beat\") | .payload.claim_key + \" \" + .payload.node_id"
+	done
+}
+for d in $(sed -n '2,$p' "$T/dues"); do	# (the first: a node may have started after it)
+	winner=$(grep " beat:$d\$" "$T/executed" | awk '{print $1}')
+	k=$(skipped | grep -c "^beat:$d $winner\$")
+	[ "$k" = 2 ] || cl_fail "beat:$d: skipped $k times naming $winner: $(skipped | grep "beat:$d")"
+done
+# the member consumed each due time's input exactly once
+consumed() {
+	njctl 1 inputs w | jq -r '.[] | select(.state == "consumed" and (.key // "" | startswith("beat:"))) | .key'
+}
+all_consumed() {
+	for d in $(cat "$T/dues"); do
+		[ "$(consumed | grep -c "^beat:$d\$")" = 1 ] || return 1
+	done
+}
+wait_for "each due time consumed once" all_consumed
+[ -z "$(consumed | sort | uniq -d)" ] || cl_fail "an input consumed twice: $(consumed | sort | uniq -d)"
+[ "$(psql_q "select count(*) from mobkit.inputs where member = 'w' and key like 'beat:%' and key in ($(sed "s/.*/'beat:&'/" "$T/dues" | paste -sd,))")" = "$n" ] ||
+	cl_fail "inputs in the database: $(psql_q "select key from mobkit.inputs where member = 'w'")"
+echo "schedule: $n due times, each fired by one node, consumed once"
