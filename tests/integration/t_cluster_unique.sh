@@ -23,7 +23,7 @@ command = mobkit-delivery
 recipient = hook
 channel = *
 sink = webhook
-target = $H/once
+target = $H/ok
 
 [profile p]
 provider = echo
@@ -93,3 +93,34 @@ wait_for "each due time consumed once" all_consumed
 [ "$(psql_q "select count(*) from mobkit.inputs where member = 'w' and key like 'beat:%' and key in ($(sed "s/.*/'beat:&'/" "$T/dues" | paste -sd,))")" = "$n" ] ||
 	cl_fail "inputs in the database: $(psql_q "select key from mobkit.inputs where member = 'w'")"
 echo "schedule: $n due times, each fired by one node, consumed once"
+
+# --- a delivery key: once in the whole cluster -------------------------
+hits() { jq -r "select(.kind == \"http\" and .key == \"$1\") | .key" "$T/hook.log" 2>/dev/null | wc -l; }
+out1=$(njctl 1 deliver hook --payload '{"n":1}' --key k1) || cl_fail "n1 deliver: $out1"
+echo "$out1" | jq -e '.status == "sent" and .replayed == false' >/dev/null || cl_fail "n1 deliver: $out1"
+out2=$(njctl 2 deliver hook --payload '{"n":1}' --key k1) || cl_fail "n2 deliver: $out2"
+echo "$out2" | jq -e --arg id "$(echo "$out1" | jq -r .delivery_id)" \
+    '.replayed == true and .delivery_id == $id and .status == "sent"' >/dev/null ||
+	cl_fail "n2 with n1's key: $out2 (n1: $out1)"
+# the same key with another payload is refused on a third node
+out3=$(njctl 3 deliver hook --payload '{"n":2}' --key k1 2>&1) && cl_fail "another payload taken: $out3"
+echo "$out3" | grep -q "different payload" || cl_fail "another payload: $out3"
+# at the same time on two nodes: one request
+njctl 1 deliver hook --payload '{"n":3}' --key k2 >"$T/k2.1" 2>&1 &
+p1=$!
+njctl 2 deliver hook --payload '{"n":3}' --key k2 >"$T/k2.2" 2>&1 &
+p2=$!
+wait $p1 || cl_fail "n1 k2: $(cat "$T/k2.1")"
+wait $p2 || cl_fail "n2 k2: $(cat "$T/k2.2")"
+[ "$(jq -s 'map(.delivery_id) | unique | length' "$T/k2.1" "$T/k2.2")" = 1 ] ||
+	cl_fail "two deliveries for k2: $(cat "$T/k2.1" "$T/k2.2")"
+[ "$(jq -s 'map(select(.replayed)) | length' "$T/k2.1" "$T/k2.2")" = 1 ] ||
+	cl_fail "k2 answers: $(cat "$T/k2.1" "$T/k2.2")"
+one_k2() { [ "$(hits k2)" -ge 1 ]; }
+wait_for "k2 delivered" one_k2
+sleep 1		# (a second request would have come by now)
+[ "$(hits k1)" = 1 ] || cl_fail "k1 reached the server $(hits k1) times"
+[ "$(hits k2)" = 1 ] || cl_fail "k2 reached the server $(hits k2) times"
+[ "$(psql_q "select count(*) from mobkit.delivery_keys")" = 2 ] ||
+	cl_fail "keys: $(psql_q "select idem, id, node_id from mobkit.delivery_keys")"
+echo "delivery: k1 (n1 then n2) and k2 (n1 and n2 at once) each reached the server once"
