@@ -20,6 +20,9 @@
  * 003_unique.sql, asked on the cluster's connection): a key another node
  * took first is answered as a replay of that node's record (as last
  * written; "pending" while it is not written yet) and nothing is sent.
+ * Every node loads every record (the store's table is shared): a record
+ * made by another node (its node_id) is kept for replays and listings,
+ * never handed to this node's module nor deleted by this node.
  */
 #include <sys/queue.h>
 
@@ -76,6 +79,7 @@ struct delivery {
 	int		 nw;
 	int		 sent_to_module;
 	int		 durable;	/* committed at least once */
+	int		 foreign;	/* made by another node of a cluster */
 	uint64_t	 gen;		/* saves made: the last one decides */
 	uint64_t	 fin_ms;	/* wall ms, finished */
 	uint64_t	 phash;		/* of the payload, once finished */
@@ -160,8 +164,11 @@ save(const struct delivery *d)
 		return;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, d->payload != NULL ? 15 : 16);
+	msgpack_pack_map(&pk, (d->payload != NULL ? 15 : 16) +
+	    (cluster_enabled() ? 1 : 0));
 	mp_kstr(&pk, "id", d->id);
+	if (cluster_enabled())
+		mp_kstr(&pk, "node_id", cluster_node_id());
 	mp_kstr(&pk, "route_id", d->route_id);
 	mp_kstr_or_nil(&pk, "route", d->route);
 	mp_kstr(&pk, "recipient", d->recipient);
@@ -251,9 +258,9 @@ forget(struct delivery *d)
 		TAILQ_REMOVE(&finished, d, fentry);
 		nfinished--;
 	}
-	if (d->durable)
+	if (d->durable && !d->foreign)
 		store_delivery_forget(d->id);
-	if (d->idem != NULL && cluster_enabled()) {
+	if (d->idem != NULL && cluster_enabled() && !d->foreign) {
 		const char *v[1] = { d->id };
 
 		pgq_query("DELETE FROM mobkit.delivery_keys WHERE id = $1", 1,
@@ -409,7 +416,7 @@ send_to_module(struct delivery *d)
 	struct child *c = child_find("delivery");
 	struct msgw w;
 
-	if (d->sent_to_module || c == NULL || c->peer == NULL ||
+	if (d->sent_to_module || d->foreign || c == NULL || c->peer == NULL ||
 	    c->state != CS_HEALTHY)
 		return;
 	msgw_begin(&w, MSG_DELIVER);
@@ -435,6 +442,7 @@ record_decode(const void *blob, size_t len)
 	msgpack_unpacked u;
 	struct delivery *d;
 	const char *err;
+	char *node;
 	int64_t v;
 	uint32_t i;
 
@@ -460,6 +468,10 @@ record_decode(const void *blob, size_t len)
 		delivery_free_partial(d);
 		msgpack_unpacked_destroy(&u);
 		return NULL;
+	}
+	if ((node = mp_strdup(&u.data, "node_id")) != NULL) {
+		d->foreign = strcmp(node, cluster_node_id()) != 0;
+		free(node);
 	}
 	d->route_id = mp_strdup(&u.data, "route_id");
 	d->route = mp_strdup(&u.data, "route");
@@ -685,11 +697,14 @@ key_cb(void *arg, const PGresult *res, const char *err)
 	held = pgq_val(res, 0, 0);
 	if (strcmp(held, d->id) == 0) {
 		HASH_FIND(hidem, by_idem, d->idem, strlen(d->idem), h);
-		if (h != NULL) {	/* taken here meanwhile (a load) */
+		if (h != NULL && h->foreign)	/* its key was forgotten */
+			forget(h);
+		else if (h != NULL) {	/* taken here meanwhile */
 			replay(h, k->cid, d->payload);
 			delivery_free_partial(d);
-		} else
-			admit(d, k->cid);
+			goto out;
+		}
+		admit(d, k->cid);
 		goto out;
 	}
 	if (strcmp(pgq_val(res, 0, 2), "t") != 0) {
@@ -699,7 +714,7 @@ key_cb(void *arg, const PGresult *res, const char *err)
 		goto out;
 	}
 	HASH_FIND(hh, by_id, held, strlen(held), h);
-	if (h != NULL) {		/* another request here took it */
+	if (h != NULL && !h->foreign) {	/* another request here took it */
 		replay(h, k->cid, d->payload);
 		delivery_free_partial(d);
 		goto out;
@@ -788,10 +803,11 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 		    p->key);
 		keep_trim();
 		HASH_FIND(hidem, by_idem, idem, strlen(idem), d);
-		if (d != NULL) {
+		if (d != NULL && !d->foreign) {
 			replay(d, p->cid, p->payload);
 			goto out;
 		}
+		d = NULL;	/* another node's: the database says */
 	}
 	if (mp_get_int(r, "rate_limit_per_minute", &v) == 0)
 		rate = (int)v;

@@ -124,3 +124,28 @@ sleep 1		# (a second request would have come by now)
 [ "$(psql_q "select count(*) from mobkit.delivery_keys")" = 2 ] ||
 	cl_fail "keys: $(psql_q "select idem, id, node_id from mobkit.delivery_keys")"
 echo "delivery: k1 (n1 then n2) and k2 (n1 and n2 at once) each reached the server once"
+
+# a node that starts loads every node's records: another node's pending
+# delivery is not sent from there (4 attempts in all, n1's)
+njctl 1 deliver "$H/down" --payload '{"n":4}' --key k3 --retry-max 3 --backoff-ms 1500 >"$T/k3" 2>&1 &
+p3=$!
+tried() { [ "$(hits k3)" -ge 1 ]; }
+wait_for "k3's first attempt" tried
+p2=$(cl_pid 2)
+cl_signal 2 TERM
+n2_gone() { ! kill -0 "$p2" 2>/dev/null; }
+wait_for "n2 stopped" n2_gone
+rm -f "$T/n2.sock"
+cl_start 2
+wait_for "n2's delivery healthy" mod_ok 2 delivery
+njctl 2 deliveries | jq -e 'map(select(.key == "k3")) | length == 1' >/dev/null ||
+	cl_fail "n2 does not know k3: $(njctl 2 deliveries)"
+wait $p3
+jq -e '.status == "failed" and (.attempts | length) == 4' "$T/k3" >/dev/null || cl_fail "k3: $(cat "$T/k3")"
+sleep 2		# (n2's module would have sent by now)
+[ "$(hits k3)" = 4 ] || cl_fail "k3 reached the server $(hits k3) times, not 4"
+# and n2 answers a replay of it (as n1 wrote it), sending nothing
+out=$(njctl 2 deliver "$H/down" --payload '{"n":4}' --key k3)
+echo "$out" | jq -e '.replayed == true and .status == "failed"' >/dev/null || cl_fail "k3 on n2: $out"
+[ "$(hits k3)" = 4 ] || cl_fail "k3's replay was sent"
+echo "delivery: a pending delivery of n1 is not sent by n2 when n2 restarts"
