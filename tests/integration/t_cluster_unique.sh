@@ -93,6 +93,15 @@ wait_for "each due time consumed once" all_consumed
 [ "$(psql_q "select count(*) from mobkit.inputs where member = 'w' and key like 'beat:%' and key in ($(sed "s/.*/'beat:&'/" "$T/dues" | paste -sd,))")" = "$n" ] ||
 	cl_fail "inputs in the database: $(psql_q "select key from mobkit.inputs where member = 'w'")"
 echo "schedule: $n due times, each fired by one node, consumed once"
+# tick: a due time dispatched on n3 is a skipped claim on n1
+at=1767603600000
+out=$(njctl 3 tick --at $at) || cl_fail "n3 tick: $out"
+echo "$out" | jq -e '.dispatched | map(.claim_key) | index("beat:1767603600000") != null' >/dev/null || cl_fail "n3 tick: $out"
+out=$(njctl 1 tick --at $at) || cl_fail "n1 tick: $out"
+echo "$out" | jq -e '.dispatched == [] and (.skipped_claims | index("beat:1767603600000") != null)' >/dev/null || cl_fail "n1 tick: $out"
+njctl 1 events --type runtime.injection.skipped | jq -e -s 'map(.payload) | map(select(.claim_key == "beat:1767603600000")) | length == 1 and .[0].node_id == "n3"' >/dev/null ||
+	cl_fail "n1's skip: $(njctl 1 events --type runtime.injection.skipped | tail -2)"
+echo "tick: n3 dispatched, n1 skipped (fired by n3)"
 
 # --- a delivery key: once in the whole cluster -------------------------
 hits() { jq -r "select(.kind == \"http\" and .key == \"$1\") | .key" "$T/hook.log" 2>/dev/null | wc -l; }
