@@ -89,7 +89,9 @@ $(BINDIR)/mobkitd: $(call obj,$(SUPER)) $(BUILD)/libcommon.a
 	@mkdir -p $(BINDIR)
 	$(CC) $(CFLAGS) -pthread -o $@ $^ $(LDLIBS) $(STORE_LIBS)
 
-$(call obj,$(PGSTORE)): CPPFLAGS += $(shell pkg-config --cflags libpq)
+# (and what asks the cluster's connection, pgq.h, itself)
+PGQ_USERS = supervisor/mob/schedules.c supervisor/mob/deliveries.c
+$(call obj,$(PGSTORE) $(PGQ_USERS)): CPPFLAGS += $(shell pkg-config --cflags libpq)
 # the schema files as C strings, in order (store_pg_open.c applies them)
 $(BUILD)/supervisor/pg_schema.c: $(PG_SCHEMA)
 	@mkdir -p $(dir $@)

@@ -15,6 +15,14 @@
  * are remembered, with their keys, for delivery_retention_ms and at most
  * delivery_retention_max, oldest forgotten first; a finished record keeps
  * a hash of its payload, not the payload.
+ *
+ * In a cluster a key is taken in the database too (mobkit.delivery_key(),
+ * 003_unique.sql, asked on the cluster's connection): a key another node
+ * took first is answered as a replay of that node's record (as last
+ * written; "pending" while it is not written yet) and nothing is sent.
+ * Every node loads every record (the store's table is shared): a record
+ * made by another node (its node_id) is kept for replays and listings,
+ * never handed to this node's module nor deleted by this node.
  */
 #include <sys/queue.h>
 
@@ -34,6 +42,8 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "client.h"
+#include "cluster.h"
+#include "pgq.h"
 #include "mob/mailbox.h"
 #include "mob/modules.h"
 #include "mob/deliveries.h"
@@ -69,6 +79,7 @@ struct delivery {
 	int		 nw;
 	int		 sent_to_module;
 	int		 durable;	/* committed at least once */
+	int		 foreign;	/* made by another node of a cluster */
 	uint64_t	 gen;		/* saves made: the last one decides */
 	uint64_t	 fin_ms;	/* wall ms, finished */
 	uint64_t	 phash;		/* of the payload, once finished */
@@ -153,8 +164,11 @@ save(const struct delivery *d)
 		return;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, d->payload != NULL ? 15 : 16);
+	msgpack_pack_map(&pk, (d->payload != NULL ? 15 : 16) +
+	    (cluster_enabled() ? 1 : 0));
 	mp_kstr(&pk, "id", d->id);
+	if (cluster_enabled())
+		mp_kstr(&pk, "node_id", cluster_node_id());
 	mp_kstr(&pk, "route_id", d->route_id);
 	mp_kstr_or_nil(&pk, "route", d->route);
 	mp_kstr(&pk, "recipient", d->recipient);
@@ -244,8 +258,14 @@ forget(struct delivery *d)
 		TAILQ_REMOVE(&finished, d, fentry);
 		nfinished--;
 	}
-	if (d->durable)
+	if (d->durable && !d->foreign)
 		store_delivery_forget(d->id);
+	if (d->idem != NULL && cluster_enabled() && !d->foreign) {
+		const char *v[1] = { d->id };
+
+		pgq_query("DELETE FROM mobkit.delivery_keys WHERE id = $1", 1,
+		    v, NULL, NULL);
+	}
 	delivery_free(d);
 }
 
@@ -396,7 +416,7 @@ send_to_module(struct delivery *d)
 	struct child *c = child_find("delivery");
 	struct msgw w;
 
-	if (d->sent_to_module || c == NULL || c->peer == NULL ||
+	if (d->sent_to_module || d->foreign || c == NULL || c->peer == NULL ||
 	    c->state != CS_HEALTHY)
 		return;
 	msgw_begin(&w, MSG_DELIVER);
@@ -414,14 +434,15 @@ send_to_module(struct delivery *d)
 		d->sent_to_module = 1;
 }
 
-/* A record from the store (start-up): as it was, pending ones resume. */
-void
-delivery_restore(const void *blob, size_t len)
+/* A record as saved, decoded (NULL: unreadable, logged); fin_ms set. */
+static struct delivery *
+record_decode(const void *blob, size_t len)
 {
 	const msgpack_object *a;
 	msgpack_unpacked u;
 	struct delivery *d;
 	const char *err;
+	char *node;
 	int64_t v;
 	uint32_t i;
 
@@ -429,7 +450,7 @@ delivery_restore(const void *blob, size_t len)
 	if (frame_decode(blob, len, &u, &err) == -1) {
 		log_warnx("store: a delivery record is unreadable: %s", err);
 		msgpack_unpacked_destroy(&u);
-		return;
+		return NULL;
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		fatal("calloc");
@@ -446,7 +467,11 @@ delivery_restore(const void *blob, size_t len)
 		log_warnx("store: a delivery record is incomplete");
 		delivery_free_partial(d);
 		msgpack_unpacked_destroy(&u);
-		return;
+		return NULL;
+	}
+	if ((node = mp_strdup(&u.data, "node_id")) != NULL) {
+		d->foreign = strcmp(node, cluster_node_id()) != 0;
+		free(node);
 	}
 	d->route_id = mp_strdup(&u.data, "route_id");
 	d->route = mp_strdup(&u.data, "route");
@@ -472,6 +497,25 @@ delivery_restore(const void *blob, size_t len)
 		}
 	if (d->route_id == NULL)
 		d->route_id = strdup("");
+	if (d->status != DL_PENDING) {
+		if (mp_get_int(&u.data, "fin_ms", &v) == 0 && v > 0)
+			d->fin_ms = (uint64_t)v;
+		else
+			d->fin_ms = d->natt > 0 ? (uint64_t)d->att[d->natt -
+			    1].at_ms : wall_ms();
+	}
+	msgpack_unpacked_destroy(&u);
+	return d;
+}
+
+/* A record from the store (start-up): as it was, pending ones resume. */
+void
+delivery_restore(const void *blob, size_t len)
+{
+	struct delivery *d;
+
+	if ((d = record_decode(blob, len)) == NULL)
+		return;
 	d->durable = 1;
 	HASH_ADD(hh, by_id, id, strlen(d->id), d);
 	if (d->idem != NULL)
@@ -479,17 +523,11 @@ delivery_restore(const void *blob, size_t len)
 	TAILQ_INSERT_TAIL(&all, d, entry);
 	nall++;
 	if (d->status != DL_PENDING) {
-		if (mp_get_int(&u.data, "fin_ms", &v) == 0 && v > 0)
-			d->fin_ms = (uint64_t)v;
-		else
-			d->fin_ms = d->natt > 0 ? (uint64_t)d->att[d->natt -
-			    1].at_ms : wall_ms();
 		compact(d);
 		TAILQ_INSERT_TAIL(&finished, d, fentry);
 		nfinished++;
 		keep_trim();
 	}
-	msgpack_unpacked_destroy(&u);
 }
 
 /* The delivery module is healthy (again): pending deliveries go to it. */
@@ -576,6 +614,155 @@ rate_take(const char *route, const char *recipient, int per_minute,
 	return 0;
 }
 
+/* A replay of a key this node holds: its record, once it is final. */
+static void
+replay(struct delivery *d, uint64_t cid, const char *payload)
+{
+	if (!same_payload(d, payload)) {
+		reply_error(cid, "idempotency key reused with a different "
+		    "payload");
+		return;
+	}
+	if (d->status != DL_PENDING && d->durable)
+		answer(cid, d, 1);
+	else {
+		if ((d->w = reallocarray(d->w, (size_t)d->nw + 1,
+		    sizeof(*d->w))) == NULL)
+			fatal("reallocarray");
+		d->w[d->nw].cid = cid;
+		d->w[d->nw++].replay = 1;
+	}
+}
+
+/* A new delivery is made: written, then sent (or into a mailbox). */
+static void
+admit(struct delivery *d, uint64_t cid)
+{
+	struct input *in;
+	const char *reason;
+
+	HASH_ADD(hh, by_id, id, strlen(d->id), d);
+	if (d->idem != NULL)
+		HASH_ADD_KEYPTR(hidem, by_idem, d->idem, strlen(d->idem), d);
+	TAILQ_INSERT_TAIL(&all, d, entry);
+	nall++;
+	if ((d->w = calloc(1, sizeof(*d->w))) == NULL)
+		fatal("calloc");
+	d->w[0].cid = cid;
+	d->nw = 1;
+	d->durable = !store_enabled();
+	persist(d);		/* on disk before anything is sent */
+	if (strcmp(d->sink, "mob_member") == 0) {
+		/* into the member's mailbox, with the delivery's key; a JSON
+		 * string arrives as its text */
+		json_t *j = json_loads(d->payload, JSON_DECODE_ANY, NULL);
+		const char *text = json_is_string(j) ? json_string_value(j) :
+		    d->payload;
+		int rr = mbox_accept(child_find(d->target), text,
+		    d->key ? d->key : d->id, &in, &reason);
+
+		json_decref(j);
+		add_attempt(d, 1, rr == SEND_REJECTED ? "failed" : "sent",
+		    rr == SEND_REJECTED ? reason : NULL, (int64_t)wall_ms());
+		finish(d, rr == SEND_REJECTED ? DL_FAILED : DL_SENT);
+	}
+}
+
+/* A delivery waiting for the database to say who holds its key. */
+struct key_ask {
+	struct delivery	*d;
+	uint64_t	 cid;
+};
+
+/*
+ * mobkit.delivery_key() answered: the key is this delivery's (admitted),
+ * or another's: a replay of that one (here, or as the other node last
+ * wrote it; "pending" with its id while not written yet), nothing sent.
+ */
+static void
+key_cb(void *arg, const PGresult *res, const char *err)
+{
+	struct key_ask *k = arg;
+	struct delivery *d = k->d, *h, *rec;
+	const char *held;
+	unsigned char *raw;
+	size_t len;
+
+	if (err != NULL || res == NULL || PQntuples(res) != 1) {
+		reply_error(k->cid, err ? err : "store: the delivery key was "
+		    "not answered");
+		delivery_free_partial(d);
+		goto out;
+	}
+	held = pgq_val(res, 0, 0);
+	if (strcmp(held, d->id) == 0) {
+		HASH_FIND(hidem, by_idem, d->idem, strlen(d->idem), h);
+		if (h != NULL && h->foreign)	/* its key was forgotten */
+			forget(h);
+		else if (h != NULL) {	/* taken here meanwhile */
+			replay(h, k->cid, d->payload);
+			delivery_free_partial(d);
+			goto out;
+		}
+		admit(d, k->cid);
+		goto out;
+	}
+	if (strcmp(pgq_val(res, 0, 2), "t") != 0) {
+		reply_error(k->cid, "idempotency key reused with a different "
+		    "payload");
+		delivery_free_partial(d);
+		goto out;
+	}
+	HASH_FIND(hh, by_id, held, strlen(held), h);
+	if (h != NULL && !h->foreign) {	/* another request here took it */
+		replay(h, k->cid, d->payload);
+		delivery_free_partial(d);
+		goto out;
+	}
+	log_debug("delivery key %s: held by %s of node %s", d->key, held,
+	    pgq_val(res, 0, 1));
+	rec = NULL;
+	if (!PQgetisnull(res, 0, 3) && (raw = PQunescapeBytea((const
+	    unsigned char *)PQgetvalue(res, 0, 3), &len)) != NULL) {
+		rec = record_decode(raw, len);
+		PQfreemem(raw);
+	}
+	if (rec != NULL) {
+		answer(k->cid, rec, 1);
+		delivery_free_partial(rec);
+	} else {			/* not written yet: what is known */
+		snprintf(d->id, sizeof(d->id), "%s", held);
+		answer(k->cid, d, 1);
+	}
+	delivery_free_partial(d);
+out:
+	free(k);
+}
+
+/* Take a delivery's key in the database first (a cluster). */
+static void
+key_ask(struct delivery *d, uint64_t cid)
+{
+	struct key_ask *k;
+	char hash[24], len[24];
+	const char *v[5];
+
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		fatal("calloc");
+	k->d = d;
+	k->cid = cid;
+	snprintf(hash, sizeof(hash), "%lld",
+	    (long long)(int64_t)str_fnv1a(d->payload));
+	snprintf(len, sizeof(len), "%zu", strlen(d->payload));
+	v[0] = d->idem;
+	v[1] = d->id;
+	v[2] = cluster_node_id();
+	v[3] = hash;
+	v[4] = len;
+	pgq_query("SELECT * FROM mobkit.delivery_key($1, $2, $3, "
+	    "$4::bigint, $5::bigint)", 5, v, key_cb, k);
+}
+
 struct pending_deliver {
 	uint64_t	 cid;
 	char		*payload;
@@ -597,8 +784,6 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 {
 	struct pending_deliver *p = arg;
 	struct delivery *d = NULL;
-	struct input *in;
-	const char *reason;
 	char idem[1200], msg[256], *recipient = NULL, *sink = NULL;
 	int64_t v, retry;
 	int rate = 60;
@@ -618,22 +803,11 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 		    p->key);
 		keep_trim();
 		HASH_FIND(hidem, by_idem, idem, strlen(idem), d);
-		if (d != NULL) {
-			if (!same_payload(d, p->payload)) {
-				reply_error(p->cid, "idempotency key reused "
-				    "with a different payload");
-				goto out;
-			}
-			if (d->status != DL_PENDING && d->durable)
-				answer(p->cid, d, 1);
-			else {
-				d->w = reallocarray(d->w, (size_t)d->nw + 1,
-				    sizeof(*d->w));
-				d->w[d->nw].cid = p->cid;
-				d->w[d->nw++].replay = 1;
-			}
+		if (d != NULL && !d->foreign) {
+			replay(d, p->cid, p->payload);
 			goto out;
 		}
+		d = NULL;	/* another node's: the database says */
 	}
 	if (mp_get_int(r, "rate_limit_per_minute", &v) == 0)
 		rate = (int)v;
@@ -674,33 +848,12 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 		d->route_id = strdup("");
 	if (d->target == NULL)
 		d->target = strdup(d->recipient);
-	HASH_ADD(hh, by_id, id, strlen(d->id), d);
-	if (d->key != NULL) {
-		d->idem = strdup(idem);
-		HASH_ADD_KEYPTR(hidem, by_idem, d->idem, strlen(d->idem), d);
-	}
-	TAILQ_INSERT_TAIL(&all, d, entry);
-	nall++;
-	if ((d->w = calloc(1, sizeof(*d->w))) == NULL)
-		fatal("calloc");
-	d->w[0].cid = p->cid;
-	d->nw = 1;
-	d->durable = !store_enabled();
-	persist(d);		/* on disk before anything is sent */
-	if (strcmp(d->sink, "mob_member") == 0) {
-		/* into the member's mailbox, with the delivery's key; a JSON
-		 * string arrives as its text */
-		json_t *j = json_loads(d->payload, JSON_DECODE_ANY, NULL);
-		const char *text = json_is_string(j) ? json_string_value(j) :
-		    d->payload;
-		int rr = mbox_accept(child_find(d->target), text,
-		    d->key ? d->key : d->id, &in, &reason);
-
-		json_decref(j);
-		add_attempt(d, 1, rr == SEND_REJECTED ? "failed" : "sent",
-		    rr == SEND_REJECTED ? reason : NULL, (int64_t)wall_ms());
-		finish(d, rr == SEND_REJECTED ? DL_FAILED : DL_SENT);
-	}
+	if (d->key != NULL && (d->idem = strdup(idem)) == NULL)
+		fatal("strdup");
+	if (d->key != NULL && cluster_enabled())
+		key_ask(d, p->cid);	/* admitted once the key is ours */
+	else
+		admit(d, p->cid);
 out:
 	free(recipient);
 	free(sink);

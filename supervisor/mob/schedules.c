@@ -5,6 +5,12 @@
  * claim as its idempotency key: a claim fires once, across scheduler
  * restarts and mobkitd restarts.  mobkit-scheduler owns the timers; tick
  * dispatches as if it were a given time.
+ *
+ * In a cluster every node's scheduler sees the same due times: the
+ * database decides (mobkit.claim(), 003_unique.sql, asked on the
+ * cluster's connection, never waited on).  Only the node whose claim row
+ * went in first injects; the others note the claim as fired by that node
+ * (runtime.injection.skipped) and move on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +27,8 @@
 #include "engine/engine.h"
 #include "engine/events.h"
 #include "client.h"
+#include "cluster.h"
+#include "pgq.h"
 #include "mob/mailbox.h"
 #include "mob/schedules.h"
 #include "store.h"
@@ -160,6 +168,40 @@ sched_when(const struct schedule_conf *s, struct when *w)
 	return zone_parse(s->timezone, w, err, sizeof(err));
 }
 
+/* Inject a due time this node claimed: "executed" or "failed". */
+static const char *
+inject(struct schedule_conf *s, const char *key, char *input_id,
+    size_t idsz)
+{
+	struct input *in = NULL;
+	const char *reason = NULL;
+	struct evb b;
+	int r;
+
+	r = mbox_accept(child_find(s->member), s->message, key, &in, &reason);
+	if (r == SEND_REJECTED) {
+		evb_begin(&b, 5);
+		mp_kstr(&b.pk, "schedule_id", s->id);
+		mp_kstr(&b.pk, "claim_key", key);
+		mp_kstr(&b.pk, "member_id", s->member);
+		mp_kstr(&b.pk, "error_kind", "rejected");
+		mp_kstr(&b.pk, "error", reason);
+		evb_emit(&b, "module", "scheduler", "runtime.injection.failed");
+		log_warnx("schedule %s: %s into %s refused: %s", s->id, key,
+		    s->member, reason);
+		return "failed";
+	}
+	snprintf(input_id, idsz, "%s", in->id);
+	evb_begin(&b, 5);
+	mp_kstr(&b.pk, "schedule_id", s->id);
+	mp_kstr(&b.pk, "claim_key", key);
+	mp_kstr(&b.pk, "member_id", s->member);
+	mp_kstr(&b.pk, "message", s->message);
+	mp_kstr(&b.pk, "input_id", in->id);
+	evb_emit(&b, "module", "scheduler", "runtime.injection.executed");
+	return "executed";
+}
+
 /*
  * Fire one due time: claim it, then inject.  Returns "executed",
  * "skipped" (claimed already) or "failed"; fills the tick report.
@@ -168,11 +210,7 @@ const char *
 schedule_fire(const char *id, int64_t due_ms, char *input_id, size_t idsz)
 {
 	struct schedule_conf *s = sched_find(id);
-	struct input *in = NULL;
-	const char *reason = NULL;
-	struct evb b;
 	char key[256];
-	int r;
 
 	input_id[0] = '\0';
 	snprintf(key, sizeof(key), "%s:%lld", id, (long long)due_ms);
@@ -181,28 +219,131 @@ schedule_fire(const char *id, int64_t due_ms, char *input_id, size_t idsz)
 	if (claimed(id, due_ms))
 		return "skipped";
 	store_claim(id, due_ms, claim_note(id, due_ms));
-	r = mbox_accept(child_find(s->member), s->message, key, &in, &reason);
-	if (r == SEND_REJECTED) {
-		evb_begin(&b, 5);
-		mp_kstr(&b.pk, "schedule_id", id);
-		mp_kstr(&b.pk, "claim_key", key);
-		mp_kstr(&b.pk, "member_id", s->member);
-		mp_kstr(&b.pk, "error_kind", "rejected");
-		mp_kstr(&b.pk, "error", reason);
-		evb_emit(&b, "module", "scheduler", "runtime.injection.failed");
-		log_warnx("schedule %s: %s into %s refused: %s", id, key,
-		    s->member, reason);
-		return "failed";
-	}
-	snprintf(input_id, idsz, "%s", in->id);
-	evb_begin(&b, 5);
-	mp_kstr(&b.pk, "schedule_id", id);
+	return inject(s, key, input_id, idsz);
+}
+
+/* --- in a cluster: the database's claim first --------------------------- */
+
+/* A tick's report, answered once every claim it asked for is decided. */
+struct tick_run {
+	uint64_t	 cid;
+	int64_t		 at;
+	int		 pending, nd;
+	msgpack_sbuffer	 db;
+	msgpack_packer	 dp;
+	struct strlist	 skipped;
+};
+
+/* One due time asked of the database (for FIRE, or for a tick). */
+struct claiming {
+	char		 id[128];
+	int64_t		 due;
+	struct tick_run	*tick;		/* NULL: the scheduler's FIRE */
+};
+
+static void	tick_answer(struct tick_run *);
+
+/* The due time was claimed by another node: noted, not fired here. */
+static void
+fired_elsewhere(struct schedule_conf *s, int64_t due, const char *key,
+    const char *node)
+{
+	struct evb b;
+
+	(void)claim_note(s->id, due);
+	evb_begin(&b, 4);
+	mp_kstr(&b.pk, "schedule_id", s->id);
 	mp_kstr(&b.pk, "claim_key", key);
 	mp_kstr(&b.pk, "member_id", s->member);
-	mp_kstr(&b.pk, "message", s->message);
-	mp_kstr(&b.pk, "input_id", in->id);
-	evb_emit(&b, "module", "scheduler", "runtime.injection.executed");
-	return "executed";
+	if (*node != '\0')
+		mp_kstr(&b.pk, "node_id", node);
+	else
+		mp_knil(&b.pk, "node_id");
+	evb_emit(&b, "module", "scheduler", "runtime.injection.skipped");
+	log_debug("schedule %s: %s fired by node %s", s->id, key,
+	    *node ? node : "(unknown)");
+}
+
+/* FIRED to the scheduler, if it is still there. */
+static void
+fired_send(const char *id, int64_t due, const char *status)
+{
+	struct child *c = child_find("scheduler");
+	struct msgw w;
+
+	if (c == NULL || c->peer == NULL)
+		return;
+	msgw_begin(&w, MSG_FIRED);
+	msgw_str(&w, K_SCHEDULE_ID, id);
+	msgw_int(&w, K_DUE_MS, due);
+	msgw_str(&w, K_STATUS, status);
+	(void)msgw_send(&w, c->peer, 0);
+}
+
+/* mobkit.claim() answered: the node holding the due time (or an error). */
+static void
+claim_cb(void *arg, const PGresult *res, const char *err)
+{
+	struct claiming *cl = arg;
+	struct schedule_conf *s = sched_find(cl->id);
+	const char *status = "failed", *node;
+	char key[256], input[INPUT_ID_MAX];
+
+	input[0] = '\0';
+	snprintf(key, sizeof(key), "%s:%lld", cl->id, (long long)cl->due);
+	if (err != NULL || res == NULL || PQntuples(res) != 1)
+		log_warnx("schedule %s: %s could not be claimed: %s", cl->id,
+		    key, err ? err : "no answer");
+	else if (s == NULL || D->shutting_down)
+		;
+	else if (claimed(cl->id, cl->due))
+		status = "skipped";
+	else if (strcmp((node = pgq_val(res, 0, 0)),
+	    cluster_node_id()) != 0) {
+		fired_elsewhere(s, cl->due, key, node);
+		status = "skipped";
+	} else {
+		store_claim(cl->id, cl->due, claim_note(cl->id, cl->due));
+		status = inject(s, key, input, sizeof(input));
+	}
+	if (cl->tick == NULL)
+		fired_send(cl->id, cl->due, status);
+	else {
+		if (strcmp(status, "skipped") == 0)
+			(void)strlist_add(&cl->tick->skipped, key);
+		else if (strcmp(status, "executed") == 0) {
+			msgpack_pack_map(&cl->tick->dp, 4);
+			mp_kstr(&cl->tick->dp, "schedule_id", cl->id);
+			mp_kstr(&cl->tick->dp, "claim_key", key);
+			mp_kstr(&cl->tick->dp, "member_id", s->member);
+			mp_kstr(&cl->tick->dp, "input_id", input);
+			cl->tick->nd++;
+		}
+		if (--cl->tick->pending == 0)
+			tick_answer(cl->tick);
+	}
+	free(cl);
+}
+
+/* Ask the database who fires a due time; the answer goes to claim_cb. */
+static void
+claim_ask(const char *id, int64_t due, struct tick_run *t)
+{
+	struct claiming *cl;
+	char dues[24];
+	const char *v[3];
+
+	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+		fatal("calloc");
+	snprintf(cl->id, sizeof(cl->id), "%s", id);
+	cl->due = due;
+	cl->tick = t;
+	snprintf(dues, sizeof(dues), "%lld", (long long)due);
+	v[0] = id;
+	v[1] = dues;
+	v[2] = cluster_node_id();
+	pgq_query("SELECT mobkit.claim($1, $2::bigint, $3)", 3, v, claim_cb,
+	    cl);
 }
 
 /* The schedules and their last claims, to the scheduler. */
@@ -252,6 +393,11 @@ schedule_fire_msg(struct child *c, const struct msg_view *m)
 
 	if (msgv_copy(m, K_SCHEDULE_ID, id, sizeof(id)) == -1)
 		return -1;
+	if (cluster_enabled() && !D->shutting_down && sched_find(id) != NULL &&
+	    !claimed(id, due)) {
+		claim_ask(id, due, NULL);	/* FIRED once decided */
+		return 0;
+	}
 	status = D->shutting_down ? "failed" : schedule_fire(id, due, input,
 	    sizeof(input));
 	msgw_begin(&w, MSG_FIRED);
@@ -322,53 +468,86 @@ v_schedules(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 	return 0;
 }
 
+/* A tick's report: {"tick_ms","dispatched","skipped_claims"}. */
+static void
+tick_pack(msgpack_packer *pk, struct tick_run *t)
+{
+	schedules_push();	/* the scheduler learns of the claims */
+	msgpack_pack_map(pk, 3);
+	mp_kint(pk, "tick_ms", t->at);
+	mp_str(pk, "dispatched");
+	msgpack_pack_array(pk, (size_t)t->nd);
+	msgpack_sbuffer_write(pk->data, t->db.data, t->db.size);
+	mp_kstrs(pk, "skipped_claims", t->skipped.v, t->skipped.n);
+	msgpack_sbuffer_destroy(&t->db);
+	strlist_free(&t->skipped);
+}
+
+/* A clustered tick is decided: its report to the requester. */
+static void
+tick_answer(struct tick_run *t)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	tick_pack(&pk, t);
+	reply_ok_packed(t->cid, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	free(t);
+}
+
 /* tick [--at EPOCH_MS]: dispatch every enabled schedule's due time at or
- * before that instant, unless it was claimed already. */
+ * before that instant, unless it was claimed already (in a cluster: by
+ * any node; answered once the database decided each). */
 static int
 v_tick(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
-	struct strlist skipped = { 0 };
-	msgpack_sbuffer db;
-	msgpack_packer dp;
-	int64_t at = a->tick.at.set ? a->tick.at.v : (int64_t)wall_ms(), due;
+	struct tick_run *t;
 	char input[INPUT_ID_MAX], key[256];
 	const char *st;
 	struct when w;
-	int i, nd = 0;
+	int64_t due;
+	int i;
 
-	(void)cl;
-	msgpack_sbuffer_init(&db);
-	msgpack_packer_init(&dp, &db, msgpack_sbuffer_write);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("calloc");
+	t->cid = client_id(cl);
+	t->at = a->tick.at.set ? a->tick.at.v : (int64_t)wall_ms();
+	t->pending = 1;		/* until every claim is asked */
+	msgpack_sbuffer_init(&t->db);
+	msgpack_packer_init(&t->dp, &t->db, msgpack_sbuffer_write);
 	for (i = 0; i < D->cfg->nschedules; i++) {
 		struct schedule_conf *s = D->cfg->schedules[i];
 
 		if (!s->enabled || sched_when(s, &w) == -1 ||
-		    (due = due_at_or_before(&w, at)) < 0)
+		    (due = due_at_or_before(&w, t->at)) < 0)
 			continue;
 		snprintf(key, sizeof(key), "%s:%lld", s->id, (long long)due);
+		if (cluster_enabled() && !claimed(s->id, due)) {
+			t->pending++;
+			claim_ask(s->id, due, t);
+			continue;
+		}
 		st = schedule_fire(s->id, due, input, sizeof(input));
 		if (strcmp(st, "skipped") == 0) {
-			(void)strlist_add(&skipped, key);
+			(void)strlist_add(&t->skipped, key);
 			continue;
 		}
 		if (strcmp(st, "executed") != 0)
 			continue;
-		msgpack_pack_map(&dp, 4);
-		mp_kstr(&dp, "schedule_id", s->id);
-		mp_kstr(&dp, "claim_key", key);
-		mp_kstr(&dp, "member_id", s->member);
-		mp_kstr(&dp, "input_id", input);
-		nd++;
+		msgpack_pack_map(&t->dp, 4);
+		mp_kstr(&t->dp, "schedule_id", s->id);
+		mp_kstr(&t->dp, "claim_key", key);
+		mp_kstr(&t->dp, "member_id", s->member);
+		mp_kstr(&t->dp, "input_id", input);
+		t->nd++;
 	}
-	schedules_push();	/* the scheduler learns of the claims */
-	msgpack_pack_map(pk, 3);
-	mp_kint(pk, "tick_ms", at);
-	mp_str(pk, "dispatched");
-	msgpack_pack_array(pk, (size_t)nd);
-	msgpack_sbuffer_write(pk->data, db.data, db.size);
-	mp_kstrs(pk, "skipped_claims", skipped.v, skipped.n);
-	msgpack_sbuffer_destroy(&db);
-	strlist_free(&skipped);
+	if (--t->pending > 0)
+		return 1;	/* answered by the last claim_cb */
+	tick_pack(pk, t);
+	free(t);
 	return 0;
 }
 
