@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <uthash.h>
@@ -103,6 +104,7 @@ static TAILQ_HEAD(, delivery) finished = TAILQ_HEAD_INITIALIZER(finished);
 static int		 nall, nfinished;
 static struct bucket	*buckets;
 static uint64_t		 next_delivery;
+static char		 delivery_boot[24];
 
 /* Pack the record deliver answers with. */
 static void
@@ -828,8 +830,18 @@ resolved(void *arg, const msgpack_object *r, const char *err)
 	}
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		fatal("calloc");
-	snprintf(d->id, sizeof(d->id), "dl-%llx-%llu",
-	    (unsigned long long)D->start_mono,
+	if (delivery_boot[0] == '\0') {
+		/* unique across restarts (the monotonic clock starts again
+		 * at boot) and across nodes sharing a database: the time and
+		 * 32 random bits */
+		uint32_t rnd = (uint32_t)getpid();
+
+		if (getentropy(&rnd, sizeof(rnd)) == -1)
+			rnd ^= (uint32_t)wall_ms();
+		snprintf(delivery_boot, sizeof(delivery_boot), "%llx%08x",
+		    (unsigned long long)wall_ms(), rnd);
+	}
+	snprintf(d->id, sizeof(d->id), "dl-%s-%llu", delivery_boot,
 	    (unsigned long long)++next_delivery);
 	d->route_id = str_of(r, "route_id");
 	d->route = str_of(r, "route");
