@@ -47,6 +47,7 @@
 #include "cluster.h"
 #include "verbs.h"
 #include "mob/cluster_mob.h"
+#include "mob/deliveries.h"
 #include "pgq.h"
 #include "roster.h"
 #include "store.h"
@@ -76,7 +77,7 @@ static int		 joined;
 static int64_t		 lease;
 static uint64_t		 proven_until;	/* mono ms; 0: nothing proven */
 static uint64_t		 beat_sent;
-static int		 beat_busy, adopt_busy, adopt_again;
+static int		 beat_busy, adopt_busy, adopt_again, deliveries_busy;
 static ev_timer		 beat_timer, adopt_timer, proof_timer, wait_timer;
 static int		 wait_busy;
 static char		 host[256];
@@ -489,6 +490,41 @@ view_nodes_cb(void *arg, const PGresult *res, const char *err)
 	}
 }
 
+/* The delivery records of nodes that are gone: sent from here now. */
+static void
+deliveries_cb(void *arg, const PGresult *res, const char *err)
+{
+	unsigned char *raw;
+	size_t len;
+	int i;
+
+	(void)arg;
+	deliveries_busy = 0;
+	if (err != NULL) {
+		log_debug("cluster: adopt deliveries: %s", err);
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		if ((raw = PQunescapeBytea((const unsigned char *)
+		    PQgetvalue(res, i, 1), &len)) == NULL)
+			fatal("PQunescapeBytea");
+		delivery_adopt(raw, len);
+		PQfreemem(raw);
+	}
+}
+
+static void
+adopt_deliveries(void)
+{
+	const char *v[1] = { store_node_id() };
+
+	if (deliveries_busy)
+		return;
+	deliveries_busy = 1;
+	pgq_query("SELECT * FROM mobkit.adopt_deliveries($1)", 1, v,
+	    deliveries_cb, NULL);
+}
+
 static void
 beat_cb(void *arg, const PGresult *res, const char *err)
 {
@@ -529,8 +565,10 @@ beat_cb(void *arg, const PGresult *res, const char *err)
 		    m->state == CM_ACTIVE)
 			cluster_handover(id);
 	}
-	if (joined)
+	if (joined) {
 		adopt_now();
+		adopt_deliveries();
+	}
 }
 
 static void

@@ -322,9 +322,10 @@ static const struct {
 	    "($1, $2) ON CONFLICT DO NOTHING" },
 	{ "mk_unclaim", 2, "DELETE FROM mobkit.claims WHERE schedule = $1 AND "
 	    "due_ms < $2" },
-	{ "mk_delivery", 2, "INSERT INTO mobkit.deliveries (id, record) VALUES "
-	    "($1, $2::bytea) ON CONFLICT (id) DO UPDATE SET record = "
-	    "excluded.record, ord = nextval('mobkit.deliveries_ord')" },
+	{ "mk_delivery", 3, "INSERT INTO mobkit.deliveries (id, record, "
+	    "node_id) VALUES ($1, $2::bytea, $3) ON CONFLICT (id) DO UPDATE "
+	    "SET record = excluded.record, node_id = excluded.node_id, "
+	    "ord = nextval('mobkit.deliveries_ord')" },
 	{ "mk_undelivery", 1, "DELETE FROM mobkit.deliveries WHERE id = $1" },
 	{ "mk_usage", 4, "INSERT INTO mobkit.usage (member, input_tokens, "
 	    "output_tokens, turns) VALUES ($1, $2, $3, $4) ON CONFLICT (member) "
@@ -543,7 +544,7 @@ static int
 put_row(struct pg_batch *b, struct pg_row *r)
 {
 	const char *v[3];
-	int len[2] = { 0, 0 }, fmt[2] = { 0, 1 };
+	int len[3] = { 0, 0, 0 }, fmt[3] = { 0, 1, 0 };
 
 	r->res_at = -1;
 	switch (r->skip) {
@@ -571,6 +572,7 @@ put_row(struct pg_batch *b, struct pg_row *r)
 		v[0] = r->id;
 		v[1] = r->text;
 		len[1] = (int)r->len;
+		v[2] = store_node_id();	/* the node that sends it */
 		return put(b, ST_DELIVERY, v, len, fmt);
 	case P_DELIVERY_FORGET:
 		v[0] = r->id;

@@ -532,6 +532,44 @@ delivery_restore(const void *blob, size_t len)
 	}
 }
 
+/*
+ * A record the database gave this node (its node's lease ran out): it is
+ * this node's from now on, and a pending one is sent from here, once
+ * written again as this node's.
+ */
+void
+delivery_adopt(const void *blob, size_t len)
+{
+	struct delivery *d, *r;
+	char id[sizeof(r->id)];
+
+	if ((r = record_decode(blob, len)) == NULL)
+		return;
+	snprintf(id, sizeof(id), "%s", r->id);
+	delivery_free_partial(r);
+	HASH_FIND(hh, by_id, id, strlen(id), d);
+	if (d != NULL && !d->foreign)
+		return;			/* this node's already */
+	if (d != NULL) {		/* taken again as the database has it */
+		TAILQ_REMOVE(&all, d, entry);
+		nall--;
+		if (d->status != DL_PENDING) {
+			TAILQ_REMOVE(&finished, d, fentry);
+			nfinished--;
+		}
+		delivery_free(d);
+	}
+	delivery_restore(blob, len);
+	HASH_FIND(hh, by_id, id, strlen(id), d);
+	if (d == NULL)
+		return;
+	d->foreign = 0;
+	if (d->status != DL_PENDING)
+		return;
+	log_info("delivery %s: taken over from a node that is gone", d->id);
+	persist(d);
+}
+
 /* The delivery module is healthy (again): pending deliveries go to it. */
 void
 deliveries_ready(struct child *c)

@@ -19,6 +19,7 @@ void	 deliveries_gone(struct child *);
 struct msg_view;
 int	 delivery_attempt_msg(struct child *, const struct msg_view *);
 void	 delivery_restore(const void *blob, size_t len);
+void	 delivery_adopt(const void *blob, size_t len);
 
 
 #endif

@@ -161,3 +161,21 @@ out=$(njctl 2 deliver "$H/down" --payload '{"n":4}' --key k3)
 echo "$out" | jq -e '.replayed == true and .status == "failed"' >/dev/null || cl_fail "k3 on n2: $out"
 [ "$(hits k3)" = 4 ] || cl_fail "k3's replay was sent"
 echo "delivery: a pending delivery of n1 is not sent by n2 when n2 restarts"
+
+# a node that dies with a delivery pending: a live node takes the record
+# over (once its lease has run out) and goes on with the attempts left
+njctl 1 deliver "$H/down" --payload '{"n":5}' --key k4 --retry-max 5 --backoff-ms 500 >/dev/null 2>&1 &
+tried4() { [ "$(hits k4)" -ge 1 ]; }
+wait_for "k4's first attempt" tried4
+cl_signal 1 KILL
+k4_node() { psql_q "select d.node_id from mobkit.deliveries d join mobkit.delivery_keys k on k.id = d.id where k.idem like '%k4'"; }
+taken4() { n=$(k4_node); [ -n "$n" ] && [ "$n" != n1 ]; }
+TIMEOUT=60 wait_for "k4 taken over by a live node" taken4
+n4=$(k4_node)
+done4() { njctl "${n4#n}" deliveries | jq -e 'map(select(.key == "k4" and .status == "failed")) | length == 1' >/dev/null; }
+TIMEOUT=90 wait_for "k4 finished on $n4" done4
+att=$(njctl "${n4#n}" deliveries | jq -r 'map(select(.key == "k4"))[0].attempts | length')
+[ "$att" -ge 6 ] || cl_fail "k4 finished after $att attempts, not 6"
+[ "$(hits k4)" -ge 6 ] || cl_fail "k4 reached the server $(hits k4) times"
+grep -q "taken over from a node that is gone" "$T/$n4.log" || cl_fail "no takeover in $n4's log"
+echo "delivery: n1 killed with k4 pending; $n4 took it over, $(hits k4) attempts in all"

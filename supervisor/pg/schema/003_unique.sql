@@ -60,3 +60,32 @@ BEGIN
 	WHERE k.idem = p_idem;
 END
 $$;
+
+-- A delivery record belongs to the node that made it (node_id, written
+-- with it): only that node sends and retries it.  The records of a node
+-- whose lease ran out go to a live node, a hundred at a time, each taken
+-- by one node (rows another transaction holds are skipped).
+ALTER TABLE mobkit.deliveries ADD COLUMN node_id text;
+CREATE INDEX deliveries_node ON mobkit.deliveries (node_id);
+
+CREATE FUNCTION mobkit.adopt_deliveries(p_node text)
+RETURNS TABLE (r_id text, r_record bytea)
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF NOT mobkit.alive(p_node) THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
+	WITH pick AS (
+		SELECT d.id FROM mobkit.deliveries d
+		WHERE d.node_id IS NOT NULL AND d.node_id <> p_node
+		  AND NOT mobkit.alive(d.node_id)
+		ORDER BY d.ord
+		LIMIT 100
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE mobkit.deliveries d SET node_id = p_node
+	FROM pick WHERE d.id = pick.id
+	RETURNING d.id, d.record;
+END
+$$;
