@@ -137,7 +137,7 @@ print("chaos-cluster: %s kills, %s stops; %d answers, %d acknowledged, "
       "%d consumed, lost=%d, twice=%d (input ids %d, texts %d), "
       "keys twice in the store=%d, members with a gap in their turns=%d"
       % (kills, stops, answers, len(acked), len(ids), len(lost),
-         len(twice_ids), len(twice_ids), len(twice_texts), keys_twice,
+         len(twice), len(twice_ids), len(twice_texts), keys_twice,
          len(bad_turns)))
 if lost:
     print("lost, e.g.:", sorted(lost)[:5])
