@@ -11,6 +11,8 @@
 # from the kill to that input consumed on the node that adopted the
 # member (its fin in the database).  The killed node is started again
 # between kills.  Median and p99 beside the goal, lease_ms + 1000.
+# BENCH_CL_MEMBERS (30), BENCH_CL_INPUTS (5000), BENCH_CL_RUNS (3) and
+# BENCH_CL_KILLS (20) change the sizes; about 1.5 minutes as they are.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/pg.sh"
 . "$(dirname "$0")/../integration/cluster.sh"
