@@ -70,7 +70,8 @@ FIXTURES = $(BUILD)/tests/mkchild $(BUILD)/tests/ctlclient $(BUILD)/tests/mcpwor
 CHAOS	 = $(BUILD)/tests/chaosload $(BUILD)/tests/mkchild
 BENCHES	 = $(BUILD)/tests/respawner $(BUILD)/tests/benchchild $(BUILD)/tests/mkbench \
 	   $(BUILD)/tests/mobbench $(BUILD)/tests/modbench $(BUILD)/tests/ctlbench \
-	   $(BUILD)/tests/turnbench $(BUILD)/tests/mcpbench $(BUILD)/tests/ssebench
+	   $(BUILD)/tests/turnbench $(BUILD)/tests/mcpbench $(BUILD)/tests/ssebench \
+	   $(BUILD)/tests/clbench
 UNIT	 = $(BUILD)/tests/unit_tests
 
 obj	 = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -189,6 +190,10 @@ $(BUILD)/tests/chaosload: $(BUILD)/tests/chaos/chaosload.o \
 	    $(BUILD)/tests/bench/benchlib.o $(BUILD)/libcommon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/tests/clload: $(BUILD)/tests/chaos/clload.o \
+	    $(BUILD)/tests/bench/benchlib.o $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # the baseline calls libcurl directly
 $(BUILD)/tests/modbench: $(BUILD)/tests/bench/modbench.o \
 	    $(BUILD)/tests/bench/benchlib.o $(BUILD)/libcommon.a
@@ -295,6 +300,12 @@ chaos: all $(CHAOS)
 	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
 	    bash tests/chaos/chaos.sh
 
+# the same promise for 3 nodes on one PostgreSQL: CHAOS_SECONDS of kill -9
+# (and SIGSTOP) of random nodes under keyed load sent through all of them
+chaos-cluster: all $(BUILD)/tests/clload
+	MOBKIT_BIN=$(CURDIR)/$(BINDIR) MOBKIT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	    bash tests/chaos/chaos_cluster.sh
+
 demo: all
 	sh etc/demo.sh
 
@@ -379,5 +390,5 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz bin build-deb
 
-.PHONY: all check check-asan bench chaos demo install clean fuzz fuzz-bins \
+.PHONY: all check check-asan bench chaos chaos-cluster demo install clean fuzz fuzz-bins \
 	fuzz-replay fuzz-replay-bins uninstall deb FORCE

@@ -787,15 +787,37 @@ cluster_handover(const char *id)
 
 /* --- notifications --------------------------------------------------- */
 
+/*
+ * The numbers of the inputs read in are committed: a read from now on
+ * no longer finds them with seq 0.  (A read made before that commit
+ * would find them again, and once run and released from memory they
+ * would be taken in, and run, a second time.)
+ */
+static void
+fetched(void *arg, const char *err)
+{
+	struct cm *m = cm_find(arg);
+
+	(void)err;
+	free(arg);
+	if (m == NULL)
+		return;
+	m->fetch = 0;
+	if (m->refetch) {
+		m->refetch = 0;
+		cluster_fetch(m->id);
+	}
+}
+
 static void
 fetch_cb(void *arg, const PGresult *res, const char *err)
 {
 	struct cm *m = arg;
 	struct store_input r;
 	struct child *c;
+	char *id;
 	int i;
 
-	m->fetch = 0;
 	if (err == NULL && m->state == CM_ACTIVE &&
 	    (c = child_find(m->id)) != NULL) {
 		for (i = 0; i < PQntuples(res); i++) {
@@ -811,10 +833,10 @@ fetch_cb(void *arg, const PGresult *res, const char *err)
 		}
 		cluster_mob_active(c);
 	}
-	if (m->refetch) {
-		m->refetch = 0;
-		cluster_fetch(m->id);
-	}
+	/* the next read waits for this one's numbers to be committed */
+	if ((id = strdup(m->id)) == NULL)
+		fatal("strdup");
+	store_after_commit(fetched, id);
 }
 
 /* Read in the inputs written for an active member by other nodes. */

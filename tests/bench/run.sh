@@ -19,3 +19,10 @@ fi
 "$MOBKIT_TESTBIN/mcpbench" "$MOBKIT_BIN" ${BENCH_MCP:-2000} python3 "$(cd "$(dirname "$0")/../fixtures" && pwd)/mcpserver.py"
 echo
 sh "$(dirname "$0")/gwbench.sh" "$MOBKIT_BIN" ${BENCH_GW_SECONDS:-5} ${BENCH_CTL:-500}
+echo
+# the cluster: 3 nodes on one PostgreSQL beside one SQLite node, failover
+# (bash's notes of the nodes it killed left out)
+bash "$(dirname "$0")/clbench.sh" 2>"${TMPDIR:-/tmp}/clbench.$$.err" ||
+	{ cat "${TMPDIR:-/tmp}/clbench.$$.err" >&2; rm -f "${TMPDIR:-/tmp}/clbench.$$.err"; exit 1; }
+grep -v ' Killed ' "${TMPDIR:-/tmp}/clbench.$$.err" >&2 || true
+rm -f "${TMPDIR:-/tmp}/clbench.$$.err"
