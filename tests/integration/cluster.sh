@@ -28,9 +28,9 @@
 #                                  1..k in order (waits for the last ones)
 #
 # fail (lib.sh's) prints the last lines of every node's log.
-# Everything is stopped when the test exits: the nodes (TERM, then KILL),
-# PostgreSQL, then lib.sh's cleanup; a sanitizer report in any node's log
-# fails the test.
+# Everything is stopped when the test exits: the test's background jobs
+# (senders), the nodes (TERM, then KILL), PostgreSQL, then lib.sh's
+# cleanup; a sanitizer report in any node's log fails the test.
 LEASE_MS=3000
 
 cl_setup() {
@@ -168,6 +168,11 @@ $p"
 
 cl_on_exit() {
 	rc=$?
+	# the test's own background jobs (senders) first
+	touch "$T/stop"
+	for p in $(jobs -p); do
+		kill "$p" 2>/dev/null
+	done
 	for f in "$T"/n*.pid; do
 		[ -f "$f" ] || continue
 		p=$(cat "$f")
