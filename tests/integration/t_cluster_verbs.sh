@@ -69,16 +69,26 @@ placement() { jq -c '[.members[] | [.id, .node_id]] | sort' "$1"; }
 	fail "cluster differs between nodes: $(cat "$T"/cl.?)"
 
 # status and members: every member's node, remote where another runs it
+# (another node learns the owner at its next beat: polled)
+seen_ok() {
+	local o want
+	o=$(owner_of "$2")
+	if [ "$o" = "n$1" ]; then want=healthy; else want=remote; fi
+	njctl "$1" status "$2" >"$T/seen" &&
+	    jq -e --arg o "$o" --arg s "$want" \
+	    '.children[0] | .node_id == $o and .state == $s' "$T/seen" &&
+	    njctl "$1" members >"$T/seen" &&
+	    jq -e --arg m "$2" --arg o "$o" --arg s "$want" \
+	    '.[] | select(.id == $m) | .node_id == $o and .state == $s' "$T/seen"
+}
 for i in 1 2 3; do
 	for m in $MS; do
-		o=$(owner_of "$m")
-		if [ "$o" = "n$i" ]; then want=healthy; else want=remote; fi
-		njctl $i status "$m" | jq -e --arg o "$o" --arg s "$want" \
-		    '.children[0] | .node_id == $o and .state == $s' >/dev/null ||
-			fail "status $m on n$i (owner $o): $(njctl $i status "$m")"
-		njctl $i members | jq -e --arg m "$m" --arg o "$o" --arg s "$want" \
-		    '.[] | select(.id == $m) | .node_id == $o and .state == $s' >/dev/null ||
-			fail "members on n$i, $m (owner $o): $(njctl $i members)"
+		end=$(( $(date +%s) + 10 ))
+		until seen_ok $i "$m" >/dev/null 2>&1; do
+			[ "$(date +%s)" -lt "$end" ] ||
+				fail "$m (owner $(owner_of "$m")) on n$i: $(cat "$T/seen")"
+			sleep 0.1
+		done
 	done
 done
 
