@@ -1,6 +1,6 @@
 # PostgreSQL stopped under keyed load on three nodes: sends through any
 # node are refused ("store: ...", mobkitctl exits non-zero), every node
-# turns degraded; PostgreSQL back: every node runs again, every member
+# turns degraded and, its leases unproven, runs no member; PostgreSQL back: every node runs again, every member
 # is healthy on some node, and every input answered "accepted" is
 # consumed exactly once (none answered "rejected" is), the echo turn
 # numbers of each member run 1..k.
@@ -46,6 +46,15 @@ more_answers() { [ "$(wc -l <"$T/acks.a")" -gt $((n + 3)) ]; }
 wait_for "sends refused while down" more_answers
 awk -v n=$n 'NR > n' "$T/acks.a" | awk '$4 == "accepted"' | grep . &&
 	fail "accepted while PostgreSQL is down"
+# no node runs a member whose lease it cannot prove: past lease_ms none
+# is healthy anywhere
+none_run() {
+	for i in 1 2 3; do
+		njctl $i status | jq -e '[.children[] | select(.kind == "member"
+		    and .state == "healthy")] | length == 0' || return 1
+	done
+}
+wait_for "every node's members stopped" none_run
 # down past lease_ms
 while [ $(( $(date +%s) - t0 )) -lt 5 ]; do sleep 0.2; done
 
