@@ -11,10 +11,26 @@
 #   owner_of MEMBER                the node_id running MEMBER now, from the
 #                                  database as `cluster` shows it ("" if none)
 #   cl_healthy N MEMBER            MEMBER healthy on node N (node N runs it)
+#   cl_held NODE_ID                how many members NODE_ID holds (live lease)
+#   cl_sender NAME NODES MEMBERS   keyed sends until $T/stop exists (run it
+#                                  in the background): key NAME-I, text
+#                                  "t NAME-I", to each member of the list
+#                                  MEMBERS in turn, through the nodes of the
+#                                  list NODES in turn; a line an answer in
+#                                  $T/acks.NAME: KEY MEMBER NODE OUTCOME
+#                                  INPUT_ID RC
+#   cl_acks N                      at least N answers "accepted" so far
+#   cl_check_consumed N            through node N, each member's conversation
+#                                  holds every input answered "accepted" in
+#                                  $T/acks.* exactly once as a user message,
+#                                  none answered "rejected", no input or text
+#                                  twice, and its "echo (turn K)" numbers are
+#                                  1..k in order (waits for the last ones)
 #
-# Everything is stopped when the test exits: the nodes (TERM, then KILL),
-# PostgreSQL, then lib.sh's cleanup; a sanitizer report in any node's log
-# fails the test.
+# fail (lib.sh's) prints the last lines of every node's log.
+# Everything is stopped when the test exits: the test's background jobs
+# (senders), the nodes (TERM, then KILL), PostgreSQL, then lib.sh's
+# cleanup; a sanitizer report in any node's log fails the test.
 LEASE_MS=3000
 
 cl_setup() {
@@ -79,8 +95,84 @@ cl_fail() {
 	exit 1
 }
 
+fail() { cl_fail "$@"; }
+
+cl_held() {
+	psql_q "SELECT count(*) FROM mobkit.members m JOIN mobkit.nodes n
+	    ON n.node_id = m.node_id WHERE m.node_id = '$1'
+	    AND n.lease_until > now()"
+}
+
+cl_sender() {
+	local name=$1 i=0 node member out rc
+	local -a nodes members
+	read -ra nodes <<<"$2"
+	read -ra members <<<"$3"
+	while [ ! -e "$T/stop" ]; do
+		member=${members[$((i % ${#members[@]}))]}
+		node=${nodes[$((i / ${#members[@]} % ${#nodes[@]}))]}
+		# a node stopped (SIGSTOP) or dead must not hold the loop
+		out=$(timeout 10 "$BIN/mobkitctl" -s "$T/n$node.sock" --json \
+		    send "$member" "t $name-$i" --key "$name-$i" 2>&1)
+		rc=$?
+		printf '%s %s %s %s %s %s\n' "$name-$i" "$member" "$node" \
+		    "$(echo "$out" | jq -r .outcome 2>/dev/null || echo error)" \
+		    "$(echo "$out" | jq -r '.input_id // "-"' 2>/dev/null || echo -)" \
+		    "$rc" >>"$T/acks.$name"
+		i=$((i + 1))
+	done
+}
+
+cl_acks() {
+	[ "$(cat "$T"/acks.* 2>/dev/null | awk '$4 == "accepted"' | wc -l)" -ge "$1" ]
+}
+
+# cl_conv_problems N MEMBER: what is wrong with MEMBER's conversation as
+# node N shows it, against $T/acks.* (nothing: all is well)
+cl_conv_problems() {
+	local acked others
+	acked=$(cat "$T"/acks.* | awk -v m="$2" '$2 == m && $4 == "accepted" { print $5 }')
+	others=$(cat "$T"/acks.* | awk -v m="$2" '$2 == m && $4 == "rejected" { print "t " $1 }')
+	njctl "$1" conversation "$2" | jq -r --arg acked "$acked" \
+	    --arg others "$others" '
+	    ($acked | split("\n") | map(select(length > 0))) as $a
+	    | ($others | split("\n") | map(select(length > 0))) as $o
+	    | [.[] | select(.role == "user")] as $u
+	    | [.[] | select(.role == "assistant") | .content
+	       | (capture("^echo \\(turn (?<n>[0-9]+)\\)").n // "?")] as $t
+	    | ($u | map(.input_id)) as $ids
+	    | ($a - $ids | map("acknowledged " + . + " not consumed"))[],
+	      ($ids | group_by(.)[] | select(length > 1)
+	       | "input " + .[0] + " consumed \(length) times"),
+	      ($u | map(.content) | group_by(.)[] | select(length > 1)
+	       | "text \"" + .[0] + "\" consumed \(length) times"),
+	      ($u | map(select(.content as $c | any($o[]; . == $c)))
+	       | .[] | "\"" + .content + "\" consumed, not acknowledged"),
+	      (if $t != [range(1; ($u | length) + 1) | tostring]
+	       then "turns \($t | join(",")) for \($u | length) user messages"
+	       else empty end)'
+}
+
+cl_check_consumed() {
+	local m p end
+	for m in $(cat "$T"/acks.* | awk '{ print $2 }' | sort -u); do
+		end=$(( $(date +%s) + TIMEOUT ))
+		while p=$(cl_conv_problems "$1" "$m" 2>&1); [ -n "$p" ]; do
+			[ "$(date +%s)" -lt "$end" ] ||
+				fail "$m's conversation through n$1:
+$p"
+			sleep 0.2
+		done
+	done
+}
+
 cl_on_exit() {
 	rc=$?
+	# the test's own background jobs (senders) first
+	touch "$T/stop"
+	for p in $(jobs -p); do
+		kill "$p" 2>/dev/null
+	done
 	for f in "$T"/n*.pid; do
 		[ -f "$f" ] || continue
 		p=$(cat "$f")
