@@ -78,6 +78,7 @@ static int64_t		 lease;
 static uint64_t		 proven_until;	/* mono ms; 0: nothing proven */
 static uint64_t		 beat_sent;
 static int		 beat_busy, adopt_busy, adopt_again, deliveries_busy;
+static int		 taken;		/* another mobkitd has this node_id */
 static ev_timer		 beat_timer, adopt_timer, proof_timer, wait_timer;
 static int		 wait_busy;
 static char		 host[256];
@@ -280,6 +281,18 @@ drop_all(const char *why)
 	HASH_ITER(hh, cms, m, t)
 		if (m->fence > 0)
 			drop(m, why);
+}
+
+void
+cluster_taken(const char *why)
+{
+	if (taken)
+		return;
+	taken = 1;
+	log_warnx("cluster: %s: this mobkitd stops (node %s is the other's)",
+	    why, store_node_id());
+	drop_all("another mobkitd runs as this node");
+	daemon_shutdown_because(1, "another mobkitd has this node_id");
 }
 
 static void
@@ -1329,7 +1342,7 @@ cluster_release_all(void)
 	PGresult *res;
 	const char *v[1] = { store_node_id() };
 
-	if (!on)
+	if (!on || taken)	/* (what is held is the other's) */
 		return;
 	if ((c = pg_connect(0)) == NULL || PQstatus(c) != CONNECTION_OK) {
 		log_warnx("cluster: cannot let go of the members at exit; "

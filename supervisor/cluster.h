@@ -60,5 +60,8 @@ void	 cluster_inputs(const char *member, uint64_t cid);
 
 /* The store's batch found leases lost ("mobkit: lease lost: a,b"). */
 void	 cluster_lost(const char *member, const char *why);
+/* Another mobkitd took this node's node_id (while the database was
+ * away): this one lets its members go and stops. */
+void	 cluster_taken(const char *why);
 
 #endif

@@ -439,6 +439,8 @@ batch_failed(struct pg_batch *b)
 
 	if (lease_lost(b))
 		return;
+	if (strstr(b->err, "mobkit: node taken: ") != NULL)
+		cluster_taken(b->err);
 	if (failure == NULL)
 		fail(b->err);
 	else if (b->retry)

@@ -619,7 +619,10 @@ put_batch(struct pg_batch *b, int need_lock)
 	for (i = 0; i < b->n; i++)
 		b->rows[i].skip = row_way(&b->rows[i]);
 	b->wcur = 0;
-	if (put_sql(b, "BEGIN", 0, NULL) == -1 || put_hold(b) == -1)
+	v[0] = store_node_id();
+	if (put_sql(b, "BEGIN", 0, NULL) == -1 || (need_lock &&
+	    put_sql(b, "SELECT mobkit.relock($1, " PG_LOCK_KEY ")", 1,
+	    v) == -1) || put_hold(b) == -1)
 		return -1;
 	for (i = 0; i < b->n; i++)
 		if (put_row(b, &b->rows[i]) == -1)

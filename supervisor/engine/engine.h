@@ -207,6 +207,7 @@ int	 tree_reload(struct config *, msgpack_packer *);
 
 /* shutdown.c */
 void	 daemon_shutdown(int code);
+void	 daemon_shutdown_because(int code, const char *why);
 const char *daemon_state(void);
 void	 shutdown_drain_check(void);
 void	 engine_hold_exit(void);

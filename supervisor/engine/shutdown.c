@@ -168,6 +168,17 @@ shutdown_drain_check(void)
 		drain_done();
 }
 
+static const char *shutdown_why;
+
+/* Ordered shutdown, exiting with code, for another reason than a spent
+ * restart budget (said in the log). */
+void
+daemon_shutdown_because(int code, const char *why)
+{
+	shutdown_why = why;
+	daemon_shutdown(code);
+}
+
 /* Ordered shutdown (SPEC section 6); the loop ends when it is done. */
 void
 daemon_shutdown(int code)
@@ -180,7 +191,11 @@ daemon_shutdown(int code)
 			D->exit_code = code;
 		return;
 	}
-	log_info("shutting down%s", code ? " (restart budget spent)" : "");
+	if (shutdown_why != NULL)
+		log_info("shutting down (%s)", shutdown_why);
+	else
+		log_info("shutting down%s", code ? " (restart budget spent)" :
+		    "");
 	D->shutting_down = 1;
 	D->exit_code = code;
 	D->shutdown_began = mono_ms();

@@ -259,3 +259,19 @@ BEGIN
 	END IF;
 END
 $$;
+
+-- A node's connection to the database came back: the session lock that
+-- makes it the only mobkitd of its node_id is taken again on the new
+-- session, first thing in its first transaction, or that transaction
+-- fails when another mobkitd took the node_id meanwhile.
+CREATE FUNCTION mobkit.relock(p_node text, p_key bigint)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF NOT pg_try_advisory_lock(hashtextextended('mobkit node ' ||
+	    p_node, p_key)) THEN
+		RAISE EXCEPTION 'mobkit: node taken: another mobkitd runs as '
+		    'node % now', p_node;
+	END IF;
+END
+$$;
