@@ -19,6 +19,10 @@
 #                                  list NODES in turn; a line an answer in
 #                                  $T/acks.NAME: KEY MEMBER NODE OUTCOME
 #                                  INPUT_ID RC
+#   cl_echo_body MEMBERS           write $T/body.ini: profile p (echo) and
+#                                  each of MEMBERS (a list) a member of it
+#   cl_spread K NODES              each node of the list NODES holds K
+#   cl_all_healthy                 each member of $MS healthy on its owner
 #   cl_acks N                      at least N answers "accepted" so far
 #   cl_check_consumed N            through node N, each member's conversation
 #                                  holds every input answered "accepted" in
@@ -202,3 +206,23 @@ cl_on_exit() {
 	pg_on_exit
 }
 trap cl_on_exit EXIT
+
+cl_echo_body() {
+	printf '[profile p]\nprovider = echo\n' >"$T/body.ini"
+	for m in $1; do
+		printf '[member %s]\nprofile = p\n' "$m" >>"$T/body.ini"
+	done
+}
+
+cl_spread() {
+	for i in $2; do
+		[ "$(cl_held "n$i")" = "$1" ] || return 1
+	done
+}
+
+cl_all_healthy() {
+	for m in $MS; do
+		o=$(owner_of "$m")
+		[ -n "$o" ] && cl_healthy "${o#n}" "$m" || return 1
+	done
+}

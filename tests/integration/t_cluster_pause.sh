@@ -7,20 +7,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 . "$(dirname "$0")/cluster.sh"
-printf '[profile p]\nprovider = echo\n' >"$T/body.ini"
 MS="m1 m2 m3 m4 m5 m6"
-for m in $MS; do printf '[member %s]\nprofile = p\n' "$m" >>"$T/body.ini"; done
+cl_echo_body "$MS"
 cl_setup "$T/body.ini" 3000
 cl_start 1; cl_start 2; cl_start 3
-spread() { for i in 1 2 3; do [ "$(cl_held n$i)" = 2 ] || return 1; done; }
-wait_for "two members on each node" spread
-all_healthy() {
-	for m in $MS; do
-		o=$(owner_of "$m")
-		[ -n "$o" ] && cl_healthy "${o#n}" "$m" || return 1
-	done
-}
-wait_for "every member healthy on its node" all_healthy
+wait_for "two members on each node" cl_spread 2 "1 2 3"
+wait_for "every member healthy on its node" cl_all_healthy
 pm=$(psql_q "SELECT member FROM mobkit.members WHERE node_id = 'n1' ORDER BY 1")
 [ -n "$pm" ] || fail "n1 holds no member"
 

@@ -8,20 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
 . "$(dirname "$0")/cluster.sh"
-printf '[profile p]\nprovider = echo\n' >"$T/body.ini"
 MS="m1 m2 m3 m4 m5 m6"
-for m in $MS; do printf '[member %s]\nprofile = p\n' "$m" >>"$T/body.ini"; done
+cl_echo_body "$MS"
 cl_setup "$T/body.ini" 3000
 cl_start 1; cl_start 2
-spread2() { [ "$(cl_held n1)" = 3 ] && [ "$(cl_held n2)" = 3 ]; }
-wait_for "three members on each of two nodes" spread2
-all_healthy() {
-	for m in $MS; do
-		o=$(owner_of "$m")
-		[ -n "$o" ] && cl_healthy "${o#n}" "$m" || return 1
-	done
-}
-wait_for "every member healthy on its node" all_healthy
+wait_for "three members on each of two nodes" cl_spread 3 "1 2"
+wait_for "every member healthy on its node" cl_all_healthy
 cl_sender a "1 2" "$MS" & sa=$!
 wait_for "load before" cl_acks 15
 
@@ -36,7 +28,7 @@ while [ $(( $(date +%s%N) / 1000000 )) -lt "$end" ]; do
 	[ "$(cl_held n3)" = 0 ] || fail "n3 took members by itself: $(njctl 1 cluster)"
 	sleep 0.2
 done
-spread2 || fail "members moved without a rebalance: $(njctl 1 cluster)"
+cl_spread 3 "1 2" || fail "members moved without a rebalance: $(njctl 1 cluster)"
 
 n=$(cat "$T"/acks.* | awk '$4 == "accepted"' | wc -l)
 out=$(njctl 1 rebalance) || fail "rebalance: $out"
@@ -44,15 +36,14 @@ echo "$out" | jq -e '(.moves | length) == 2 and all(.moves[]; .to == "n3")
     and ([.moves[].from] | sort) == ["n1", "n2"]' >/dev/null ||
 	fail "rebalance's moves: $out"
 moved=$(echo "$out" | jq -r '.moves[].member')
-spread3() { for i in 1 2 3; do [ "$(cl_held n$i)" = 2 ] || return 1; done; }
-wait_for "two members on each node" spread3
+wait_for "two members on each node" cl_spread 2 "1 2 3"
 on3() {
 	for m in $moved; do
 		[ "$(owner_of "$m")" = n3 ] && cl_healthy 3 "$m" || return 1
 	done
 }
 wait_for "the moved members ($(echo $moved)) healthy on n3" on3
-wait_for "every member healthy on its node" all_healthy
+wait_for "every member healthy on its node" cl_all_healthy
 wait_for "load during and after the moves" cl_acks $((n + 20))
 touch "$T/stop"
 wait "$sa" "$sb"

@@ -31,16 +31,10 @@ cl_config 1
 out=$("$BIN/mobkitd" -t -c "$T/n1.ini" 2>&1) || fail "-t refused a good cluster config: $out"
 
 cl_start 1; cl_start 2; cl_start 3
-all_healthy() {
-	for m in $MS; do
-		o=$(owner_of "$m")
-		[ -n "$o" ] && cl_healthy "${o#n}" "$m" || return 1
-	done
-}
 # (the spread counts the unpinned members: 2, 2 and 1 beside the pin)
 spread() { for i in 1 2 3; do [ "$(cl_held n$i)" -ge 1 ] || return 1; done; }
 wait_for "members on each node" spread
-wait_for "every member healthy on its node" all_healthy
+wait_for "every member healthy on its node" cl_all_healthy
 [ "$(owner_of pin)" = n2 ] || fail "pin runs on $(owner_of pin), not n2"
 
 # cluster: its shape, and the same placement from every node
