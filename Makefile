@@ -53,7 +53,7 @@ STORE	 = supervisor/store.c supervisor/store_mem.c \
 # the PostgreSQL store: libpq; its schema files are built in (pg_schema.c)
 PGSTORE	 = supervisor/store_pg_open.c supervisor/store_pg_conn.c \
 	   supervisor/store_pg_batch.c supervisor/store_pg_load.c \
-	   supervisor/store_pg_mem.c supervisor/pgq.c supervisor/cluster.c \
+	   supervisor/store_pg_mem.c supervisor/pgio.c supervisor/pgq.c supervisor/cluster.c \
 	   supervisor/roster.c
 PG_SCHEMA = $(sort $(wildcard supervisor/pg/schema/*.sql))
 STORE_LIBS = -lsqlite3 $(shell pkg-config --libs libpq)

@@ -21,7 +21,6 @@
 #include "pgq.h"
 #include "store_pg.h"
 
-#define CONNECT_S	5.0	/* a new connection's deadline */
 #define RETRY_FIRST_S	0.1	/* after a loss, doubled up to */
 #define RETRY_MAX_S	1.0
 #define MAX_LISTEN	8
@@ -38,12 +37,10 @@ struct q {
 
 static TAILQ_HEAD(, q)	 queue = TAILQ_HEAD_INITIALIZER(queue);
 static struct q		*flight;
-static PGconn		*conn;
-static ev_io		 io;
-static int		 io_events;
-static ev_timer		 retry_timer, deadline;
+static struct pgio	 pq;
+static ev_timer		 retry_timer;
 static double		 retry_s = RETRY_FIRST_S;
-static int		 connecting, ready, opened;
+static int		 opened;
 static struct {
 	char		*channel;
 	pgq_notify_cb	 fn;
@@ -81,7 +78,7 @@ pgq_ll(const PGresult *res, int row, int col)
 int
 pgq_ready(void)
 {
-	return conn != NULL && ready;
+	return pq.conn != NULL && pq.ready;
 }
 
 static void
@@ -106,30 +103,9 @@ q_answer(struct q *q, const PGresult *res, const char *err)
 }
 
 static void
-io_want(int events)
-{
-	int fd = conn != NULL ? PQsocket(conn) : -1;
-
-	if (ev_is_active(&io) && events == io_events && fd == io.fd &&
-	    !connecting)
-		return;
-	ev_io_stop(loop(), &io);
-	io_events = events;
-	if (events == 0 || fd < 0)
-		return;
-	ev_io_set(&io, fd, events);
-	ev_io_start(loop(), &io);
-}
-
-static void
 conn_close(void)
 {
-	io_want(0);
-	ev_timer_stop(loop(), &deadline);
-	if (conn != NULL)
-		PQfinish(conn);
-	conn = NULL;
-	ready = connecting = 0;
+	pgio_close(&pq);
 	PQclear(keep);
 	free(kerr);
 	keep = NULL;
@@ -154,8 +130,8 @@ conn_lost(void)
 	char *why;
 	struct q *q;
 
-	why = pg_error("store: connection lost: ", conn != NULL ?
-	    PQerrorMessage(conn) : "closed");
+	why = pg_error("store: connection lost: ", pq.conn != NULL ?
+	    PQerrorMessage(pq.conn) : "closed");
 	log_debug("%s: cluster connection: %s", pg_desc, why);
 	conn_close();
 	if ((q = flight) != NULL) {
@@ -166,20 +142,6 @@ conn_lost(void)
 	retry_later();
 }
 
-static int
-flush(void)
-{
-	switch (PQflush(conn)) {
-	case 0:
-		io_want(EV_READ);
-		return 0;
-	case 1:
-		io_want(EV_READ | EV_WRITE);
-		return 0;
-	}
-	return -1;
-}
-
 /* NOTIFYs that came with what was read. */
 static void
 notifies(void)
@@ -187,7 +149,7 @@ notifies(void)
 	PGnotify *n;
 	int i;
 
-	while (conn != NULL && (n = PQnotifies(conn)) != NULL) {
+	while (pq.conn != NULL && (n = PQnotifies(pq.conn)) != NULL) {
 		for (i = 0; i < nlistens; i++)
 			if (strcmp(listens[i].channel, n->relname) == 0)
 				listens[i].fn(n->relname, n->extra);
@@ -203,8 +165,8 @@ read_results(void)
 	const char *msg;
 	struct q *q;
 
-	while (conn != NULL && flight != NULL && !PQisBusy(conn)) {
-		if ((res = PQgetResult(conn)) == NULL) {
+	while (pq.conn != NULL && flight != NULL && !PQisBusy(pq.conn)) {
+		if ((res = PQgetResult(pq.conn)) == NULL) {
 			q = flight;
 			flight = NULL;
 			if (kerr == NULL && keep == NULL &&
@@ -229,7 +191,7 @@ read_results(void)
 				msg = PQresultErrorField(res,
 				    PG_DIAG_MESSAGE_PRIMARY);
 				kerr = pg_error("store: ", msg != NULL ? msg :
-				    PQerrorMessage(conn));
+				    PQerrorMessage(pq.conn));
 			}
 			PQclear(res);
 			break;
@@ -259,14 +221,14 @@ kick(void)
 		TAILQ_REMOVE(&queue, q, entry);
 	else
 		return;
-	if (!PQsendQueryParams(conn, q->sql, q->n, NULL,
+	if (!PQsendQueryParams(pq.conn, q->sql, q->n, NULL,
 	    (const char *const *)q->v, NULL, NULL, 0)) {
 		TAILQ_INSERT_HEAD(&queue, q, entry);
 		conn_lost();
 		return;
 	}
 	flight = q;
-	if (flush() == -1)
+	if (pgio_flush(&pq) == -1)
 		conn_lost();
 }
 
@@ -275,79 +237,41 @@ connected(void)
 {
 	int i;
 
-	ready = 1;
 	retry_s = RETRY_FIRST_S;
 	relisten = 0;
-	io_want(EV_READ);
 	for (i = 0; i < nonconn; i++)
 		onconn[i]();
 	kick();
 }
 
 static void
-connect_step(void)
+io_up(struct pgio *p)
 {
-	switch (PQconnectPoll(conn)) {
-	case PGRES_POLLING_READING:
-		io_want(EV_READ);
-		return;
-	case PGRES_POLLING_WRITING:
-		io_want(EV_WRITE);
-		return;
-	case PGRES_POLLING_OK:
-		ev_timer_stop(loop(), &deadline);
-		connecting = 0;
-		if (PQsetnonblocking(conn, 1) == -1) {
-			conn_close();
-			retry_later();
-			return;
-		}
-		log_info("%s: cluster connection up", pg_desc);
-		connected();
-		return;
-	default:
-		log_debug("%s: cluster connection: %s", pg_desc,
-		    PQerrorMessage(conn));
-		conn_close();
-		retry_later();
-		return;
-	}
+	(void)p;
+	log_info("%s: cluster connection up", pg_desc);
+	connected();
 }
 
 static void
-io_cb(struct ev_loop *l, ev_io *w, int revents)
+io_down(struct pgio *p)
 {
-	(void)l;
-	(void)w;
-	if (connecting) {
-		connect_step();
-		return;
-	}
-	if ((revents & EV_WRITE) && flush() == -1) {
-		conn_lost();
-		return;
-	}
-	if (revents & EV_READ) {
-		if (!PQconsumeInput(conn)) {
-			conn_lost();
-			return;
-		}
-		read_results();
-	}
-	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD)
-		conn_lost();
-}
-
-static void
-deadline_cb(struct ev_loop *l, ev_timer *w, int revents)
-{
-	(void)l;
-	(void)w;
-	(void)revents;
-	log_debug("%s: cluster connection: none within %.0f s", pg_desc,
-	    CONNECT_S);
+	(void)p;
 	conn_close();
 	retry_later();
+}
+
+static void
+io_lost(struct pgio *p)
+{
+	(void)p;
+	conn_lost();
+}
+
+static void
+io_input(struct pgio *p)
+{
+	(void)p;
+	read_results();
 }
 
 static void
@@ -356,40 +280,33 @@ retry_cb(struct ev_loop *l, ev_timer *w, int revents)
 	(void)l;
 	(void)w;
 	(void)revents;
-	if (conn != NULL || !opened)
+	if (pq.conn != NULL || !opened)
 		return;
-	if ((conn = pg_connect(1)) == NULL) {
+	if (pgio_connect(&pq) == -1)
 		retry_later();
-		return;
-	}
-	if (PQstatus(conn) == CONNECTION_BAD) {
-		log_debug("%s: cluster connection: %s", pg_desc,
-		    PQerrorMessage(conn));
-		conn_close();
-		retry_later();
-		return;
-	}
-	connecting = 1;
-	ev_timer_set(&deadline, CONNECT_S, 0.);
-	ev_timer_start(loop(), &deadline);
-	io_want(EV_WRITE);
 }
 
 int
 pgq_open(void)
 {
-	ev_init(&io, io_cb);
+	PGconn *c;
+
+	pgio_init(&pq);
+	pq.what = "cluster connection: ";
+	pq.up = io_up;
+	pq.down = io_down;
+	pq.lost = io_lost;
+	pq.input = io_input;
 	ev_init(&retry_timer, retry_cb);
-	ev_init(&deadline, deadline_cb);
-	io_events = 0;
 	opened = 1;
-	if ((conn = pg_connect(0)) == NULL ||
-	    PQstatus(conn) != CONNECTION_OK ||
-	    PQsetnonblocking(conn, 1) == -1) {
+	if ((c = pg_connect(0)) == NULL || PQstatus(c) != CONNECTION_OK) {
 		log_warnx("%s: cannot open the cluster connection: %s",
-		    pg_desc, conn != NULL ? PQerrorMessage(conn) :
-		    "out of memory");
-		conn_close();
+		    pg_desc, c != NULL ? PQerrorMessage(c) : "out of memory");
+		PQfinish(c);
+		opened = 0;
+		return -1;
+	}
+	if (pgio_adopt(&pq, c) == -1) {
 		opened = 0;
 		return -1;
 	}
@@ -437,7 +354,7 @@ pgq_query(const char *sql, int n, const char *const *v, pgq_cb cb,
 		return;
 	}
 	TAILQ_INSERT_TAIL(&queue, q, entry);
-	if (conn == NULL)
+	if (pq.conn == NULL)
 		retry_later();
 	kick();
 }

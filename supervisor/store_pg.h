@@ -4,7 +4,9 @@
  *   store_pg_open.c   the URI, checking and migrating the schema, opening,
  *                     loading, closing; the operations table
  *   store_pg_conn.c   the connection in the loop: libpq asynchronous, in
- *                     pipeline mode, reconnected after a loss
+ *                     pipeline mode, reconnected after a loss (the socket's
+ *                     watcher and new connections: pgio.c, shared with
+ *                     the cluster's own connection, pgq.c)
  *   store_pg_batch.c  changes queued, one transaction per flush, and what
  *                     its COMMIT (or failure) means
  *   store_pg_mem.c    what reads answer from at once: finished inputs,
@@ -23,6 +25,7 @@
 
 #include <libpq-fe.h>
 
+#include "pgio.h"
 #include "store_backend.h"
 #include "config.h"		/* struct strlist */
 
@@ -72,7 +75,7 @@ struct pg_batch {
 	size_t			 wcur;		/* rows whose result is read */
 };
 
-extern PGconn		*pg_conn;
+extern struct pgio	 pg_io;		/* the store's connection */
 extern char		 pg_desc[512];	/* the URI, its password hidden */
 
 /* store_pg_open.c */

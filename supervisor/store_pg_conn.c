@@ -22,50 +22,13 @@
 #include "store_pg.h"
 #include "timeutil.h"
 
-#define CONNECT_S	5.0	/* a new connection's deadline */
-
-static ev_io		 io;
-static ev_timer		 deadline;
-static int		 io_events;
-static int		 connecting;	/* PQconnectPoll under way */
-static int		 ready;		/* in pipeline mode */
 static int		 prepared;	/* the statements, on this connection */
 
 /* Connected, in pipeline mode: a batch may be sent. */
 int
 pg_conn_ready(void)
 {
-	return pg_conn != NULL && ready;
-}
-
-/* Watch the connection's socket for these events (0: not at all). */
-static void
-io_want(int events)
-{
-	struct ev_loop *loop = store_loop();
-	int fd = pg_conn != NULL ? PQsocket(pg_conn) : -1;
-
-	if (ev_is_active(&io) && events == io_events && fd == io.fd &&
-	    !connecting)
-		return;		/* (connecting, the socket may be a new one) */
-	ev_io_stop(loop, &io);
-	io_events = events;
-	if (events == 0 || fd < 0)
-		return;
-	ev_io_set(&io, fd, events);
-	ev_io_start(loop, &io);
-}
-
-/* Close the connection (nothing in flight is settled here). */
-static void
-conn_close(void)
-{
-	io_want(0);
-	ev_timer_stop(store_loop(), &deadline);
-	if (pg_conn != NULL)
-		PQfinish(pg_conn);
-	pg_conn = NULL;
-	ready = connecting = 0;
+	return pg_io.conn != NULL && pg_io.ready;
 }
 
 /* The connection broke: close it, fail what is in flight. */
@@ -74,27 +37,12 @@ conn_lost(void)
 {
 	char *why;
 
-	why = pg_error("store: connection lost: ", pg_conn != NULL ?
-	    PQerrorMessage(pg_conn) : "closed");
+	why = pg_error("store: connection lost: ", pg_io.conn != NULL ?
+	    PQerrorMessage(pg_io.conn) : "closed");
 	log_debug("%s: %s", pg_desc, why);
-	conn_close();
+	pgio_close(&pg_io);
 	pg_lost(why);
 	free(why);
-}
-
-/* Send what libpq holds; watch for writing while some is left. */
-static int
-flush(void)
-{
-	switch (PQflush(pg_conn)) {
-	case 0:
-		io_want(EV_READ);
-		return 0;
-	case 1:
-		io_want(EV_READ | EV_WRITE);
-		return 0;
-	}
-	return -1;
 }
 
 /* The results of the batch in flight, as far as they have come. */
@@ -106,9 +54,9 @@ read_results(void)
 	const char *msg;
 	int nulls = 0;
 
-	while ((b = pg_flight) != NULL && pg_conn != NULL &&
-	    !PQisBusy(pg_conn)) {
-		if ((res = PQgetResult(pg_conn)) == NULL) {
+	while ((b = pg_flight) != NULL && pg_io.conn != NULL &&
+	    !PQisBusy(pg_io.conn)) {
+		if ((res = PQgetResult(pg_io.conn)) == NULL) {
 			if (++nulls > 1)
 				break;		/* nothing more yet */
 			continue;		/* the end of one statement */
@@ -127,7 +75,7 @@ read_results(void)
 				msg = PQresultErrorField(res,
 				    PG_DIAG_MESSAGE_PRIMARY);
 				b->err = pg_error("store: ", msg != NULL ? msg :
-				    PQerrorMessage(pg_conn));
+				    PQerrorMessage(pg_io.conn));
 			}
 			break;
 		case PGRES_PIPELINE_ABORTED:
@@ -144,146 +92,78 @@ read_results(void)
 	}
 }
 
-/* A connection under way took a step: poll it on. */
 static void
-connect_step(void)
+io_up(struct pgio *p)
 {
-	switch (PQconnectPoll(pg_conn)) {
-	case PGRES_POLLING_READING:
-		io_want(EV_READ);
-		return;
-	case PGRES_POLLING_WRITING:
-		io_want(EV_WRITE);
-		return;
-	case PGRES_POLLING_OK:
-		ev_timer_stop(store_loop(), &deadline);
-		connecting = 0;
-		if (PQsetnonblocking(pg_conn, 1) == -1 ||
-		    PQenterPipelineMode(pg_conn) != 1) {
-			log_warnx("%s: cannot use the new connection: %s",
-			    pg_desc, PQerrorMessage(pg_conn));
-			conn_close();
-			return;
-		}
-		ready = 1;
-		io_want(EV_READ);
-		log_info("%s: connected again", pg_desc);
-		pg_connected();
-		return;
-	default:
-		log_debug("%s: cannot connect: %s", pg_desc,
-		    PQerrorMessage(pg_conn));
-		conn_close();
-		return;
-	}
+	(void)p;
+	log_info("%s: connected again", pg_desc);
+	pg_connected();
 }
 
-/* The socket is ready (revents: EV_READ, EV_WRITE). */
 static void
-io_ready(int revents)
+io_down(struct pgio *p)
 {
-	if (connecting) {
-		connect_step();
-		return;
-	}
-	if ((revents & EV_WRITE) && flush() == -1) {
-		conn_lost();
-		return;
-	}
-	if (revents & EV_READ) {
-		if (!PQconsumeInput(pg_conn)) {
-			conn_lost();
-			return;
-		}
-		read_results();
-	}
-	if (pg_conn != NULL && PQstatus(pg_conn) == CONNECTION_BAD)
-		conn_lost();
+	(void)p;		/* (the retry timer asks again) */
 }
 
-/* The loop's watcher on the socket. */
 static void
-io_cb(struct ev_loop *loop, ev_io *w, int revents)
+io_lost(struct pgio *p)
 {
-	(void)loop;
-	(void)w;
-	io_ready(revents);
+	(void)p;
+	conn_lost();
 }
 
-/* A new connection took too long: given up, tried again later. */
 static void
-deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+io_input(struct pgio *p)
 {
-	(void)loop;
-	(void)w;
-	(void)revents;
-	log_debug("%s: no connection within %.0f s", pg_desc, CONNECT_S);
-	conn_close();
+	(void)p;
+	read_results();
 }
 
 /* Start a new connection, unless one is up or under way. */
 void
 pg_reconnect(void)
 {
-	if (pg_conn != NULL)
-		return;
-	if ((pg_conn = pg_connect(1)) == NULL)
-		return;
-	if (PQstatus(pg_conn) == CONNECTION_BAD) {
-		log_debug("%s: cannot connect: %s", pg_desc,
-		    PQerrorMessage(pg_conn));
-		conn_close();
-		return;
-	}
-	connecting = 1;
-	ev_timer_set(&deadline, CONNECT_S, 0.);
-	ev_timer_start(store_loop(), &deadline);
-	io_want(EV_WRITE);
+	(void)pgio_connect(&pg_io);
 }
 
 /* At shutdown: a new connection, blocking; -1 when there is none. */
 int
 pg_reconnect_blocking(void)
 {
-	conn_close();
-	if ((pg_conn = pg_connect(0)) == NULL)
+	PGconn *c;
+
+	pgio_close(&pg_io);
+	if ((c = pg_connect(0)) == NULL)
 		return -1;
-	if (PQstatus(pg_conn) != CONNECTION_OK ||
-	    PQsetnonblocking(pg_conn, 1) == -1 ||
-	    PQenterPipelineMode(pg_conn) != 1) {
+	if (PQstatus(c) != CONNECTION_OK) {
 		log_warnx("%s: cannot connect at exit: %s", pg_desc,
-		    PQerrorMessage(pg_conn));
-		conn_close();
+		    PQerrorMessage(c));
+		PQfinish(c);
 		return -1;
 	}
-	ready = 1;
-	io_want(EV_READ);
-	return 0;
+	return pgio_adopt(&pg_io, c);
 }
 
 /* The connection made at open goes into the loop (after the load). */
 void
 pg_conn_start(void)
 {
-	ev_init(&io, io_cb);
-	ev_init(&deadline, deadline_cb);
-	io_events = 0;
-	if (PQsetnonblocking(pg_conn, 1) == -1 ||
-	    PQenterPipelineMode(pg_conn) != 1) {
-		log_warnx("%s: cannot enter pipeline mode: %s", pg_desc,
-		    PQerrorMessage(pg_conn));
-		conn_close();
-		return;
-	}
-	ready = 1;
-	io_want(EV_READ);
+	pgio_init(&pg_io);
+	pg_io.pipeline = 1;
+	pg_io.what = "";
+	pg_io.up = io_up;
+	pg_io.down = io_down;
+	pg_io.lost = io_lost;
+	pg_io.input = io_input;
+	(void)pgio_adopt(&pg_io, pg_io.conn);
 }
 
 /* Close the connection for good. */
 void
 pg_conn_stop(void)
 {
-	conn_close();
+	pgio_close(&pg_io);
 }
 
 /* --- sending a batch --------------------------------------------------- */
@@ -345,7 +225,7 @@ static const struct {
 static int
 put_sql(struct pg_batch *b, const char *sql, int n, const char *const *v)
 {
-	if (!PQsendQueryParams(pg_conn, sql, n, NULL, v, NULL, NULL, 0))
+	if (!PQsendQueryParams(pg_io.conn, sql, n, NULL, v, NULL, NULL, 0))
 		return -1;
 	b->sent++;
 	return 0;
@@ -356,7 +236,7 @@ static int
 put(struct pg_batch *b, int st, const char *const *v, const int *len,
     const int *fmt)
 {
-	if (!PQsendQueryPrepared(pg_conn, stmts[st].name, stmts[st].nparams,
+	if (!PQsendQueryPrepared(pg_io.conn, stmts[st].name, stmts[st].nparams,
 	    v, len, fmt, 0))
 		return -1;
 	b->sent++;
@@ -372,12 +252,12 @@ put_prepare(struct pg_batch *b)
 	if (put_sql(b, "DEALLOCATE ALL", 0, NULL) == -1)
 		return -1;
 	for (i = 0; i < ST_COUNT; i++) {
-		if (!PQsendPrepare(pg_conn, stmts[i].name, stmts[i].sql,
+		if (!PQsendPrepare(pg_io.conn, stmts[i].name, stmts[i].sql,
 		    stmts[i].nparams, NULL))
 			return -1;
 		b->sent++;
 	}
-	if (PQpipelineSync(pg_conn) != 1)
+	if (PQpipelineSync(pg_io.conn) != 1)
 		return -1;
 	b->syncs++;
 	return 0;
@@ -649,8 +529,8 @@ pg_send(struct pg_batch *b, int need_lock, int need_rollback)
 		prepared = 0;
 	if ((need_rollback && put_sql(b, "ROLLBACK", 0, NULL) == -1) ||
 	    (!prepared && put_prepare(b) == -1) ||
-	    put_batch(b, need_lock) == -1 || PQpipelineSync(pg_conn) != 1 ||
-	    flush() == -1) {
+	    put_batch(b, need_lock) == -1 || PQpipelineSync(pg_io.conn) != 1 ||
+	    pgio_flush(&pg_io) == -1) {
 		conn_lost();
 		return -1;
 	}
@@ -669,15 +549,16 @@ pg_wait(int timeout_ms)
 	while (pg_flight != NULL && pg_conn_ready()) {
 		if ((now = mono_ms()) >= end)
 			return -1;
-		p.fd = PQsocket(pg_conn);
-		p.events = POLLIN | (io_events & EV_WRITE ? POLLOUT : 0);
+		p.fd = PQsocket(pg_io.conn);
+		p.events = POLLIN | (pg_io.io_events & EV_WRITE ? POLLOUT :
+		    0);
 		p.revents = 0;
 		if ((r = poll(&p, 1, (int)(end - now))) == -1)
 			continue;
 		if (r == 0)
 			return -1;
-		io_ready((p.revents & (POLLIN | POLLERR | POLLHUP) ? EV_READ :
-		    0) | (p.revents & POLLOUT ? EV_WRITE : 0));
+		pgio_ready(&pg_io, (p.revents & (POLLIN | POLLERR | POLLHUP) ?
+		    EV_READ : 0) | (p.revents & POLLOUT ? EV_WRITE : 0));
 	}
 	return pg_flight == NULL ? 0 : -1;
 }

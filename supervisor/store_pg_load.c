@@ -40,14 +40,14 @@ query(const char *sql, int n, const char *const *v, const char *what)
 	PGresult *res;
 	const char *msg;
 
-	res = PQexecParams(pg_conn, sql, n, NULL, v, NULL, NULL, 0);
+	res = PQexecParams(pg_io.conn, sql, n, NULL, v, NULL, NULL, 0);
 	if (res != NULL && (PQresultStatus(res) == PGRES_TUPLES_OK ||
 	    PQresultStatus(res) == PGRES_COMMAND_OK))
 		return res;
 	msg = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) :
 	    NULL;
 	log_warnx("store: %s: %s: %s", pg_desc, what, msg != NULL ? msg :
-	    PQerrorMessage(pg_conn));
+	    PQerrorMessage(pg_io.conn));
 	PQclear(res);
 	return NULL;
 }
@@ -91,7 +91,7 @@ keep_limits(void)
 		goto fail;
 	return command("COMMIT", 0, NULL, "forgetting old inputs");
 fail:
-	PQclear(PQexec(pg_conn, "ROLLBACK"));
+	PQclear(PQexec(pg_io.conn, "ROLLBACK"));
 	return -1;
 }
 
@@ -134,13 +134,13 @@ load_rest(void)
 int
 pg_load(void)
 {
-	if (pg_conn == NULL)
+	if (pg_io.conn == NULL)
 		return 0;
 	if (keep_limits() == -1 || command("BEGIN ISOLATION LEVEL REPEATABLE "
 	    "READ READ ONLY", 0, NULL, "reading the store") == -1)
 		return -1;
 	if (load_rest() == -1) {
-		PQclear(PQexec(pg_conn, "ROLLBACK"));
+		PQclear(PQexec(pg_io.conn, "ROLLBACK"));
 		return -1;
 	}
 	if (command("COMMIT", 0, NULL, "reading the store") == -1)

@@ -33,7 +33,7 @@ extern const char *const pg_schema_names[];
 extern const char *const pg_schema_sql[];
 extern const int pg_schema_count;
 
-PGconn		*pg_conn;
+struct pgio	 pg_io;
 char		 pg_desc[512];
 static char	*uri;
 
@@ -598,27 +598,27 @@ pgs_open(const char *where)
 	uri = store_strdup(where);
 	if (uri_check(where, &why) == -1)
 		goto fail;
-	if ((pg_conn = pg_connect(0)) == NULL ||
-	    PQstatus(pg_conn) != CONNECTION_OK) {
-		why = pg_error("cannot connect: ", pg_conn != NULL ?
-		    PQerrorMessage(pg_conn) : "out of memory");
+	if ((pg_io.conn = pg_connect(0)) == NULL ||
+	    PQstatus(pg_io.conn) != CONNECTION_OK) {
+		why = pg_error("cannot connect: ", pg_io.conn != NULL ?
+		    PQerrorMessage(pg_io.conn) : "out of memory");
 		goto fail;
 	}
-	if (migrate(pg_conn, &why) == -1 || lock_single(pg_conn, &why) == -1 ||
-	    node_row(pg_conn, &why) == -1)
+	if (migrate(pg_io.conn, &why) == -1 || lock_single(pg_io.conn, &why) == -1 ||
+	    node_row(pg_io.conn, &why) == -1)
 		goto fail;
 	pg_cur = pg_batch_new();
 	pg_redo = pg_batch_new();
 	log_info("store: %s (PostgreSQL %d.%d, schema version %d, node %s)",
-	    pg_desc, PQserverVersion(pg_conn) / 10000,
-	    PQserverVersion(pg_conn) % 10000, pg_schema_count,
+	    pg_desc, PQserverVersion(pg_io.conn) / 10000,
+	    PQserverVersion(pg_io.conn) % 10000, pg_schema_count,
 	    store_node_id());
 	return 0;
 fail:
 	log_warnx("store: %s: %s", pg_desc, why);
 	free(why);
-	PQfinish(pg_conn);
-	pg_conn = NULL;
+	PQfinish(pg_io.conn);
+	pg_io.conn = NULL;
 	free(uri);
 	uri = NULL;
 	return -1;
