@@ -1029,6 +1029,51 @@ cluster_peek(const char *member, void (*fn)(void *, const char *), void *arg)
 	pgq_query(Q_USAGE, 1, v, peek_usage_cb, p);
 }
 
+/* Every member's usage as the database has it, for the members this
+ * node does not run, made readable while fn(arg, err) answers. */
+struct usage_all {
+	void		(*fn)(void *, const char *);
+	void		*arg;
+};
+
+static void
+usage_all_cb(void *arg, const PGresult *res, const char *err)
+{
+	struct usage_all *u = arg;
+	const char *id;
+	int64_t v[3];
+	int i;
+
+	if (err == NULL)
+		for (i = 0; i < PQntuples(res); i++) {
+			if (cluster_holds((id = pgq_val(res, i, 0)), NULL))
+				continue;
+			v[0] = pgq_ll(res, i, 1);
+			v[1] = pgq_ll(res, i, 2);
+			v[2] = pgq_ll(res, i, 3);
+			pgm_usage(id, v);
+		}
+	u->fn(u->arg, err);
+	if (err == NULL)
+		for (i = 0; i < PQntuples(res); i++)
+			if (!cluster_holds((id = pgq_val(res, i, 0)), NULL))
+				pgm_forget(id);
+	free(u);
+}
+
+void
+cluster_usage_all(void (*fn)(void *, const char *), void *arg)
+{
+	struct usage_all *u;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		fatal("calloc");
+	u->fn = fn;
+	u->arg = arg;
+	pgq_query("SELECT member, input_tokens, output_tokens, turns FROM "
+	    "mobkit.usage", 0, NULL, usage_all_cb, u);
+}
+
 static const char *const in_state_names[] = { "queued", "running",
     "consumed", "failed", "abandoned" };
 

@@ -57,6 +57,7 @@ void	 cluster_release_all(void);
 void	 cluster_peek(const char *member, void (*fn)(void *, const char *),
 	    void *arg);
 void	 cluster_inputs(const char *member, uint64_t cid);
+void	 cluster_usage_all(void (*fn)(void *, const char *), void *arg);
 
 /* The store's batch found leases lost ("mobkit: lease lost: a,b"). */
 void	 cluster_lost(const char *member, const char *why);

@@ -250,22 +250,30 @@ struct remote {
 	char		*id;
 	struct ctl_int	 n;
 	int		 conv;
+	int		 all;		/* usage of every member */
 };
 
 static void usage_pack(msgpack_packer *, struct mbox *);
+static void usage_pack_all(msgpack_packer *, int);
 
 static void
 remote_done(void *arg, const char *err)
 {
 	struct remote *r = arg;
-	struct child *c = child_find(r->id);
+	struct child *c = r->id != NULL ? child_find(r->id) : NULL;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	json_t *all;
 
 	if (err != NULL)
 		reply_error(r->cid, err);
-	else if (c == NULL || c->mbox == NULL)
+	else if (r->all) {
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		usage_pack_all(&pk, 1);
+		reply_ok_packed(r->cid, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+	} else if (c == NULL || c->mbox == NULL)
 		reply_error(r->cid, "the member was removed");
 	else {
 		msgpack_sbuffer_init(&sb);
@@ -297,13 +305,17 @@ remote_read(struct client *cl, struct child *c, const struct ctl_int *n,
 	struct remote *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->id = strdup(c->name)) == NULL)
+	    (c != NULL && (r->id = strdup(c->name)) == NULL))
 		fatal("calloc");
 	r->cid = client_id(cl);
 	if (n != NULL)
 		r->n = *n;
 	r->conv = conv;
-	cluster_peek(c->name, remote_done, r);
+	if (c == NULL) {
+		r->all = 1;
+		cluster_usage_all(remote_done, r);
+	} else
+		cluster_peek(c->name, remote_done, r);
 	return 1;
 }
 
@@ -345,7 +357,6 @@ static int
 v_usage(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 {
 	struct child *c;
-	int n = 0;
 
 	if (a->name.name != NULL) {
 		if ((c = need_member(a->name.name)) == NULL)
@@ -356,14 +367,34 @@ v_usage(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 		usage_pack(pk, c->mbox);
 		return 0;
 	}
+	if (cluster_enabled())	/* the others' members from the database */
+		return remote_read(cl, NULL, NULL, 0);
+	usage_pack_all(pk, 0);
+	return 0;
+}
+
+/* Every member's counts; remote: those of members another node runs as
+ * the database has them (read just now). */
+static void
+usage_pack_all(msgpack_packer *pk, int remote)
+{
+	struct child *c;
+	int n = 0, far;
+
 	TAILQ_FOREACH(c, &D->children, entry)
 		if (c->mbox != NULL && !c->removing)
 			n++;
 	msgpack_pack_array(pk, (size_t)n);
-	TAILQ_FOREACH(c, &D->children, entry)
-		if (c->mbox != NULL && !c->removing)
-			usage_pack(pk, c->mbox);
-	return 0;
+	TAILQ_FOREACH(c, &D->children, entry) {
+		if (c->mbox == NULL || c->removing)
+			continue;
+		far = remote && !cluster_runs(c->name);
+		if (far)
+			usage_forget(c->mbox);
+		usage_pack(pk, c->mbox);
+		if (far)
+			usage_forget(c->mbox);
+	}
 }
 
 static const struct ctl_handler conversation_verbs[] = {

@@ -110,6 +110,10 @@ njctl "$o" inputs m1 | jq -e '[.[] | select(.state == "consumed") | .key] == ["v
 	fail "m1's inputs: $(njctl "$o" inputs m1)"
 njctl "$o" usage m1 | jq -e '.[0].id == "m1" and .[0].turns == 3' >/dev/null ||
 	fail "m1's usage: $(njctl "$o" usage m1)"
+# usage of every member: the same on every node, m1's counts among them
+wait_for "every member's usage the same on every node" same usage
+njctl 1 usage | jq -e 'map(select(.id == "m1"))[0].turns == 3 and length >= 6' >/dev/null ||
+	fail "usage on n1: $(njctl 1 usage)"
 
 # reset of a remote member: refused, naming the node that runs it
 r=$(( o % 3 + 1 ))
