@@ -202,9 +202,6 @@ void
 input_finish(struct mbox *mb, struct input *in, int state,
     const char *text, const char *error)
 {
-	static const char *const status[] = { NULL, NULL, "completed",
-	    "failed", "abandoned" };
-
 	if (in->state == IN_QUEUED && !in->forward) {
 		TAILQ_REMOVE(&mb->queue, in, qentry);
 		mb->nqueued--;
@@ -219,7 +216,7 @@ input_finish(struct mbox *mb, struct input *in, int state,
 	persist_input(mb, in);
 	input_event(mb, in, state == IN_CONSUMED ? "input.consumed" :
 	    state == IN_FAILED ? "input.failed" : "input.abandoned");
-	waiters_resolve(in, status[state]);
+	waiters_resolve_committed(mb, in);
 	if (!store_enabled())
 		input_retire(mb, in);
 }

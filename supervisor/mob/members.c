@@ -224,6 +224,52 @@ waiters_resolve(struct input *in, const char *status)
 	}
 }
 
+struct resolve_later {
+	char	*member;
+	char	*id;
+};
+
+static void
+resolved_later(void *arg, const char *err)
+{
+	struct resolve_later *l = arg;
+	struct input *in;
+	const char *status;
+
+	(void)err;	/* (a failed commit is retried: the outcome stands) */
+	if ((in = input_find(l->id)) != NULL &&
+	    (status = terminal_status(in)) != NULL) {
+		waiters_resolve(in, status);
+		mbox_input_release(l->member, l->id);
+	}
+	free(l->member);
+	free(l->id);
+	free(l);
+}
+
+/*
+ * An input finished: its send --wait waiters hear the outcome once it is
+ * committed, with the turn's messages, so that what they read next (the
+ * conversation, inputs) has it; at once without a store.
+ */
+void
+waiters_resolve_committed(struct mbox *mb, struct input *in)
+{
+	struct resolve_later *l;
+
+	if (TAILQ_EMPTY(&in->waiters))
+		return;
+	if (!store_enabled()) {
+		waiters_resolve(in, terminal_status(in));
+		return;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL ||
+	    (l->member = strdup(mb->id)) == NULL ||
+	    (l->id = strdup(in->id)) == NULL)
+		fatal("calloc");
+	store_after_commit(resolved_later, l);
+}
+
 /* The input was never saved: every send --wait on it hears rejected. */
 void
 waiters_reject(struct input *in, const char *reason)

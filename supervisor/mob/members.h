@@ -15,6 +15,7 @@ struct client;
 struct input;
 
 void	 waiters_resolve(struct input *, const char *status);
+void	 waiters_resolve_committed(struct mbox *, struct input *);
 void	 waiters_reject(struct input *, const char *reason);
 void	 peers_pack(msgpack_packer *, const char *id);
 int	 peers_wired(const char *a, const char *b);
