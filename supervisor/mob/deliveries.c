@@ -550,15 +550,8 @@ delivery_adopt(const void *blob, size_t len)
 	HASH_FIND(hh, by_id, id, strlen(id), d);
 	if (d != NULL && !d->foreign)
 		return;			/* this node's already */
-	if (d != NULL) {		/* taken again as the database has it */
-		TAILQ_REMOVE(&all, d, entry);
-		nall--;
-		if (d->status != DL_PENDING) {
-			TAILQ_REMOVE(&finished, d, fentry);
-			nfinished--;
-		}
-		delivery_free(d);
-	}
+	if (d != NULL)		/* taken again as the database has it */
+		forget(d);	/* (another's: its row and key stay) */
 	delivery_restore(blob, len);
 	HASH_FIND(hh, by_id, id, strlen(id), d);
 	if (d == NULL)

@@ -243,6 +243,23 @@ struct claiming {
 
 static void	tick_answer(struct tick_run *);
 
+/* A due time's outcome in a tick's report: dispatched, or skipped. */
+static void
+tick_note(struct tick_run *t, const struct schedule_conf *s,
+    const char *key, const char *status, const char *input)
+{
+	if (strcmp(status, "skipped") == 0)
+		(void)strlist_add(&t->skipped, key);
+	else if (strcmp(status, "executed") == 0) {
+		msgpack_pack_map(&t->dp, 4);
+		mp_kstr(&t->dp, "schedule_id", s->id);
+		mp_kstr(&t->dp, "claim_key", key);
+		mp_kstr(&t->dp, "member_id", s->member);
+		mp_kstr(&t->dp, "input_id", input);
+		t->nd++;
+	}
+}
+
 /* The due time was claimed by another node: noted, not fired here. */
 static void
 fired_elsewhere(struct schedule_conf *s, int64_t due, const char *key,
@@ -309,16 +326,8 @@ claim_cb(void *arg, const PGresult *res, const char *err)
 	if (cl->tick == NULL)
 		fired_send(cl->id, cl->due, status);
 	else {
-		if (strcmp(status, "skipped") == 0)
-			(void)strlist_add(&cl->tick->skipped, key);
-		else if (strcmp(status, "executed") == 0) {
-			msgpack_pack_map(&cl->tick->dp, 4);
-			mp_kstr(&cl->tick->dp, "schedule_id", cl->id);
-			mp_kstr(&cl->tick->dp, "claim_key", key);
-			mp_kstr(&cl->tick->dp, "member_id", s->member);
-			mp_kstr(&cl->tick->dp, "input_id", input);
-			cl->tick->nd++;
-		}
+		if (s != NULL)
+			tick_note(cl->tick, s, key, status, input);
 		if (--cl->tick->pending == 0)
 			tick_answer(cl->tick);
 	}
@@ -531,18 +540,7 @@ v_tick(struct client *cl, const union ctl_args *a, msgpack_packer *pk)
 			continue;
 		}
 		st = schedule_fire(s->id, due, input, sizeof(input));
-		if (strcmp(st, "skipped") == 0) {
-			(void)strlist_add(&t->skipped, key);
-			continue;
-		}
-		if (strcmp(st, "executed") != 0)
-			continue;
-		msgpack_pack_map(&t->dp, 4);
-		mp_kstr(&t->dp, "schedule_id", s->id);
-		mp_kstr(&t->dp, "claim_key", key);
-		mp_kstr(&t->dp, "member_id", s->member);
-		mp_kstr(&t->dp, "input_id", input);
-		t->nd++;
+		tick_note(t, s, key, st, input);
 	}
 	if (--t->pending > 0)
 		return 1;	/* answered by the last claim_cb */
