@@ -188,6 +188,7 @@ struct config {
 	int		 node_id_line;
 	int64_t		 lease_ms;
 	int		 lease_ms_line;
+	int		 placement;	/* 0: spread (by count), the only one */
 	int		 log_level;
 	int64_t		 start_timeout_ms;
 	int64_t		 stop_timeout_ms;

@@ -20,6 +20,7 @@ static const char *const provider_names[] = { "echo", "openai",
 static const char *const format_names[] = { "text", "json_object",
     "json_schema", NULL };
 static const char *const log_format_names[] = { "text", "json", NULL };
+static const char *const placement_names[] = { "spread", NULL };
 static const char *const sink_names[] = { "webhook", "email", "mob_member",
     "file", NULL };
 
@@ -36,6 +37,8 @@ static const struct keydef mobkitd_keys[] = {
 	    offsetof(struct config, node_id_line) },
 	{ "lease_ms", K_MS, offsetof(struct config, lease_ms), NULL,
 	    offsetof(struct config, lease_ms_line) },
+	{ "placement", K_ENUM, offsetof(struct config, placement),
+	    placement_names, NOL },
 	{ "log_level", K_ENUM, offsetof(struct config, log_level), level_names, NOL },
 	{ "start_timeout_ms", K_MS, offsetof(struct config, start_timeout_ms), NULL, NOL },
 	{ "stop_timeout_ms", K_MS, offsetof(struct config, stop_timeout_ms), NULL, NOL },

@@ -27,8 +27,16 @@ echo "$out" | grep -q "^$T/n1.ini:$l: lease_ms: 10 is out of range" ||
 sed -i 's/^lease_ms = .*/lease_ms = soon/' "$T/n1.ini"
 out=$("$BIN/mobkitd" -t -c "$T/n1.ini" 2>&1) && fail "-t accepted lease_ms = soon"
 echo "$out" | grep -q "^$T/n1.ini:$l: lease_ms: bad value \"soon\"" || fail "-t on lease_ms = soon: $out"
+# placement: spread, the only one
+sed -i 's/^lease_ms = .*/lease_ms = 3000\nplacement = random/' "$T/n1.ini"
+out=$("$BIN/mobkitd" -t -c "$T/n1.ini" 2>&1) && fail "-t accepted placement = random"
+l=$(grep -n '^placement' "$T/n1.ini" | cut -d: -f1)
+echo "$out" | grep -q "^$T/n1.ini:$l: .*placement.*random" || fail "-t on placement = random: $out"
 cl_config 1
 out=$("$BIN/mobkitd" -t -c "$T/n1.ini" 2>&1) || fail "-t refused a good cluster config: $out"
+sed 's/^lease_ms = .*/&\nplacement = spread/' "$T/n1.ini" >"$T/spread.ini"
+grep -q '^placement = spread$' "$T/spread.ini" || fail "no placement line: $(cat "$T/spread.ini")"
+out=$("$BIN/mobkitd" -t -c "$T/spread.ini" 2>&1) || fail "-t refused placement = spread: $out"
 
 cl_start 1; cl_start 2; cl_start 3
 # (the spread counts the unpinned members: 2, 2 and 1 beside the pin)
